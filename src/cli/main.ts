@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+
+/**
+ * `factory` — the headless Controller. Each command lives in ./commands/<name>.ts and exports
+ * `register(program)`; this file is only the table of contents.
+ */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('factory')
+    .description('Agentic Factory Controller: plan, sandbox, verify, record.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .exitOverride((err) => {
+      // Usage errors exit 2 (like the spec's "unreadable input"); --help/--version exit 0.
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+    process.stderr.write(`factory: ${String(err)}\n`);
+    process.exit(1);
+  });
+}

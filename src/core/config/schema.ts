@@ -1,0 +1,191 @@
+import { z } from 'zod';
+
+/**
+ * `.factory/config.json`. Every key is optional; the defaults are the layout of the workflow spec
+ * (docs/v2/…, logs/autopilot, logs/evidence, Gate 3 stages, kill switches $1.00 / 30 min / 3
+ * retries / escalate after 2 FAILs). Objects use `prefault({})` so nested defaults always apply.
+ */
+
+const relPath = z.string().min(1);
+const command = z.array(z.string().min(1)).min(1).describe('argv: program followed by its arguments (no shell)');
+
+export const riskLevel = z.enum(['LOW', 'MED', 'HIGH', 'CRIT']);
+export type RiskLevel = z.infer<typeof riskLevel>;
+
+const guardSchema = z.strictObject({
+  name: z.string().min(1),
+  command,
+  timeoutSeconds: z.number().positive().default(120),
+  /** Whether the guard is preflight (fail-fast before the stages) or a docops check. */
+  kind: z.enum(['preflight', 'docops']).default('preflight'),
+});
+
+const stageSchema = z.strictObject({
+  name: z.string().min(1),
+  command,
+  timeoutSeconds: z.number().positive().default(600),
+});
+
+const priceSchema = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cachedInputPerMTok: z.number().nonnegative().optional(),
+  cacheWritePerMTok: z.number().nonnegative().optional(),
+});
+export type Price = z.infer<typeof priceSchema>;
+
+const agentSchema = z.strictObject({
+  model: z.string().optional(),
+  /** Extra argv appended to the adapter's own invocation. */
+  args: z.array(z.string()).default([]),
+  /** For the `custom` agent: the command to run. */
+  command: z.array(z.string()).optional(),
+  maxTurns: z.number().int().positive().optional(),
+});
+
+export const SSOT_DEFAULTS = {
+  roadmap: 'D_ROADMAP.md',
+  ledger: 'docs/v2/design/AC_LEDGER.md',
+  rules: 'docs/v2/SSOT_RULES.md',
+} as const;
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  ssot: z
+    .strictObject({
+      roadmap: relPath.default(SSOT_DEFAULTS.roadmap),
+      ledger: relPath.default(SSOT_DEFAULTS.ledger),
+      rules: relPath.default(SSOT_DEFAULTS.rules),
+      /** Further roadmap documents with per-ticket AC tables (e.g. docs/v2/ROADMAP_V2.md). */
+      extraRoadmaps: z.array(relPath).default([]),
+    })
+    .prefault({}),
+  paths: z
+    .strictObject({
+      autopilot: relPath.default('logs/autopilot'),
+      evidence: relPath.default('logs/evidence'),
+    })
+    .prefault({}),
+  scope: z
+    .strictObject({
+      /** Globs the Worker may modify when a ticket has no override. */
+      modify: z.array(z.string()).default(['src/**', 'tests/**']),
+      readonly: z.array(z.string()).default([]),
+      /** Always forbidden in addition to the SSOT documents (which are always forbidden). */
+      forbidden: z.array(z.string()).default(['.env', '.env.*', 'logs/**']),
+      /** Per-ticket overrides, matched by ticket id glob. */
+      tickets: z
+        .array(
+          z.strictObject({
+            ticket: z.string().min(1),
+            modify: z.array(z.string()).optional(),
+            readonly: z.array(z.string()).optional(),
+            forbidden: z.array(z.string()).optional(),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+  risk: z
+    .strictObject({
+      rules: z
+        .array(z.strictObject({ pattern: z.string().min(1), level: riskLevel }))
+        .default([
+          { pattern: '**/core/**', level: 'HIGH' },
+          { pattern: '**/*pnl*', level: 'CRIT' },
+          { pattern: '**/*profit*', level: 'CRIT' },
+        ]),
+      default: riskLevel.default('MED'),
+      /** The Auditor is required at or above this level. */
+      auditorAt: riskLevel.default('HIGH'),
+    })
+    .prefault({}),
+  gate: z
+    .strictObject({
+      runIn: z.enum(['container', 'host']).default('container'),
+      stages: z.array(stageSchema).default([
+        { name: 'doctor', command: ['python3', '-m', 'pytest', '--collect-only', '-q'], timeoutSeconds: 300 },
+        { name: 'fast', command: ['python3', '-m', 'pytest', '-q', '-x', '-m', 'not slow'], timeoutSeconds: 600 },
+        { name: 'regression', command: ['python3', '-m', 'pytest', '-q'], timeoutSeconds: 1200 },
+      ]),
+      cache: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    })
+    .prefault({}),
+  guards: z.array(guardSchema).default([
+    { name: 'Welding', command: ['python3', 'scripts/check_no_duplicate_pnl.py'], timeoutSeconds: 120, kind: 'preflight' },
+    { name: 'Engine-Centric', command: ['python3', 'scripts/check_engine_centricity.py'], timeoutSeconds: 120, kind: 'preflight' },
+  ]),
+  docops: z
+    .strictObject({
+      /** Tokens that must never appear in the scanned documents. */
+      forbiddenTokens: z.array(z.string()).default([]),
+      /** Paths (globs) where a forbidden token is tolerated. */
+      allowlist: z.array(z.string()).default([]),
+      /** strict: any hit fails; otherwise hits are warnings. */
+      strict: z.boolean().default(true),
+      include: z.array(z.string()).default(['**/*.md']),
+    })
+    .prefault({}),
+  worker: z
+    .strictObject({
+      image: z.string().min(1).default('agentic-factory/worker:bookworm'),
+      agent: z.string().min(1).default('claude-code'),
+      user: z.string().regex(/^\d+:\d+$/).default('1000:1000'),
+      memoryMb: z.number().int().min(64).default(2048),
+      cpus: z.number().positive().default(1),
+      pidsLimit: z.number().int().min(16).default(256),
+      tmpfsMb: z.number().int().min(8).default(256),
+      /** Cap on the staging copy's growth inside the container (MiB). */
+      workspaceMb: z.number().int().min(8).default(1024),
+      logCapMb: z.number().int().min(1).default(64),
+    })
+    .prefault({}),
+  agents: z.record(z.string(), agentSchema).default({}),
+  killSwitch: z
+    .strictObject({
+      budgetUsd: z.number().positive().default(1.0),
+      timeMinutes: z.number().positive().default(30),
+      maxRetries: z.number().int().positive().default(3),
+      escalateAfterFails: z.number().int().positive().default(2),
+    })
+    .prefault({}),
+  auditor: z
+    .strictObject({
+      agent: z.string().min(1).default('claude-code'),
+      model: z.string().optional(),
+    })
+    .prefault({}),
+  /** Model id → USD per million tokens; merged over the built-in dated price table. */
+  prices: z.record(z.string(), priceSchema).default({}),
+  gateway: z
+    .strictObject({
+      /** Provider → upstream base URL (override for tests and corporate proxies). */
+      upstreams: z.record(z.string(), z.url()).default({}),
+    })
+    .prefault({}),
+  evidence: z
+    .strictObject({
+      /** Ticket id globs whose evidence must include pnl_breakdown.json. */
+      profitTickets: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  git: z
+    .strictObject({
+      commit: z.boolean().default(true),
+      push: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+
+/** The config as read from disk (all optional). */
+export type FactoryConfigInput = z.input<typeof configSchema>;
+/** The config with every default applied. */
+export type FactoryConfig = z.output<typeof configSchema>;
+export type GuardConfig = z.output<typeof guardSchema>;
+export type StageConfig = z.output<typeof stageSchema>;
+export type AgentConfig = z.output<typeof agentSchema>;
+
+/** The config a workspace with no `.factory/config.json` gets. */
+export function defaultConfig(): FactoryConfig {
+  return configSchema.parse({});
+}

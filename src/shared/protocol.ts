@@ -1,0 +1,2 @@
+/** Messages between the webview and the extension host (discriminated unions, zod-validated). */
+export {};
