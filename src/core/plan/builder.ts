@@ -1,0 +1,145 @@
+import picomatch from 'picomatch';
+import type { FactoryConfig } from '../config/schema';
+import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
+import { FactoryError } from '../util/errors';
+import { assessRisk, type RiskAssessment } from './risk';
+
+/** The model tier a plan asks for (spec §4-2 `model_budget`, §7-1 cost gate). */
+export type ModelBudget = 'economy' | 'standard' | 'premium';
+
+/** plan.json as the Controller writes it (spec §4-2 fields plus our bookkeeping fields). */
+export interface PlanDocument {
+  schema_version: 1;
+  run_id: string;
+  ticket_id: string;
+  ac_ids: string[];
+  scope: { modify: string[]; readonly: string[]; forbidden: string[] };
+  done_criteria: string;
+  timeout_minutes: number;
+  model_budget: ModelBudget;
+  risk_level: RiskAssessment['level'];
+  agent: string;
+  created_at: string;
+}
+
+export interface PlanRequest {
+  /** Plan this ticket instead of the queue's next one. */
+  ticket?: string;
+  /** Agent override (default: config.worker.agent). */
+  agent?: string;
+  /** Repository files (relative, forward slashes) used to assess risk; `git ls-files` output. */
+  files: string[];
+  /** Short hash of the base commit (goes into the run id). */
+  baseCommit: string;
+  now?: Date;
+}
+
+export interface BuiltPlan {
+  plan: PlanDocument;
+  ticket: Ticket | undefined;
+  acs: AcceptanceCriterion[];
+  risk: RiskAssessment;
+}
+
+const MODEL_BUDGET: Record<RiskAssessment['level'], ModelBudget> = {
+  LOW: 'economy',
+  MED: 'standard',
+  HIGH: 'standard',
+  CRIT: 'premium',
+};
+
+/**
+ * Run ids follow the evidence spec: `YYYYMMDD_HHMMSS_<ticket>_<short hash>` (UTC here; the spec's
+ * project used local time, which breaks ordering across time zones).
+ */
+export function makeRunId(ticketId: string, baseCommit: string, now: Date): string {
+  const iso = now.toISOString(); // 2026-11-25T10:41:39.123Z
+  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  const slug = ticketId.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'ticket';
+  const hash = (baseCommit.match(/^[0-9a-f]{7,40}$/i) ? baseCommit.slice(0, 7) : 'nohead').toLowerCase();
+  return `${stamp}_${slug}_${hash}`;
+}
+
+/** Paths of the SSOT documents: always forbidden to the Worker (spec §3-2 금지). */
+export function ssotPaths(config: FactoryConfig): string[] {
+  return [config.ssot.roadmap, config.ssot.ledger, config.ssot.rules, ...config.ssot.extraRoadmaps, '.factory/**'];
+}
+
+/** Scope of a ticket: config defaults, then every per-ticket override whose glob matches, in order. */
+export function scopeFor(ticketId: string, config: FactoryConfig): PlanDocument['scope'] {
+  let modify = [...config.scope.modify];
+  const readonly = new Set(config.scope.readonly);
+  const forbidden = new Set(config.scope.forbidden);
+  for (const o of config.scope.tickets) {
+    if (!picomatch.isMatch(ticketId, o.ticket)) continue;
+    if (o.modify) modify = [...o.modify];
+    o.readonly?.forEach((g) => readonly.add(g));
+    o.forbidden?.forEach((g) => forbidden.add(g));
+  }
+  ssotPaths(config).forEach((p) => forbidden.add(p));
+  // A path both modifiable and forbidden is forbidden: drop it from modify to keep the plan honest.
+  modify = modify.filter((g) => !forbidden.has(g));
+  return { modify, readonly: [...readonly], forbidden: [...forbidden] };
+}
+
+function isOpen(ac: AcceptanceCriterion): boolean {
+  return ac.status === 'OPEN' || ac.status === 'IN_PROGRESS' || ac.status === 'PARTIAL';
+}
+
+/**
+ * Choose the work of one cycle (spec §3-1, the ledger's SEQUENTIAL_QUEUE policy): the ticket of
+ * the first OPEN AC in ledger order — skipping tickets the roadmap marks BLOCKED, which need a
+ * person — or the requested ticket; then batch every OPEN AC of that ticket (they share its scope,
+ * spec §7-2.4).
+ */
+export function selectWork(index: SsotIndex, ticket?: string): { ticket: Ticket | undefined; acs: AcceptanceCriterion[] } {
+  const tickets = new Map(index.tickets.map((t) => [t.id, t]));
+  const acsOf = (id: string): AcceptanceCriterion[] => {
+    const fromLedger = index.ledger.filter((a) => a.ticketId === id);
+    const all = fromLedger.length ? fromLedger : tickets.get(id)?.acs ?? [];
+    return all.filter(isOpen);
+  };
+  if (ticket !== undefined) {
+    const known = tickets.has(ticket) || index.ledger.some((a) => a.ticketId === ticket);
+    if (!known) throw new FactoryError(`unknown ticket ${ticket}: it is in neither the roadmap nor the ledger`, 'plan.unknown-ticket');
+    if (tickets.get(ticket)?.status === 'BLOCKED') {
+      throw new FactoryError(`ticket ${ticket} is BLOCKED${tickets.get(ticket)?.blockedReason ? ` (${tickets.get(ticket)?.blockedReason})` : ''}; unblock it in the roadmap first`, 'plan.blocked');
+    }
+    const acs = acsOf(ticket);
+    if (acs.length === 0) throw new FactoryError(`ticket ${ticket} has no OPEN acceptance criteria`, 'plan.nothing-open');
+    return { ticket: tickets.get(ticket), acs };
+  }
+  for (const ac of index.ledger) {
+    if (!isOpen(ac)) continue;
+    if (tickets.get(ac.ticketId)?.status === 'BLOCKED') continue;
+    return { ticket: tickets.get(ac.ticketId), acs: acsOf(ac.ticketId) };
+  }
+  throw new FactoryError('the queue is empty: no OPEN acceptance criterion outside BLOCKED tickets', 'plan.queue-empty', 0);
+}
+
+/** Build plan.json for the next cycle. Pure: no I/O; the caller writes it atomically. */
+export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequest): BuiltPlan {
+  const { ticket, acs } = selectWork(index, req.ticket);
+  const ticketId = ticket?.id ?? acs[0]?.ticketId ?? String(req.ticket);
+  const scope = scopeFor(ticketId, config);
+  const risk = assessRisk(scope.modify, req.files, config);
+  const profit = config.evidence.profitTickets.some((g) => picomatch.isMatch(ticketId, g));
+  const criteria = ['Gate PASS (guards, then doctor → fast → regression)', 'evidence complete'];
+  if (profit) criteria.push('pnl_breakdown.json present');
+  if (risk.auditorRequired) criteria.push('Auditor verdict PASS');
+  const now = req.now ?? new Date();
+  const plan: PlanDocument = {
+    schema_version: 1,
+    run_id: makeRunId(ticketId, req.baseCommit, now),
+    ticket_id: ticketId,
+    ac_ids: acs.map((a) => a.id),
+    scope,
+    done_criteria: criteria.join(' + '),
+    timeout_minutes: config.killSwitch.timeMinutes,
+    model_budget: MODEL_BUDGET[risk.level],
+    risk_level: risk.level,
+    agent: req.agent ?? config.worker.agent,
+    created_at: now.toISOString(),
+  };
+  return { plan, ticket, acs, risk };
+}
