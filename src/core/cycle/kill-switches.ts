@@ -1,0 +1,66 @@
+import type { FactoryConfig } from '../config/schema';
+
+/** Outcome of one PDCA cycle as history records it. */
+export type CycleStatus = 'PASS' | 'FAIL' | 'BLOCKED' | 'TIMEOUT' | 'ABORTED';
+
+/** The part of a history.jsonl record the kill switches and cost summary read. */
+export interface CycleRecord {
+  runId: string;
+  ticketId: string;
+  status: CycleStatus;
+  /** ISO time the cycle ended. */
+  endedAt: string;
+  costUsd: number;
+  agent?: string;
+  model?: string;
+}
+
+export interface KillSwitchDecision {
+  /** Failed attempts of this ticket since its last PASS (ABORTED cycles are not attempts). */
+  attempts: number;
+  /** Trailing run of FAIL/TIMEOUT for this ticket. */
+  consecutiveFails: number;
+  /** Retry cap reached: the ticket must be set BLOCKED and handed to a person (spec §5-4). */
+  block: boolean;
+  /** Two consecutive FAILs (default): call the Auditor (spec §5-3). */
+  escalate: boolean;
+  reason?: string;
+}
+
+const FAILED: ReadonlySet<CycleStatus> = new Set(['FAIL', 'TIMEOUT']);
+
+/**
+ * Retry counts derive from history alone (spec §5-4; DESIGN §3): no second state store.
+ * Records must be in history order (oldest first).
+ */
+export function evaluateKillSwitches(history: readonly CycleRecord[], ticketId: string, config: FactoryConfig): KillSwitchDecision {
+  let attempts = 0;
+  let consecutiveFails = 0;
+  let trailing = true;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const r = history[i];
+    if (!r || r.ticketId !== ticketId) continue;
+    if (r.status === 'PASS' || r.status === 'BLOCKED') break; // a PASS resets; a BLOCKED was handled by a person
+    if (r.status === 'ABORTED') continue;
+    if (FAILED.has(r.status)) {
+      attempts++;
+      if (trailing) consecutiveFails++;
+    } else {
+      trailing = false;
+    }
+  }
+  const { maxRetries, escalateAfterFails } = config.killSwitch;
+  const block = attempts >= maxRetries;
+  const escalate = !block && consecutiveFails >= escalateAfterFails;
+  const reason = block
+    ? `retry cap: ${attempts} failed attempts (cap ${maxRetries})`
+    : escalate
+      ? `${consecutiveFails} consecutive FAILs: Auditor escalation`
+      : undefined;
+  return { attempts, consecutiveFails, block, escalate, ...(reason ? { reason } : {}) };
+}
+
+/** Whether the cycle's metered spend has reached its budget (the gateway enforces; this reports). */
+export function budgetExceeded(spentUsd: number, config: FactoryConfig): boolean {
+  return spentUsd >= config.killSwitch.budgetUsd;
+}
