@@ -59,13 +59,15 @@ export const configSchema = z.strictObject({
       /** Further roadmap documents with per-ticket AC tables (e.g. docs/v2/ROADMAP_V2.md). */
       extraRoadmaps: z.array(relPath).default([]),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Where the SSOT documents live (repo-relative): roadmap, AC ledger, rules.'),
   paths: z
     .strictObject({
       autopilot: relPath.default('logs/autopilot'),
       evidence: relPath.default('logs/evidence'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Where the Controller writes cycle state (plan.json, history.jsonl) and evidence runs.'),
   scope: z
     .strictObject({
       /** Globs the Worker may modify when a ticket has no override. */
@@ -85,7 +87,8 @@ export const configSchema = z.strictObject({
         )
         .default([]),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('File scope of the Worker: repo-relative globs it may modify, may only read, must not touch; per-ticket overrides.'),
   risk: z
     .strictObject({
       rules: z
@@ -99,7 +102,8 @@ export const configSchema = z.strictObject({
       /** The Auditor is required at or above this level. */
       auditorAt: riskLevel.default('HIGH'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Risk level of a plan from the paths it touches; the Auditor is called at or above auditorAt.'),
   gate: z
     .strictObject({
       runIn: z.enum(['container', 'host']).default('container'),
@@ -110,11 +114,12 @@ export const configSchema = z.strictObject({
       ]),
       cache: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('The Gate: stages run in order (doctor, fast, regression) after the preflight guards; runIn "container" keeps untrusted code off the host.'),
   guards: z.array(guardSchema).default([
     { name: 'Welding', command: ['python3', 'scripts/check_no_duplicate_pnl.py'], timeoutSeconds: 120, kind: 'preflight' },
     { name: 'Engine-Centric', command: ['python3', 'scripts/check_engine_centricity.py'], timeoutSeconds: 120, kind: 'preflight' },
-  ]),
+  ]).describe('Guard scripts: preflight guards fail the Gate fast (exit code != 0); docops guards block the commit.'),
   docops: z
     .strictObject({
       /** Tokens that must never appear in the scanned documents. */
@@ -125,7 +130,8 @@ export const configSchema = z.strictObject({
       strict: z.boolean().default(true),
       include: z.array(z.string()).default(['**/*.md']),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('DocOps token scan: forbidden tokens in documents, with an allowlist.'),
   worker: z
     .strictObject({
       image: z.string().min(1).default('agentic-factory/worker:bookworm'),
@@ -139,7 +145,8 @@ export const configSchema = z.strictObject({
       workspaceMb: z.number().int().min(8).default(1024),
       logCapMb: z.number().int().min(1).default(64),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('The Worker container: image, agent, non-root user and resource limits.'),
   agents: z.record(z.string(), agentSchema).default({}),
   killSwitch: z
     .strictObject({
@@ -148,7 +155,8 @@ export const configSchema = z.strictObject({
       maxRetries: z.number().int().positive().default(3),
       escalateAfterFails: z.number().int().positive().default(2),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Kill switches: budget per cycle (USD), Worker time cap (minutes), retries before a ticket is BLOCKED, consecutive FAILs before the Auditor is called.'),
   auditor: z
     .strictObject({
       agent: z.string().min(1).default('claude-code'),
