@@ -48,12 +48,14 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
     && npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2)
   PKG="$CS_DIR/node_modules/code-server"
   # npm 11 may skip the package's install scripts; the VS Code server's own node_modules (native
-  # modules built against Node 24) are then missing. Run its postinstall ourselves.
-  if [[ ! -d "$PKG/lib/vscode/node_modules" ]]; then
+  # modules built against Node 24) are then missing. Run its postinstall ourselves. A native
+  # module's build output is the marker: the folder alone may exist without them.
+  NATIVE_MARKER="$PKG/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
+  if [[ ! -f "$NATIVE_MARKER" ]]; then
     log "running code-server's postinstall.sh (npm skipped it)"
     (cd "$PKG" && npm_config_user_agent="npm/11 node/$NODE_VERSION linux x64" bash ./postinstall.sh >&2)
   fi
-  [[ -d "$PKG/lib/vscode/node_modules" ]] || { log "postinstall did not produce lib/vscode/node_modules"; exit 1; }
+  [[ -f "$NATIVE_MARKER" ]] || { log "postinstall did not build the native modules ($NATIVE_MARKER)"; exit 1; }
   touch "$CS_DIR/.complete"
 else
   log "cached: $CS_DIR"
