@@ -1,0 +1,375 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { addUsage, PriceTable, ZERO_USAGE, type TokenUsage } from '../agents/prices';
+import { atomicWrite } from '../util/atomic-write';
+import { FactoryError, errorMessage } from '../util/errors';
+import { nullLogger, type Logger } from '../util/log';
+import { RedactingStream, redact, redactingLogger } from './redact';
+import { DEFAULT_UPSTREAMS, KEY_ENV, matchRoute, upstreamUrl, type Route } from './routes';
+import { PROVIDERS, UsageMeter, type Provider } from './usage';
+
+/** One proxied (or refused) request, as recorded for evidence. Never holds headers or bodies. */
+export interface GatewayRecord {
+  time: string;
+  provider?: Provider;
+  method: string;
+  path: string;
+  status: number;
+  model?: string;
+  stream: boolean;
+  usage: TokenUsage;
+  costUsd: number;
+  /** False when the model has no price (then priced at the table's ceiling, for the budget). */
+  priced: boolean;
+  durationMs: number;
+  /** Why the gateway refused the request itself (never reached the upstream). */
+  refused?: 'budget' | 'not_allowed' | 'no_key' | 'too_large';
+  error?: string;
+}
+
+/** The totals `factory sandbox --json` prints as `gateway`. */
+export interface GatewaySummary {
+  requests: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** Requests the gateway refused (budget, allow-list, missing key). */
+  refused: number;
+  budgetUsd: number;
+  budgetExceeded: boolean;
+}
+
+export interface GatewayOptions {
+  /** The per-run Unix socket to listen on (its folder is mounted read-only into the container). */
+  socketPath: string;
+  /** Provider → key, from SecretStorage (extension) or the host environment (CLI). */
+  keys: Partial<Record<Provider, string>>;
+  /** Provider → base URL overrides (`--upstream`, config `gateway.upstreams`). */
+  upstreams?: Partial<Record<string, string>>;
+  prices: PriceTable;
+  /** The cycle's budget: once spent, further metered requests are refused. */
+  budgetUsd: number;
+  logger?: Logger;
+  /** Called once, on the first request refused for budget: the owner stops the container. */
+  onBudgetExceeded?: (summary: GatewaySummary) => void;
+  /** Largest request body forwarded (bytes). */
+  maxRequestBytes?: number;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length',
+  // Credentials from the container are dropped; the gateway sets its own.
+  'authorization', 'x-api-key', 'x-goog-api-key', 'api-key',
+  // Responses must come back uncompressed so usage can be read as they stream past.
+  'accept-encoding',
+]);
+
+function isProvider(p: string): p is Provider {
+  return (PROVIDERS as readonly string[]).includes(p);
+}
+
+/** A provider-shaped error body, so the agent prints a message a person understands. */
+function errorBody(provider: Provider | undefined, status: number, kind: string, message: string): string {
+  switch (provider) {
+    case 'anthropic':
+      return JSON.stringify({ type: 'error', error: { type: kind, message } });
+    case 'gemini':
+      return JSON.stringify({ error: { code: status, message, status: kind.toUpperCase() } });
+    default:
+      return JSON.stringify({ error: { message, type: kind, code: kind } });
+  }
+}
+
+/**
+ * The model gateway: the Worker's only way out. An HTTP server on a per-run Unix socket that
+ * forwards allow-listed model API calls to their upstream with the real key injected, meters
+ * usage from JSON and SSE responses as they stream through, prices it, and refuses further calls
+ * once the cycle's budget is spent.
+ */
+export class ModelGateway {
+  private readonly server: http.Server;
+  private readonly log: Logger;
+  private readonly upstreams: Record<Provider, string>;
+  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private readonly recordsList: GatewayRecord[] = [];
+  private readonly sockets = new Set<import('node:net').Socket>();
+  private totals: TokenUsage = { ...ZERO_USAGE };
+  private spent = 0;
+  private refusedCount = 0;
+  private budgetTripped = false;
+  private readonly warnedUnpriced = new Set<string>();
+
+  private constructor(private readonly opts: GatewayOptions) {
+    this.log = redactingLogger(opts.logger ?? nullLogger, () => this.secrets());
+    this.upstreams = { ...DEFAULT_UPSTREAMS };
+    for (const [p, url] of Object.entries(opts.upstreams ?? {})) {
+      if (!url) continue;
+      if (!isProvider(p)) throw new FactoryError(`unknown gateway provider '${p}' (known: ${PROVIDERS.join(', ')})`, 'gateway_config');
+      const u = new URL(url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FactoryError(`upstream for ${p} must be http(s): ${url}`, 'gateway_config');
+      this.upstreams[p] = url;
+    }
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // A forward-proxy tunnel is never allowed: the gateway only speaks to its fixed upstreams.
+    this.server.on('connect', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+      this.refuse(undefined, req.method ?? 'CONNECT', req.url ?? '', 'not_allowed', 405, 'CONNECT is not allowed');
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  /** Start listening on `opts.socketPath` (mode 0666 so the container's non-root user can connect). */
+  static async start(opts: GatewayOptions): Promise<ModelGateway> {
+    const gw = new ModelGateway(opts);
+    await fs.promises.rm(opts.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      gw.server.once('error', reject);
+      gw.server.listen(opts.socketPath, () => {
+        gw.server.off('error', reject);
+        resolve();
+      });
+    });
+    await fs.promises.chmod(opts.socketPath, 0o666);
+    gw.log.info(`gateway listening on ${opts.socketPath} (budget $${opts.budgetUsd.toFixed(2)})`);
+    return gw;
+  }
+
+  get socketPath(): string {
+    return this.opts.socketPath;
+  }
+
+  /** Every request so far, oldest first (copies). */
+  records(): GatewayRecord[] {
+    return this.recordsList.map((r) => ({ ...r, usage: { ...r.usage } }));
+  }
+
+  summary(): GatewaySummary {
+    return {
+      requests: this.recordsList.length,
+      inputTokens: this.totals.inputTokens + this.totals.cachedInputTokens + this.totals.cacheWriteTokens,
+      cachedInputTokens: this.totals.cachedInputTokens,
+      cacheWriteTokens: this.totals.cacheWriteTokens,
+      outputTokens: this.totals.outputTokens,
+      costUsd: this.spent,
+      refused: this.refusedCount,
+      budgetUsd: this.opts.budgetUsd,
+      budgetExceeded: this.budgetTripped,
+    };
+  }
+
+  /** Write the request records as JSON lines (evidence: `gateway.jsonl`), atomically. */
+  async writeRecords(file: string): Promise<void> {
+    const text = this.recordsList.map((r) => JSON.stringify(r)).join('\n');
+    await atomicWrite(file, redact(text ? text + '\n' : '', this.secrets()));
+  }
+
+  /** Stop listening, cut open connections and remove the socket file. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+    await closed;
+    await fs.promises.rm(this.opts.socketPath, { force: true });
+  }
+
+  private secrets(): string[] {
+    return Object.values(this.opts.keys).filter((k): k is string => !!k);
+  }
+
+  private record(r: GatewayRecord): void {
+    this.recordsList.push(r);
+    if (r.refused) this.refusedCount++;
+    this.totals = addUsage(this.totals, r.usage);
+    this.spent += r.costUsd;
+  }
+
+  private refuse(provider: Provider | undefined, method: string, url: string, refused: NonNullable<GatewayRecord['refused']>, status: number, error: string): void {
+    this.record({
+      time: new Date().toISOString(), provider, method, path: url.split('?')[0].slice(0, 200), status, stream: false,
+      usage: { ...ZERO_USAGE }, costUsd: 0, priced: true, durationMs: 0, refused, error,
+    });
+    this.log.warn(`gateway refused ${method} ${url.split('?')[0].slice(0, 200)}: ${error}`);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const route = matchRoute(method, url);
+    const send = (provider: Provider | undefined, status: number, kind: string, message: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+      res.end(errorBody(provider, status, kind, `factory gateway: ${message}`));
+      req.resume();
+    };
+    if (!route) {
+      this.refuse(undefined, method, url, 'not_allowed', 403, 'not on the allow-list');
+      return send(undefined, 403, 'forbidden', `${method} ${url.split('?')[0].slice(0, 200)} is not an allowed model API call`);
+    }
+    const key = this.opts.keys[route.provider];
+    if (!key) {
+      this.refuse(route.provider, method, url, 'no_key', 401, `no API key for ${route.provider}`);
+      return send(route.provider, 401, 'authentication_error', `no API key is configured for ${route.provider} on the host`);
+    }
+    if (route.metered && this.spent >= this.opts.budgetUsd) {
+      const message = `the cycle budget of $${this.opts.budgetUsd.toFixed(2)} is spent ($${this.spent.toFixed(4)}); request refused`;
+      this.refuse(route.provider, method, url, 'budget', 402, message);
+      send(route.provider, 402, 'budget_exceeded', message);
+      if (!this.budgetTripped) {
+        this.budgetTripped = true;
+        this.opts.onBudgetExceeded?.(this.summary());
+      }
+      return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.opts.maxRequestBytes ?? 32 * 1024 * 1024);
+    } catch {
+      this.refuse(route.provider, method, url, 'too_large', 413, 'request body too large');
+      return send(route.provider, 413, 'request_too_large', 'request body too large');
+    }
+    const { body: outBody, model: requestModel, stream } = prepareBody(route, body);
+
+    const target = upstreamUrl(this.upstreams[route.provider], route.upstreamPath);
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+    headers['accept-encoding'] = 'identity';
+    headers['content-length'] = String(outBody.length);
+    if (route.provider === 'anthropic') headers['x-api-key'] = key;
+    else if (route.provider === 'openai') headers.authorization = `Bearer ${key}`;
+    else headers['x-goog-api-key'] = key;
+
+    const lib = target.protocol === 'https:' ? https : http;
+    const upstreamReq = lib.request(target, {
+      method,
+      headers,
+      agent: target.protocol === 'https:' ? this.agents.https : this.agents.http,
+    });
+    // The container hung up: stop paying for a response nobody reads.
+    res.on('close', () => {
+      if (!res.writableFinished) upstreamReq.destroy();
+    });
+
+    let status = 502;
+    let meter: UsageMeter | undefined;
+    let error: string | undefined;
+    try {
+      const upstreamRes = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        upstreamReq.once('response', resolve);
+        upstreamReq.once('error', reject);
+        upstreamReq.end(outBody);
+      });
+      status = upstreamRes.statusCode ?? 502;
+      const resHeaders: http.OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(upstreamRes.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) resHeaders[k] = v;
+      res.writeHead(status, resHeaders);
+      res.flushHeaders();
+      const m = new UsageMeter(route.provider, upstreamRes.headers['content-type'], route.urlModel ?? requestModel);
+      meter = m;
+      // Tap → redact → client, chunk by chunk: nothing waits for the whole response.
+      const tap = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          m.push(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(upstreamRes, tap, new RedactingStream(this.secrets()), res);
+    } catch (err) {
+      error = errorMessage(err);
+      if (!res.headersSent) send(route.provider, 502, 'api_error', `upstream ${route.provider} unreachable: ${error}`);
+      else res.destroy();
+    }
+
+    const metered = meter?.finish();
+    const usage = metered?.usage ?? { ...ZERO_USAGE };
+    const model = metered?.model ?? requestModel;
+    const { cost, priced } = this.price(model, usage);
+    if (route.metered && metered && !metered.found && status < 400) {
+      this.log.warn(`gateway: no usage found in the ${route.provider} response to ${route.upstreamPath.split('?')[0]}`);
+    }
+    this.record({
+      time: new Date().toISOString(), provider: route.provider, method, path: route.upstreamPath.split('?')[0],
+      status, model, stream, usage, costUsd: cost, priced, durationMs: Math.round((performance.now() - t0) * 10) / 10,
+      ...(error ? { error: redact(error, this.secrets()) } : {}),
+    });
+  }
+
+  /** Price `usage`; an unknown model is priced at the table's ceiling so the budget still holds. */
+  private price(model: string | undefined, usage: TokenUsage): { cost: number; priced: boolean } {
+    const price = model ? this.opts.prices.lookup(model) : undefined;
+    if (price) return { cost: PriceTable.cost(usage, price), priced: true };
+    const tokens = usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens + usage.outputTokens;
+    if (tokens > 0 && !this.warnedUnpriced.has(model ?? '')) {
+      this.warnedUnpriced.add(model ?? '');
+      this.log.warn(`gateway: model '${model ?? '?'}' has no price; charged at the table's highest rate (add it to .factory/config.json → prices)`);
+    }
+    return { cost: PriceTable.cost(usage, this.opts.prices.ceiling()), priced: false };
+  }
+}
+
+async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    const chunk = c as Buffer;
+    size += chunk.length;
+    if (size > max) throw new Error('too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Read the model and stream flag from a JSON request body. For streamed Chat Completions, ask the
+ * upstream to include usage in the last chunk (otherwise a stream carries no token counts).
+ */
+function prepareBody(route: Route, body: Buffer): { body: Buffer; model?: string; stream: boolean } {
+  let json: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : undefined;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+  } catch {
+    return { body, stream: false };
+  }
+  const model = typeof json?.model === 'string' ? json.model : route.urlModel;
+  const stream = json?.stream === true || /:streamGenerateContent/.test(route.upstreamPath);
+  if (json && route.chatCompletions && stream) {
+    const so = json.stream_options && typeof json.stream_options === 'object' ? (json.stream_options as Record<string, unknown>) : {};
+    if (so.include_usage !== true) {
+      json.stream_options = { ...so, include_usage: true };
+      return { body: Buffer.from(JSON.stringify(json)), model, stream };
+    }
+  }
+  return { body, model, stream };
+}
+
+/** A fresh private folder for one run's gateway socket: `<tmp>/factory-gw-XXXX/gateway.sock`. */
+export async function makeSocketDir(): Promise<{ dir: string; socketPath: string }> {
+  // Short base path: Unix socket paths are limited to ~107 bytes.
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'factory-gw-'));
+  // World-traversable so the container's uid can reach the socket; nothing else lives here.
+  await fs.promises.chmod(dir, 0o755);
+  return { dir, socketPath: path.join(dir, 'gateway.sock') };
+}
+
+/** Provider keys from the host environment (the CLI's key source). */
+export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Record<Provider, string>> {
+  const keys: Partial<Record<Provider, string>> = {};
+  for (const p of PROVIDERS) {
+    const v = KEY_ENV[p].map((n) => env[n]).find((x) => x && x.trim());
+    if (v) keys[p] = v.trim();
+  }
+  return keys;
+}
