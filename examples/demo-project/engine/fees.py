@@ -1,4 +1,4 @@
-"""Maker/taker fee model (DEMO-1).
+"""Maker/taker fee model (D101).
 
 Fees are quoted in basis points of notional. A negative maker fee is a rebate: the exchange
 pays the maker.

@@ -1,4 +1,4 @@
-"""The one place PnL is computed (DEMO-2).
+"""The one place PnL is computed (D102).
 
 scripts/check_no_duplicate_pnl.py fails the Gate if PnL arithmetic appears anywhere else, so a
 report or a script must call round_trip_pnl() rather than re-derive it.

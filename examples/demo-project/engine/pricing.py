@@ -1,4 +1,4 @@
-"""Quoting around a mid price (DEMO-3)."""
+"""Quoting around a mid price (D201)."""
 from typing import Tuple
 
 from engine.fees import BPS

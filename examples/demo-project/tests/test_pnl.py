@@ -9,7 +9,7 @@ SCHEDULE = FeeSchedule(maker_bps=-1, taker_bps=5)
 
 
 def test_long_round_trip_net_is_gross_minus_fees():
-    # DEMO-2::AC-1
+    # D102::AC-1
     pnl = round_trip_pnl(Fill("buy", 100.0, 2, is_maker=True), Fill("sell", 101.0, 2, is_maker=False), SCHEDULE)
     assert pnl.gross == pytest.approx(2.0)
     assert pnl.fees == pytest.approx(-0.02 + 0.101)
@@ -17,13 +17,13 @@ def test_long_round_trip_net_is_gross_minus_fees():
 
 
 def test_short_round_trip_profits_when_price_falls():
-    # DEMO-2::AC-1
+    # D102::AC-1
     pnl = round_trip_pnl(Fill("sell", 50.0, 1, is_maker=False), Fill("buy", 49.0, 1, is_maker=False), SCHEDULE)
     assert pnl.gross == pytest.approx(1.0)
 
 
 def test_breakdown_is_a_plain_dict():
-    # DEMO-2::AC-2
+    # D102::AC-2
     pnl = round_trip_pnl(Fill("buy", 10.0, 1, True), Fill("sell", 10.0, 1, True), SCHEDULE)
     assert set(pnl.as_dict()) == {"gross", "fees", "net"}
 

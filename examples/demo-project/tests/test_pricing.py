@@ -13,7 +13,7 @@ def test_crossed_book_is_rejected():
 
 
 def test_quote_is_symmetric_around_mid():
-    # DEMO-3::AC-1
+    # D201::AC-1
     bid, ask = quote(100.0, spread_bps=20)
     assert bid == pytest.approx(99.9)
     assert ask == pytest.approx(100.1)
