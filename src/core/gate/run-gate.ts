@@ -1,0 +1,221 @@
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import type { FactoryConfig, GuardConfig, StageConfig } from '../config/schema';
+import { FactoryError } from '../util/errors';
+import { nullLogger, type Logger, type ProgressSink } from '../util/log';
+import { GateCache, gateCacheKey } from './gate-cache';
+import { renderGateLog, tailLines } from './gate-log';
+import type { GateCacheInfo, GateReport, StepResult } from './gate-model';
+import type { StageRunner } from './stage-runner';
+import { parseTestCounts } from './test-counts';
+import { hashTree } from './tree-hash';
+
+export interface RunGateOptions {
+  config: Pick<FactoryConfig, 'gate' | 'guards' | 'paths'>;
+  /** The tree under test on the host (the working tree or a cycle's staging copy): hashed for the cache. */
+  treeDir: string;
+  /** Where the commands run; bound to `treeDir` (host) or a copy of it mounted in a container. */
+  runner: StageRunner;
+  /** Run only this stage (after the preflight guards), as `factory gate --stage NAME`. */
+  stage?: string;
+  /** The gate cache; omitted or `config.gate.cache.enabled: false` → always run. */
+  cache?: GateCache;
+  /** The evidence run this Gate belongs to (recorded with a cached PASS). */
+  runId?: string;
+  logger?: Logger;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+  /** Clock seam for tests. */
+  now?: () => Date;
+}
+
+/**
+ * A guard is a step that gates the stages. Only preflight guards belong to the Gate; docops guards
+ * run under `factory docops`.
+ */
+export function preflightGuards(guards: GuardConfig[]): GuardConfig[] {
+  return guards.filter((g) => g.kind === 'preflight');
+}
+
+function selectStages(stages: StageConfig[], only: string | undefined): StageConfig[] {
+  if (only === undefined) return stages;
+  const found = stages.filter((s) => s.name === only);
+  if (found.length === 0) {
+    throw new FactoryError(`unknown gate stage "${only}" (configured: ${stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage', 2);
+  }
+  return found;
+}
+
+const cachedStepSchema = z.object({
+  kind: z.enum(['guard', 'stage']),
+  name: z.string(),
+  argv: z.array(z.string()),
+  status: z.literal('PASS'),
+  exitCode: z.number().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationMs: z.number(),
+  counts: z
+    .object({
+      framework: z.enum(['pytest', 'mocha', 'node-test', 'jest', 'generic']),
+      passed: z.number(),
+      failed: z.number(),
+      skipped: z.number(),
+      errors: z.number(),
+      collected: z.number().optional(),
+      failedTests: z.array(z.string()),
+    })
+    .optional(),
+  outputTail: z.string(),
+});
+const cachedReportSchema = z.object({ guards: z.array(cachedStepSchema), stages: z.array(cachedStepSchema) });
+
+/** Strip what a cache entry must not carry: full outputs (large) and the log (re-rendered). */
+function forCache(r: GateReport): Record<string, unknown> {
+  const strip = (s: StepResult) => {
+    const { output: _output, ...rest } = s;
+    return rest;
+  };
+  return { guards: r.guards.map(strip), stages: r.stages.map(strip) };
+}
+
+/**
+ * The Controller's Gate: preflight guards first and fail-fast (a guard that fails stops the Gate;
+ * no stage runs), then each configured stage in order (doctor → fast → regression by default),
+ * each with its own timeout. A step passes only if it exits 0 AND its own test summary reports no
+ * failures. An identical earlier PASS (same tree, commands and runner identity) is reused when the
+ * cache is enabled, and the report says so.
+ */
+export async function runGate(opts: RunGateOptions): Promise<GateReport> {
+  const log = opts.logger ?? nullLogger;
+  const now = opts.now ?? (() => new Date());
+  const guards = preflightGuards(opts.config.guards);
+  const stages = selectStages(opts.config.gate.stages, opts.stage);
+  const startedAt = now();
+  const t0 = performance.now();
+
+  // The Controller's own output folders are not part of the code under test.
+  const treeHash = hashTree(opts.treeDir, { exclude: [opts.config.paths.evidence, opts.config.paths.autopilot] });
+  const runnerIdentity = await opts.runner.identity(opts.signal);
+
+  let cache: GateCacheInfo | undefined;
+  const useCache = opts.cache !== undefined && opts.config.gate.cache.enabled;
+  if (useCache) {
+    const key = gateCacheKey({
+      treeHash,
+      guards: guards.map((g) => ({ name: g.name, argv: g.command })),
+      stages: stages.map((s) => ({ name: s.name, argv: s.command })),
+      runnerIdentity,
+    });
+    const entry = opts.cache!.get(key);
+    const parsed = entry ? cachedReportSchema.safeParse(entry.report) : undefined;
+    const decideMs = performance.now() - t0;
+    if (entry && parsed?.success) {
+      log.info(`gate: cache hit ${key.slice(0, 12)} (from run ${entry.runId ?? '?'}), commands not re-run`);
+      const endedAt = now();
+      const mark = (s: z.infer<typeof cachedStepSchema>): StepResult => ({ ...s, cached: true });
+      const base: Omit<GateReport, 'log'> = {
+        status: 'PASS',
+        runner: opts.runner.kind,
+        runnerIdentity,
+        treeHash,
+        startedAt: startedAt.toISOString(),
+        endedAt: endedAt.toISOString(),
+        durationMs: performance.now() - t0,
+        guards: parsed.data.guards.map(mark),
+        stages: parsed.data.stages.map(mark),
+        cache: { key, hit: true, ...(entry.runId ? { sourceRunId: entry.runId } : {}), storedAt: entry.storedAt, decideMs },
+      };
+      return { ...base, log: renderGateLog(base) };
+    }
+    cache = { key, hit: false, decideMs };
+  }
+
+  const plan: { kind: 'guard' | 'stage'; name: string; argv: string[]; timeoutSeconds: number }[] = [
+    ...guards.map((g) => ({ kind: 'guard' as const, name: g.name, argv: g.command, timeoutSeconds: g.timeoutSeconds })),
+    ...stages.map((s) => ({ kind: 'stage' as const, name: s.name, argv: s.command, timeoutSeconds: s.timeoutSeconds })),
+  ];
+  const results: StepResult[] = [];
+  let failedAt: string | undefined;
+  for (const [i, step] of plan.entries()) {
+    if (failedAt !== undefined || opts.signal?.aborted) {
+      const at = now().toISOString();
+      results.push({
+        kind: step.kind,
+        name: step.name,
+        argv: step.argv,
+        status: 'SKIPPED',
+        exitCode: null,
+        startedAt: at,
+        endedAt: at,
+        durationMs: 0,
+        reason: opts.signal?.aborted ? 'gate aborted' : `${failedAt} failed`,
+        outputTail: '',
+      });
+      continue;
+    }
+    opts.progress?.({ step: i + 1, maxStep: plan.length, message: `${step.kind} ${step.name}` });
+    log.info(`gate: ${step.kind} ${step.name}: ${step.argv.join(' ')}`);
+    const stepStart = now();
+    const outcome = await opts.runner.run({ argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name }, opts.signal);
+    const counts = parseTestCounts(outcome.output);
+    let status: StepResult['status'];
+    let reason: string | undefined;
+    if (outcome.startError !== undefined) {
+      status = 'ERROR';
+      reason = `could not start: ${outcome.startError}`;
+    } else if (outcome.timedOut) {
+      status = 'TIMEOUT';
+      reason = `timed out after ${step.timeoutSeconds}s`;
+    } else if (outcome.aborted) {
+      status = 'ERROR';
+      reason = 'aborted';
+    } else if (outcome.exitCode !== 0) {
+      status = 'FAIL';
+      reason = `exit ${outcome.exitCode}`;
+    } else if (counts && (counts.failed > 0 || counts.errors > 0)) {
+      // A runner that exits 0 while its own summary reports failures is not believed.
+      status = 'FAIL';
+      reason = 'exit 0 but the test summary reports failures';
+    } else {
+      status = 'PASS';
+    }
+    const result: StepResult = {
+      kind: step.kind,
+      name: step.name,
+      argv: step.argv,
+      status,
+      exitCode: outcome.exitCode,
+      startedAt: stepStart.toISOString(),
+      endedAt: now().toISOString(),
+      durationMs: outcome.durationMs,
+      ...(counts ? { counts } : {}),
+      ...(reason ? { reason } : {}),
+      outputTail: tailLines(outcome.output),
+      output: outcome.output,
+    };
+    results.push(result);
+    log.info(`gate: ${step.kind} ${step.name}: ${status}${reason ? ` (${reason})` : ''}`);
+    if (status !== 'PASS') failedAt = step.name;
+  }
+
+  const endedAt = now();
+  const base: Omit<GateReport, 'log'> = {
+    status: failedAt === undefined && !opts.signal?.aborted ? 'PASS' : 'FAIL',
+    ...(failedAt !== undefined ? { failedAt } : opts.signal?.aborted ? { failedAt: 'aborted' } : {}),
+    runner: opts.runner.kind,
+    runnerIdentity,
+    treeHash,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    durationMs: performance.now() - t0,
+    guards: results.filter((r) => r.kind === 'guard'),
+    stages: results.filter((r) => r.kind === 'stage'),
+    ...(cache ? { cache } : {}),
+  };
+  const report: GateReport = { ...base, log: renderGateLog(base) };
+  if (useCache && cache && report.status === 'PASS') {
+    await opts.cache!.put({ key: cache.key, storedAt: report.endedAt, ...(opts.runId ? { runId: opts.runId } : {}), report: forCache(report) });
+  }
+  return report;
+}
