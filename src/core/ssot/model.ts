@@ -52,6 +52,8 @@ export interface AcceptanceCriterion {
   commit?: string;
   stage?: string;
   notes?: string;
+  /** Where the AC was read: a ledger row, a roadmap AC table row, or a `- [x]` checkbox. */
+  origin?: 'ledger' | 'table' | 'checkbox';
   source: SourceRef;
 }
 

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { errorMessage } from '../util/errors';
+import { parseLedger } from './ledger';
+import type { AcceptanceCriterion, Diagnostic, SsotIndex } from './model';
+import { isEmptyEvidence } from './status-words';
+
+/**
+ * The SSOT invariants of the workflow spec, as diagnostics:
+ * - `ssot.duplicate-ac`: an AC id appears twice (ledger: error; a roadmap AC table: warning);
+ * - `ssot.done-without-evidence`: DONE while the evidence cell is empty/NONE/— ("Evidence 없으면
+ *   DONE 주장 금지");
+ * - `ssot.progress-mismatch`: the roadmap's DONE/TOTAL for a ticket differs from the ledger's rows;
+ * - `ssot.deleted-ac` ({@link findDeletedAcs}): a ledger row present at git HEAD is gone ("AC 삭제 = 금지").
+ * Unknown status words are reported by the parsers (`ssot.unknown-status`).
+ */
+export function checkInvariants(index: Omit<SsotIndex, 'diagnostics'>, opts: { hasLedger: boolean }): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  out.push(...duplicateAcs(index.ledger, 'error'));
+  for (const t of index.tickets) {
+    out.push(...duplicateAcs(t.acs.filter((a) => a.origin === 'table'), 'warning'));
+  }
+  for (const ac of allEvidenceAcs(index)) {
+    if (ac.status === 'DONE' && ac.evidence !== undefined && isEmptyEvidence(ac.evidence)) {
+      out.push({
+        file: ac.source.file,
+        line: ac.source.line,
+        severity: 'error',
+        code: 'ssot.done-without-evidence',
+        message: `${ac.id} is DONE but its evidence is "${ac.evidence}"`,
+      });
+    }
+  }
+  if (opts.hasLedger) out.push(...progressMismatches(index));
+  return out;
+}
+
+/** ACs that carry an evidence column: ledger rows and roadmap AC-table rows. */
+function* allEvidenceAcs(index: Omit<SsotIndex, 'diagnostics'>): Generator<AcceptanceCriterion> {
+  yield* index.ledger;
+  for (const t of index.tickets) for (const a of t.acs) if (a.origin === 'table') yield a;
+}
+
+function duplicateAcs(acs: readonly AcceptanceCriterion[], severity: 'error' | 'warning'): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, AcceptanceCriterion>();
+  for (const ac of acs) {
+    // Same id in two documents is expected (V2 table and ledger); only a repeat inside one is not.
+    const key = `${ac.source.file}\0${ac.id}`;
+    const first = seen.get(key);
+    if (first) {
+      out.push({
+        file: ac.source.file,
+        line: ac.source.line,
+        severity,
+        code: 'ssot.duplicate-ac',
+        message: `duplicate AC id ${ac.id} (first at line ${first.source.line})`,
+      });
+    } else {
+      seen.set(key, ac);
+    }
+  }
+  return out;
+}
+
+function progressMismatches(index: Omit<SsotIndex, 'diagnostics'>): Diagnostic[] {
+  const counts = new Map<string, { rows: number; done: number }>();
+  for (const ac of index.ledger) {
+    const c = counts.get(ac.ticketId) ?? { rows: 0, done: 0 };
+    c.rows++;
+    if (ac.status === 'DONE') c.done++;
+    counts.set(ac.ticketId, c);
+  }
+  const out: Diagnostic[] = [];
+  for (const t of index.tickets) {
+    if (t.done === undefined || t.total === undefined) continue;
+    const c = counts.get(t.id) ?? { rows: 0, done: 0 };
+    if (c.rows === t.total && c.done === t.done) continue;
+    out.push({
+      file: t.source.file,
+      line: t.source.line,
+      severity: 'warning',
+      code: 'ssot.progress-mismatch',
+      message: `${t.id} is ${t.done}/${t.total} in the roadmap but the ledger has ${c.done} DONE of ${c.rows} rows`,
+    });
+  }
+  return out;
+}
+
+export interface DeletedAcsOptions {
+  signal?: AbortSignal;
+  /** The ledger's current text (an unsaved editor buffer); read from disk when absent. */
+  currentText?: string;
+}
+
+/**
+ * SEC-30: compare the ledger with its version at git HEAD and report every AC id that HEAD has
+ * and the working copy does not. Uses `git cat-file` (plumbing: no textconv, filters or hooks).
+ * Returns [] when `root` is not in a git repository or the ledger is not committed yet.
+ */
+export async function findDeletedAcs(root: string, ledgerRelPath: string, opts: DeletedAcsOptions = {}): Promise<Diagnostic[]> {
+  const rel = ledgerRelPath.split(path.sep).join('/');
+  const head = await gitShowHead(root, rel, opts.signal);
+  if (head === undefined) return [];
+  const current = opts.currentText ?? (await fs.readFile(path.join(root, ledgerRelPath), { encoding: 'utf8', signal: opts.signal }));
+  const before = parseLedger(head, rel);
+  const now = parseLedger(current, rel);
+  const present = new Set(now.acs.map((a) => a.id));
+  const line = (now.headerLine ?? 0) + 1;
+  const out: Diagnostic[] = [];
+  for (const ac of before.acs) {
+    if (present.has(ac.id)) continue;
+    present.add(ac.id); // report a duplicated HEAD row once
+    out.push({
+      file: rel,
+      line,
+      severity: 'error',
+      code: 'ssot.deleted-ac',
+      message: `${ac.id} (line ${ac.source.line} at HEAD) was deleted from the ledger; ACs are never deleted (mark them MOVED_TO instead)`,
+    });
+  }
+  return out;
+}
+
+/** `git cat-file blob HEAD:./<rel>` in `root`; undefined when there is no such blob or no repo. */
+function gitShowHead(root: string, rel: string, signal?: AbortSignal): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      ['-c', 'core.fsmonitor=false', 'cat-file', 'blob', `HEAD:./${rel}`],
+      { cwd: root, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } },
+      (err, stdout) => {
+        if (!err) return resolve(stdout);
+        if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error(errorMessage(signal.reason)));
+        const code = (err as NodeJS.ErrnoException).code;
+        // ENOENT: git itself is missing — the check cannot run; everything else (not a repo,
+        // no HEAD yet, path not committed) means there is nothing to compare with.
+        if (code === 'ENOENT') return reject(new Error('git is not installed; cannot compare the ledger with HEAD'));
+        resolve(undefined);
+      },
+    );
+  });
+}

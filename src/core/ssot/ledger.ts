@@ -1,0 +1,98 @@
+import type { AcceptanceCriterion, Diagnostic } from './model';
+import { plainCell, scanDocument } from './markdown';
+import { normalizeStatus } from './status-words';
+import { cellOf, readHeader, readTable } from './tables';
+
+/** The AC ledger (docs/v2/design/AC_LEDGER.md) as read: preamble, rows in order, diagnostics. */
+export interface LedgerParse {
+  file: string;
+  /** `key: value` lines before the table (generated_at, queue_policy …). */
+  meta: Record<string, string>;
+  /** Rows in ledger order: the queue. */
+  acs: AcceptanceCriterion[];
+  /** 0-based line of the first AC table's header, if any (for reporting). */
+  headerLine?: number;
+  diagnostics: Diagnostic[];
+}
+
+const META_RE = /^([A-Za-z_][\w.-]*)\s*:\s*(.*)$/;
+
+/**
+ * Split a ledger id `TICKET::AC-N` into its parts. The ticket part is everything before the LAST
+ * `::` so ids stay unambiguous even if a ticket name were to contain `:`.
+ */
+export function splitAcId(id: string): { ticketId: string; localId: string } | undefined {
+  const at = id.lastIndexOf('::');
+  if (at <= 0 || at + 2 >= id.length) return undefined;
+  return { ticketId: id.slice(0, at).trim(), localId: id.slice(at + 2).trim() };
+}
+
+/**
+ * Parse the AC ledger. Every table whose header names an AC id column and a status column is
+ * read (columns by name, any order); other tables are ignored.
+ */
+export function parseLedger(text: string, file: string): LedgerParse {
+  const { lines, blocks } = scanDocument(text);
+  const diagnostics: Diagnostic[] = [];
+  const meta: Record<string, string> = {};
+  const acs: AcceptanceCriterion[] = [];
+  let headerLine: number | undefined;
+
+  const firstTable = blocks.find((b) => b.kind === 'table');
+  const preambleEnd = firstTable ? firstTable.line : lines.length;
+  for (let i = 0; i < preambleEnd; i++) {
+    const m = META_RE.exec(lines[i]);
+    if (m) meta[m[1]] = m[2].trim();
+  }
+
+  for (const block of blocks) {
+    if (block.kind !== 'table') continue;
+    const header = readHeader(lines[block.line] ?? '');
+    if (header.index.id === undefined || header.index.status === undefined) continue;
+    headerLine ??= block.line;
+    const table = readTable(lines, block.line, block.endLine, file, diagnostics);
+    for (const row of table.rows) {
+      const line = row.line + 1;
+      const id = plainCell(cellOf(table, row, 'id') ?? '');
+      if (id === '') {
+        diagnostics.push({ file, line, severity: 'warning', code: 'ssot.missing-id', message: 'ledger row has no AC id; row ignored' });
+        continue;
+      }
+      const parts = splitAcId(id);
+      if (!parts) {
+        diagnostics.push({
+          file,
+          line,
+          severity: 'warning',
+          code: 'ssot.bad-ac-id',
+          message: `ledger AC id "${id}" is not of the form TICKET::AC-N; row ignored`,
+        });
+        continue;
+      }
+      const rawStatus = plainCell(cellOf(table, row, 'status') ?? '');
+      const norm = normalizeStatus(rawStatus);
+      if (!norm.known) {
+        diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
+      }
+      acs.push({
+        id: `${parts.ticketId}::${parts.localId}`,
+        ticketId: parts.ticketId,
+        localId: parts.localId,
+        title: cellOf(table, row, 'title')?.trim() ?? '',
+        status: norm.status,
+        rawStatus,
+        evidence: optional(cellOf(table, row, 'evidence')),
+        commit: optional(cellOf(table, row, 'commit')),
+        stage: optional(cellOf(table, row, 'stage')),
+        notes: optional(cellOf(table, row, 'notes')),
+        origin: 'ledger',
+        source: { file, line },
+      });
+    }
+  }
+  return { file, meta, acs, headerLine, diagnostics };
+}
+
+function optional(cell: string | undefined): string | undefined {
+  return cell === undefined ? undefined : plainCell(cell);
+}

@@ -1,0 +1,272 @@
+import type { AcceptanceCriterion, Diagnostic, Phase, Status, Ticket } from './model';
+import { plainCell, scanDocument } from './markdown';
+import { splitAcId } from './ledger';
+import { normalizeStatus } from './status-words';
+import { cellOf, readHeader, readTable, type TableView, type TableRow } from './tables';
+
+/**
+ * One parser for every roadmap document; they differ in content, not in kind:
+ * - D_ROADMAP.md: `### Phase N: title` + step tables `| Step | Goal | DONE/TOTAL | Status |`;
+ * - ROADMAP_V2.md: `### D_ALPHA-0: title` + AC tables `| AC | Goal | Status | Evidence |`;
+ * - the legacy roadmap: one heading per ticket section, `**상태:**`/`**Status:**` lines and
+ *   `- [x]` checkbox ACs.
+ */
+export interface RoadmapParse {
+  file: string;
+  phases: Phase[];
+  /** Unique by id, in order of first appearance. */
+  tickets: Ticket[];
+  diagnostics: Diagnostic[];
+  stats: RoadmapStats;
+}
+
+export interface RoadmapStats {
+  /** Headings that name a ticket id (a ticket may have several sections). */
+  ticketSections: number;
+  /** Rows of step tables (one ticket each). */
+  stepRows: number;
+  /** ACs read from AC tables. */
+  tableAcs: number;
+  /** `**상태:**` / `**Status:**` lines anywhere in the document. */
+  statusLines: number;
+  /** `- [ ]` / `- [x]` list items anywhere, and how many of them are ticked. */
+  checkboxes: number;
+  checkboxesDone: number;
+}
+
+/**
+ * A ticket id at the start of a heading or in a step cell: `D82-1`, `D205-10-1`, `D_ALPHA-1U-FIX-2`,
+ * `D208-SLIM-1`, `D93`. A range such as `D213~D215` is not an id.
+ */
+const TICKET_ID = /^(D\d+(?:-[A-Z0-9]+)*|D_[A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)+)(?=$|[\s:：(（[—–,])/;
+const PHASE_RE = /^Phase\s+([^\s:：]+)\s*[:：]\s*(.*)$/i;
+/** `**상태:** x`, `**Status**: x` (label bold with or without the colon inside). */
+const STATUS_LINE = /\*\*\s*(?:상태|Status)\s*(?::\s*\*\*|\*\*\s*:)\s*(.*)$/i;
+/** The next `**Label:**` on the same line ends the status value. */
+const NEXT_LABEL = /\s+(?:\*\*[^*]{1,40}?(?::\*\*|\*\*:)|---\s*$)/;
+const CHECKBOX = /^\[([ xX])\][ \t]+/;
+const CHECKBOX_AC = /^\**(AC-\d+[A-Za-z0-9.-]*)\**\s*[:：)]?/;
+const PROGRESS = /^(\d+)\s*\/\s*(\d+)$/;
+
+/** Leading emoji/markers and the `신` ("new") prefix the legacy roadmap puts before ids. */
+function headingId(text: string): { id: string; rest: string } | undefined {
+  const t = text.replace(/^[^A-Za-z0-9가-힣]+/, '').replace(/^(?:신|New|NEW)\s+/, '');
+  const m = TICKET_ID.exec(t);
+  if (!m) return undefined;
+  const rest = t
+    .slice(m[1].length)
+    .replace(/^\s*[:：—–-]?\s*/, '')
+    .trim();
+  return { id: m[1], rest };
+}
+
+/** True when a whole cell is a ticket id. */
+export function isTicketId(s: string): boolean {
+  const m = TICKET_ID.exec(s);
+  return m !== null && m[1].length === s.length;
+}
+
+/** The status text after a `**Status:**` label, or undefined when the line has no such label. */
+export function statusLineValue(line: string): string | undefined {
+  const m = STATUS_LINE.exec(line);
+  if (!m) return undefined;
+  return m[1].split(NEXT_LABEL)[0].trim();
+}
+
+export function parseRoadmap(text: string, file: string): RoadmapParse {
+  const { lines, blocks } = scanDocument(text);
+  const diagnostics: Diagnostic[] = [];
+  const phases: Phase[] = [];
+  const tickets = new Map<string, Ticket>();
+  const stats: RoadmapStats = { ticketSections: 0, stepRows: 0, tableAcs: 0, statusLines: 0, checkboxes: 0, checkboxesDone: 0 };
+
+  let phase: { phase: Phase; level: number } | undefined;
+  /** Open ticket sections, innermost last (a `#####` ticket may sit inside a `####` one). */
+  const stack: { ticket: Ticket; level: number; checkboxes: number }[] = [];
+
+  const addToPhase = (id: string) => {
+    if (phase && !phase.phase.ticketIds.includes(id)) phase.phase.ticketIds.push(id);
+  };
+  const ticketFor = (id: string, title: string, line: number): Ticket => {
+    let t = tickets.get(id);
+    if (!t) {
+      t = { id, title, phase: phase?.phase.title, status: 'UNKNOWN', rawStatus: '', acs: [], source: { file, line } };
+      tickets.set(id, t);
+    } else {
+      if (!t.title && title) t.title = title;
+      if (!t.phase && phase) t.phase = phase.phase.title;
+    }
+    addToPhase(id);
+    return t;
+  };
+
+  for (const block of blocks) {
+    if (block.kind === 'heading') {
+      while (stack.length > 0 && stack[stack.length - 1].level >= block.level) stack.pop();
+      if (phase && phase.level >= block.level) phase = undefined;
+      const heading = block.text.trim();
+      const pm = PHASE_RE.exec(heading);
+      if (pm) {
+        const p: Phase = { title: heading, ticketIds: [], source: { file, line: block.line + 1 } };
+        phases.push(p);
+        phase = { phase: p, level: block.level };
+        continue;
+      }
+      const hid = headingId(heading);
+      if (hid) {
+        stats.ticketSections++;
+        const ticket = ticketFor(hid.id, hid.rest, block.line + 1);
+        stack.push({ ticket, level: block.level, checkboxes: 0 });
+      }
+      continue;
+    }
+
+    if (block.kind === 'table') {
+      const header = readHeader(lines[block.line] ?? '');
+      if (header.index.status === undefined) continue;
+      if (header.index.step !== undefined) {
+        const table = readTable(lines, block.line, block.endLine, file, diagnostics);
+        for (const row of table.rows) readStepRow(table, row);
+      } else if (header.index.id !== undefined) {
+        const table = readTable(lines, block.line, block.endLine, file, diagnostics);
+        for (const row of table.rows) readAcRow(table, row);
+      }
+      continue;
+    }
+
+    // Paragraph text: status lines and checkboxes.
+    const current = stack[stack.length - 1];
+    if (block.listItem) {
+      const cb = CHECKBOX.exec(block.text);
+      if (cb) {
+        stats.checkboxes++;
+        const done = cb[1] !== ' ';
+        if (done) stats.checkboxesDone++;
+        if (current) {
+          const body = block.text.slice(cb[0].length);
+          const firstLine = body.split('\n', 1)[0];
+          const acm = CHECKBOX_AC.exec(firstLine);
+          current.checkboxes++;
+          const localId = acm ? acm[1] : `#${current.checkboxes}`;
+          const title = (acm ? firstLine.slice(acm[0].length) : firstLine).trim();
+          current.ticket.acs.push({
+            id: `${current.ticket.id}::${localId}`,
+            ticketId: current.ticket.id,
+            localId,
+            title,
+            status: done ? 'DONE' : 'OPEN',
+            rawStatus: done ? '[x]' : '[ ]',
+            origin: 'checkbox',
+            source: { file, line: block.line + 1 },
+          });
+        }
+      }
+    }
+    // Cheap pre-check: most paragraphs have no bold label at all.
+    if (block.text.includes('**') && (block.text.includes('상태') || /status/i.test(block.text))) {
+      const textLines = block.text.split('\n');
+      for (let k = 0; k < textLines.length; k++) {
+        const value = statusLineValue(textLines[k]);
+        if (value === undefined) continue;
+        stats.statusLines++;
+        const line = block.line + k + 1;
+        const norm = normalizeStatus(value);
+        if (!norm.known) {
+          diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${value}"` });
+        }
+        // The first status line of a section is the ticket's own status; later ones (quoted
+        // report headers) describe documents, not the ticket.
+        if (current && current.ticket.rawStatus === '') {
+          current.ticket.rawStatus = value;
+          current.ticket.status = norm.status;
+          if (norm.status === 'BLOCKED') current.ticket.blockedReason = reasonOf(value);
+        }
+      }
+    }
+  }
+
+  function readStepRow(table: TableView, row: TableRow): void {
+    const line = row.line + 1;
+    const id = plainCell(cellOf(table, row, 'step') ?? '');
+    if (!isTicketId(id)) {
+      diagnostics.push({ file, line, severity: 'warning', code: 'ssot.bad-ticket-id', message: `step "${id}" is not a ticket id; row ignored` });
+      return;
+    }
+    stats.stepRows++;
+    const rawStatus = plainCell(cellOf(table, row, 'status') ?? '');
+    const norm = normalizeStatus(rawStatus);
+    if (!norm.known) diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
+    const ticket = ticketFor(id, (cellOf(table, row, 'title') ?? '').trim(), line);
+    ticket.status = norm.status;
+    ticket.rawStatus = rawStatus;
+    if (norm.status === 'BLOCKED') ticket.blockedReason = reasonOf(rawStatus);
+    const progress = cellOf(table, row, 'progress');
+    if (progress !== undefined) {
+      const pm = PROGRESS.exec(plainCell(progress));
+      if (pm) {
+        ticket.done = Number(pm[1]);
+        ticket.total = Number(pm[2]);
+      } else {
+        diagnostics.push({ file, line, severity: 'warning', code: 'ssot.bad-progress', message: `DONE/TOTAL "${progress}" of ${id} is not N/M` });
+      }
+    }
+  }
+
+  function readAcRow(table: TableView, row: TableRow): void {
+    const line = row.line + 1;
+    const rawId = plainCell(cellOf(table, row, 'id') ?? '');
+    if (rawId === '') {
+      diagnostics.push({ file, line, severity: 'warning', code: 'ssot.missing-id', message: 'AC row has no id; row ignored' });
+      return;
+    }
+    const split = splitAcId(rawId);
+    const owner = stack[stack.length - 1]?.ticket;
+    const ticketId = split?.ticketId ?? owner?.id;
+    const localId = split?.localId ?? rawId;
+    if (!ticketId) {
+      diagnostics.push({ file, line, severity: 'warning', code: 'ssot.orphan-ac', message: `AC "${rawId}" is outside any ticket section; row ignored` });
+      return;
+    }
+    const ticket = owner?.id === ticketId ? owner : ticketFor(ticketId, '', line);
+    const rawStatus = plainCell(cellOf(table, row, 'status') ?? '');
+    const norm = normalizeStatus(rawStatus);
+    const id = `${ticketId}::${localId}`;
+    if (!norm.known) diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
+    stats.tableAcs++;
+    const evidence = cellOf(table, row, 'evidence');
+    const ac: AcceptanceCriterion = {
+      id,
+      ticketId,
+      localId,
+      title: (cellOf(table, row, 'title') ?? '').trim(),
+      status: norm.status,
+      rawStatus,
+      origin: 'table',
+      source: { file, line },
+    };
+    if (evidence !== undefined) ac.evidence = plainCell(evidence);
+    const commit = cellOf(table, row, 'commit');
+    if (commit !== undefined) ac.commit = plainCell(commit);
+    ticket.acs.push(ac);
+  }
+
+  // A ticket with no status of its own (ROADMAP_V2's heading sections) takes the state of its ACs.
+  for (const t of tickets.values()) {
+    if (t.rawStatus === '' && t.acs.length > 0) t.status = statusFromAcs(t.acs);
+  }
+  return { file, phases, tickets: [...tickets.values()], diagnostics, stats };
+}
+
+/** DONE when every AC is DONE, PARTIAL when some are, OPEN otherwise. */
+export function statusFromAcs(acs: readonly AcceptanceCriterion[]): Status {
+  const done = acs.filter((a) => a.status === 'DONE').length;
+  if (done === acs.length) return 'DONE';
+  return done > 0 ? 'PARTIAL' : 'OPEN';
+}
+
+/** `BLOCKED (waiting for keys)` → `waiting for keys`. */
+function reasonOf(raw: string): string | undefined {
+  const m = /\(([^)]*)\)|[-—:]\s*(.+)$/.exec(raw);
+  const r = (m?.[1] ?? m?.[2])?.trim();
+  return r ? r : undefined;
+}

@@ -1,0 +1,106 @@
+import type { Diagnostic } from './model';
+import { headerKey, splitRow, type RawCell } from './markdown';
+
+/**
+ * Table columns are found by header NAME, never by position: the same ledger exists with
+ * `AC_ID|STATUS|…`, `AC|상태|…` and other orders. Aliases are matched case-insensitively with
+ * spaces, `_`, `-` and markup ignored (see {@link headerKey}).
+ */
+export type Column = 'id' | 'title' | 'stage' | 'status' | 'evidence' | 'commit' | 'dupGroup' | 'notes' | 'step' | 'progress';
+
+const ALIASES: Record<string, Column> = {
+  ACID: 'id',
+  AC: 'id',
+  ID: 'id',
+  TITLE: 'title',
+  GOAL: 'title',
+  NAME: 'title',
+  목표: 'title',
+  제목: 'title',
+  STAGE: 'stage',
+  단계: 'stage',
+  STATUS: 'status',
+  STATE: 'status',
+  상태: 'status',
+  EVIDENCE: 'evidence',
+  CANONICALEVIDENCE: 'evidence',
+  증거: 'evidence',
+  COMMIT: 'commit',
+  LASTCOMMIT: 'commit',
+  커밋: 'commit',
+  DUPGROUPKEY: 'dupGroup',
+  DUPGROUP: 'dupGroup',
+  NOTES: 'notes',
+  NOTE: 'notes',
+  비고: 'notes',
+  메모: 'notes',
+  STEP: 'step',
+  TICKET: 'step',
+  TICKETID: 'step',
+  티켓: 'step',
+  DONETOTAL: 'progress',
+  PROGRESS: 'progress',
+  진행률: 'progress',
+};
+
+/** The column a header cell names, if it is one we read. */
+export function columnOf(header: string): Column | undefined {
+  return ALIASES[headerKey(header)];
+}
+
+export interface TableRow {
+  /** 0-based line of the row. */
+  line: number;
+  cells: RawCell[];
+}
+
+export interface TableView {
+  /** 0-based line of the header row. */
+  headerLine: number;
+  width: number;
+  /** Column → index of its cell. The first header naming a column wins. */
+  index: Partial<Record<Column, number>>;
+  rows: TableRow[];
+}
+
+/** Map a table's header row (its first line) to columns. */
+export function readHeader(headerLine: string): { width: number; index: Partial<Record<Column, number>> } {
+  const header = splitRow(headerLine);
+  const index: Partial<Record<Column, number>> = {};
+  header.forEach((cell, i) => {
+    const col = columnOf(cell.value);
+    if (col && index[col] === undefined) index[col] = i;
+  });
+  return { width: header.length, index };
+}
+
+/**
+ * Read the body rows of a table we consume. Rows whose cell count differs from the header cannot
+ * be mapped to columns reliably: they get a diagnostic (1-based line) and are left out.
+ */
+export function readTable(lines: string[], start: number, end: number, file: string, diagnostics: Diagnostic[]): TableView {
+  const { width, index } = readHeader(lines[start] ?? '');
+  const rows: TableRow[] = [];
+  // start + 1 is the delimiter row.
+  for (let line = start + 2; line < end; line++) {
+    const cells = splitRow(lines[line] ?? '');
+    if (cells.length !== width) {
+      diagnostics.push({
+        file,
+        line: line + 1,
+        severity: 'warning',
+        code: 'ssot.row-cells',
+        message: `table row has ${cells.length} cells but its header (line ${start + 1}) has ${width}; row ignored`,
+      });
+      continue;
+    }
+    rows.push({ line, cells });
+  }
+  return { headerLine: start, width, index, rows };
+}
+
+/** The value of a column in a row, or undefined when the table has no such column. */
+export function cellOf(table: TableView, row: TableRow, col: Column): string | undefined {
+  const i = table.index[col];
+  return i === undefined ? undefined : row.cells[i]?.value;
+}
