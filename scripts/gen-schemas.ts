@@ -7,6 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configJsonSchemaText, CONFIG_SCHEMA_FILE } from '../src/core/config/config-json-schema';
+import { jsonSchemaText } from '../src/core/config/json-schema';
+import { planSchema } from '../src/core/contracts/plan';
+import { resultSchema } from '../src/core/contracts/result';
+import { auditReportSchema } from '../src/core/contracts/audit-report';
 
 export interface SchemaEntry {
   /** File name under schemas/. */
@@ -17,6 +21,9 @@ export interface SchemaEntry {
 
 export const SCHEMA_REGISTRY: SchemaEntry[] = [
   { file: CONFIG_SCHEMA_FILE, render: configJsonSchemaText },
+  { file: 'plan.schema.json', render: () => jsonSchemaText(planSchema, { title: 'plan.json', description: 'Controller → Worker: the ticket, its ACs and the file scope (spec §4-2).' }) },
+  { file: 'result.schema.json', render: () => jsonSchemaText(resultSchema, { title: 'result.json', description: 'Worker → Controller: the Worker\'s own report (untrusted; spec §4-2).' }) },
+  { file: 'audit-report.schema.json', render: () => jsonSchemaText(auditReportSchema, { title: 'audit_report.json', description: 'Auditor → Controller: verdict and violations.' }) },
   // e.g. { file: 'plan.schema.json', render: () => jsonSchemaText(planSchema, { title: 'plan.json' }) },
 ];
 
