@@ -1,0 +1,97 @@
+import type Docker from 'dockerode';
+import { connectDocker } from '../docker/connect';
+import { runContainer, type ContainerLimits } from '../sandbox/container';
+import { FactoryError, errorMessage } from '../util/errors';
+import { nullLogger, type Logger } from '../util/log';
+import { DEFAULT_OUTPUT_CAP, TailBuffer, type CommandOutcome, type CommandSpec, type StageRunner } from './stage-runner';
+
+export interface ContainerRunnerOptions {
+  /** The tree under test on the host; mounted at /workspace. Never a folder that contains `.git`. */
+  treeDir: string;
+  image: string;
+  limits: ContainerLimits;
+  /** Numeric non-root `uid:gid`. */
+  user?: string;
+  /** Mount the tree read-only (the working tree); a Controller-owned copy may be writable. */
+  readOnly: boolean;
+  /** Labels of the gate containers (the reaper and `docker ps` use them). */
+  runId: string;
+  ticket: string;
+  /** Host folder the reaper deletes if a gate container is found orphaned (a temp copy). */
+  cleanupPath?: string;
+  docker?: Docker;
+  logger?: Logger;
+  outputCap?: number;
+}
+
+/**
+ * The default Gate runner (`gate.runIn: "container"`): every guard and stage is its own fresh,
+ * hardened container (network none, caps dropped, read-only root, limits) over the tree under
+ * test, because that code is the Worker's and is not trusted on the host.
+ */
+export class ContainerRunner implements StageRunner {
+  readonly kind = 'container' as const;
+  private docker: Docker | undefined;
+  private imageId: Promise<string> | undefined;
+
+  constructor(private readonly opts: ContainerRunnerOptions) {
+    this.docker = opts.docker;
+  }
+
+  private async engine(signal?: AbortSignal): Promise<Docker> {
+    this.docker ??= (await connectDocker({ ...(signal ? { signal } : {}) })).docker;
+    return this.docker;
+  }
+
+  /** The image id (`sha256:…`): a PASS on another build of the image is not reused. */
+  identity(signal?: AbortSignal): Promise<string> {
+    this.imageId ??= (async () => {
+      const docker = await this.engine(signal);
+      try {
+        const info = await docker.getImage(this.opts.image).inspect();
+        return info.Id;
+      } catch (err) {
+        throw new FactoryError(`gate image ${this.opts.image} is not available: ${errorMessage(err)}`, 'gate.image', 2);
+      }
+    })();
+    return this.imageId;
+  }
+
+  async run(spec: CommandSpec, signal?: AbortSignal): Promise<CommandOutcome> {
+    const buf = new TailBuffer(this.opts.outputCap ?? DEFAULT_OUTPUT_CAP);
+    const t0 = Date.now();
+    let docker: Docker;
+    try {
+      docker = await this.engine(signal);
+    } catch (err) {
+      return { exitCode: null, timedOut: false, aborted: false, startError: errorMessage(err), durationMs: Date.now() - t0, output: '', truncated: false };
+    }
+    const res = await runContainer(
+      {
+        image: this.opts.image,
+        cmd: spec.argv,
+        env: { CI: 'true', NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: '/home/worker', ...(spec.env ?? {}) },
+        ...(this.opts.user ? { user: this.opts.user } : {}),
+        workdir: '/workspace',
+        mounts: [{ hostPath: this.opts.treeDir, containerPath: '/workspace', readOnly: this.opts.readOnly }],
+        limits: this.opts.limits,
+        labels: { runId: this.opts.runId, ticket: this.opts.ticket, role: 'gate' },
+        timeoutMs: spec.timeoutMs,
+        logCapBytes: Math.max(this.opts.outputCap ?? DEFAULT_OUTPUT_CAP, 1024 * 1024) * 4,
+        ...(this.opts.cleanupPath ? { cleanupPath: this.opts.cleanupPath } : {}),
+      },
+      { docker, ...(signal ? { signal } : {}), logger: this.opts.logger ?? nullLogger, onOutput: (_s, chunk) => buf.push(chunk) },
+    );
+    const base = { durationMs: res.durationMs, output: buf.text(), truncated: buf.truncated || res.logTruncated };
+    switch (res.status) {
+      case 'exited':
+        return { ...base, exitCode: res.exitCode, timedOut: false, aborted: false };
+      case 'timeout':
+        return { ...base, exitCode: null, timedOut: true, aborted: false };
+      case 'killed':
+        return { ...base, exitCode: null, timedOut: false, aborted: true };
+      case 'error':
+        return { ...base, exitCode: null, timedOut: false, aborted: false, startError: res.error ?? 'container error' };
+    }
+  }
+}
