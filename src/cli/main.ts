@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { register as registerInit } from './commands/init';
+import { register as registerStatus } from './commands/status';
 
 /**
  * `factory` — the headless Controller. Each command lives in ./commands/<name>.ts and exports
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
       // Usage errors exit 2 (like the spec's "unreadable input"); --help/--version exit 0.
       process.exit(err.exitCode === 0 ? 0 : 2);
     });
+  registerStatus(program);
+  registerInit(program);
   return program;
 }
 

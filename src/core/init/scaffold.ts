@@ -1,0 +1,163 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { CONFIG_SCHEMA_FILE, configJsonSchemaText } from '../config/config-json-schema';
+import { CONFIG_FILE } from '../config/load';
+import { defaultConfig, SSOT_DEFAULTS } from '../config/schema';
+import { atomicWrite } from '../util/atomic-write';
+import { FactoryError } from '../util/errors';
+
+/** One file `factory init` creates: repo-relative path (forward slashes) and its content. */
+export interface ScaffoldFile {
+  path: string;
+  content: string;
+}
+
+export interface ScaffoldOptions {
+  /** Shown in the documents' titles; defaults to the folder name. */
+  projectName?: string;
+  /** The date written into the documents (injected so tests are deterministic). */
+  now?: Date;
+}
+
+/**
+ * The files of a fresh factory workspace: the config (with `$schema` pointing at a copy of the
+ * schema next to it, so any editor validates it offline), and the three SSOT documents in the
+ * spec's formats — phase tables with DONE/TOTAL, the ledger's columns, the rules — each holding
+ * one example ticket and AC to edit.
+ */
+export function scaffoldFiles(options: ScaffoldOptions = {}): ScaffoldFile[] {
+  const name = options.projectName ?? 'my-project';
+  const now = options.now ?? new Date();
+  const date = now.toISOString().slice(0, 10);
+  const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const defaults = defaultConfig();
+  const config = {
+    $schema: `./${CONFIG_SCHEMA_FILE}`,
+    scope: { modify: defaults.scope.modify, readonly: [], forbidden: defaults.scope.forbidden, tickets: [] },
+    gate: { runIn: defaults.gate.runIn, stages: defaults.gate.stages },
+    // No guard scripts exist yet in a new project; the spec's guards (check_no_duplicate_pnl.py,
+    // check_engine_centricity.py) are added here once the project has them.
+    guards: [],
+    killSwitch: defaults.killSwitch,
+  };
+  const configDir = path.posix.dirname(CONFIG_FILE);
+  return [
+    { path: CONFIG_FILE, content: JSON.stringify(config, null, 2) + '\n' },
+    { path: `${configDir}/${CONFIG_SCHEMA_FILE}`, content: configJsonSchemaText() },
+    { path: SSOT_DEFAULTS.roadmap, content: roadmapTemplate(name, date) },
+    { path: SSOT_DEFAULTS.ledger, content: ledgerTemplate(timestamp, date) },
+    { path: SSOT_DEFAULTS.rules, content: rulesTemplate(name, date) },
+  ];
+}
+
+/**
+ * Scaffold a factory workspace in `root` (created if missing). Refuses — writing nothing — when
+ * any of the files already exists, and names them; every file is written atomically.
+ * Returns the repo-relative paths written.
+ */
+export async function initWorkspace(root: string, options: ScaffoldOptions & { signal?: AbortSignal } = {}): Promise<string[]> {
+  const files = scaffoldFiles({ projectName: options.projectName ?? path.basename(path.resolve(root)), now: options.now });
+  const existing: string[] = [];
+  for (const f of files) {
+    try {
+      await fsp.lstat(path.join(root, f.path));
+      existing.push(f.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  if (existing.length > 0) {
+    throw new FactoryError(`refusing to overwrite existing file(s): ${existing.join(', ')}`, 'init.exists', 2);
+  }
+  for (const f of files) {
+    options.signal?.throwIfAborted();
+    const target = path.join(root, f.path);
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await atomicWrite(target, f.content);
+  }
+  return files.map((f) => f.path);
+}
+
+function roadmapTemplate(name: string, date: string): string {
+  return `# D_ROADMAP.md — ${name}
+
+**Project:** ${name}
+**Version:** 0.1
+**Date:** ${date}
+
+> **This file is the single SSOT entry point** for goals and status.
+> The AC queue is ${SSOT_DEFAULTS.ledger}; the rules are ${SSOT_DEFAULTS.rules}.
+
+---
+
+## SSOT declaration
+
+| Rank | Document | Role |
+|---|---|---|
+| 1 | ${SSOT_DEFAULTS.rules} | Constitution: the rules every Worker and Auditor follows |
+| 2 | **D_ROADMAP.md (this file)** | Process SSOT: tickets, status, DONE/TOTAL |
+| 3 | ${SSOT_DEFAULTS.ledger} | Factory queue: ACs in the order the Controller works them |
+
+---
+
+## Phase summary
+
+### Phase 1: First milestone
+
+| Step | Goal | DONE/TOTAL | Status |
+|---|---|---|---|
+| D100 | Describe the first ticket's goal | 0/1 | OPEN |
+
+---
+
+## SSOT invariants
+
+1. **One roadmap** (this file); no forks.
+2. **No AC is ever deleted** (add only).
+3. **No DONE without evidence** (Gate PASS + an evidence run under logs/evidence/).
+`;
+}
+
+function ledgerTemplate(timestamp: string, date: string): string {
+  return `generated_at: ${timestamp}
+updated_at: ${date}
+sources: D_ROADMAP.md, logs/evidence/, ${SSOT_DEFAULTS.rules}
+rules: evidence-driven done (gate + artifacts), status=OPEN/DONE/LOST_EVIDENCE
+queue_policy: SEQUENTIAL_QUEUE — the Controller works the first OPEN row, top to bottom.
+| AC_ID | TITLE | STAGE | STATUS | CANONICAL_EVIDENCE | LAST_COMMIT | DUP_GROUP_KEY | NOTES |
+|---|---|---|---|---|---|---|---|
+| D100::AC-1 | Describe the first acceptance criterion | D100 | OPEN | NONE | UNKNOWN | — | — |
+`;
+}
+
+function rulesTemplate(name: string, date: string): string {
+  return `# SSOT Rules — ${name} (constitution)
+
+**Version:** 0.1
+**Date:** ${date}
+**Status:** ENFORCED
+
+> Conflict resolution: SSOT_RULES.md > D_ROADMAP.md > ${SSOT_DEFAULTS.ledger}.
+> The Worker and the Auditor are given this file with every plan.
+
+---
+
+## 1. Single sources of truth
+
+- \`D_ROADMAP.md\` is the only place tickets and their status live.
+- \`${SSOT_DEFAULTS.ledger}\` is the queue. Rows are only ever added; an AC is never deleted.
+- The Worker never edits the SSOT documents; the Controller changes status, evidence and commit
+  cells only, after the Gate passes.
+
+## 2. Scope
+
+- A Worker changes only the files its plan lists under \`scope.modify\`. Files under
+  \`scope.readonly\` may be read, never changed. Anything else fails the cycle.
+
+## 3. Gate and evidence
+
+- Gate = preflight guards (fail fast) → doctor → fast → regression. All stages must PASS.
+- No DONE without evidence under \`logs/evidence/<run_id>/\`.
+- Never weaken a test, skip a Gate stage or write PASS for a failed stage.
+`;
+}
