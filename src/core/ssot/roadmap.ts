@@ -60,10 +60,14 @@ function headingId(text: string): { id: string; rest: string } | undefined {
   return { id: m[1], rest };
 }
 
-/** True when a whole cell is a ticket id. */
+const STEP_ID = /^[A-Za-z][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*$/;
+
+/**
+ * True when a step cell names a ticket. A cell is explicit, so any single-token id is accepted
+ * (`D206-1`, `D_ALPHA-0`, `OPS-12`); headings, being prose, only count with a D-number.
+ */
 export function isTicketId(s: string): boolean {
-  const m = TICKET_ID.exec(s);
-  return m !== null && m[1].length === s.length;
+  return STEP_ID.test(s);
 }
 
 /** The status text after a `**Status:**` label, or undefined when the line has no such label. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
+import { checkRepoPath } from '../paths/validate';
 import { FactoryError } from '../util/errors';
 import { checkInvariants, findDeletedAcs } from './invariants';
 import { parseLedger, type LedgerParse } from './ledger';
@@ -188,12 +189,11 @@ async function readDocument(
   signal: AbortSignal | undefined,
 ): Promise<SsotDocument | 'missing' | 'skipped'> {
   signal?.throwIfAborted();
-  const file = rel.split(path.sep).join('/');
-  const abs = path.resolve(root, rel);
-  const relBack = path.relative(path.resolve(root), abs);
-  if (path.isAbsolute(rel) || relBack.startsWith('..') || path.isAbsolute(relBack)) {
-    throw new FactoryError(`SSOT path ${rel} is outside the workspace`, 'ssot.bad-path', 2);
-  }
+  // SEC-17: roadmap paths pass the one path validator (relative, no `..`, no .git …).
+  const problem = checkRepoPath(rel, { protect: false });
+  if (problem) throw new FactoryError(`SSOT path ${JSON.stringify(rel)} ${problem.message}`, 'ssot.bad-path', 2);
+  const file = rel;
+  const abs = path.join(root, rel);
   let stat;
   try {
     stat = await fs.stat(abs);
