@@ -1,0 +1,78 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultConfig, type FactoryConfig } from '../../../src/core/config/schema';
+import { HostRunner } from '../../../src/core/gate/host-runner';
+import { scanForbiddenTokens } from '../../../src/core/guards/docops-tokens';
+import { runDocOps } from '../../../src/core/guards/run-docops';
+import { checkSsotDocs } from '../../../src/core/guards/ssot-docs';
+
+const EXAMPLE = path.resolve(__dirname, '../../../examples/demo-project');
+
+describe('DocOps guards', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docops-'));
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const write = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+    fs.writeFileSync(path.join(tmp, rel), text);
+  };
+  const cfg = (patch: Partial<FactoryConfig['docops']>): FactoryConfig['docops'] => ({ ...defaultConfig().docops, ...patch });
+
+  it('DocOps Token (strict): every hit fails with file, line and column; the allowlist tolerates paths', () => {
+    write('docs/a.md', '# A\nall good\nthis is TBD for now\n');
+    write('docs/legacy/old.md', 'TBD everywhere\n');
+    write('notes.txt', 'TBD but not a markdown file\n');
+    write('node_modules/x/README.md', 'TBD\n');
+    const r = scanForbiddenTokens(tmp, cfg({ forbiddenTokens: ['TBD', '임시'], allowlist: ['docs/legacy/**'], strict: true }));
+    assert.equal(r.status, 'FAIL');
+    assert.deepEqual(r.findings.map((f) => `${f.file}:${f.line}:${f.severity}`), ['docs/a.md:3:error']);
+    assert.match(r.findings[0].message, /forbidden token "TBD" at column 9/);
+  });
+
+  it('DocOps Token (not strict) warns instead of failing; no tokens configured passes', () => {
+    write('README.md', '임시 workaround\n');
+    const r = scanForbiddenTokens(tmp, cfg({ forbiddenTokens: ['임시'], strict: false }));
+    assert.equal(r.status, 'WARN');
+    assert.equal(r.findings[0].severity, 'warning');
+    assert.equal(scanForbiddenTokens(tmp, cfg({})).status, 'PASS');
+  });
+
+  it('SSOT Docs passes on the example and fails on a ledger with a duplicated AC row, pointing at its line', async () => {
+    const ok = await checkSsotDocs(EXAMPLE, defaultConfig());
+    assert.notEqual(ok.status, 'FAIL', JSON.stringify(ok.findings));
+    fs.cpSync(EXAMPLE, tmp, { recursive: true, filter: (s) => !/[/\\]logs$/.test(s) });
+    const ledger = path.join(tmp, 'docs/v2/design/AC_LEDGER.md');
+    const lines = fs.readFileSync(ledger, 'utf8').split('\n');
+    const row = lines.findIndex((l) => /^\|\s*D201::AC-2\s*\|/.test(l));
+    assert.ok(row > 0, 'the example ledger has a D201::AC-2 row');
+    lines.splice(row + 1, 0, lines[row]);
+    fs.writeFileSync(ledger, lines.join('\n'));
+    const bad = await checkSsotDocs(tmp, defaultConfig());
+    assert.equal(bad.status, 'FAIL');
+    assert.ok(bad.findings.some((f) => f.code === 'ssot.duplicate-ac' && f.file.endsWith('AC_LEDGER.md') && f.line === row + 2), JSON.stringify(bad.findings));
+  });
+
+  it('SSOT Docs fails when there are no SSOT documents at all', async () => {
+    const r = await checkSsotDocs(tmp, defaultConfig());
+    assert.equal(r.status, 'FAIL');
+    assert.match(r.findings[0].message, /no SSOT documents/);
+  });
+
+  it('factory docops runs every guard (no fail-fast) and fails if any fails, including docops scripts', async () => {
+    fs.cpSync(EXAMPLE, tmp, { recursive: true, filter: (s) => !/[/\\]logs$/.test(s) });
+    write('docs/note.md', 'FIXME\n');
+    const config = defaultConfig();
+    config.docops.forbiddenTokens = ['FIXME'];
+    config.guards = [
+      { name: 'Custom docs check', command: [process.execPath, '-e', 'process.exit(1)'], timeoutSeconds: 10, kind: 'docops' },
+      { name: 'Welding', command: [process.execPath, '-e', 'process.exit(1)'], timeoutSeconds: 10, kind: 'preflight' },
+    ];
+    const report = await runDocOps({ root: tmp, config, runner: new HostRunner({ cwd: tmp }) });
+    assert.equal(report.status, 'FAIL');
+    assert.deepEqual(report.guards.map((g) => `${g.name}:${g.status}`), ['SSOT Docs:PASS', 'DocOps Token:FAIL', 'Custom docs check:FAIL']);
+  });
+});
