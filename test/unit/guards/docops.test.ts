@@ -53,7 +53,7 @@ describe('DocOps guards', () => {
     fs.writeFileSync(ledger, lines.join('\n'));
     const bad = await checkSsotDocs(tmp, defaultConfig());
     assert.equal(bad.status, 'FAIL');
-    assert.ok(bad.findings.some((f) => f.code === 'ssot.duplicate-ac' && f.file.endsWith('AC_LEDGER.md') && f.line === row + 2), JSON.stringify(bad.findings));
+    assert.ok(bad.findings.some((f) => f.code === 'ssot.duplicate-ac' && f.file?.endsWith('AC_LEDGER.md') === true && f.line === row + 2), JSON.stringify(bad.findings));
   });
 
   it('SSOT Docs fails when there are no SSOT documents at all', async () => {
