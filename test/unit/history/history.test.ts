@@ -42,7 +42,7 @@ describe('history.jsonl hash chain', () => {
   it('SEC-28 an edited earlier line is detected (tampered), and a deleted line breaks the chain', async () => {
     for (let i = 1; i <= 3; i++) await appendHistory(file, rec(i));
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    fs.writeFileSync(file, [lines[0]!.replace('"FAIL"', '"PASS"'), ...lines.slice(1)].join('\n'));
+    fs.writeFileSync(file, [lines[0].replace('"FAIL"', '"PASS"'), ...lines.slice(1)].join('\n'));
     assert.deepEqual(readHistory(file).problems.map((p) => [p.line, p.kind]), [[1, 'tampered']]);
     fs.writeFileSync(file, [lines[0], lines[2], ''].join('\n'));
     assert.deepEqual(readHistory(file).problems.map((p) => [p.line, p.kind]), [[2, 'broken-chain']]);
