@@ -15,7 +15,7 @@ function changedLines(before: string, after: string): [number, string, string][]
   assert.equal(b.length, a.length, 'the writer must not add or remove lines');
   const out: [number, string, string][] = [];
   a.forEach((line, i) => {
-    if (line !== b[i]) out.push([i + 1, line, b[i]!]);
+    if (line !== b[i]) out.push([i + 1, line, b[i]]);
   });
   return out;
 }
