@@ -1,4 +1,7 @@
 import { Command } from 'commander';
+import { register as registerDocops } from './commands/docops';
+import { register as registerEvidenceCheck } from './commands/evidence-check';
+import { register as registerGate } from './commands/gate';
 import { register as registerInit } from './commands/init';
 import { register as registerStatus } from './commands/status';
 
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
     });
   registerStatus(program);
   registerInit(program);
+  registerGate(program);
+  registerDocops(program);
+  registerEvidenceCheck(program);
   return program;
 }
 

@@ -50,7 +50,10 @@ export interface EvidenceInput {
   /** The three reproduction commands for README.md. */
   reproduce?: [string, string, string];
   environment?: Record<string, string>;
-  /** Use this run id instead of allocating one (it must not exist yet). */
+  /**
+   * Use this run id instead of allocating one: its folder may already exist (from
+   * {@link allocateRunDir}) but must not hold a manifest yet.
+   */
   runId?: string;
 }
 
@@ -176,8 +179,8 @@ export async function writeEvidence(evidenceDir: string, input: EvidenceInput): 
   if (input.runId) {
     runId = input.runId;
     dir = path.join(evidenceDir, runId);
-    await fs.promises.mkdir(evidenceDir, { recursive: true });
-    await fs.promises.mkdir(dir);
+    await fs.promises.mkdir(dir, { recursive: true });
+    if (fs.existsSync(path.join(dir, MANIFEST_FILE))) throw new FactoryError(`evidence run ${runId} already exists`, 'evidence.exists');
   } else {
     ({ runId, dir } = await allocateRunDir(evidenceDir, input.startedAt, input.ticketId, input.git.commit));
   }

@@ -6,8 +6,11 @@ import { nullLogger, type Logger } from '../util/log';
 import { DEFAULT_OUTPUT_CAP, TailBuffer, type CommandOutcome, type CommandSpec, type StageRunner } from './stage-runner';
 
 export interface ContainerRunnerOptions {
-  /** The tree under test on the host; mounted at /workspace. Never a folder that contains `.git`. */
-  treeDir: string;
+  /**
+   * The tree under test on the host, mounted at /workspace; never a folder that contains `.git`.
+   * A function is called once, at the first command (so a gate-cache hit never pays for a copy).
+   */
+  treeDir: string | (() => Promise<string>);
   image: string;
   limits: ContainerLimits;
   /** Numeric non-root `uid:gid`. */
@@ -33,6 +36,7 @@ export class ContainerRunner implements StageRunner {
   readonly kind = 'container' as const;
   private docker: Docker | undefined;
   private imageId: Promise<string> | undefined;
+  private tree: Promise<string> | undefined;
 
   constructor(private readonly opts: ContainerRunnerOptions) {
     this.docker = opts.docker;
@@ -66,6 +70,14 @@ export class ContainerRunner implements StageRunner {
     } catch (err) {
       return { exitCode: null, timedOut: false, aborted: false, startError: errorMessage(err), durationMs: Date.now() - t0, output: '', truncated: false };
     }
+    let treeDir: string;
+    try {
+      const src = this.opts.treeDir;
+      this.tree ??= typeof src === 'string' ? Promise.resolve(src) : src();
+      treeDir = await this.tree;
+    } catch (err) {
+      return { exitCode: null, timedOut: false, aborted: false, startError: `cannot prepare the tree: ${errorMessage(err)}`, durationMs: Date.now() - t0, output: '', truncated: false };
+    }
     const res = await runContainer(
       {
         image: this.opts.image,
@@ -73,7 +85,7 @@ export class ContainerRunner implements StageRunner {
         env: { CI: 'true', NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: '/home/worker', ...(spec.env ?? {}) },
         ...(this.opts.user ? { user: this.opts.user } : {}),
         workdir: '/workspace',
-        mounts: [{ hostPath: this.opts.treeDir, containerPath: '/workspace', readOnly: this.opts.readOnly }],
+        mounts: [{ hostPath: treeDir, containerPath: '/workspace', readOnly: this.opts.readOnly }],
         limits: this.opts.limits,
         labels: { runId: this.opts.runId, ticket: this.opts.ticket, role: 'gate' },
         timeoutMs: spec.timeoutMs,

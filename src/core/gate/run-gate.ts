@@ -94,9 +94,12 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   const startedAt = now();
   const t0 = performance.now();
 
+  // Asked first so the engine (or `python3 --version`) answers while the tree is being hashed.
+  const identity = opts.runner.identity(opts.signal);
+  identity.catch(() => undefined);
   // The Controller's own output folders are not part of the code under test.
   const treeHash = hashTree(opts.treeDir, { exclude: [opts.config.paths.evidence, opts.config.paths.autopilot] });
-  const runnerIdentity = await opts.runner.identity(opts.signal);
+  const runnerIdentity = await identity;
 
   let cache: GateCacheInfo | undefined;
   const useCache = opts.cache !== undefined && opts.config.gate.cache.enabled;

@@ -1,0 +1,125 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FactoryConfig } from '../config/schema';
+import { collectGitInfo } from '../evidence/git-info';
+import { allocateRunDir, writeEvidence, type WrittenEvidence } from '../evidence/writer';
+import { FactoryError } from '../util/errors';
+import { nullLogger, type Logger, type ProgressSink } from '../util/log';
+import { ContainerRunner } from './container-runner';
+import { GateCache } from './gate-cache';
+import type { GateReport } from './gate-model';
+import { copyTreeForGate } from './gate-tree';
+import { HostRunner } from './host-runner';
+import { runGate } from './run-gate';
+import type { StageRunner } from './stage-runner';
+
+export interface GateRunnerHandle {
+  runner: StageRunner;
+  /** Removes the temp copy a container runner made; always call it. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * The runner `gate.runIn` asks for, over the workspace `root`: the host runner in `root` itself,
+ * or the container runner over a lazily made copy of `root` (without `.git`, secrets and the
+ * Controller's own folders) in the configured worker image, with the worker limits.
+ */
+export function createGateRunner(
+  root: string,
+  config: FactoryConfig,
+  opts: { runIn?: 'host' | 'container'; runId: string; ticket: string; image?: string; logger?: Logger },
+): GateRunnerHandle {
+  const runIn = opts.runIn ?? config.gate.runIn;
+  if (runIn === 'host') return { runner: new HostRunner({ cwd: root }), dispose: async () => undefined };
+  let copy: Awaited<ReturnType<typeof copyTreeForGate>> | undefined;
+  const [uid, gid] = config.worker.user.split(':').map(Number);
+  const runner = new ContainerRunner({
+    treeDir: async () => {
+      copy = await copyTreeForGate(root, { exclude: [config.paths.evidence, config.paths.autopilot], ...(uid ? { uid } : {}), ...(gid ? { gid } : {}) });
+      return copy.dir;
+    },
+    image: opts.image ?? config.worker.image,
+    limits: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb },
+    user: config.worker.user,
+    readOnly: false,
+    runId: opts.runId,
+    ticket: opts.ticket,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  return { runner, dispose: async () => copy?.dispose() };
+}
+
+export interface GateWorkspaceOptions {
+  root: string;
+  config: FactoryConfig;
+  stage?: string;
+  runIn?: 'host' | 'container';
+  /** Neither read nor write the gate cache for this run. */
+  noCache?: boolean;
+  image?: string;
+  logger?: Logger;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export interface GateWorkspaceResult {
+  report: GateReport;
+  evidence: WrittenEvidence;
+}
+
+/**
+ * `factory gate` / "Factory: Run Gate": the Gate over the workspace as it is, recorded as an
+ * evidence run labelled `gate` (or `gate_<stage>`), like the spec's `just gate` which writes
+ * gate.log into logs/evidence/<run_id>/.
+ */
+export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWorkspaceResult> {
+  const log = opts.logger ?? nullLogger;
+  if (opts.stage !== undefined && !opts.config.gate.stages.some((s) => s.name === opts.stage)) {
+    throw new FactoryError(`unknown gate stage "${opts.stage}" (configured: ${opts.config.gate.stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage', 2);
+  }
+  const startedAt = new Date();
+  const git = await collectGitInfo(opts.root, startedAt, opts.signal);
+  const label = opts.stage ? `gate_${opts.stage}` : 'gate';
+  const evidenceDir = path.join(opts.root, opts.config.paths.evidence);
+  const { runId, dir } = await allocateRunDir(evidenceDir, startedAt, label, git.commit);
+  const handle = createGateRunner(opts.root, opts.config, {
+    runId,
+    ticket: label,
+    ...(opts.runIn ? { runIn: opts.runIn } : {}),
+    ...(opts.image ? { image: opts.image } : {}),
+    logger: log,
+  });
+  let report: GateReport;
+  try {
+    const cache = new GateCache(path.join(opts.root, opts.config.paths.autopilot, 'gate_cache'));
+    report = await runGate({
+      config: opts.noCache ? { ...opts.config, gate: { ...opts.config.gate, cache: { enabled: false } } } : opts.config,
+      treeDir: opts.root,
+      runner: handle.runner,
+      ...(opts.stage ? { stage: opts.stage } : {}),
+      cache,
+      runId,
+      logger: log,
+      ...(opts.progress ? { progress: opts.progress } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (err) {
+    // No half-made evidence run: the folder was empty until the Gate finished.
+    await fs.promises.rmdir(dir).catch(() => undefined);
+    throw err;
+  } finally {
+    await handle.dispose();
+  }
+  const evidence = await writeEvidence(evidenceDir, {
+    runId,
+    ticketId: label,
+    taskName: opts.stage ? `Gate stage ${opts.stage}` : 'Gate',
+    status: report.status,
+    startedAt,
+    endedAt: new Date(),
+    git,
+    gate: report,
+    reproduce: [`git checkout ${git.commit ?? 'HEAD'}`, `factory gate${opts.stage ? ` --stage ${opts.stage}` : ''} --no-cache`, `factory evidence-check ${runId}`],
+  });
+  return { report, evidence };
+}
