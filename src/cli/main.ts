@@ -4,6 +4,7 @@ import { register as registerEvidenceCheck } from './commands/evidence-check';
 import { register as registerGate } from './commands/gate';
 import { register as registerInit } from './commands/init';
 import { register as registerStatus } from './commands/status';
+import { register as registerSandbox } from './commands/sandbox';
 
 /**
  * `factory` — the headless Controller. Each command lives in ./commands/<name>.ts and exports
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerGate(program);
   registerDocops(program);
   registerEvidenceCheck(program);
+  registerSandbox(program);
   return program;
 }
 

@@ -1,0 +1,291 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import type Docker from 'dockerode';
+import { applyChangeset, type Conflict } from '../changeset/apply';
+import { diffSnapshots, type ChangeKind } from '../changeset/diff';
+import { checkScope, type Violation } from '../changeset/scope';
+import { takeSnapshot, treeBytes, type Snapshot } from '../changeset/snapshot';
+import type { Plan } from '../contracts/plan';
+import { readResultJson, type WorkerResult } from '../contracts/result';
+import { UntrustedJsonError } from '../contracts/untrusted-json';
+import { connectDocker } from '../docker/connect';
+import { appendHistory } from '../history/history';
+import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
+import { checkRepoPath } from '../paths/validate';
+import { errorMessage } from '../util/errors';
+import { nullLogger, type Logger, type ProgressSink } from '../util/log';
+import { reapOrphans, runContainer, type ContainerLimits, type ContainerMount, type ContainerResult, type ReapedContainer } from './container';
+import { createStagingCopy, type StagingCopy } from './staging';
+
+/** Fixed paths inside the Worker container (documented for agent adapters). */
+export const SANDBOX_PATHS = {
+  workspace: '/workspace',
+  planDir: '/factory/plan',
+  plan: '/factory/plan/plan.json',
+  outDir: '/factory/out',
+  result: '/factory/out/result.json',
+  home: '/home/worker',
+} as const;
+
+export const DEFAULT_WORKER_IMAGE = 'agentic-factory/worker-base:bookworm';
+export const DEFAULT_LIMITS: ContainerLimits = { memoryMb: 2048, cpus: 1, pidsLimit: 256, tmpfsMb: 256 };
+/** Above this many read-only overlay mounts, the changeset check alone guards the rest. */
+const MAX_OVERLAY_MOUNTS = 200;
+
+export interface SandboxOptions {
+  /** Host repository (a git checkout); its HEAD is exported. */
+  root: string;
+  plan: Plan;
+  /** argv run as the Worker inside the container (no shell unless you put one there). */
+  command: string[];
+  image?: string;
+  /** Time cap; default `plan.timeout_minutes`. */
+  timeoutMs?: number;
+  /** Apply a PASSing changeset to the host (under the repo lock). Without it the host is never written. */
+  apply?: boolean;
+  limits?: Partial<ContainerLimits>;
+  /** Growth cap of the workspace, MiB (the Worker is stopped when it writes more). Default 1024. */
+  workspaceMb?: number;
+  /** Extra environment for the Worker (never secrets: they would show in `docker inspect`). */
+  env?: Record<string, string>;
+  /** Extra mounts (e.g. the model gateway's socket folder, read-only). */
+  extraMounts?: ContainerMount[];
+  /** Demultiplexed Worker output is appended here (capped). */
+  logFile?: string;
+  logCapBytes?: number;
+  /** history.jsonl to record this cycle and any reaped (ABORTED) ones in; nothing is recorded when absent. */
+  historyFile?: string;
+  /** Stale time of the repo lock (ms). */
+  lockStaleMs?: number;
+}
+
+export interface SandboxDeps {
+  docker?: Docker;
+  logger?: Logger;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Called with the container id once the Worker started. */
+  onStart?: (containerId: string) => void | Promise<void>;
+}
+
+export type SandboxStatus = 'PASS' | 'FAIL' | 'TIMEOUT' | 'ERROR';
+
+export interface SandboxReport {
+  status: SandboxStatus;
+  runId: string;
+  ticketId: string;
+  baseCommit: string | null;
+  exitCode: number | null;
+  changeset: { path: string; kind: ChangeKind }[];
+  violations: Violation[];
+  applied: boolean;
+  conflicts: Conflict[];
+  /** The Worker's result.json after validation (null when absent or rejected). */
+  result: (WorkerResult & { forced: boolean }) | null;
+  resultError: { rule: string; message: string } | null;
+  /** Why the status is not PASS, one line each. */
+  reasons: string[];
+  container: Pick<ContainerResult, 'status' | 'containerId' | 'durationMs' | 'oomKilled' | 'warnings' | 'logTruncated'> | null;
+  /** Orphans removed at start-up (recorded as ABORTED when a history file is given). */
+  reaped: ReapedContainer[];
+  durationMs: number;
+}
+
+/** Files (or whole folders for `dir/**` globs) of the staging copy to overlay read-only. */
+export function overlayTargets(before: Snapshot, globs: readonly string[]): string[] {
+  const dirs = new Set<string>();
+  const fileGlobs: string[] = [];
+  for (const g of globs) {
+    const m = /^(.+)\/\*\*$/.exec(g);
+    if (m && !/[*?[\]{}()!]/.test(m[1]) && before.get(m[1])?.type === 'dir') dirs.add(m[1]);
+    else fileGlobs.push(g);
+  }
+  const match = fileGlobs.length ? picomatch(fileGlobs, { dot: true, nonegate: true, noextglob: true }) : () => false;
+  const inDir = (p: string) => [...dirs].some((d) => p.startsWith(d + '/'));
+  const files = [...before].filter(([p, e]) => e.type === 'file' && match(p) && !inDir(p) && !checkRepoPath(p, { protect: false })).map(([p]) => p);
+  return [...dirs, ...files].sort();
+}
+
+/**
+ * One Worker run, start to finish (DESIGN §5): reap orphans → take the repo lock → export the base
+ * commit to a staging copy (refusing when scope.modify is dirty) → snapshot → run the command in
+ * the hardened container with plan.json read-only at /factory/plan/plan.json and readonly/
+ * forbidden paths overlaid read-only → snapshot → changeset → scope check → result.json check →
+ * (with `apply` and a PASS) apply to the host. The staging copy is always deleted.
+ */
+export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): Promise<SandboxReport> {
+  const logger = deps.logger ?? nullLogger;
+  const progress = deps.progress ?? (() => undefined);
+  const t0 = Date.now();
+  const plan = opts.plan;
+  const report: SandboxReport = {
+    status: 'ERROR',
+    runId: plan.run_id,
+    ticketId: plan.ticket_id,
+    baseCommit: null,
+    exitCode: null,
+    changeset: [],
+    violations: [],
+    applied: false,
+    conflicts: [],
+    result: null,
+    resultError: null,
+    reasons: [],
+    container: null,
+    reaped: [],
+    durationMs: 0,
+  };
+  const steps = opts.apply ? 6 : 5;
+  const docker = deps.docker ?? (await connectDocker({ signal: deps.signal })).docker;
+
+  progress({ step: 1, maxStep: steps, message: 'reaping orphaned containers' });
+  report.reaped = await reapOrphans({ docker, logger });
+  if (opts.historyFile) {
+    for (const r of report.reaped.filter((x) => x.role === 'worker')) {
+      await appendHistory(opts.historyFile, { runId: r.runId, ticketId: r.ticket, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason: 'Controller stopped mid-cycle; orphan reaped' });
+    }
+  }
+
+  let lock: RepoLock | undefined;
+  let staging: StagingCopy | undefined;
+  try {
+    lock = await acquireRepoLock(opts.root, { staleMs: opts.lockStaleMs, logger });
+    progress({ step: 2, maxStep: steps, message: 'exporting the staging copy' });
+    staging = await createStagingCopy({ root: opts.root, runId: plan.run_id, modify: plan.scope.modify, signal: deps.signal });
+    report.baseCommit = staging.baseCommit;
+    fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
+    const before = takeSnapshot(staging.workspace);
+
+    const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]);
+    if (overlays.length > MAX_OVERLAY_MOUNTS) logger.warn(`${overlays.length} read-only paths; overlaying the first ${MAX_OVERLAY_MOUNTS} (the changeset check covers all)`);
+    const ws = staging.workspace;
+    const mounts: ContainerMount[] = [
+      { hostPath: ws, containerPath: SANDBOX_PATHS.workspace, readOnly: false },
+      ...overlays.slice(0, MAX_OVERLAY_MOUNTS).map((p) => ({ hostPath: path.join(ws, p), containerPath: `${SANDBOX_PATHS.workspace}/${p}`, readOnly: true })),
+      { hostPath: staging.control, containerPath: SANDBOX_PATHS.planDir, readOnly: true },
+      { hostPath: staging.output, containerPath: SANDBOX_PATHS.outDir, readOnly: false },
+      ...(opts.extraMounts ?? []),
+    ];
+
+    // Workspace growth cap: a watchdog, since a bind mount has no size limit of its own.
+    const capBytes = treeBytes(ws) + (opts.workspaceMb ?? 1024) * 1024 * 1024;
+    const inner = new AbortController();
+    let overCap = false;
+    const onOuterAbort = () => inner.abort();
+    deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const watchdog = setInterval(() => {
+      if (treeBytes(ws, capBytes) > capBytes) {
+        overCap = true;
+        inner.abort();
+      }
+    }, 500);
+
+    progress({ step: 3, maxStep: steps, message: `running the Worker (${opts.command[0]})` });
+    let run: ContainerResult;
+    try {
+      run = await runContainer(
+        {
+          image: opts.image ?? DEFAULT_WORKER_IMAGE,
+          cmd: opts.command,
+          env: { HOME: SANDBOX_PATHS.home, FACTORY_PLAN: SANDBOX_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: SANDBOX_PATHS.result, FACTORY_RUN_ID: plan.run_id, ...opts.env },
+          user: `${staging.uid}:${staging.gid}`,
+          workdir: SANDBOX_PATHS.workspace,
+          mounts,
+          tmpfs: ['/tmp', SANDBOX_PATHS.home],
+          limits: { ...DEFAULT_LIMITS, ...opts.limits },
+          labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'worker' },
+          timeoutMs: opts.timeoutMs ?? plan.timeout_minutes * 60_000,
+          cleanupPath: staging.dir,
+          ...(opts.logFile ? { logFile: opts.logFile } : {}),
+          ...(opts.logCapBytes ? { logCapBytes: opts.logCapBytes } : {}),
+        },
+        { docker, logger, signal: inner.signal, ...(deps.onOutput ? { onOutput: deps.onOutput } : {}), ...(deps.onStart ? { onStart: deps.onStart } : {}) },
+      );
+    } finally {
+      clearInterval(watchdog);
+      deps.signal?.removeEventListener('abort', onOuterAbort);
+    }
+    report.exitCode = run.exitCode;
+    report.container = { status: run.status, containerId: run.containerId, durationMs: run.durationMs, oomKilled: run.oomKilled, warnings: run.warnings, logTruncated: run.logTruncated };
+
+    progress({ step: 4, maxStep: steps, message: 'checking the changeset' });
+    try {
+      const after = takeSnapshot(ws, { previous: before });
+      const changes = diffSnapshots(before, after);
+      report.changeset = changes.map((c) => ({ path: c.path, kind: c.kind }));
+      report.violations = checkScope(changes, plan.scope);
+      if (run.status !== 'error') readResult(staging, report);
+      decide(report, run, overCap, deps.signal?.aborted === true);
+      if (report.status === 'PASS' && opts.apply) {
+        progress({ step: 5, maxStep: steps, message: 'applying the changeset to the host' });
+        if (lock.compromised) throw new Error('the repo lock was lost during the run; not applying');
+        const applied = await applyChangeset({ hostRoot: path.resolve(opts.root), stagingRoot: ws, changes, base: before });
+        report.applied = applied.applied;
+        report.conflicts = applied.conflicts;
+        if (!applied.applied) {
+          report.status = 'FAIL';
+          report.reasons.push(`conflict: the host changed under the cycle: ${applied.conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`);
+        }
+      }
+    } catch (err) {
+      report.status = report.status === 'TIMEOUT' ? 'TIMEOUT' : 'FAIL';
+      report.reasons.push(`the staging copy could not be checked: ${errorMessage(err)}`);
+    }
+  } catch (err) {
+    report.status = 'ERROR';
+    report.reasons.push(errorMessage(err));
+    if (!(err instanceof Error && err.name === 'FactoryError')) logger.error(err instanceof Error ? err : String(err));
+  } finally {
+    staging?.dispose();
+    await lock?.release();
+    report.durationMs = Date.now() - t0;
+  }
+  if (opts.historyFile && report.baseCommit) {
+    await appendHistory(opts.historyFile, { runId: report.runId, ticketId: report.ticketId, status: report.status === 'ERROR' ? 'ABORTED' : report.status, endedAt: new Date().toISOString(), costUsd: report.result?.cost_estimate_usd ?? 0, agent: plan.agent, reasons: report.reasons, applied: report.applied });
+  }
+  progress({ step: steps, maxStep: steps, message: `done: ${report.status}` });
+  return report;
+}
+
+function readResult(staging: StagingCopy, report: SandboxReport): void {
+  const file = path.join(staging.output, 'result.json');
+  try {
+    fs.lstatSync(file);
+  } catch {
+    return; // a plain command writes no result.json; the Controller's own checks decide
+  }
+  try {
+    report.result = readResultJson(file);
+  } catch (err) {
+    const rule = err instanceof UntrustedJsonError ? err.rule : 'unreadable';
+    report.resultError = { rule, message: errorMessage(err) };
+  }
+}
+
+/** The cycle's verdict from what the Controller saw itself; the Worker's claims can only lower it. */
+function decide(report: SandboxReport, run: ContainerResult, overCap: boolean, aborted: boolean): void {
+  const reasons = report.reasons;
+  if (run.status === 'error') {
+    report.status = 'ERROR';
+    reasons.push(run.error ?? 'the container failed');
+    return;
+  }
+  if (run.status === 'timeout') {
+    report.status = 'TIMEOUT';
+    reasons.push('the Worker reached the time cap and was killed');
+  } else if (overCap) {
+    reasons.push('the Worker wrote past the workspace size cap and was stopped');
+  } else if (run.status === 'killed') {
+    reasons.push(aborted ? 'interrupted by the Controller' : 'the Worker was stopped');
+  }
+  if (run.oomKilled) reasons.push('the Worker ran out of memory (OOM-killed)');
+  if (run.status === 'exited' && run.exitCode !== 0) reasons.push(`the Worker exited with code ${run.exitCode}`);
+  if (report.violations.length) reasons.push(`${report.violations.length} change(s) outside the plan's scope: ${report.violations.map((v) => `${JSON.stringify(v.path)} (${v.rule})`).join(', ')}`);
+  if (report.resultError) reasons.push(`result.json rejected: ${report.resultError.message}`);
+  if (report.result && report.result.status !== 'PASS') {
+    reasons.push(report.result.forced ? 'result.json claims PASS while one of its gate results is FAIL' : `the Worker reported ${report.result.status}`);
+  }
+  if (report.status !== 'TIMEOUT') report.status = reasons.length ? (run.status === 'killed' && aborted && !overCap ? 'ERROR' : 'FAIL') : 'PASS';
+}

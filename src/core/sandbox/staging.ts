@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import { FactoryError } from '../util/errors';
+
+/** uid:gid the Worker runs as: 1000:1000 when the Controller is root, else the Controller's own ids. */
+export function workerIdentity(): { uid: number; gid: number } {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 1000;
+  const gid = typeof process.getgid === 'function' ? process.getgid() : 1000;
+  if (uid === 0) return { uid: 1000, gid: 1000 };
+  return { uid, gid: gid === 0 ? uid : gid };
+}
+
+/**
+ * Host git invocations never run repository-controlled programs: no fsmonitor, no hooks, no
+ * pager. (The user's own filters still apply to `git archive`, as for any checkout of theirs.)
+ */
+const SAFE_GIT = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '--no-optional-locks'];
+
+interface Proc {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Run a program (no shell) to completion; an abort kills it. */
+export function execCapture(cmd: string, args: string[], opts: { cwd?: string; signal?: AbortSignal } = {}): Promise<Proc> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+/** The commit `ref` names in the repository at `root` (full hash). */
+export async function resolveCommit(root: string, ref = 'HEAD', signal?: AbortSignal): Promise<string> {
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], { signal });
+  if (r.code !== 0) throw new FactoryError(`${root} has no commit ${ref} (the staging copy exports a commit): ${r.stderr.trim()}`, 'no-commit');
+  return r.stdout.toString().trim();
+}
+
+/**
+ * Host paths that differ from HEAD (modified, staged, deleted, renamed or untracked) and match
+ * any of `globs`. Paths come from `git status -z`, so odd names arrive intact.
+ */
+export async function dirtyPaths(root: string, globs: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  if (globs.length === 0) return [];
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no'], { signal });
+  if (r.code !== 0) throw new FactoryError(`git status failed in ${root}: ${r.stderr.trim()}`, 'git-status');
+  const fields = r.stdout.toString('utf8').split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] ?? '';
+    if (f.length < 4) continue;
+    const xy = f.slice(0, 2);
+    paths.push(f.slice(3));
+    // Renames and copies carry the original path in the next field.
+    if (xy[0] === 'R' || xy[0] === 'C') paths.push(fields[++i] ?? '');
+  }
+  const match = picomatch([...globs], { dot: true, nonegate: true, noextglob: true });
+  return [...new Set(paths.filter((p) => p && match(p)))].sort();
+}
+
+/** A staging copy: the base commit's tracked files, owned by the Worker user. */
+export interface StagingCopy {
+  /** The temp folder holding everything below (`<tmp>/factory-<runId>-XXXX`). */
+  dir: string;
+  /** The exported tree; mounted at /workspace. */
+  workspace: string;
+  /** Read-only control folder (plan.json); mounted at /factory/plan. */
+  control: string;
+  /** The Worker's output folder (result.json); mounted at /factory/out. */
+  output: string;
+  baseCommit: string;
+  uid: number;
+  gid: number;
+  /** Delete the whole staging folder. Idempotent. */
+  dispose(): void;
+}
+
+/** Safe folder-name fragment of a run id. */
+function slug(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80) || 'run';
+}
+
+/**
+ * Export commit `ref` of `root` into a fresh temp folder (SECURITY 13): `git archive` streams the
+ * tracked files of the commit — never `.git`, never ignored or untracked files such as `.env` —
+ * into `tar -x` running as the Worker user, so the copy is owned by that user without a chown pass.
+ * Refuses (naming them) when any `scope.modify` path is dirty on the host.
+ */
+export async function createStagingCopy(opts: { root: string; runId: string; modify: readonly string[]; ref?: string; signal?: AbortSignal }): Promise<StagingCopy> {
+  const root = path.resolve(opts.root);
+  const baseCommit = await resolveCommit(root, opts.ref ?? 'HEAD', opts.signal);
+  const dirty = await dirtyPaths(root, opts.modify, opts.signal);
+  if (dirty.length) {
+    throw new FactoryError(`refusing to start: paths in scope.modify have uncommitted changes on the host: ${dirty.map((p) => JSON.stringify(p)).join(', ')}`, 'scope-dirty');
+  }
+  const { uid, gid } = workerIdentity();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `factory-${slug(opts.runId)}-`));
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const workspace = path.join(dir, 'workspace');
+    const control = path.join(dir, 'control');
+    const output = path.join(dir, 'out');
+    fs.mkdirSync(workspace, { mode: 0o755 });
+    fs.mkdirSync(control, { mode: 0o755 });
+    fs.mkdirSync(output, { mode: 0o755 });
+    // The temp root itself stays owned by the Controller (0700 would hide it from uid 1000 mounts
+    // only on some engines; 0755 with Controller ownership keeps the Worker from replacing it).
+    fs.chmodSync(dir, 0o755);
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (asRoot) {
+      fs.chownSync(workspace, uid, gid);
+      fs.chownSync(output, uid, gid);
+    }
+    await exportTree(root, baseCommit, workspace, asRoot ? { uid, gid } : undefined, opts.signal);
+    return { dir, workspace, control, output, baseCommit, uid, gid, dispose };
+  } catch (err) {
+    dispose();
+    throw err;
+  }
+}
+
+/** `git archive <commit> | tar -x` with the extraction running as `as` (when given). */
+async function exportTree(root: string, commit: string, dest: string, as: { uid: number; gid: number } | undefined, signal?: AbortSignal): Promise<void> {
+  const git = spawn('git', [...SAFE_GIT, '-C', root, 'archive', '--format=tar', commit], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', dest, '-f', '-'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    signal,
+    ...(as ? { uid: as.uid, gid: as.gid } : {}),
+  });
+  let gitErr = '';
+  let tarErr = '';
+  git.stderr.on('data', (c: Buffer) => (gitErr += c.toString()));
+  tar.stderr.on('data', (c: Buffer) => (tarErr += c.toString()));
+  git.stdout.pipe(tar.stdin);
+  // An early tar exit must not crash the Controller with EPIPE.
+  tar.stdin.on('error', () => undefined);
+  const done = (p: ReturnType<typeof spawn>) =>
+    new Promise<number | null>((resolve) => {
+      p.on('error', () => resolve(-1));
+      p.on('close', (code) => resolve(code));
+    });
+  const [g, t] = await Promise.all([done(git), done(tar)]);
+  if (signal?.aborted) throw new FactoryError('interrupted while exporting the staging copy', 'interrupted', 130);
+  if (g !== 0 || t !== 0) {
+    throw new FactoryError(`exporting ${commit.slice(0, 12)} failed: ${(gitErr || tarErr || `git ${g}, tar ${t}`).trim()}`, 'staging-export');
+  }
+}
