@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CONFIG_FILE, loadConfig, loadConfigStrict, parseConfigText } from '../../../src/core/config/load';
+import { CONFIG_FILE, loadConfig, loadConfigStrict } from '../../../src/core/config/load';
+import { parseConfigText } from '../../../src/core/config/parse-config';
 import { defaultConfig } from '../../../src/core/config/schema';
 import { FactoryError } from '../../../src/core/util/errors';
 

@@ -2,27 +2,39 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SCHEMA_REGISTRY, SCHEMAS_DIR, staleSchemas } from '../../../scripts/gen-schemas';
+import { GENERATED_FILES, REPO_ROOT, SCHEMA_REGISTRY, staleFiles } from '../../../scripts/gen-schemas';
 import { configJsonSchemaText } from '../../../src/core/config/config-json-schema';
+import { defaultConfigFast } from '../../../src/core/config/load';
+import { defaultConfig } from '../../../src/core/config/schema';
 
-describe('generated JSON schemas', () => {
-  it('every committed schema under schemas/ matches its zod schema (run `npm run schemas` when this fails)', () => {
-    assert.deepEqual(staleSchemas(), []);
-    for (const e of SCHEMA_REGISTRY) assert.ok(fs.existsSync(path.join(SCHEMAS_DIR, e.file)), e.file);
+describe('generated JSON schemas and defaults', () => {
+  it('every committed generated file matches its zod schema (run `npm run schemas` when this fails)', () => {
+    assert.deepEqual(staleFiles(), []);
+    for (const e of SCHEMA_REGISTRY) assert.ok(e.path.startsWith('schemas/') && fs.existsSync(path.join(REPO_ROOT, e.path)), e.path);
   });
 
-  it('detects a stale or missing schema file', () => {
+  it('detects a stale or missing generated file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-schemas-'));
     try {
-      assert.deepEqual(staleSchemas(dir), SCHEMA_REGISTRY.map((e) => e.file), 'missing files are stale');
-      for (const e of SCHEMA_REGISTRY) fs.writeFileSync(path.join(dir, e.file), e.render());
-      assert.deepEqual(staleSchemas(dir), []);
+      assert.deepEqual(staleFiles(dir), GENERATED_FILES.map((e) => e.path), 'missing files are stale');
+      for (const e of GENERATED_FILES) {
+        fs.mkdirSync(path.dirname(path.join(dir, e.path)), { recursive: true });
+        fs.writeFileSync(path.join(dir, e.path), e.render());
+      }
+      assert.deepEqual(staleFiles(dir), []);
       const first = SCHEMA_REGISTRY[0];
-      fs.writeFileSync(path.join(dir, first.file), first.render().replace('"default": 2048', '"default": 4096'));
-      assert.deepEqual(staleSchemas(dir), [first.file]);
+      fs.writeFileSync(path.join(dir, first.path), first.render().replace('"default": 2048', '"default": 4096'));
+      assert.deepEqual(staleFiles(dir), [first.path]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the zod-free defaults equal configSchema.parse({}) and are a fresh copy each time', () => {
+    assert.deepEqual(defaultConfigFast(), defaultConfig());
+    const a = defaultConfigFast();
+    a.worker.memoryMb = 1;
+    assert.equal(defaultConfigFast().worker.memoryMb, defaultConfig().worker.memoryMb);
   });
 
   it('the config schema describes what people write: strict objects, defaults, enums', () => {
