@@ -25,6 +25,8 @@ export interface ContainerRunnerOptions {
   docker?: Docker;
   logger?: Logger;
   outputCap?: number;
+  /** Called with each gate container's id once it runs (tests inspect the hardening with it). */
+  onContainerStart?: (containerId: string) => void | Promise<void>;
 }
 
 /**
@@ -92,7 +94,13 @@ export class ContainerRunner implements StageRunner {
         logCapBytes: Math.max(this.opts.outputCap ?? DEFAULT_OUTPUT_CAP, 1024 * 1024) * 4,
         ...(this.opts.cleanupPath ? { cleanupPath: this.opts.cleanupPath } : {}),
       },
-      { docker, ...(signal ? { signal } : {}), logger: this.opts.logger ?? nullLogger, onOutput: (_s, chunk) => buf.push(chunk) },
+      {
+        docker,
+        ...(signal ? { signal } : {}),
+        logger: this.opts.logger ?? nullLogger,
+        onOutput: (_s, chunk) => buf.push(chunk),
+        ...(this.opts.onContainerStart ? { onStart: this.opts.onContainerStart } : {}),
+      },
     );
     const base = { durationMs: res.durationMs, output: buf.text(), truncated: buf.truncated || res.logTruncated };
     switch (res.status) {

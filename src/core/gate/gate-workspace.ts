@@ -27,7 +27,14 @@ export interface GateRunnerHandle {
 export function createGateRunner(
   root: string,
   config: FactoryConfig,
-  opts: { runIn?: 'host' | 'container'; runId: string; ticket: string; image?: string; logger?: Logger },
+  opts: {
+    runIn?: 'host' | 'container';
+    runId: string;
+    ticket: string;
+    image?: string;
+    logger?: Logger;
+    onContainerStart?: (containerId: string) => void | Promise<void>;
+  },
 ): GateRunnerHandle {
   const runIn = opts.runIn ?? config.gate.runIn;
   if (runIn === 'host') return { runner: new HostRunner({ cwd: root }), dispose: async () => undefined };
@@ -45,6 +52,7 @@ export function createGateRunner(
     runId: opts.runId,
     ticket: opts.ticket,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.onContainerStart ? { onContainerStart: opts.onContainerStart } : {}),
   });
   return { runner, dispose: async () => copy?.dispose() };
 }
@@ -60,6 +68,7 @@ export interface GateWorkspaceOptions {
   logger?: Logger;
   progress?: ProgressSink;
   signal?: AbortSignal;
+  onContainerStart?: (containerId: string) => void | Promise<void>;
 }
 
 export interface GateWorkspaceResult {
@@ -87,6 +96,7 @@ export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWor
     ticket: label,
     ...(opts.runIn ? { runIn: opts.runIn } : {}),
     ...(opts.image ? { image: opts.image } : {}),
+    ...(opts.onContainerStart ? { onContainerStart: opts.onContainerStart } : {}),
     logger: log,
   });
   let report: GateReport;
