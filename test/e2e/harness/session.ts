@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Workbench } from './browser';
+import { CodeServer, createProfile, installExtension, type CodeServerInstall, type Profile } from './code-server';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The example workspace the e2e tests open (a copy of it: tests may write to it). */
+export const EXAMPLE_DIR = path.join(PROJECT_ROOT, 'examples', 'demo-project');
+
+let packaged: string | undefined;
+
+/**
+ * Builds and packages the extension ONCE per test process, exactly as `npm run package` does, and
+ * returns the .vsix path: the e2e tests install that file, not the source tree.
+ */
+export function packageVsix(): string {
+  if (packaged && fs.existsSync(packaged)) return packaged;
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-vsix-')), 'agentic-factory.vsix');
+  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'package-vsix.mjs'), '--out', out], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+  console.log(`      ${r.stdout.trim().split('\n').pop() ?? ''}`);
+  // The production build replaced dist/; rebuild the dev bundles (and the extension-host suite)
+  // so the tree is as `npm run build -- --tests` left it.
+  const b = spawnSync(process.execPath, ['esbuild.js', '--tests'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 180_000 });
+  if (b.status !== 0) throw new Error(`node esbuild.js --tests failed:\n${b.stdout}\n${b.stderr}`);
+  packaged = out;
+  return out;
+}
+
+export interface SessionOptions {
+  install: CodeServerInstall;
+  chromium: string;
+  /** Used in temp names and screenshot names. */
+  name: string;
+  env?: Record<string, string>;
+  /** Open the browser (the extension host only starts once a window connects). Default true. */
+  browser?: boolean;
+}
+
+/**
+ * One real VS Code session: a fresh profile with the packaged extension installed, a copy of the
+ * example, code-server on 127.0.0.1 and Chromium on its workbench. `close()` stops Chromium and
+ * code-server (in that order) and removes the temp files; call it from `after`, it is safe to call
+ * on a half-started session.
+ */
+export class Session {
+  profile: Profile;
+  folder: string;
+  logFile: string;
+  server: CodeServer | undefined;
+  workbench: Workbench | undefined;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.profile = createProfile(`factory-e2e-${opts.name}`);
+    this.folder = path.join(this.profile.dir, 'demo-project');
+    this.logFile = path.join(this.profile.dir, 'code-server.log');
+  }
+
+  async start(): Promise<this> {
+    installExtension(this.opts.install, this.profile, packageVsix());
+    fs.cpSync(EXAMPLE_DIR, this.folder, { recursive: true });
+    this.server = await CodeServer.start(this.opts.install, {
+      folder: this.folder,
+      profile: this.profile,
+      logFile: this.logFile,
+      env: {
+        // No gallery on the internet: extension queries go to a closed loopback port.
+        EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' }),
+        ...this.opts.env,
+      },
+    });
+    if (this.opts.browser !== false) this.workbench = await Workbench.open(this.opts.chromium, this.server.url);
+    return this;
+  }
+
+  /** The tail of code-server's log (extension host output included), for failure messages. */
+  logTail(chars = 4000): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8').slice(-chars);
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.workbench?.close();
+    } finally {
+      this.workbench = undefined;
+      await this.server?.stop();
+      this.server = undefined;
+      fs.rmSync(this.profile.dir, { recursive: true, force: true });
+    }
+  }
+}
