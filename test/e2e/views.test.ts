@@ -98,8 +98,8 @@ describe('e2e: Factory views in a real VS Code', function () {
       rows.map((r) => r.label),
       open.map((ac) => ac.id),
     );
-    assert.match(rows[0]!.description, /^next\b/);
+    assert.match(rows[0].description, /^next\b/);
     assert.ok(rows.slice(1).every((r) => !/^next\b/.test(r.description)));
-    assert.notEqual(rows[0]!.icon, rows[1]!.icon, 'the next AC has its own icon');
+    assert.notEqual(rows[0].icon, rows[1].icon, 'the next AC has its own icon');
   });
 });
