@@ -1,0 +1,118 @@
+/**
+ * Gate and evidence figures, each next to a baseline measured in the same run:
+ * - the evidence index over 5,000 generated runs (goal < 200 ms with its cache file), next to a
+ *   bare listing of the folder and a cold index that reads every manifest;
+ * - the validator on one run (goal < 20 ms), next to just reading the run's files;
+ * - a gate-cache hit on the example workspace (goal < 100 ms to decide), host and container
+ *   runner, next to hashing the tree alone.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../src/core/config/load';
+import { emptyGitInfo } from '../src/core/evidence/git-info';
+import { formatRunId } from '../src/core/evidence/run-id';
+import { loadEvidenceIndex } from '../src/core/evidence/run-index';
+import { validateEvidence } from '../src/core/evidence/validator';
+import { writeEvidence } from '../src/core/evidence/writer';
+import { ContainerRunner } from '../src/core/gate/container-runner';
+import { GateCache } from '../src/core/gate/gate-cache';
+import { HostRunner } from '../src/core/gate/host-runner';
+import { runGate } from '../src/core/gate/run-gate';
+import type { StageRunner } from '../src/core/gate/stage-runner';
+import { hashTree } from '../src/core/gate/tree-hash';
+import { line, time } from './stats';
+
+const ROOT = path.resolve(__dirname, '..');
+const EXAMPLE = path.join(ROOT, 'examples', 'demo-project');
+const RUNS = 5000;
+
+async function evidenceFigures(tmp: string): Promise<void> {
+  const evidenceDir = path.join(tmp, 'evidence');
+  const git = emptyGitInfo(new Date());
+  git.commit = '0123456789abcdef0123456789abcdef01234567';
+  const seed = await writeEvidence(evidenceDir, {
+    ticketId: 'D201',
+    status: 'PASS',
+    startedAt: new Date('2026-01-01T00:00:00Z'),
+    endedAt: new Date('2026-01-01T00:01:00Z'),
+    git,
+    costUsd: 0.1,
+  });
+  // 5,000 runs: the seed's files copied, each with its own manifest (run id and status differ).
+  const files = fs.readdirSync(seed.dir).filter((f) => f !== 'manifest.json');
+  const t0 = new Date('2026-01-01T00:00:00Z').getTime();
+  for (let i = 1; i < RUNS; i++) {
+    const id = formatRunId(new Date(t0 + i * 60_000), `D${200 + (i % 50)}`, git.commit);
+    const dir = path.join(evidenceDir, id);
+    fs.mkdirSync(dir);
+    for (const f of files) fs.copyFileSync(path.join(seed.dir, f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...seed.manifest, run_id: id, ticket_id: `D${200 + (i % 50)}`, status: i % 7 ? 'PASS' : 'FAIL' }, null, 2));
+  }
+  const cacheFile = path.join(tmp, 'autopilot', 'evidence_index.json');
+  const listing = await time(() => fs.readdirSync(evidenceDir, { withFileTypes: true }), 10, 2);
+  const cold = await time(() => loadEvidenceIndex(evidenceDir), 5, 1);
+  await loadEvidenceIndex(evidenceDir, { cacheFile });
+  const warm = await time(() => loadEvidenceIndex(evidenceDir, { cacheFile }), 10, 2);
+  line(`readdir of ${RUNS} runs (baseline)`, listing);
+  line(`evidence index, cold (reads ${RUNS} manifests)`, cold, listing);
+  line(`evidence index, with its cache file`, warm, listing, '< 200 ms');
+
+  const readOnly = await time(() => {
+    for (const f of fs.readdirSync(seed.dir)) fs.readFileSync(path.join(seed.dir, f));
+  }, 50, 5);
+  const validate = await time(() => {
+    if (!validateEvidence(seed.dir).valid) throw new Error('seed run invalid');
+  }, 50, 5);
+  line('read one run\'s files (baseline)', readOnly);
+  line('validateEvidence on one run', validate, readOnly, '< 20 ms');
+}
+
+async function cacheFigures(tmp: string): Promise<void> {
+  const tree = path.join(tmp, 'example');
+  fs.cpSync(EXAMPLE, tree, { recursive: true, filter: (s) => !/[/\\](logs|__pycache__|\.pytest_cache)$/.test(s) });
+  const { config } = await loadConfig(tree);
+  const hash = await time(() => hashTree(tree, { exclude: [config.paths.evidence, config.paths.autopilot] }), 20, 3);
+  line('hash the example tree (baseline)', hash);
+
+  const measure = async (label: string, mkRunner: () => StageRunner) => {
+    const cache = new GateCache(path.join(tmp, `cache-${label}`));
+    const first = await runGate({ config, treeDir: tree, runner: mkRunner(), cache });
+    if (first.status !== 'PASS') throw new Error(`example gate failed (${label}):\n${first.log}`);
+    // A fresh runner each time: the decision includes asking for the runner identity.
+    const hit = await time(async () => {
+      const r = await runGate({ config, treeDir: tree, runner: mkRunner(), cache });
+      if (!r.cache?.hit) throw new Error('expected a cache hit');
+    }, 20, 3);
+    line(`gate cache hit on the example (${label})`, hit, hash, '< 100 ms');
+  };
+  await measure('host runner', () => new HostRunner({ cwd: tree }));
+  let docker = false;
+  try {
+    execFileSync('docker', ['image', 'inspect', config.worker.image], { stdio: 'pipe' });
+    docker = true;
+  } catch {
+    console.log(`(no Docker engine or no image ${config.worker.image}: container figure not measured)`);
+  }
+  if (docker) {
+    await measure('container runner', () => new ContainerRunner({
+      treeDir: tree,
+      image: config.worker.image,
+      limits: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb },
+      readOnly: true,
+      runId: 'bench',
+      ticket: 'bench',
+    }));
+  }
+}
+
+export async function run(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-bench-'));
+  try {
+    await evidenceFigures(tmp);
+    await cacheFigures(tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
