@@ -151,7 +151,7 @@ describe('gate runner (host)', function () {
     await assert.rejects(runGate({ config, treeDir: tree, runner: new HostRunner({ cwd: tree }), stage: 'nope' }), /unknown gate stage "nope"/);
   });
 
-  it('gate commands do not see the Controller\'s API keys', async () => {
+  it('SEC-24 gate commands on the host do not see the Controller\'s API keys in their environment', async () => {
     process.env.ANTHROPIC_API_KEY = 'sk-ant-test-secret';
     try {
       const config = configWith((c) => {
