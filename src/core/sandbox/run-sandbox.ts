@@ -194,7 +194,8 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
           workdir: SANDBOX_PATHS.workspace,
           mounts,
           tmpfs: ['/tmp', SANDBOX_PATHS.home],
-          limits: { ...DEFAULT_LIMITS, ...opts.limits },
+          // One file can never exceed the workspace cap (kernel-enforced); the watchdog covers many files.
+          limits: { ...DEFAULT_LIMITS, fileSizeMb: opts.workspaceMb ?? 1024, ...opts.limits },
           labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'worker' },
           timeoutMs: opts.timeoutMs ?? plan.timeout_minutes * 60_000,
           cleanupPath: staging.dir,
