@@ -129,6 +129,24 @@ describe('gate runner (host)', function () {
     assert.ok(state === 'gone' || state === 'Z', `the grandchild must not run on (state ${state})`);
   });
 
+  it('an abort stops the running stage at once and skips the rest', async () => {
+    const config = configWith((c) => {
+      c.guards = [];
+      c.gate.stages = [
+        { name: 'fast', command: nodeE('setInterval(() => {}, 1000)'), timeoutSeconds: 60 },
+        { name: 'regression', command: mark(marker, 'regression'), timeoutSeconds: 10 },
+      ];
+    });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const t0 = Date.now();
+    const report = await runGate({ config, treeDir: tree, runner: new HostRunner({ cwd: tree, killGraceMs: 200 }), signal: ac.signal });
+    assert.ok(Date.now() - t0 < 5000);
+    assert.equal(report.status, 'FAIL');
+    assert.deepEqual(report.stages.map((s) => [s.status, s.reason]), [['ERROR', 'aborted'], ['SKIPPED', 'gate aborted']]);
+    assert.deepEqual(ran(), []);
+  });
+
   it('a command that cannot start is an ERROR, not a crash', async () => {
     const config = configWith((c) => {
       c.guards = [];

@@ -7,6 +7,7 @@ import { HostRunner } from '../../../src/core/gate/host-runner';
 import { scanForbiddenTokens } from '../../../src/core/guards/docops-tokens';
 import { runDocOps } from '../../../src/core/guards/run-docops';
 import { checkSsotDocs } from '../../../src/core/guards/ssot-docs';
+import { requireCorpus } from '../../support/engines';
 
 const EXAMPLE = path.resolve(__dirname, '../../../examples/demo-project');
 
@@ -54,6 +55,20 @@ describe('DocOps guards', () => {
     const bad = await checkSsotDocs(tmp, defaultConfig());
     assert.equal(bad.status, 'FAIL');
     assert.ok(bad.findings.some((f) => f.code === 'ssot.duplicate-ac' && f.file?.endsWith('AC_LEDGER.md') === true && f.line === row + 2), JSON.stringify(bad.findings));
+  });
+
+  it('SSOT Docs on the real arbitrage-bot corpus: warnings with file and line, no failure', async function () {
+    const corpus = requireCorpus(this);
+    const config = defaultConfig();
+    config.ssot.extraRoadmaps = ['docs/v2/ROADMAP_V2.md'];
+    const r = await checkSsotDocs(corpus, config);
+    assert.equal(r.status, 'WARN');
+    assert.ok(r.findings.length > 0);
+    for (const f of r.findings) {
+      assert.equal(f.severity, 'warning');
+      assert.ok(f.file && fs.existsSync(path.join(corpus, f.file)) && (f.line ?? 0) > 0, JSON.stringify(f));
+    }
+    assert.ok(r.findings.some((f) => f.code === 'ssot.duplicate-ac' && f.file === 'docs/v2/ROADMAP_V2.md'));
   });
 
   it('SSOT Docs fails when there are no SSOT documents at all', async () => {
