@@ -31,7 +31,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-if (require.main === module) {
+if (typeof module !== 'undefined' && require.main === module) {
   buildProgram().parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`factory: ${String(err)}\n`);
     process.exit(1);

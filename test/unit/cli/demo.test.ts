@@ -9,7 +9,7 @@ describe('npm run demo (scripts/demo.mjs as a real process)', function () {
   it('builds, runs factory status on the example and says where the PDCA demo comes from', () => {
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/demo.mjs')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 110_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^built: .*dist\/cli\.js/m);
+    assert.match(r.stdout, /^built: .*dist\/cli\.mjs/m);
     assert.match(r.stdout, /^Progress +\d+\/\d+ ACs DONE/m);
     assert.match(r.stdout, /^Current +D\d+::AC-\d+/m);
     assert.match(r.stdout, /^Problems +none$/m);
