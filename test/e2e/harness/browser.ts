@@ -51,12 +51,29 @@ export class Workbench {
    */
   async trustFolder(timeoutMs = 30_000): Promise<void> {
     const page = this.page;
+    const restricted = page.locator('#status\\.workspaceTrust');
     await page.locator('.part.banner a.monaco-link', { hasText: /^Manage$/ }).click({ timeout: timeoutMs });
     const trust = page.locator('.workspace-trust-editor .workspace-trust-buttons a.monaco-button', { hasText: /^Trust$/ });
-    await trust.click({ timeout: timeoutMs });
-    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: timeoutMs });
-    await page.keyboard.press('Control+W');
-    await page.locator('.workspace-trust-editor').waitFor({ state: 'detached', timeout: timeoutMs });
+    // The trust editor renders in steps; a click that lands before it is wired up is lost, so
+    // click until the status bar stops showing Restricted Mode.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await trust.isVisible()) await trust.click({ timeout: 5_000 }).catch(() => undefined);
+      try {
+        await restricted.waitFor({ state: 'detached', timeout: 2_000 });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
+    // Close the trust editor (a modal editor in recent VS Code: Escape; a tab otherwise: Ctrl+W).
+    const editor = page.locator('.workspace-trust-editor');
+    for (const key of ['Escape', 'Control+W', 'Escape']) {
+      if (!(await editor.isVisible())) break;
+      await page.keyboard.press(key);
+      await editor.waitFor({ state: 'hidden', timeout: 2_000 }).catch(() => undefined);
+    }
+    if (await editor.isVisible()) throw new Error('the Workspace Trust editor did not close');
   }
 
   /** Opens an activity-bar container by its title (e.g. "Factory"). */

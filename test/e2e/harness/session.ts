@@ -17,7 +17,9 @@ let packaged: string | undefined;
  */
 export function packageVsix(): string {
   if (packaged && fs.existsSync(packaged)) return packaged;
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-vsix-')), 'agentic-factory.vsix');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-vsix-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const out = path.join(dir, 'agentic-factory.vsix');
   const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'package-vsix.mjs'), '--out', out], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`npm run package failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   console.log(`      ${r.stdout.trim().split('\n').pop() ?? ''}`);
