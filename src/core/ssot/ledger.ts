@@ -47,10 +47,10 @@ export function parseLedger(text: string, file: string): LedgerParse {
 
   for (const block of blocks) {
     if (block.kind !== 'table') continue;
-    const header = readHeader(lines[block.line] ?? '');
+    const header = readHeader(block.rows[0] ?? '');
     if (header.index.id === undefined || header.index.status === undefined) continue;
     headerLine ??= block.line;
-    const table = readTable(lines, block.line, block.endLine, file, diagnostics);
+    const table = readTable(block, file, diagnostics);
     for (const row of table.rows) {
       const line = row.line + 1;
       const id = plainCell(cellOf(table, row, 'id') ?? '');

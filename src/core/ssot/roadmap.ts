@@ -43,7 +43,8 @@ const PHASE_RE = /^Phase\s+([^\s:：]+)\s*[:：]\s*(.*)$/i;
 /** `**상태:** x`, `**Status**: x` (label bold with or without the colon inside). */
 const STATUS_LINE = /\*\*\s*(?:상태|Status)\s*(?::\s*\*\*|\*\*\s*:)\s*(.*)$/i;
 /** The next `**Label:**` on the same line ends the status value. */
-const NEXT_LABEL = /\s+(?:\*\*[^*]{1,40}?(?::\*\*|\*\*:)|---\s*$)/;
+// One whitespace, not `\s+`: a `\s+` prefix backtracks quadratically on a line of spaces (SEC-18).
+const NEXT_LABEL = /\s\*\*[^*]{1,40}?(?::\*\*|\*\*:)/;
 const CHECKBOX = /^\[([ xX])\][ \t]+/;
 const CHECKBOX_AC = /^\**(AC-\d+[A-Za-z0-9.-]*)\**\s*[:：)]?/;
 const PROGRESS = /^(\d+)\s*\/\s*(\d+)$/;
@@ -74,11 +75,15 @@ export function isTicketId(s: string): boolean {
 export function statusLineValue(line: string): string | undefined {
   const m = STATUS_LINE.exec(line);
   if (!m) return undefined;
-  return m[1].split(NEXT_LABEL)[0].trim();
+  const next = NEXT_LABEL.exec(m[1]);
+  let value = (next ? m[1].slice(0, next.index) : m[1]).trim();
+  // A quoted report header ends in a `---` rule: `> **Status:** ✅ COMPLETE ---`.
+  if (value.endsWith('---')) value = value.slice(0, -3).trimEnd();
+  return value;
 }
 
 export function parseRoadmap(text: string, file: string): RoadmapParse {
-  const { lines, blocks } = scanDocument(text);
+  const { blocks } = scanDocument(text);
   const diagnostics: Diagnostic[] = [];
   const phases: Phase[] = [];
   const tickets = new Map<string, Ticket>();
@@ -126,13 +131,13 @@ export function parseRoadmap(text: string, file: string): RoadmapParse {
     }
 
     if (block.kind === 'table') {
-      const header = readHeader(lines[block.line] ?? '');
+      const header = readHeader(block.rows[0] ?? '');
       if (header.index.status === undefined) continue;
       if (header.index.step !== undefined) {
-        const table = readTable(lines, block.line, block.endLine, file, diagnostics);
+        const table = readTable(block, file, diagnostics);
         for (const row of table.rows) readStepRow(table, row);
       } else if (header.index.id !== undefined) {
-        const table = readTable(lines, block.line, block.endLine, file, diagnostics);
+        const table = readTable(block, file, diagnostics);
         for (const row of table.rows) readAcRow(table, row);
       }
       continue;

@@ -78,12 +78,14 @@ export function readHeader(headerLine: string): { width: number; index: Partial<
  * Read the body rows of a table we consume. Rows whose cell count differs from the header cannot
  * be mapped to columns reliably: they get a diagnostic (1-based line) and are left out.
  */
-export function readTable(lines: string[], start: number, end: number, file: string, diagnostics: Diagnostic[]): TableView {
-  const { width, index } = readHeader(lines[start] ?? '');
+export function readTable(table: { line: number; rows: string[] }, file: string, diagnostics: Diagnostic[]): TableView {
+  const start = table.line;
+  const { width, index } = readHeader(table.rows[0] ?? '');
   const rows: TableRow[] = [];
-  // start + 1 is the delimiter row.
-  for (let line = start + 2; line < end; line++) {
-    const cells = splitRow(lines[line] ?? '');
+  // rows[1] is the delimiter row.
+  for (let k = 2; k < table.rows.length; k++) {
+    const line = start + k;
+    const cells = splitRow(table.rows[k]);
     if (cells.length !== width) {
       diagnostics.push({
         file,

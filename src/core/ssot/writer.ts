@@ -123,7 +123,7 @@ function replaceCells(text: string, line0: number, changes: Partial<Record<Colum
   const { lines, blocks } = scanDocument(text);
   const table = blocks.find((b) => b.kind === 'table' && line0 >= b.line + 2 && line0 < b.endLine);
   if (!table || table.kind !== 'table') throw new FactoryError(`line ${line0 + 1} is not a table row`, 'ssot.not-a-row', 2);
-  const header = readHeader(lines[table.line]);
+  const header = readHeader(table.rows[0] ?? '');
   const cells = splitRow(lines[line0]);
   const edits: { start: number; end: number; value: string }[] = [];
   for (const [col, value] of Object.entries(changes) as [Column, string][]) {
