@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
 import { collectGitInfo } from '../evidence/git-info';
 import { allocateRunDir, writeEvidence, type WrittenEvidence } from '../evidence/writer';
+import { KEY_ENV } from '../gateway/routes';
 import { FactoryError } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
 import { ContainerRunner } from './container-runner';
@@ -69,6 +70,16 @@ export interface GateWorkspaceOptions {
   progress?: ProgressSink;
   signal?: AbortSignal;
   onContainerStart?: (containerId: string) => void | Promise<void>;
+  /** Extra values to redact from outputs; the model API keys in the environment always are. */
+  secrets?: Iterable<string>;
+}
+
+/** The model API keys this process holds (the CLI keeps them in its environment). */
+export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  return Object.values(KEY_ENV)
+    .flat()
+    .map((k) => env[k])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 
 export interface GateWorkspaceResult {
@@ -109,6 +120,7 @@ export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWor
       ...(opts.stage ? { stage: opts.stage } : {}),
       cache,
       runId,
+      secrets: [...environmentSecrets(), ...(opts.secrets ?? [])],
       logger: log,
       ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),

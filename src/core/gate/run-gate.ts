@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { FactoryConfig, GuardConfig, StageConfig } from '../config/schema';
+import { redact } from '../gateway/redact';
 import { FactoryError } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
 import { GateCache, gateCacheKey } from './gate-cache';
@@ -27,6 +28,11 @@ export interface RunGateOptions {
   signal?: AbortSignal;
   /** Clock seam for tests. */
   now?: () => Date;
+  /**
+   * Values never to be shown or stored (API keys): replaced by [REDACTED] in every captured
+   * output before it reaches gate.log, the evidence artifacts or the cache (SEC-25).
+   */
+  secrets?: Iterable<string | undefined>;
 }
 
 /**
@@ -89,6 +95,7 @@ function forCache(r: GateReport): Record<string, unknown> {
 export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   const log = opts.logger ?? nullLogger;
   const now = opts.now ?? (() => new Date());
+  const secrets = [...(opts.secrets ?? [])];
   const guards = preflightGuards(opts.config.guards);
   const stages = selectStages(opts.config.gate.stages, opts.stage);
   const startedAt = now();
@@ -146,7 +153,7 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
       results.push({
         kind: step.kind,
         name: step.name,
-        argv: step.argv,
+        argv: step.argv.map((a) => redact(a, secrets)),
         status: 'SKIPPED',
         exitCode: null,
         startedAt: at,
@@ -160,7 +167,8 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
     opts.progress?.({ step: i + 1, maxStep: plan.length, message: `${step.kind} ${step.name}` });
     log.info(`gate: ${step.kind} ${step.name}: ${step.argv.join(' ')}`);
     const stepStart = now();
-    const outcome = await opts.runner.run({ argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name }, opts.signal);
+    const raw = await opts.runner.run({ argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name }, opts.signal);
+    const outcome = { ...raw, output: redact(raw.output, secrets) };
     const counts = parseTestCounts(outcome.output);
     let status: StepResult['status'];
     let reason: string | undefined;
@@ -186,7 +194,7 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
     const result: StepResult = {
       kind: step.kind,
       name: step.name,
-      argv: step.argv,
+      argv: step.argv.map((a) => redact(a, secrets)),
       status,
       exitCode: outcome.exitCode,
       startedAt: stepStart.toISOString(),

@@ -183,6 +183,18 @@ describe('gate runner (host)', function () {
     }
   });
 
+  it('SEC-25 a key that a gate command prints is redacted before gate.log and the captured output', async () => {
+    const key = 'sk-ant-api03-abcdefghijklmnop';
+    const config = configWith((c) => {
+      c.guards = [];
+      c.gate.stages = [{ name: 'fast', command: nodeE(`console.log('using ${key}'); process.exit(1)`), timeoutSeconds: 10 }];
+    });
+    const report = await runGate({ config, treeDir: tree, runner: new HostRunner({ cwd: tree }), secrets: [key] });
+    assert.equal(report.status, 'FAIL');
+    assert.ok(!report.log.includes(key) && !report.stages[0].output!.includes(key) && !report.stages[0].outputTail.includes(key));
+    assert.match(report.log, /\| using \[REDACTED\]/);
+  });
+
   describe('gate cache', () => {
     const cachedConfig = () =>
       configWith((c) => {
