@@ -91,6 +91,9 @@ function forCache(r: GateReport): Record<string, unknown> {
  * each with its own timeout. A step passes only if it exits 0 AND its own test summary reports no
  * failures. An identical earlier PASS (same tree, commands and runner identity) is reused when the
  * cache is enabled, and the report says so.
+ *
+ * The spec's `just doctor|fast|regression` each repeat the preflight; here the guards run once per
+ * Gate, before the first stage, since every stage of one Gate sees the same tree.
  */
 export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   const log = opts.logger ?? nullLogger;
