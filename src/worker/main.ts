@@ -1,3 +1,139 @@
-/** In-container Worker runtime (bundled for Node >= 18). Filled in by the agents/gateway issue. */
-process.stderr.write('factory worker runtime: not yet implemented\n');
-process.exitCode = 2;
+/**
+ * The in-container Worker runtime (bundled to dist/worker.js for Node >= 18, mounted read-only
+ * into the Worker container). `worker.js run`: read plan.json and worker-task.json, start the
+ * gateway shim, build the prompt, run the agent through its adapter, run the local gate, write
+ * result.json and the agent's evidence. `worker.js replay FILE`: the replay agent's player.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { planSchema, type Plan } from '../core/contracts/plan';
+import { buildPrompt } from '../core/agents/prompt';
+import { PriceTable } from '../core/agents/prices';
+import { getAdapter } from '../core/agents/registry';
+import { AGENT_PATHS, workerTaskSchema, type AgentReport, type WorkerTask } from '../core/agents/task';
+import type { AgentResult } from '../core/agents/types';
+import { changedFiles, quickSnapshot } from './changes';
+import { runLocalGate } from './gate';
+import { runReplay } from './replay';
+import { startShim } from './shim';
+import { runProcess } from './spawn';
+
+const env = process.env;
+const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
+
+function readJson(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** The environment every agent process starts from: nothing of the container's own but basics. */
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME'];
+  // No .pyc files in the staging copy: they would show up in the changeset as the Worker's edits.
+  const out: Record<string, string> = { TERM: 'dumb', NO_COLOR: '1', CI: '1', PYTHONDONTWRITEBYTECODE: '1' };
+  for (const k of keep) if (env[k]) out[k] = env[k]!;
+  return out;
+}
+
+async function run(): Promise<number> {
+  const t0 = Date.now();
+  const planFile = env.FACTORY_PLAN ?? '/factory/plan/plan.json';
+  const taskFile = env.FACTORY_TASK ?? AGENT_PATHS.task;
+  const resultFile = env.FACTORY_RESULT ?? '/factory/out/result.json';
+  const agentOut = env.FACTORY_AGENT_OUT ?? AGENT_PATHS.agentOut;
+  const socket = env.FACTORY_GATEWAY_SOCKET ?? AGENT_PATHS.gatewaySocket;
+  const workdir = process.cwd();
+  const home = env.HOME ?? '/home/worker';
+
+  let plan: Plan;
+  let task: WorkerTask;
+  try {
+    plan = planSchema.parse(readJson(planFile));
+    task = workerTaskSchema.parse(readJson(taskFile));
+  } catch (err) {
+    log(`cannot read the plan or the task: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+  fs.mkdirSync(agentOut, { recursive: true });
+  const adapter = getAdapter(task.agent.name);
+  const shim = fs.existsSync(socket) ? await startShim(socket) : undefined;
+  if (!shim) log(`no gateway socket at ${socket}: the agent has no way to reach a model`);
+  const gatewayUrl = shim?.url ?? 'http://127.0.0.1:9';
+
+  const promptFile = path.join(agentOut, 'prompt.md');
+  fs.writeFileSync(promptFile, buildPrompt(plan, task));
+  const inv = adapter.invocation({
+    workdir, promptFile, homeDir: home, gatewayUrl, outDir: agentOut,
+    model: task.agent.model, maxTurns: task.agent.maxTurns, budgetUsd: task.agent.budgetUsd, extraArgs: task.agent.args,
+    command: task.agent.command, replayFile: task.agent.replayFile, runtimeArgv: [process.execPath, __filename],
+  });
+  for (const f of inv.files ?? []) {
+    fs.mkdirSync(path.dirname(f.path), { recursive: true });
+    fs.writeFileSync(f.path, f.content, { mode: 0o600 });
+  }
+  fs.writeFileSync(path.join(agentOut, 'cmd_history.txt'), `${inv.argv.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}\n`);
+
+  // The prices are only for agents that report no cost; the gateway's metering is authoritative.
+  const parser = adapter.parser(PriceTable.withOverrides(), task.agent.model ?? adapter.defaultModel);
+  const before = quickSnapshot(workdir);
+  log(`running ${adapter.name} (${inv.argv[0]}) via ${gatewayUrl}`);
+  const proc = await runProcess({
+    argv: inv.argv, env: { ...baseEnv(), ...inv.env }, cwd: workdir, stdinFile: inv.stdinFile,
+    timeoutMs: task.agent.timeoutSeconds ? task.agent.timeoutSeconds * 1000 : undefined,
+    onStdout: (c) => parser.push(c),
+    stdoutFile: path.join(agentOut, 'agent.log'), stderrFile: path.join(agentOut, 'agent.stderr.log'),
+  });
+  for (const side of inv.sideLogs ?? []) {
+    try {
+      parser.push(fs.readFileSync(side, 'utf8') + '\n');
+    } catch {
+      /* the agent wrote none */
+    }
+  }
+  const result: AgentResult = parser.finish({
+    code: proc.code, signal: proc.signal, timedOut: proc.timedOut, stderr: proc.spawnError ? `cannot start ${inv.argv[0]}: ${proc.spawnError}` : proc.stderrTail,
+  });
+  if (proc.spawnError) result.outcome = 'agent_error';
+  await shim?.close();
+  log(`agent ${adapter.name}: ${result.outcome}${result.errors.length ? ` (${result.errors[0]})` : ''}`);
+
+  const gate = result.outcome === 'success'
+    ? await runLocalGate(task.gate.stages, { cwd: workdir, env: baseEnv(), logFile: path.join(agentOut, 'gate.log') })
+    : Object.fromEntries(task.gate.stages.map((s) => [s.name, 'SKIPPED' as const]));
+  const files = changedFiles(before, quickSnapshot(workdir));
+  const pass = result.outcome === 'success' && Object.values(gate).every((v) => v === 'PASS');
+
+  const report: AgentReport = {
+    agent: result.agent, outcome: result.outcome, model: result.model, numTurns: result.numTurns, usage: result.usage,
+    costUsd: result.costUsd, costSource: result.costSource, errors: result.errors.slice(0, 50), warnings: result.warnings.slice(0, 50),
+    finalText: result.finalText?.slice(0, 20_000), exitCode: proc.code, durationMs: Date.now() - t0, gate,
+  };
+  fs.writeFileSync(path.join(agentOut, 'agent-result.json'), JSON.stringify(report, null, 2) + '\n');
+  const resultJson = {
+    ticket_id: plan.ticket_id,
+    status: pass ? 'PASS' : 'FAIL',
+    gate_results: gate,
+    files_changed: files.slice(0, 10_000),
+    kpi_summary: {},
+    duration_seconds: Math.round((Date.now() - t0) / 1000),
+    model_used: `${adapter.name}${result.model ? `:${result.model}` : ''}`,
+    cost_estimate_usd: result.costUsd ?? 0,
+    notes: `agent outcome: ${result.outcome}${result.errors.length ? `; ${result.errors.slice(0, 3).join('; ')}` : ''}`.slice(0, 20_000),
+  };
+  fs.writeFileSync(resultFile, JSON.stringify(resultJson, null, 2) + '\n');
+  return pass ? 0 : 1;
+}
+
+async function main(): Promise<void> {
+  const [cmd, arg] = process.argv.slice(2);
+  if (cmd === 'replay' && arg) process.exitCode = await runReplay(arg);
+  else if (cmd === 'run' || cmd === undefined) process.exitCode = await run();
+  else {
+    process.stderr.write('usage: worker.js run | worker.js replay FILE\n');
+    process.exitCode = 2;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[worker] internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 70;
+});

@@ -1,0 +1,39 @@
+import type { Plan } from '../contracts/plan';
+import type { WorkerTask } from './task';
+
+/**
+ * The Worker's prompt: the ticket and its acceptance criteria, the scope as hard limits, the done
+ * criteria, and the project's rules document. Plain Markdown; the same for every agent.
+ */
+export function buildPrompt(plan: Plan, task: WorkerTask): string {
+  const acText = new Map(task.acceptanceCriteria.map((a) => [a.id, a.text]));
+  const list = (xs: readonly string[]) => (xs.length ? xs.map((x) => `- \`${x}\``).join('\n') : '- (none)');
+  const parts = [
+    `# Ticket ${plan.ticket_id}`,
+    '',
+    'You are the Worker of an agentic coding factory. Implement the acceptance criteria below in this repository (your working directory), then stop. Do not commit; the Controller reviews and applies your changes.',
+    '',
+    '## Acceptance criteria',
+    ...plan.ac_ids.map((id) => `- **${id}**: ${acText.get(id)?.trim() || '(text not available)'}`),
+    '',
+    '## Scope (enforced: changes outside it fail the cycle)',
+    'You may modify only:',
+    list(plan.scope.modify),
+    '',
+    'Read-only:',
+    list(plan.scope.readonly),
+    '',
+    'Forbidden (do not read for instructions, do not change):',
+    list(plan.scope.forbidden),
+    '',
+    '## Done when',
+    plan.done_criteria || 'The gate passes.',
+    ...(task.gate.stages.length ? ['', 'The gate runs, in order: ' + task.gate.stages.map((s) => `${s.name} (\`${s.command.join(' ')}\`)`).join(', ') + '.'] : []),
+    '',
+    `Time cap: ${plan.timeout_minutes} minutes. Model budget: ${plan.model_budget}.`,
+  ];
+  if (task.rules.trim()) {
+    parts.push('', `## Project rules${task.rulesPath ? ` (${task.rulesPath})` : ''}`, '', task.rules.trim());
+  }
+  return parts.join('\n') + '\n';
+}
