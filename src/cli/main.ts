@@ -5,6 +5,9 @@ import { register as registerGate } from './commands/gate';
 import { register as registerInit } from './commands/init';
 import { register as registerStatus } from './commands/status';
 import { register as registerSandbox } from './commands/sandbox';
+import { register as registerRun } from './commands/run';
+import { register as registerPlan } from './commands/plan';
+import { register as registerDry } from './commands/dry';
 
 /**
  * `factory` — the headless Controller. Each command lives in ./commands/<name>.ts and exports
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerDocops(program);
   registerEvidenceCheck(program);
   registerSandbox(program);
+  registerRun(program);
+  registerPlan(program);
+  registerDry(program);
   return program;
 }
 

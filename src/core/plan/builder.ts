@@ -1,26 +1,19 @@
 import picomatch from 'picomatch';
 import type { FactoryConfig } from '../config/schema';
+import { planSchema, type Plan } from '../contracts/plan';
+import { formatRunId } from '../evidence/run-id';
 import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
 import { FactoryError } from '../util/errors';
 import { assessRisk, type RiskAssessment } from './risk';
 
 /** The model tier a plan asks for (spec §4-2 `model_budget`, §7-1 cost gate). */
-export type ModelBudget = 'economy' | 'standard' | 'premium';
+export type ModelBudget = Plan['model_budget'];
 
-/** plan.json as the Controller writes it (spec §4-2 fields plus our bookkeeping fields). */
-export interface PlanDocument {
-  schema_version: 1;
-  run_id: string;
-  ticket_id: string;
-  ac_ids: string[];
-  scope: { modify: string[]; readonly: string[]; forbidden: string[] };
-  done_criteria: string;
-  timeout_minutes: number;
-  model_budget: ModelBudget;
-  risk_level: RiskAssessment['level'];
-  agent: string;
-  created_at: string;
-}
+/**
+ * plan.json as the Controller writes it: the contract's type (src/core/contracts/plan.ts), so a
+ * built plan is exactly what the Worker and `factory sandbox` read back.
+ */
+export type PlanDocument = Plan;
 
 export interface PlanRequest {
   /** Plan this ticket instead of the queue's next one. */
@@ -29,7 +22,7 @@ export interface PlanRequest {
   agent?: string;
   /** Repository files (relative, forward slashes) used to assess risk; `git ls-files` output. */
   files: string[];
-  /** Short hash of the base commit (goes into the run id). */
+  /** The base commit (its first 7 hex digits go into the run id; `0000000` when not a hash). */
   baseCommit: string;
   now?: Date;
 }
@@ -47,18 +40,6 @@ const MODEL_BUDGET: Record<RiskAssessment['level'], ModelBudget> = {
   HIGH: 'standard',
   CRIT: 'premium',
 };
-
-/**
- * Run ids follow the evidence spec: `YYYYMMDD_HHMMSS_<ticket>_<short hash>` (UTC here; the spec's
- * project used local time, which breaks ordering across time zones).
- */
-export function makeRunId(ticketId: string, baseCommit: string, now: Date): string {
-  const iso = now.toISOString(); // 2026-11-25T10:41:39.123Z
-  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
-  const slug = ticketId.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'ticket';
-  const hash = (baseCommit.match(/^[0-9a-f]{7,40}$/i) ? baseCommit.slice(0, 7) : 'nohead').toLowerCase();
-  return `${stamp}_${slug}_${hash}`;
-}
 
 /** Paths of the SSOT documents: always forbidden to the Worker (spec §3-2 금지). */
 export function ssotPaths(config: FactoryConfig): string[] {
@@ -128,9 +109,12 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
   if (profit) criteria.push('pnl_breakdown.json present');
   if (risk.auditorRequired) criteria.push('Auditor verdict PASS');
   const now = req.now ?? new Date();
-  const plan: PlanDocument = {
+  // Validated against the plan.json contract: a scope glob that the path validator refuses (from a
+  // hand-edited config) stops here, before any Worker sees it (SECURITY 17).
+  const draft: PlanDocument = {
     schema_version: 1,
-    run_id: makeRunId(ticketId, req.baseCommit, now),
+    // The evidence run of this cycle carries the same id (EVIDENCE_FORMAT run id rule).
+    run_id: formatRunId(now, ticketId, req.baseCommit),
     ticket_id: ticketId,
     ac_ids: acs.map((a) => a.id),
     scope,
@@ -141,5 +125,10 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
     agent: req.agent ?? config.worker.agent,
     created_at: now.toISOString(),
   };
-  return { plan, ticket, acs, risk };
+  const parsed = planSchema.safeParse(draft);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new FactoryError(`the plan for ${ticketId} is invalid (check .factory/config.json scope): ${problems}`, 'plan.invalid', 2);
+  }
+  return { plan: parsed.data, ticket, acs, risk };
 }

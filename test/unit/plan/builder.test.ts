@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { configSchema, defaultConfig } from '../../../src/core/config/schema';
-import { buildPlan, makeRunId, scopeFor, selectWork } from '../../../src/core/plan/builder';
+import { buildPlan, scopeFor, selectWork } from '../../../src/core/plan/builder';
+import { planSchema } from '../../../src/core/contracts/plan';
 import { assessRisk } from '../../../src/core/plan/risk';
 import type { AcceptanceCriterion, SsotIndex, Status, Ticket } from '../../../src/core/ssot/model';
 import { FactoryError } from '../../../src/core/util/errors';
@@ -81,6 +82,17 @@ describe('plan builder', () => {
     assert.equal(plan.timeout_minutes, 30);
     assert.equal(plan.model_budget, 'standard');
     assert.equal(plan.created_at, now.toISOString());
-    assert.equal(makeRunId('D_ALPHA-1U-FIX-2', 'no-head', now), '20261125_010203_d_alpha_1u_fix_2_nohead');
+    // The plan is what the contract accepts, unchanged (the Worker reads it back through planSchema).
+    assert.deepEqual(planSchema.parse(JSON.parse(JSON.stringify(plan))), plan);
+    const other = index([ac('D_ALPHA-1U-FIX-2::AC-1', 'OPEN', 1)], [ticket('D_ALPHA-1U-FIX-2', 'OPEN')]);
+    assert.equal(buildPlan(other, defaultConfig(), { files: [], baseCommit: 'no-head', now }).plan.run_id, '20261125_010203_d_alpha_1u_fix_2_0000000');
+  });
+
+  it('refuses a plan whose configured scope the path validator rejects (SEC-17)', () => {
+    const config = configSchema.parse({ scope: { modify: ['../outside/**'] } });
+    assert.throws(
+      () => buildPlan(queue, config, { files: [], baseCommit: 'abcdef0', now: new Date() }),
+      (e: FactoryError) => e.code === 'plan.invalid' && /scope\.modify/.test(e.message),
+    );
   });
 });

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { printJson, runCommand, stderrLogger } from '../io';
+
+interface PlanOptions {
+  root: string;
+  ticket?: string;
+  agent?: string;
+  json?: boolean;
+}
+
+/**
+ * `factory plan [--ticket T] [--agent A] [--json]`: build plan.json for the next cycle (the
+ * queue's first OPEN AC, or T), write it to `<paths.autopilot>/plan.json` (atomically, under the
+ * repo lock) and print it. Exit 0, 2 on bad input, 3 while a cycle runs.
+ */
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('Build plan.json for the next cycle (queue order or --ticket), write it and print it')
+    .option('--root <dir>', 'workspace root', process.cwd())
+    .option('--ticket <id>', 'plan this ticket instead of the queue\'s next one')
+    .option('--agent <name>', 'agent override')
+    .option('--json', 'print plan.json only (machine-readable)')
+    .action(async (opts: PlanOptions) => {
+      await runCommand(async (signal) => {
+        const { loadConfigStrict } = await import('../../core/config/load');
+        const { preparePlan, cyclePaths } = await import('../../core/cycle/orchestrator');
+        const { acquireRepoLock } = await import('../../core/lock/repo-lock');
+        const { atomicWrite } = await import('../../core/util/atomic-write');
+        const fs = await import('node:fs');
+        const root = path.resolve(opts.root);
+        const { config } = await loadConfigStrict(root);
+        // plan.json is the running cycle's contract: never overwrite it under a live cycle.
+        const lock = await acquireRepoLock(root, { logger: stderrLogger(false) });
+        try {
+          const { built } = await preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal });
+          const file = cyclePaths(root, config).plan;
+          await fs.promises.mkdir(path.dirname(file), { recursive: true });
+          await atomicWrite(file, JSON.stringify(built.plan, null, 2) + '\n');
+          if (opts.json) printJson(built.plan);
+          else {
+            const p = built.plan;
+            process.stdout.write(
+              [
+                `plan.json written: ${path.relative(process.cwd(), file) || file}`,
+                `  ticket   ${p.ticket_id}${built.ticket ? ` — ${built.ticket.title}` : ''}`,
+                `  ACs      ${p.ac_ids.join(', ')}`,
+                `  risk     ${p.risk_level}${built.risk.reasons.length ? ` (${built.risk.reasons.map((r) => `${r.pattern} → ${r.level} via ${r.path}`).join('; ')})` : ''}; model budget ${p.model_budget}; Auditor ${built.risk.auditorRequired ? 'required' : 'not required'}`,
+                `  agent    ${p.agent}; time cap ${p.timeout_minutes} min`,
+                `  modify   ${p.scope.modify.join(', ') || '(nothing)'}`,
+                `  readonly ${p.scope.readonly.join(', ') || '-'}`,
+                `  forbidden ${p.scope.forbidden.join(', ')}`,
+                `  done when ${p.done_criteria}`,
+                '',
+              ].join('\n'),
+            );
+          }
+          return 0;
+        } finally {
+          await lock.release();
+        }
+      });
+    });
+}

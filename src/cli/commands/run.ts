@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import type { CycleEvent, CycleOutcome } from '../../core/cycle/orchestrator';
+import { runCommand, stderrLogger } from '../io';
+
+interface RunOptions {
+  root: string;
+  ticket?: string;
+  agent?: string;
+  replay?: string;
+  maxCycles: string;
+  json?: boolean;
+  image?: string;
+  verbose?: boolean;
+}
+
+/** The per-cycle line of `factory run --json` (one JSON object per line, as each cycle ends). */
+export function cycleJson(o: CycleOutcome): Record<string, unknown> {
+  return {
+    runId: o.runId,
+    ticketId: o.ticketId,
+    acIds: o.acIds,
+    status: o.status,
+    costUsd: o.costUsd,
+    evidencePath: o.evidencePath,
+    commit: o.commit,
+    blocked: o.blocked,
+    escalated: o.escalated,
+    audit: o.audit,
+    reasons: o.reasons,
+    changes: o.changes,
+    violations: o.violations,
+    stagingKept: o.stagingKept,
+    timings: o.timings,
+  };
+}
+
+/** One human line per cycle. */
+export function cycleLine(o: CycleOutcome): string {
+  const head = `${o.status.padEnd(7)} ${o.ticketId} (${o.acIds.join(', ')})  run ${o.runId}  $${o.costUsd.toFixed(4)}  ${(o.timings.totalMs / 1000).toFixed(1)}s`;
+  const tail = [
+    o.commit ? `  commit ${o.commit.slice(0, 7)}, evidence ${o.evidencePath ?? '-'}` : '',
+    o.escalated ? `  escalated: Auditor ${o.audit ? o.audit.verdict : 'not run'}${o.audit ? ` (${o.audit.report})` : ''}` : o.audit ? `  Auditor ${o.audit.verdict} (${o.audit.report})` : '',
+    ...o.reasons.map((r) => `  - ${r}`),
+    o.stagingKept ? `  staging copy kept for inspection: ${o.stagingKept}` : '',
+  ].filter(Boolean);
+  return [head, ...tail].join('\n') + '\n';
+}
+
+/**
+ * `factory run [--ticket T] [--agent A] [--replay DIR] [--max-cycles N] [--json]`: run PDCA
+ * cycles (spec `just factory_run`). Without --ticket each cycle takes the queue's next ticket;
+ * with it the same ticket is retried until it PASSes, is BLOCKED or N cycles ran. Exit 0 when every
+ * cycle PASSed (or the queue is empty), 1 when one did not, 2 on bad input, 3 when another
+ * Controller holds the repo.
+ */
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('Run PDCA cycles: plan → Worker in the sandbox → Gate/Auditor → apply, record, commit')
+    .option('--root <dir>', 'workspace root (a git repository)', process.cwd())
+    .option('--ticket <id>', 'work on this ticket instead of the queue\'s next one')
+    .option('--agent <name>', 'agent override (claude-code, codex, gemini, aider, custom, replay)')
+    .option('--replay <dir>', 'recordings for the replay agent: DIR/<TICKET>.json (and <TICKET>.audit.json)')
+    .option('--max-cycles <n>', 'stop after this many cycles', '1')
+    .option('--image <image>', 'Worker/Gate image override')
+    .option('--json', 'print one JSON object per cycle (one line each)')
+    .option('-v, --verbose', 'log each step to stderr')
+    .action(async (opts: RunOptions) => {
+      await runCommand(async (signal) => {
+        const { runCycle } = await import('../../core/cycle/orchestrator');
+        const { FactoryError } = await import('../../core/util/errors');
+        const max = Number(opts.maxCycles);
+        if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage', 2);
+        const root = path.resolve(opts.root);
+        const logger = stderrLogger(opts.verbose ?? false);
+        const onEvent = (e: CycleEvent) => {
+          if (opts.json) return;
+          if (e.type === 'phase') process.stderr.write(`[${e.runId}] ${e.phase}\n`);
+          else if (e.type === 'recovered') for (const a of e.recovery.actions) process.stderr.write(`[recovery] ${a}\n`);
+          else if (e.type === 'output' && opts.verbose) process.stderr.write(e.text);
+        };
+        let failed = false;
+        for (let i = 0; i < max; i++) {
+          let outcome: CycleOutcome;
+          try {
+            outcome = await runCycle(
+              { root, ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}), ...(opts.image ? { image: opts.image } : {}) },
+              { logger, signal, onEvent },
+            );
+          } catch (err) {
+            // An empty queue (or a ticket with nothing left) ends the run normally.
+            if (err instanceof FactoryError && (err.code === 'plan.queue-empty' || (i > 0 && (err.code === 'plan.nothing-open' || err.code === 'plan.blocked')))) {
+              if (!opts.json) process.stdout.write(`${err.message}\n`);
+              break;
+            }
+            throw err;
+          }
+          if (opts.json) process.stdout.write(JSON.stringify(cycleJson(outcome)) + '\n');
+          else process.stdout.write(cycleLine(outcome));
+          if (outcome.status !== 'PASS') failed = true;
+          if (opts.ticket && (outcome.status === 'PASS' || outcome.blocked)) break;
+        }
+        return failed ? 1 : 0;
+      });
+    });
+}

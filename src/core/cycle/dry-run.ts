@@ -1,0 +1,70 @@
+import type { FactoryConfig } from '../config/schema';
+import type { Plan } from '../contracts/plan';
+import { AGENT_PATHS } from '../agents/task';
+import { preflightGuards } from '../gate/run-gate';
+import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
+import { cycleRecords, cyclePaths, preparePlan } from './orchestrator';
+import { evaluateKillSwitches, type KillSwitchDecision } from './kill-switches';
+import type { RiskAssessment } from '../plan/risk';
+
+/** What `factory dry` shows: the cycle that `factory run` would start, without starting anything. */
+export interface DryRun {
+  plan: Plan;
+  risk: RiskAssessment;
+  baseCommit: string | null;
+  killSwitches: KillSwitchDecision & { budgetUsd: number; timeMinutes: number; maxRetries: number; escalateAfterFails: number };
+  auditor: { called: boolean; why: string | null; agent: string };
+  worker: {
+    image: string;
+    user: string;
+    network: 'none';
+    limits: { memoryMb: number; cpus: number; pidsLimit: number; tmpfsMb: number; workspaceMb: number; timeMinutes: number };
+    mounts: { container: string; source: string; mode: 'ro' | 'rw' }[];
+  };
+  gate: { runIn: string; guards: { name: string; command: string[]; timeoutSeconds: number }[]; stages: { name: string; command: string[]; timeoutSeconds: number }[] };
+  adjust: { commit: boolean; push: boolean; writes: string[] };
+}
+
+/**
+ * The dry run (spec `just factory_dry`): plan, mounts, limits, kill switches and Gate commands of
+ * the next cycle. Reads the SSOT documents, git and history; writes nothing, starts nothing.
+ */
+export async function dryRun(root: string, config: FactoryConfig, opts: { ticket?: string; agent?: string; signal?: AbortSignal } = {}): Promise<DryRun> {
+  const { built, baseCommit } = await preparePlan(root, config, opts);
+  const plan = built.plan;
+  const paths = cyclePaths(root, config);
+  const ks = evaluateKillSwitches(cycleRecords(paths.history), plan.ticket_id, config);
+  const auditorCalled = ks.escalate || built.risk.auditorRequired;
+  return {
+    plan,
+    risk: built.risk,
+    baseCommit,
+    killSwitches: { ...ks, ...config.killSwitch },
+    auditor: { called: auditorCalled, why: ks.escalate ? (ks.reason ?? 'escalation') : built.risk.auditorRequired ? `risk ${built.risk.level} ≥ ${config.risk.auditorAt}` : null, agent: config.auditor.agent },
+    worker: {
+      image: config.worker.image,
+      user: config.worker.user,
+      network: 'none',
+      limits: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus ?? DEFAULT_LIMITS.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb, workspaceMb: config.worker.workspaceMb, timeMinutes: plan.timeout_minutes },
+      mounts: [
+        { container: SANDBOX_PATHS.workspace, source: `staging copy of ${baseCommit ? baseCommit.slice(0, 7) : 'HEAD'} (git archive: no .git, no ignored files)`, mode: 'rw' },
+        ...[...plan.scope.readonly, ...plan.scope.forbidden].map((g) => ({ container: `${SANDBOX_PATHS.workspace}/${g}`, source: 'overlay of the staging copy (where it exists)', mode: 'ro' as const })),
+        { container: SANDBOX_PATHS.planDir, source: 'plan.json', mode: 'ro' },
+        { container: SANDBOX_PATHS.outDir, source: 'result.json and the Worker\'s evidence', mode: 'rw' },
+        { container: AGENT_PATHS.taskDir, source: 'worker.js, worker-task.json, replay.json', mode: 'ro' },
+        { container: AGENT_PATHS.agentOut, source: 'the agent\'s own output', mode: 'rw' },
+        { container: AGENT_PATHS.gatewayDir, source: 'the model gateway\'s Unix socket (the only way out)', mode: 'ro' },
+      ],
+    },
+    gate: {
+      runIn: config.gate.runIn,
+      guards: preflightGuards(config.guards).map((g) => ({ name: g.name, command: g.command, timeoutSeconds: g.timeoutSeconds })),
+      stages: config.gate.stages.map((s) => ({ name: s.name, command: s.command, timeoutSeconds: s.timeoutSeconds })),
+    },
+    adjust: {
+      commit: config.git.commit,
+      push: config.git.push,
+      writes: ['the changeset (conflict-checked)', config.ssot.ledger, config.ssot.roadmap, `${config.paths.evidence}/${plan.run_id}/`, `${config.paths.autopilot}/history.jsonl`, `${config.paths.autopilot}/cost_summary_YYYYMM.json`],
+    },
+  };
+}

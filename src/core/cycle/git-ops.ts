@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execCapture } from '../sandbox/staging';
+import { FactoryError } from '../util/errors';
+
+/**
+ * Host git for the cycle. Every call runs with hooks, fsmonitor and pager disabled: the commit of
+ * ADJUST must never run a program the repository (or a Worker that got a file into it) controls
+ * (SECURITY 10).
+ */
+const SAFE = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '-c', 'commit.gpgsign=false', '--no-optional-locks'];
+
+async function git(root: string, args: string[], signal?: AbortSignal): Promise<string> {
+  const r = await execCapture('git', [...SAFE, '-C', root, ...args], { signal });
+  if (r.code !== 0) throw new FactoryError(`git ${args[0]} failed in ${root}: ${r.stderr.trim() || `exit ${r.code}`}`, 'git-failed');
+  return r.stdout.toString('utf8');
+}
+
+/** Full hash of HEAD, or null in a repository without commits (or outside git). */
+export async function headCommit(root: string, signal?: AbortSignal): Promise<string | null> {
+  const r = await execCapture('git', [...SAFE, '-C', root, 'rev-parse', '--verify', '-q', 'HEAD^{commit}'], { signal });
+  return r.code === 0 ? r.stdout.toString().trim() : null;
+}
+
+/** Tracked files at HEAD (repo-relative, forward slashes); [] outside git. */
+export async function trackedFiles(root: string, signal?: AbortSignal): Promise<string[]> {
+  const r = await execCapture('git', [...SAFE, '-C', root, 'ls-files', '-z'], { signal });
+  if (r.code !== 0) return [];
+  return r.stdout.toString('utf8').split('\0').filter(Boolean);
+}
+
+/** The full message of `ref`. */
+export async function commitMessage(root: string, ref: string, signal?: AbortSignal): Promise<string> {
+  return git(root, ['log', '-1', '--format=%B', ref, '--'], signal);
+}
+
+/** Whether `file` exists in commit `ref`. */
+export async function existsInCommit(root: string, ref: string, file: string, signal?: AbortSignal): Promise<boolean> {
+  const r = await execCapture('git', [...SAFE, '-C', root, 'cat-file', '-e', `${ref}:${file}`], { signal });
+  return r.code === 0;
+}
+
+/** The bytes of `file` in commit `ref`. */
+export async function showFile(root: string, ref: string, file: string, signal?: AbortSignal): Promise<Buffer> {
+  const r = await execCapture('git', [...SAFE, '-C', root, 'show', `${ref}:${file}`], { signal });
+  if (r.code !== 0) throw new FactoryError(`cannot read ${file} at ${ref.slice(0, 12)}: ${r.stderr.trim()}`, 'git-failed');
+  return r.stdout;
+}
+
+/**
+ * Stage exactly `paths` (additions, edits and deletions) and commit them with `message`; nothing
+ * else the user has staged or changed is included. Returns the new commit's full hash.
+ */
+export async function commitPaths(root: string, paths: string[], message: string, signal?: AbortSignal): Promise<string> {
+  const unique = [...new Set(paths)].sort();
+  // `git add -A -- paths` records deletions too; `--` keeps odd names from being read as options.
+  await git(root, ['add', '-A', '--', ...unique], signal);
+  const msgFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-msg-')), 'MSG');
+  fs.writeFileSync(msgFile, message);
+  try {
+    await git(root, ['-c', 'user.name=Agentic Factory', '-c', 'user.email=factory@localhost', 'commit', '-q', '--no-verify', '-F', msgFile, '--', ...unique], signal);
+  } finally {
+    fs.rmSync(path.dirname(msgFile), { recursive: true, force: true });
+  }
+  const head = await headCommit(root, signal);
+  if (!head) throw new FactoryError('git commit left no HEAD', 'git-failed');
+  return head;
+}
+
+/** Paths (among `paths`) that differ from HEAD in the working tree or the index. */
+export async function changedSinceHead(root: string, paths: string[], signal?: AbortSignal): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const out = await git(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...paths], signal);
+  const fields = out.split('\0');
+  const changed: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] ?? '';
+    if (f.length < 4) continue;
+    changed.push(f.slice(3));
+    if (f[0] === 'R' || f[0] === 'C') i++;
+  }
+  return changed;
+}

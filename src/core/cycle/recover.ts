@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type Docker from 'dockerode';
+import type { FactoryConfig } from '../config/schema';
+import { appendHistory, readHistory } from '../history/history';
+import { isOwnTempFolder, reapOrphans, type ReapedContainer } from '../sandbox/container';
+import { atomicWrite } from '../util/atomic-write';
+import { nullLogger, type Logger } from '../util/log';
+import { clearCycleState, readCycleState, stateFile } from './cycle-state';
+import { commitMessage, existsInCommit, headCommit, showFile } from './git-ops';
+import { execCapture } from '../sandbox/staging';
+
+/** What the start-up recovery found and did. */
+export interface Recovery {
+  reaped: ReapedContainer[];
+  /** The interrupted cycle, if there was one. */
+  interrupted: { runId: string; ticketId: string; phase: string } | null;
+  /** `aborted`: recorded ABORTED (rolled back when ADJUST had begun); `completed`: its commit exists. */
+  result: 'none' | 'aborted' | 'completed';
+  /** One line per thing done, for the log and the events. */
+  actions: string[];
+}
+
+/**
+ * Finish or abort a cycle a dead Controller left behind (SECURITY 7, issue §2). Called under the
+ * repo lock, so the state file's owner is gone. Orphaned containers are reaped by label. A cycle
+ * interrupted before ADJUST never touched the host: it is recorded ABORTED. One interrupted in
+ * ADJUST is complete when HEAD is its commit (`Factory-Run:` trailer); otherwise every file it
+ * may have written is restored (changeset paths from the base commit, the Controller's documents
+ * from their backups), the half-written evidence run is removed, and it is recorded ABORTED — so
+ * nothing is ever applied twice.
+ */
+export async function recoverInterrupted(opts: { root: string; config: FactoryConfig; docker: Docker; logger?: Logger }): Promise<Recovery> {
+  const log = opts.logger ?? nullLogger;
+  const root = opts.root;
+  const historyFile = path.join(root, opts.config.paths.autopilot, 'history.jsonl');
+  const out: Recovery = { reaped: [], interrupted: null, result: 'none', actions: [] };
+  out.reaped = await reapOrphans({ docker: opts.docker, logger: log });
+  for (const r of out.reaped) out.actions.push(`removed orphaned ${r.role} container ${r.containerId.slice(0, 12)} of run ${r.runId}`);
+
+  const file = stateFile(root, opts.config.paths.autopilot);
+  const state = readCycleState(file);
+  if (!state) {
+    // A worker container reaped without a state file (e.g. `factory sandbox` crashed): record it too.
+    for (const r of out.reaped.filter((x) => x.role === 'worker' && x.runId)) await abortOnce(historyFile, r.runId, r.ticket, 'Controller stopped mid-cycle; orphan reaped');
+    return out;
+  }
+  out.interrupted = { runId: state.runId, ticketId: state.ticketId, phase: state.phase };
+  if (state.stagingDir && isOwnTempFolder(state.stagingDir)) fs.rmSync(state.stagingDir, { recursive: true, force: true });
+
+  if (state.phase === 'ADJUST') {
+    const head = await headCommit(root);
+    if (head && head !== state.baseCommit && (await commitMessage(root, head)).includes(`Factory-Run: ${state.runId}`)) {
+      out.result = 'completed';
+      out.actions.push(`run ${state.runId} was committed (${head.slice(0, 7)}) before the Controller stopped: completed`);
+      if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
+      await clearCycleState(file);
+      return out;
+    }
+    // Roll back: the changeset paths to the base commit, the Controller's files to their backups.
+    const touched: string[] = [];
+    for (const c of state.changes ?? []) {
+      const abs = path.join(root, c.path);
+      if (await existsInCommit(root, state.baseCommit, c.path)) await atomicWrite(abs, await showFile(root, state.baseCommit, c.path));
+      else fs.rmSync(abs, { force: true });
+      touched.push(c.path);
+    }
+    for (const [rel, backup] of Object.entries(state.backups ?? {})) {
+      const abs = path.join(root, rel);
+      if (backup && fs.existsSync(backup)) await atomicWrite(abs, fs.readFileSync(backup));
+      else if (backup === null) fs.rmSync(abs, { force: true });
+      touched.push(rel);
+    }
+    const evidenceDir = path.join(root, opts.config.paths.evidence, state.runId);
+    fs.rmSync(evidenceDir, { recursive: true, force: true });
+    touched.push(path.posix.join(opts.config.paths.evidence, state.runId));
+    // A crash between `git add` and `git commit` leaves our paths staged: unstage exactly those.
+    await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'reset', '-q', '--', ...touched]);
+    if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
+    out.actions.push(`run ${state.runId} was interrupted in ADJUST: ${state.changes?.length ?? 0} changed path(s) and the SSOT documents restored`);
+  } else {
+    out.actions.push(`run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`);
+  }
+  await abortOnce(historyFile, state.runId, state.ticketId, `Controller stopped during ${state.phase}`);
+  out.result = 'aborted';
+  await clearCycleState(file);
+  return out;
+}
+
+/** Record a run ABORTED unless history already has a line for it. */
+async function abortOnce(historyFile: string, runId: string, ticketId: string, reason: string): Promise<void> {
+  if (readHistory(historyFile).records.some((r) => r.runId === runId)) return;
+  await appendHistory(historyFile, { runId, ticketId, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason });
+}

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PriceTable } from '../agents/prices';
+import { getAdapter } from '../agents/registry';
+import { AGENT_PATHS, agentReportSchema, type AgentReport, type WorkerTaskInput } from '../agents/task';
+import type { FactoryConfig } from '../config/schema';
+import type { Plan } from '../contracts/plan';
+import { readUntrustedJson } from '../contracts/untrusted-json';
+import { ModelGateway, keysFromEnv, makeSocketDir, type GatewaySummary } from '../gateway/gateway';
+import type { ContainerMount } from '../sandbox/container';
+import type { AcceptanceCriterion } from '../ssot/model';
+import { FactoryError, errorMessage } from '../util/errors';
+import { nullLogger, type Logger } from '../util/log';
+
+/** Where the bundled in-container runtime (`worker.js`) is found: next to this bundle, or in dist/. */
+export function defaultRuntimeFile(): string {
+  const candidates = [path.join(__dirname, 'worker.js'), path.resolve(__dirname, '..', '..', '..', 'dist', 'worker.js')];
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new FactoryError(`the Worker runtime worker.js was not found (looked in ${candidates.join(', ')}); run \`npm run build\``, 'runtime-missing', 2);
+  return found;
+}
+
+export interface LaunchRequest {
+  plan: Plan;
+  config: FactoryConfig;
+  acs: AcceptanceCriterion[];
+  /** Text of the rules document (docs/v2/SSOT_RULES.md) for the prompt. */
+  rules: string;
+  /** The replay agent's recorded edits (host path). */
+  replayFile?: string;
+  /** Path of worker.js on the host. */
+  runtimeFile?: string;
+  /** Budget of this cycle (USD); default config.killSwitch.budgetUsd. */
+  budgetUsd?: number;
+  /** Called once when the gateway refuses a call for budget: the owner stops the container. */
+  onBudgetExceeded?: () => void;
+  logger?: Logger;
+}
+
+/** What the Worker container needs besides the sandbox's own mounts, and how to read the outcome. */
+export interface WorkerLaunch {
+  command: string[];
+  env: Record<string, string>;
+  mounts: ContainerMount[];
+  /** The gateway's meter (the cycle's cost) and the runtime's agent-result.json, after the run. */
+  finish(): Promise<{ gateway: GatewaySummary; report: AgentReport | null; reportError?: string }>;
+  /** Stop the gateway and delete the temp folders. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Prepare one Worker run of `plan.agent` (DESIGN §5): a read-only task folder holding worker.js,
+ * worker-task.json (the ACs' text, the rules, the agent) and the replay file; a writable folder for
+ * the agent's own output; and a per-run model gateway on a Unix socket mounted read-only — the
+ * only way out of the container, metering every call against the cycle's budget.
+ */
+export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLaunch> {
+  const log = req.logger ?? nullLogger;
+  const adapter = getAdapter(req.plan.agent);
+  const agentCfg = req.config.agents[req.plan.agent];
+  if (adapter.name === 'replay' && !req.replayFile) throw new FactoryError(`the replay agent needs a recording for ${req.plan.ticket_id} (--replay DIR with ${req.plan.ticket_id}.json)`, 'agent_config', 2);
+  const taskDir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-task-'));
+  const agentOut = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-agent-'));
+  fs.chmodSync(taskDir, 0o755);
+  fs.chmodSync(agentOut, 0o777); // the container user (uid 1000) writes its output here
+  let gateway: ModelGateway | undefined;
+  let socketDir: string | undefined;
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await gateway?.close().catch(() => undefined);
+    for (const d of [taskDir, agentOut, socketDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  };
+  try {
+    fs.copyFileSync(req.runtimeFile ?? defaultRuntimeFile(), path.join(taskDir, 'worker.js'));
+    if (req.replayFile) fs.copyFileSync(req.replayFile, path.join(taskDir, 'replay.json'));
+    const task: WorkerTaskInput = {
+      schema_version: 1,
+      acceptanceCriteria: req.acs.map((a) => ({ id: a.id, text: a.title })),
+      rules: req.rules.slice(0, 200_000),
+      rulesPath: req.config.ssot.rules,
+      agent: {
+        name: adapter.name,
+        ...(agentCfg?.model ? { model: agentCfg.model } : {}),
+        args: agentCfg?.args ?? [],
+        ...(agentCfg?.maxTurns ? { maxTurns: agentCfg.maxTurns } : {}),
+        ...(agentCfg?.command ? { command: agentCfg.command } : {}),
+        budgetUsd: req.budgetUsd ?? req.config.killSwitch.budgetUsd,
+        ...(req.replayFile ? { replayFile: AGENT_PATHS.replay } : {}),
+      },
+      // The Controller re-runs the Gate itself in a fresh container; a Worker-side run would only
+      // double the time and leave caches (.pyc) in the changeset.
+      gate: { stages: [] },
+    };
+    for (const f of fs.readdirSync(taskDir)) fs.chmodSync(path.join(taskDir, f), 0o644);
+    fs.writeFileSync(path.join(taskDir, 'worker-task.json'), JSON.stringify(task, null, 2) + '\n', { mode: 0o644 });
+
+    const sock = await makeSocketDir();
+    socketDir = sock.dir;
+    gateway = await ModelGateway.start({
+      socketPath: sock.socketPath,
+      keys: keysFromEnv(),
+      upstreams: req.config.gateway.upstreams,
+      prices: PriceTable.withOverrides(req.config.prices),
+      budgetUsd: req.budgetUsd ?? req.config.killSwitch.budgetUsd,
+      logger: log,
+      ...(req.onBudgetExceeded ? { onBudgetExceeded: () => req.onBudgetExceeded?.() } : {}),
+    });
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  const gw = gateway;
+  return {
+    command: ['node', AGENT_PATHS.runtime, 'run'],
+    env: { FACTORY_TASK: AGENT_PATHS.task, FACTORY_AGENT_OUT: AGENT_PATHS.agentOut, FACTORY_GATEWAY_SOCKET: AGENT_PATHS.gatewaySocket },
+    mounts: [
+      { hostPath: taskDir, containerPath: AGENT_PATHS.taskDir, readOnly: true },
+      { hostPath: agentOut, containerPath: AGENT_PATHS.agentOut, readOnly: false },
+      { hostPath: path.dirname(gw.socketPath), containerPath: AGENT_PATHS.gatewayDir, readOnly: true },
+    ],
+    async finish() {
+      const gateway = gw.summary();
+      const file = path.join(agentOut, 'agent-result.json');
+      if (!fs.existsSync(file)) return { gateway, report: null, reportError: 'the Worker runtime wrote no agent-result.json' };
+      try {
+        return { gateway, report: readUntrustedJson(file, agentReportSchema, 1024 * 1024, 'agent-result.json') };
+      } catch (err) {
+        return { gateway, report: null, reportError: errorMessage(err) };
+      }
+    },
+    dispose,
+  };
+}
