@@ -59,7 +59,7 @@ function importTinyImage(dir: string, socket: string, image: string): void {
   const libs = new Set<string>();
   for (const b of bins) {
     const out = execFileSync('ldd', [b], { encoding: 'utf8' });
-    for (const m of out.matchAll(/(\/\S+)/g)) libs.add(m[1]!);
+    for (const m of out.matchAll(/(\/\S+)/g)) libs.add(m[1]);
   }
   for (const f of [...bins, ...libs]) {
     const dest = path.join(rootfs, f);
