@@ -30,6 +30,8 @@ export interface AgentSandboxOptions extends Omit<SandboxOptions, 'command' | 'e
   replayFile?: string;
   /** The cycle's model budget, enforced by the gateway. */
   budgetUsd: number;
+  /** The agent's own budget flag where it has one (default: `budgetUsd`); only the gateway's cap is hard. */
+  agentBudgetUsd?: number;
   /** Provider → API key (SecretStorage or host env); only the host-side gateway ever holds them. */
   keys: Partial<Record<Provider, string>>;
   /** Provider → upstream base URL override. */
@@ -95,7 +97,7 @@ export async function runAgentSandbox(opts: AgentSandboxOptions, deps: SandboxDe
       schema_version: 1,
       ...opts.task,
       agent: {
-        name: adapter.name, model: opts.model, args: opts.agentArgs ?? [], maxTurns: opts.maxTurns, budgetUsd: opts.budgetUsd,
+        name: adapter.name, model: opts.model, args: opts.agentArgs ?? [], maxTurns: opts.maxTurns, budgetUsd: opts.agentBudgetUsd ?? opts.budgetUsd,
         command: opts.agentCommand, replayFile: opts.replayFile ? AGENT_PATHS.replay : undefined,
       },
     });
