@@ -19,7 +19,7 @@ export function register(program: Command): void {
       await runCommand(async () => {
         const { loadConfigStrict } = await import('../../core/config/load');
         const { validateEvidence } = await import('../../core/evidence/validator');
-        const { loadEvidenceIndex } = await import('../../core/evidence/run-index');
+        const { evidenceIndexFile, loadEvidenceIndex } = await import('../../core/evidence/run-index');
         const { FactoryError } = await import('../../core/util/errors');
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
@@ -30,7 +30,7 @@ export function register(program: Command): void {
           if (!/^[\w.-]+$/.test(runId) || runId === '.' || runId === '..') throw new FactoryError(`not a run id: ${runId}`, 'usage', 2);
           ids = [runId];
         } else {
-          const index = await loadEvidenceIndex(evidenceDir, { cacheFile: path.join(root, config.paths.autopilot, 'evidence_index.json') });
+          const index = await loadEvidenceIndex(evidenceDir, { cacheFile: evidenceIndexFile(root, config) });
           ids = opts.all ? index.entries.map((e) => e.runId) : index.entries.slice(0, 1).map((e) => e.runId);
           if (ids.length === 0) {
             if (opts.json) printJson({ valid: false, runs: [], reason: `no evidence runs under ${config.paths.evidence}` });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import type { FactoryConfig } from '../config/schema';
 import { atomicWrite } from '../util/atomic-write';
 import { MANIFEST_FILE, manifestSchema } from './evidence-format';
 import { RUN_ID_RE } from './run-id';
@@ -44,6 +45,11 @@ export interface EvidenceIndexOptions {
    * Without it every call reads every manifest.
    */
   cacheFile?: string;
+}
+
+/** Where the CLI and the extension keep the index: `<paths.autopilot>/evidence_index.json`. */
+export function evidenceIndexFile(root: string, config: Pick<FactoryConfig, 'paths'>): string {
+  return path.join(root, config.paths.autopilot, 'evidence_index.json');
 }
 
 export interface EvidenceIndex {

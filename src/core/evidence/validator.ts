@@ -95,7 +95,7 @@ function listFiles(dir: string, rel = ''): string[] {
 
 /**
  * Checks one evidence run: the folder name is a run id; manifest.json parses and names this run;
- * every required file (plus pnl_breakdown.json for profit tickets) exists, is a non-empty regular
+ * every required file (plus pnl_breakdown.json for a PASS of a profit ticket) exists, is a non-empty regular
  * file and, for JSON, has the right shape; gate.log has its banners and a Status line; every file
  * the manifest lists has the listed sha256 and size; and no file exists that the manifest does not
  * list. Reports every problem, not just the first.
@@ -137,7 +137,9 @@ export function validateEvidence(dir: string, opts: ValidateOptions = {}): Evide
   }
 
   const profit = manifest?.profit_related === true || (manifest !== undefined && isProfitTicket(manifest.ticket_id, opts.profitTickets ?? []));
-  const required: string[] = [...REQUIRED_FILES, ...(profit ? [PNL_FILE] : [])];
+  // A profit ticket's PASS must show its PnL; a FAIL run records the failure without one.
+  const needsPnl = profit && manifest?.status === 'PASS';
+  const required: string[] = [...REQUIRED_FILES, ...(needsPnl ? [PNL_FILE] : [])];
   const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
   const contents = new Map<string, Buffer>();
 

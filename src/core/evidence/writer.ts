@@ -40,7 +40,10 @@ export interface EvidenceInput {
   commands?: CommandRecord[];
   /** Extra KPI fields (the Worker's kpi_summary after validation). */
   kpi?: Record<string, unknown>;
-  /** Required when `profitRelated`; written as pnl_breakdown.json. */
+  /**
+   * Written as pnl_breakdown.json. Required for a PASS of a profit-related ticket ("no DONE without
+   * evidence"); a FAIL run is recorded without it.
+   */
   pnlBreakdown?: Record<string, unknown>;
   profitRelated?: boolean;
   worker?: { claimedStatus: string; recordedStatus: string; overridden: boolean; model?: string };
@@ -171,8 +174,8 @@ function safeExtraPath(p: string): string {
  */
 export async function writeEvidence(evidenceDir: string, input: EvidenceInput): Promise<WrittenEvidence> {
   const profit = input.profitRelated ?? false;
-  if (profit && !input.pnlBreakdown) {
-    throw new FactoryError(`ticket ${input.ticketId} is profit-related: pnl_breakdown.json is required`, 'evidence.pnl-missing', 1);
+  if (profit && input.status === 'PASS' && !input.pnlBreakdown) {
+    throw new FactoryError(`ticket ${input.ticketId} is profit-related: a PASS needs pnl_breakdown.json`, 'evidence.pnl-missing', 1);
   }
   let runId: string;
   let dir: string;

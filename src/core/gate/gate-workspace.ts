@@ -35,6 +35,11 @@ export function createGateRunner(
     image?: string;
     logger?: Logger;
     onContainerStart?: (containerId: string) => void | Promise<void>;
+    /**
+     * Mount `root` itself instead of a copy: for a tree the Controller already owns and that has
+     * no `.git` or secrets (a cycle's staging copy). Default false.
+     */
+    mountDirectly?: boolean;
   },
 ): GateRunnerHandle {
   const runIn = opts.runIn ?? config.gate.runIn;
@@ -42,7 +47,7 @@ export function createGateRunner(
   let copy: Awaited<ReturnType<typeof copyTreeForGate>> | undefined;
   const [uid, gid] = config.worker.user.split(':').map(Number);
   const runner = new ContainerRunner({
-    treeDir: async () => {
+    treeDir: opts.mountDirectly ? root : async () => {
       copy = await copyTreeForGate(root, { exclude: [config.paths.evidence, config.paths.autopilot], ...(uid ? { uid } : {}), ...(gid ? { gid } : {}) });
       return copy.dir;
     },

@@ -122,10 +122,12 @@ describe('evidence writer and validator', () => {
     assert.equal(validateEvidence(path.join(evidenceDir, 'nope')).problems[0].code, 'missing');
   });
 
-  it('profit tickets need pnl_breakdown.json: the writer refuses without it and the validator reports it missing', async () => {
+  it('a PASS of a profit ticket needs pnl_breakdown.json: the writer refuses without it and the validator reports it missing', async () => {
     assert.equal(isProfitTicket('D301', ['D102', 'D3*']), true);
     assert.equal(isProfitTicket('D201', ['D102', 'D3*']), false);
-    await assert.rejects(writeEvidence(evidenceDir, input({ ticketId: 'D301', profitRelated: true })), /pnl_breakdown\.json is required/);
+    await assert.rejects(writeEvidence(evidenceDir, input({ ticketId: 'D301', profitRelated: true })), /a PASS needs pnl_breakdown\.json/);
+    const failed = await writeEvidence(evidenceDir, input({ ticketId: 'D301', profitRelated: true, status: 'FAIL' }));
+    assert.equal(validateEvidence(failed.dir).valid, true, 'a FAIL of a profit ticket is recorded without a PnL');
     const w = await writeEvidence(evidenceDir, input({ ticketId: 'D301', profitRelated: true, pnlBreakdown: { gross: 10, fees: 1, net_pnl: 9 } }));
     assert.equal(validateEvidence(w.dir).valid, true);
     fs.rmSync(path.join(w.dir, 'pnl_breakdown.json'));
