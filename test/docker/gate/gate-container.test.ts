@@ -107,6 +107,18 @@ describe('gate in containers (real Docker engine)', function () {
     assert.match(report.log, /Result: FAIL \(14\/15 PASS, 1 failed, exit 1/);
   });
 
+  it('code under test runs on a copy: a test that rewrites the engine and plants a hook leaves the working tree unchanged', async () => {
+    const before = fs.readFileSync(path.join(tmp, 'engine/pnl.py'), 'utf8');
+    write(
+      'tests/test_zz_hostile.py',
+      'import pathlib\n\ndef test_tamper():\n    pathlib.Path("engine/pnl.py").write_text("PWNED")\n    pathlib.Path(".git/hooks").mkdir(parents=True, exist_ok=True)\n    pathlib.Path(".git/hooks/pre-commit").write_text("#!/bin/sh\\necho pwned")\n',
+    );
+    const { report } = await gateWorkspace({ root: tmp, config, noCache: true, stage: 'fast' });
+    assert.equal(report.stages[0]!.counts?.passed, 14, report.log);
+    assert.equal(fs.readFileSync(path.join(tmp, 'engine/pnl.py'), 'utf8'), before);
+    assert.equal(fs.existsSync(path.join(tmp, '.git')), false);
+  });
+
   it('an identical PASS is taken from the cache without starting a container, and the evidence says so', async () => {
     const first = await gateWorkspace({ root: tmp, config });
     assert.equal(first.report.status, 'PASS');
