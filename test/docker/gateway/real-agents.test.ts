@@ -68,7 +68,7 @@ describe('docker: real agent CLIs through the gateway (scripted model)', functio
     assert.equal(r.agent?.costSource, 'reported');
     assert.equal(r.gateway.inputTokens, provider.served.input);
     assert.equal(r.gateway.outputTokens, provider.served.output);
-    assert.ok(Math.abs(r.gateway.costUsd - r.agent!.costUsd!) < 1e-9, `gateway ${r.gateway.costUsd} vs claude ${r.agent?.costUsd}`);
+    assert.ok(Math.abs(r.gateway.costUsd - r.agent.costUsd!) < 1e-9, `gateway ${r.gateway.costUsd} vs claude ${r.agent?.costUsd}`);
     assert.ok(Math.abs(r.gateway.costUsd - 0.0105 * provider.served.requests) < 1e-9);
   });
 
@@ -77,14 +77,14 @@ describe('docker: real agent CLIs through the gateway (scripted model)', functio
     assertEdited(r);
     assert.equal(r.agent?.costSource, 'computed');
     assert.equal(r.agent?.usage.outputTokens, provider.served.output, 'codex reported the served usage');
-    assert.ok(Math.abs(r.gateway.costUsd - r.agent!.costUsd!) < 1e-9, `gateway ${r.gateway.costUsd} vs codex ${r.agent?.costUsd}`);
+    assert.ok(Math.abs(r.gateway.costUsd - r.agent.costUsd!) < 1e-9, `gateway ${r.gateway.costUsd} vs codex ${r.agent?.costUsd}`);
   });
 
   it('gemini: Gemini CLI writes the file via write_file; gateway cost = tokens × price table', async () => {
     const r = await run('gemini', 'gemini-2.5-pro');
     assertEdited(r);
     assert.equal(r.agent?.costSource, 'computed');
-    assert.ok(Math.abs(r.gateway.costUsd - r.agent!.costUsd!) < 1e-9, `gateway ${r.gateway.costUsd} vs gemini ${r.agent?.costUsd}`);
+    assert.ok(Math.abs(r.gateway.costUsd - r.agent.costUsd!) < 1e-9, `gateway ${r.gateway.costUsd} vs gemini ${r.agent?.costUsd}`);
   });
 
   it('claude-code with a cycle budget for one call: its own --max-budget-usd stops it after that turn (overshoot ≤ one call)', async () => {
