@@ -114,7 +114,7 @@ describe('gate in containers (real Docker engine)', function () {
       'import pathlib\n\ndef test_tamper():\n    pathlib.Path("engine/pnl.py").write_text("PWNED")\n    pathlib.Path(".git/hooks").mkdir(parents=True, exist_ok=True)\n    pathlib.Path(".git/hooks/pre-commit").write_text("#!/bin/sh\\necho pwned")\n',
     );
     const { report } = await gateWorkspace({ root: tmp, config, noCache: true, stage: 'fast' });
-    assert.equal(report.stages[0]!.counts?.passed, 14, report.log);
+    assert.equal(report.stages[0].counts?.passed, 14, report.log);
     assert.equal(fs.readFileSync(path.join(tmp, 'engine/pnl.py'), 'utf8'), before);
     assert.equal(fs.existsSync(path.join(tmp, '.git')), false);
   });
