@@ -16,10 +16,11 @@ import { isEmptyEvidence } from './status-words';
  * Unknown status words are reported by the parsers (`ssot.unknown-status`).
  */
 export function checkInvariants(index: Omit<SsotIndex, 'diagnostics'>, opts: { hasLedger: boolean }): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  out.push(...duplicateAcs(index.ledger, 'error'));
+  // Arrays are concatenated with loops, not `push(...x)`: a hostile document can produce more
+  // diagnostics than a call's argument limit (SEC-18).
+  const out: Diagnostic[] = duplicateAcs(index.ledger, 'error');
   for (const t of index.tickets) {
-    out.push(...duplicateAcs(t.acs.filter((a) => a.origin === 'table'), 'warning'));
+    append(out, duplicateAcs(t.acs.filter((a) => a.origin === 'table'), 'warning'));
   }
   for (const ac of allEvidenceAcs(index)) {
     if (ac.status === 'DONE' && ac.evidence !== undefined && isEmptyEvidence(ac.evidence)) {
@@ -32,8 +33,13 @@ export function checkInvariants(index: Omit<SsotIndex, 'diagnostics'>, opts: { h
       });
     }
   }
-  if (opts.hasLedger) out.push(...progressMismatches(index));
+  if (opts.hasLedger) append(out, progressMismatches(index));
   return out;
+}
+
+/** `to.push(...from)` without the argument-count limit. */
+export function append<T>(to: T[], from: readonly T[]): void {
+  for (const x of from) to.push(x);
 }
 
 /** ACs that carry an evidence column: ledger rows and roadmap AC-table rows. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
 import { checkRepoPath } from '../paths/validate';
 import { FactoryError } from '../util/errors';
-import { checkInvariants, findDeletedAcs } from './invariants';
+import { append, checkInvariants, findDeletedAcs } from './invariants';
 import { parseLedger, type LedgerParse } from './ledger';
 import type { Diagnostic, Phase, SsotIndex, Ticket } from './model';
 import { parseRoadmap, type RoadmapParse } from './roadmap';
@@ -99,7 +99,7 @@ export async function indexWorkspace(root: string, config: FactoryConfig, opts: 
   await yieldToEventLoop(signal);
   const index = mergeDocuments(parsed);
   if (opts.git !== false && typeof ledger === 'object') {
-    index.diagnostics.push(...(await findDeletedAcs(root, ledgerRel, { signal, currentText: ledger.text })));
+    append(index.diagnostics, await findDeletedAcs(root, ledgerRel, { signal, currentText: ledger.text }));
   }
   return index;
 }
@@ -115,7 +115,7 @@ export function mergeDocuments(parsed: ParsedDocuments): SsotIndex {
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   const roadmaps = [parsed.roadmap, ...parsed.extraRoadmaps].filter((r): r is RoadmapParse => r !== undefined);
   for (const r of roadmaps) {
-    diagnostics.push(...r.diagnostics);
+    append(diagnostics, r.diagnostics);
     for (const p of r.phases) {
       const key = phaseKey(p.title);
       const existing = phases.get(key);
@@ -131,7 +131,7 @@ export function mergeDocuments(parsed: ParsedDocuments): SsotIndex {
         tickets.set(t.id, { ...t, acs: [...t.acs] });
         continue;
       }
-      existing.acs.push(...t.acs);
+      append(existing.acs, t.acs);
       if (!existing.title) existing.title = t.title;
       if (!existing.phase && t.phase) existing.phase = t.phase;
       if (existing.rawStatus === '' && existing.status === 'UNKNOWN') {
@@ -146,10 +146,38 @@ export function mergeDocuments(parsed: ParsedDocuments): SsotIndex {
     }
   }
   const ledger = parsed.ledger?.acs ?? [];
-  if (parsed.ledger) diagnostics.push(...parsed.ledger.diagnostics);
+  if (parsed.ledger) append(diagnostics, parsed.ledger.diagnostics);
   const base = { phases: [...phases.values()], tickets: [...tickets.values()], ledger };
-  diagnostics.push(...checkInvariants(base, { hasLedger: parsed.ledger !== undefined }));
-  return { ...base, diagnostics };
+  append(diagnostics, checkInvariants(base, { hasLedger: parsed.ledger !== undefined }));
+  return { ...base, diagnostics: capDiagnostics(diagnostics) };
+}
+
+/** SEC-18: at most this many diagnostics per file reach the Problems panel. */
+export const MAX_DIAGNOSTICS_PER_FILE = 1000;
+
+/**
+ * Keep the first {@link MAX_DIAGNOSTICS_PER_FILE} diagnostics of each file and say how many were
+ * dropped: a hostile or broken document must not flood the editor with 100,000 problems.
+ */
+function capDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  const perFile = new Map<string, number>();
+  const out: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const n = (perFile.get(d.file) ?? 0) + 1;
+    perFile.set(d.file, n);
+    if (n <= MAX_DIAGNOSTICS_PER_FILE) out.push(d);
+  }
+  for (const [file, n] of perFile) {
+    if (n <= MAX_DIAGNOSTICS_PER_FILE) continue;
+    out.push({
+      file,
+      line: 1,
+      severity: 'warning',
+      code: 'ssot.too-many-problems',
+      message: `${n - MAX_DIAGNOSTICS_PER_FILE} more problems in ${file} not shown (first ${MAX_DIAGNOSTICS_PER_FILE} listed)`,
+    });
+  }
+  return out;
 }
 
 /** `Phase 3: Validation & Stability (검증/안정성)` → `3`; other titles are their own key. */
