@@ -1,28 +1,122 @@
-// `npm run demo`: build the bundles, then run the Controller's `factory status` on the bundled
-// example workspace. Needs nothing beyond `npm ci` (no Docker, no network, no API key).
+// `npm run demo`: the example workspace through real PDCA cycles. Builds the bundles, copies
+// examples/demo-project to a temp git repository, and runs the Controller there with the replay
+// agent (recorded edits, no model or key needed) through the real sandbox, the real model gateway
+// and the real Gate containers:
+//   1. the queue's next ticket (D201) PASSes: applied, ledger DONE, roadmap 3/3, one commit;
+//   2. the next one (D202) writes outside its scope: FAIL, nothing applied;
+//   3. D301 keeps failing the Gate: the Auditor is called after 2 FAILs, BLOCKED after 3.
+// Prints a short report; exits 0 only when all three outcomes are as expected. Needs Docker.
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const example = path.join('examples', 'demo-project');
+const example = path.join(root, 'examples', 'demo-project');
+const replays = path.join(example, 'replays');
+const cli = path.join(root, 'dist', 'cli.js');
+const IMAGE = 'agentic-factory/worker-base:bookworm';
 
-/** Run a node script in the repo root with inherited stdio; stop the demo on failure. */
-function node(args, label) {
-  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-  if (r.error || r.status !== 0) {
-    console.error(`demo: ${label} failed${r.error ? `: ${r.error.message}` : ` (exit ${r.status})`}`);
-    process.exit(r.status || 1);
-  }
+function fail(message) {
+  console.error(`demo: ${message}`);
+  process.exit(1);
+}
+
+/** Run a program to completion; stdout captured, stderr shown only on failure. */
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, encoding: 'utf8', timeout: opts.timeout ?? 600_000 });
+  if (r.error) fail(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return r;
+}
+
+function git(repo, ...args) {
+  const r = run('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'user.name=Demo', '-c', 'user.email=demo@localhost', '-C', repo, ...args]);
+  if (r.status !== 0) fail(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `factory run … --json` → the per-cycle objects (one JSON line each). */
+function factoryRun(repo, extra) {
+  const r = run(process.execPath, [cli, 'run', '--root', repo, '--agent', 'replay', '--replay', replays, '--json', ...extra]);
+  if (r.status !== 0 && r.status !== 1) fail(`factory run exited ${r.status}:\n${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+/** sha256 of every file outside .git and the Controller's own records. */
+function treeDigest(repo) {
+  const r = run('git', ['-C', repo, 'ls-files', '-z', '--cached', '--others']);
+  const files = r.stdout.split('\0').filter((f) => f && !f.startsWith('logs/autopilot/'));
+  const h = spawnSync('sha256sum', files, { cwd: repo, encoding: 'utf8' });
+  return h.stdout;
 }
 
 console.log('== build (node esbuild.js)');
-node(['esbuild.js'], 'build');
-console.log(`\n== factory status --root ${example}\n`);
-node(['dist/cli.js', 'status', '--root', example], 'factory status');
-console.log(`
-That is the Controller reading the example's SSOT documents: the roadmap (${example}/D_ROADMAP.md),
-the AC queue (docs/v2/design/AC_LEDGER.md) and the newest evidence run.
-The full PDCA demo (plan -> Worker in the Docker sandbox -> Gate -> apply, record, commit) arrives
-with the cycle issue; ${example}/README.md describes the three tickets it will run.
-Try also: node dist/cli.js status --root ${example} --json`);
+const build = run(process.execPath, ['esbuild.js']);
+if (build.status !== 0) fail(`build failed:\n${build.stderr}`);
+process.stdout.write(build.stdout);
+
+const info = run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15_000 });
+if (info.status !== 0) {
+  fail(`no Docker engine is reachable (docker info: ${(info.stderr || '').trim().split('\n')[0] || 'failed'}).
+The demo runs real Worker and Gate containers; start dockerd (see TESTING.md) and run it again.`);
+}
+if (run('docker', ['image', 'inspect', IMAGE], { timeout: 15_000 }).status !== 0) {
+  fail(`the Worker image ${IMAGE} is missing: build it with  bash scripts/build-worker-image.sh`);
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-demo-'));
+const repo = path.join(tmp, 'demo-project');
+fs.cpSync(example, repo, { recursive: true, filter: (src) => !src.startsWith(replays) });
+git(repo, 'init', '-q');
+git(repo, 'add', '-A');
+git(repo, 'commit', '-q', '-m', 'demo-project as shipped');
+console.log(`\n== a git copy of the example: ${repo}`);
+
+const status = run(process.execPath, [cli, 'status', '--root', repo]);
+process.stdout.write(status.stdout);
+
+const checks = [];
+const check = (ok, what) => checks.push({ ok: Boolean(ok), what });
+
+console.log('\n== cycle 1: the queue\'s next ticket (factory run)');
+const [c1] = factoryRun(repo, []);
+const ledger = fs.readFileSync(path.join(repo, 'docs/v2/design/AC_LEDGER.md'), 'utf8');
+const roadmap = fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8');
+const head1 = git(repo, 'log', '-1', '--format=%H %s').trim();
+console.log(`${c1.status} ${c1.ticketId} ${c1.acIds.join(', ')} → commit ${c1.commit?.slice(0, 7)}, evidence ${c1.evidencePath}`);
+check(c1.ticketId === 'D201' && c1.status === 'PASS', 'D201 PASSes');
+check(c1.commit && head1.startsWith(c1.commit) && /D201 PASS/.test(head1), 'one commit naming the ticket');
+check(/\| D201::AC-2 \|[^\n]*\| DONE \| logs\/evidence\//.test(ledger) && /\| D201::AC-3 \|[^\n]*\| DONE \|/.test(ledger), 'ledger rows DONE with evidence');
+check(/\| D201 \|[^\n]*\| 3\/3 \| DONE \|/.test(roadmap), 'roadmap D201 3/3 DONE');
+check(c1.evidencePath && fs.existsSync(path.join(repo, c1.evidencePath, 'manifest.json')), 'evidence run with manifest');
+
+console.log('\n== cycle 2: the next ticket writes outside its scope');
+const before = treeDigest(repo);
+const [c2] = factoryRun(repo, []);
+console.log(`${c2.status} ${c2.ticketId}: ${c2.reasons.join('; ')}`);
+check(c2.ticketId === 'D202' && c2.status === 'FAIL', 'D202 FAILs');
+check(c2.violations.some((v) => v.path === 'engine/__init__.py'), 'the out-of-scope path is named');
+check(treeDigest(repo) === before && c2.commit === null, 'nothing applied: the tree is byte-identical');
+
+console.log('\n== cycles 3-5: D301 keeps failing the Gate (factory run --ticket D301 --max-cycles 5)');
+const c3 = factoryRun(repo, ['--ticket', 'D301', '--max-cycles', '5']);
+for (const c of c3) console.log(`${c.status} ${c.ticketId}${c.escalated ? ' (escalated → Auditor ' + (c.audit?.verdict ?? '?') + ')' : ''}: ${c.reasons.join('; ')}`);
+const roadmap3 = fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8');
+check(c3.length === 3, 'exactly three cycles (then BLOCKED stops the run)');
+check(c3[0]?.status === 'FAIL' && c3[1]?.status === 'FAIL' && !c3[0]?.escalated && !c3[1]?.escalated, 'two FAILs without the Auditor');
+check(c3[2]?.escalated && c3[2]?.audit, 'the third cycle calls the Auditor');
+check(c3[2]?.status === 'BLOCKED' && /\| D301 \|[^\n]*\| BLOCKED \(retry cap/.test(roadmap3), 'D301 BLOCKED in the roadmap with its reason');
+
+const history = fs.readFileSync(path.join(repo, 'logs/autopilot/history.jsonl'), 'utf8').trim().split('\n').length;
+console.log(`\n== report
+  cycles        ${2 + c3.length} (history.jsonl: ${history} lines, hash-chained)
+  commits       ${git(repo, 'log', '--format=%h %s').trim().split('\n').join('\n                ')}
+  cost          $${[c1, c2, ...c3].reduce((s, c) => s + c.costUsd, 0).toFixed(4)} (replay agent: no model calls)
+`);
+for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.what}`);
+const bad = checks.filter((c) => !c.ok).length;
+if (process.env.FACTORY_DEMO_KEEP === '1') console.log(`\nkept: ${repo}`);
+else fs.rmSync(tmp, { recursive: true, force: true });
+if (bad) fail(`${bad} of ${checks.length} expectations failed`);
+console.log(`\nAll ${checks.length} expectations met. Try: node dist/cli.js dry --root examples/demo-project`);

@@ -505,7 +505,9 @@ async function blockTicket(root: string, config: FactoryConfig, paths: Paths, pl
   }
   const summary = await record(paths, config, plan, outcome, cause, now, { blockedReason: reason });
   if (config.git.commit && edited) {
-    outcome.commit = await commitPaths(root, [config.ssot.roadmap, rel(root, paths.history), rel(root, summary)], `factory: ${plan.ticket_id} BLOCKED (${reason})\n\nThe kill switch stopped the ticket after run ${plan.run_id}; a person has to look at it.\nCost of the cycle: $${outcome.costUsd.toFixed(4)}\n\nFactory-Run: ${plan.run_id}\n`, signal);
+    const files = [config.ssot.roadmap, rel(root, paths.history), rel(root, summary), rel(root, paths.plan)];
+    if (outcome.audit) files.push(outcome.audit.report);
+    outcome.commit = await commitPaths(root, files.filter((f) => fs.existsSync(path.join(root, f))), `factory: ${plan.ticket_id} BLOCKED (${reason})\n\nThe kill switch stopped the ticket after run ${plan.run_id}; a person has to look at it.\nCost of the cycle: $${outcome.costUsd.toFixed(4)}\n\nFactory-Run: ${plan.run_id}\n`, signal);
   }
 }
 

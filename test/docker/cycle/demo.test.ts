@@ -1,0 +1,23 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { requireDocker } from '../../support/engines';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', function () {
+  this.timeout(600_000);
+  before(function () {
+    requireDocker(this);
+  });
+
+  it('runs the three outcomes (PASS committed, scope FAIL with nothing applied, Gate FAIL → Auditor → BLOCKED) and exits 0', () => {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/demo.mjs')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 590_000 });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /^PASS D201 D201::AC-2, D201::AC-3 → commit [0-9a-f]{7}/m);
+    assert.match(r.stdout, /^FAIL D202: .*engine\/__init__\.py \(out-of-scope\)/m);
+    assert.match(r.stdout, /^BLOCKED D301 \(escalated → Auditor FAIL\)/m);
+    assert.doesNotMatch(r.stdout, /^ {2}FAIL {2}/m);
+    assert.match(r.stdout, /All 12 expectations met/);
+  });
+});
