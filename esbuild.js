@@ -96,6 +96,14 @@ if (withTests && fs.existsSync('test/exthost/index.ts')) {
   });
 }
 
+/** The codicon font and its stylesheet ship next to the webview bundle (localResourceRoots = dist/webview). */
+function copyWebviewAssets() {
+  fs.mkdirSync('dist/webview', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) {
+    fs.copyFileSync(path.join('node_modules', '@vscode', 'codicons', 'dist', f), path.join('dist', 'webview', f));
+  }
+}
+
 /**
  * dist/cli.js: the npm bin and `node dist/cli.js` entry, loading the ES module bundle. Also drops
  * chunks of earlier builds so dist/ does not grow with every build.
@@ -143,6 +151,7 @@ function report(results) {
 
 async function main() {
   fs.mkdirSync('dist', { recursive: true });
+  copyWebviewAssets();
   if (watch) {
     for (const t of targets) {
       const ctx = await esbuild.context(t);

@@ -3,6 +3,7 @@ import { registerInitWorkspaceCommand } from './commands/init-workspace';
 import { registerRefreshCommand } from './commands/refresh';
 import { registerShowLogCommand } from './commands/show-log';
 import { registerShowStatusCommand } from './commands/show-status';
+import { registerPanels } from './panels/register-panels';
 import type { ExtensionDeps } from './deps';
 import { SsotDiagnostics } from './diagnostics/ssot-diagnostics';
 import { coreSsotServices } from './ssot/core-services';
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): FactoryExtensionApi 
   registerShowStatusCommand(context, deps);
   registerInitWorkspaceCommand(context, deps);
   registerShowLogCommand(context, deps);
+  registerPanels(context, deps);
 
   // Trusting the folder enables the git-based checks (deleted ACs); re-index to show them.
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => store.scheduleRefresh()));

@@ -1,0 +1,93 @@
+import * as vscode from 'vscode';
+import { KEY_ENV } from '../../core/gateway/routes';
+import { webviewStateSchema } from '../../shared/protocol';
+import type { ExtensionDeps } from '../deps';
+import { FactoryStatusBar } from '../status-bar/status-bar';
+import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
+import type { PanelDeps } from './panel-base';
+import { loadLatestRun } from './run/run-snapshot';
+import { RunPanel, RUN_PANEL_VIEW_TYPE } from './run/run-panel';
+
+/** SecretStorage keys the API keys are kept under: `factory.apiKey.<provider>`. */
+export const API_KEY_SECRET_PREFIX = 'factory.apiKey.';
+const PROVIDERS = Object.keys(KEY_ENV) as Array<keyof typeof KEY_ENV>;
+
+/**
+ * The secrets every panel redacts (SECURITY 25): the keys in SecretStorage (kept in memory,
+ * refreshed when SecretStorage changes) and the key variables of the extension host's environment.
+ */
+class SecretCache implements vscode.Disposable {
+  private values: string[] = [];
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly storage: vscode.SecretStorage) {
+    this.sub = storage.onDidChange(() => void this.load());
+    void this.load();
+  }
+
+  async load(): Promise<void> {
+    const stored = await Promise.all(PROVIDERS.map((p) => Promise.resolve(this.storage.get(`${API_KEY_SECRET_PREFIX}${p}`)).catch(() => undefined)));
+    const env = PROVIDERS.flatMap((p) => KEY_ENV[p].map((name) => process.env[name]));
+    this.values = [...stored, ...env].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  }
+
+  get = (): string[] => this.values;
+
+  dispose(): void {
+    this.sub.dispose();
+  }
+}
+
+/** What registerPanels returns (for the cycle and the extension-host tests). */
+export interface PanelsApi {
+  statusBar: FactoryStatusBar;
+  showRunPanel(): RunPanel;
+  showCostDashboard(): CostPanel;
+}
+
+/**
+ * The Run panel and Cost dashboard commands, their serializers (panels come back after a reload
+ * with their saved state), and the status bar item.
+ */
+export function registerPanels(context: vscode.ExtensionContext, deps: ExtensionDeps): PanelsApi {
+  const secrets = new SecretCache(context.secrets);
+  context.subscriptions.push(secrets);
+  const panelDeps: PanelDeps = { ...deps, extensionUri: context.extensionUri, secrets: secrets.get };
+  const statusBar = new FactoryStatusBar();
+  context.subscriptions.push(statusBar);
+
+  const showRunPanel = (): RunPanel => RunPanel.show(panelDeps);
+  const showCostDashboard = (): CostPanel => CostPanel.show(panelDeps);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('factory.runPanel.open', showRunPanel),
+    vscode.commands.registerCommand('factory.costDashboard.open', showCostDashboard),
+    vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        // The saved state is the webview's own (validated there too); only a well-formed one is logged as restored.
+        deps.log.info(`Run panel restored (${webviewStateSchema.safeParse(state).success ? 'with' : 'without'} its state)`);
+        RunPanel.attach(panel, panelDeps);
+      },
+    }),
+    vscode.window.registerWebviewPanelSerializer(COST_PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+        CostPanel.attach(panel, panelDeps);
+      },
+    }),
+    { dispose: () => RunPanel.open?.dispose() },
+  );
+
+  // Idle status: the newest run, whenever the SSOT store refreshes (it also watches the config).
+  const showLast = (): void => {
+    const s = deps.store.state;
+    if (s.kind !== 'ready' || statusBar.current.phase !== 'IDLE') return;
+    try {
+      const { snapshot } = loadLatestRun(s.root.fsPath, s.config);
+      statusBar.update({ phase: 'IDLE', ticketId: snapshot.ticketId, lastStatus: snapshot.runId ? snapshot.status : null, costUsd: snapshot.cost.spentUsd, budgetUsd: snapshot.cost.budgetUsd });
+    } catch (err) {
+      deps.log.warn(`status bar: ${String(err)}`);
+    }
+  };
+  context.subscriptions.push(deps.store.onDidChange(showLast));
+  showLast();
+  return { statusBar, showRunPanel, showCostDashboard };
+}

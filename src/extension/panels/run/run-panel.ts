@@ -1,0 +1,146 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import * as vscode from 'vscode';
+import { RedactingStream } from '../../../core/gateway/redact';
+import type { LogStream, RunSnapshot, WebviewMessage } from '../../../shared/protocol';
+import { FactoryPanel, createPanel, workspaceConfig, type PanelDeps } from '../panel-base';
+import { loadLatestRun, regularFile } from './run-snapshot';
+
+export const RUN_PANEL_VIEW_TYPE = 'factory.runPanel';
+/** Chunk size for streaming a log file to the webview (well under the protocol's 1 MB cap). */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The Run panel host: posts the newest run's snapshot and streams its Gate and Worker logs (read
+ * in chunks, secrets redacted by a streaming redactor, the webview renders them virtualised).
+ * `show()` reuses the open panel. The cycle can push live data with {@link RunPanel.postSnapshot},
+ * {@link RunPanel.resetLog} and {@link RunPanel.appendLog}.
+ */
+export class RunPanel extends FactoryPanel {
+  private static current: RunPanel | undefined;
+  private snapshot: RunSnapshot | undefined;
+  private runDir: string | undefined;
+  private streaming: AbortController | undefined;
+
+  static show(deps: PanelDeps): RunPanel {
+    if (RunPanel.current && !RunPanel.current.isDisposed) {
+      RunPanel.current.panel.reveal();
+      return RunPanel.current;
+    }
+    return RunPanel.attach(createPanel(RUN_PANEL_VIEW_TYPE, 'Factory Run', deps), deps);
+  }
+
+  /** Takes over a panel (a new one, or one the serializer restored after a reload). */
+  static attach(panel: vscode.WebviewPanel, deps: PanelDeps): RunPanel {
+    RunPanel.current?.dispose();
+    const p = new RunPanel(panel, deps, 'run', 'Factory Run');
+    RunPanel.current = p;
+    return p;
+  }
+
+  /** The open panel, if any (for the status bar and the cycle). */
+  static get open(): RunPanel | undefined {
+    return RunPanel.current && !RunPanel.current.isDisposed ? RunPanel.current : undefined;
+  }
+
+  override dispose(): void {
+    this.streaming?.abort();
+    if (RunPanel.current === this) RunPanel.current = undefined;
+    super.dispose();
+  }
+
+  protected async onMessage(m: WebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+      case 'refresh':
+        await this.reload();
+        return;
+      case 'openEvidence':
+        await this.openEvidence(m.runId, m.file);
+        return;
+      case 'openRunPanel':
+        this.panel.reveal();
+        return;
+      case 'error':
+        this.deps.log.warn(`Run panel: ${m.message}`);
+        return;
+    }
+  }
+
+  /** Reads the newest run again and re-streams its logs. */
+  async reload(): Promise<void> {
+    const ws = await workspaceConfig(this.deps);
+    if (!ws) {
+      await this.postSnapshot(undefined, 'Open a folder with a Factory workspace to see its runs.');
+      return;
+    }
+    const latest = loadLatestRun(ws.root, ws.config);
+    this.runDir = latest.runDir;
+    await this.postSnapshot(latest.snapshot);
+    this.streaming?.abort();
+    const ctl = (this.streaming = new AbortController());
+    await this.streamFile('gate', latest.logs.gate, ctl.signal);
+    await this.streamFile('worker', latest.logs.worker, ctl.signal);
+  }
+
+  async postSnapshot(run: RunSnapshot | undefined, note?: string): Promise<void> {
+    const snap: RunSnapshot = run ?? {
+      runId: null, ticketId: null, taskName: null, status: 'NONE', timestamp: null, durationSeconds: null,
+      timeline: [], manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd: 1 }, note: note ?? null,
+    };
+    this.snapshot = snap;
+    await this.channel.post({ type: 'run.snapshot', run: snap });
+  }
+
+  async resetLog(stream: LogStream, title: string): Promise<void> {
+    await this.channel.post({ type: 'log.reset', stream, title: title.slice(0, 500) });
+  }
+
+  /** Appends live output (already redacted by the caller's stream, and again by the channel). */
+  async appendLog(stream: LogStream, text: string): Promise<void> {
+    for (let i = 0; i < text.length; i += CHUNK_BYTES) await this.channel.post({ type: 'log.append', stream, text: text.slice(i, i + CHUNK_BYTES) });
+  }
+
+  private async streamFile(stream: LogStream, file: string | undefined, signal: AbortSignal): Promise<void> {
+    const name = stream === 'gate' ? 'Gate log' : 'Worker log';
+    if (!file || !regularFile(file)) {
+      await this.resetLog(stream, `${name}: not recorded for this run`);
+      return;
+    }
+    await this.resetLog(stream, `${name}: ${path.basename(path.dirname(file))}/${path.basename(file)}`);
+    const input = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, signal });
+    const redactor = input.pipe(new RedactingStream(this.deps.secrets()));
+    const decoder = new StringDecoder('utf8');
+    try {
+      for await (const chunk of redactor as AsyncIterable<Buffer>) {
+        if (signal.aborted || this.isDisposed) break;
+        const text = decoder.write(chunk);
+        // Waiting for each post is the back-pressure: the webview takes chunks as fast as it renders.
+        if (text && !(await this.channel.post({ type: 'log.append', stream, text }))) break;
+      }
+      const rest = decoder.end();
+      if (rest && !signal.aborted) await this.channel.post({ type: 'log.append', stream, text: rest });
+    } catch (err) {
+      if (!signal.aborted) this.deps.log.warn(`Run panel: reading ${file} failed: ${String(err)}`);
+    } finally {
+      input.destroy();
+    }
+  }
+
+  /** Opens a file of the shown run, only if the snapshot listed it and it is a regular file inside the run folder. */
+  private async openEvidence(runId: string, file: string): Promise<void> {
+    const snap = this.snapshot;
+    if (!snap || snap.runId !== runId || !this.runDir || !snap.manifest.some((f) => f.path === file)) {
+      this.deps.log.warn(`Run panel: refused to open ${runId}/${file} (not in the shown run's manifest)`);
+      return;
+    }
+    const target = path.resolve(this.runDir, file);
+    const real = fs.realpathSync.native(this.runDir);
+    if (!target.startsWith(this.runDir + path.sep) || !regularFile(target) || !fs.realpathSync.native(target).startsWith(real + path.sep)) {
+      this.deps.log.warn(`Run panel: refused to open ${runId}/${file} (not a regular file inside the run folder)`);
+      return;
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+}

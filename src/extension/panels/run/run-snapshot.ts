@@ -1,0 +1,228 @@
+/**
+ * What the Run panel shows, read from the newest evidence run (and its history.jsonl record) with
+ * the core readers, until the cycle streams its own events. No `vscode` here: plain mocha tests it
+ * on real evidence folders. Everything read is untrusted: regular files only (no symlink is
+ * followed), size-capped, and every string cut to the protocol's limits.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FactoryConfig } from '../../../core/config/schema';
+import { readHistory } from '../../../core/history/history';
+import { evidenceFileSchema, runIdSchema, type RunSnapshot, type TimelinePhase } from '../../../shared/protocol';
+
+const MAX_JSON_BYTES = 2 * 1024 * 1024;
+/** Files the Worker's own output may be kept in, in order of preference. */
+export const WORKER_LOG_NAMES = ['worker.log', 'worker_output.log', 'agent.log'];
+
+export interface LatestRun {
+  snapshot: RunSnapshot;
+  /** Absolute paths of the logs to stream (regular files only). */
+  logs: { gate?: string; worker?: string };
+  /** The run folder, when there is one. */
+  runDir?: string;
+}
+
+function cut(s: unknown, n = 500): string {
+  const t = typeof s === 'string' ? s : s === undefined || s === null ? '' : JSON.stringify(s);
+  return t.length > n ? `${t.slice(0, n - 1)}…` : t;
+}
+
+/** A regular file (lstat: a symlink is NOT followed) or undefined. */
+export function regularFile(file: string): fs.Stats | undefined {
+  try {
+    const st = fs.lstatSync(file);
+    return st.isFile() ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  const st = regularFile(file);
+  if (!st || st.size > MAX_JSON_BYTES) return undefined;
+  try {
+    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' && v ? cut(v) : null);
+
+/** Run folders under the evidence dir, newest first (run ids start with the time). */
+export function listRuns(evidenceDir: string): string[] {
+  try {
+    return fs
+      .readdirSync(evidenceDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && runIdSchema.safeParse(d.name).success)
+      .map((d) => d.name)
+      .sort()
+      .reverse();
+  } catch {
+    return [];
+  }
+}
+
+/** Flattens kpi.json to `key: value` rows (two levels deep, at most 200). */
+export function kpiRows(kpi: Record<string, unknown> | undefined): Array<{ key: string; value: string }> {
+  const rows: Array<{ key: string; value: string }> = [];
+  const walk = (prefix: string, v: unknown, depth: number): void => {
+    if (rows.length >= 200) return;
+    if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) {
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x, depth + 1);
+    } else {
+      rows.push({ key: cut(prefix), value: cut(typeof v === 'string' ? v : JSON.stringify(v)) });
+    }
+  };
+  if (kpi) walk('', kpi, 0);
+  return rows;
+}
+
+interface GateStep {
+  name: string;
+  status: string;
+  durationMs: number | null;
+  startedAt: string;
+}
+
+/** The guard/stage steps of a gate.log (EVIDENCE_FORMAT §2 lines), with durations. */
+export function parseGateSteps(log: string): GateStep[] {
+  const steps: GateStep[] = [];
+  let open: { name: string; at: string } | undefined;
+  for (const line of log.split(/\r?\n/)) {
+    const m = /^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\] (.*)$/.exec(line);
+    if (!m) continue;
+    const at = m[1];
+    const text = m[2];
+    const head = /^(?:Gate|Guard): (.+)$/.exec(text);
+    if (head) {
+      open = { name: head[1].trim(), at };
+      continue;
+    }
+    const res = /^Result: ([A-Z]+)(?: \((.*)\))?$/.exec(text);
+    if (res && open) {
+      // The Result detail ends with the step's own timing (`0.53s`) when the gate wrote one.
+      const secs = /(\d+(?:\.\d+)?)s\b(?!.*\d+(?:\.\d+)?s\b)/.exec(res[2] ?? '');
+      const fromStamps = Date.parse(`${at.replace(' ', 'T')}Z`) - Date.parse(`${open.at.replace(' ', 'T')}Z`);
+      steps.push({
+        name: cut(open.name),
+        status: res[1],
+        durationMs: secs ? Number(secs[1]) * 1000 : Number.isFinite(fromStamps) ? fromStamps : null,
+        startedAt: open.at,
+      });
+      open = undefined;
+    }
+  }
+  return steps;
+}
+
+const PHASE_NAMES = ['PLAN', 'DO', 'CHECK', 'ADJUST'] as const;
+const PHASE_STATUS = new Set(['PENDING', 'RUNNING', 'PASS', 'FAIL', 'SKIPPED', 'UNKNOWN']);
+
+/** The timeline: phases recorded in history when the cycle wrote them, otherwise CHECK from the gate log. */
+export function buildTimeline(record: Record<string, unknown> | undefined, manifest: Record<string, unknown> | undefined, steps: GateStep[]): TimelinePhase[] {
+  const recorded = Array.isArray(record?.phases) ? (record.phases as unknown[]) : [];
+  return PHASE_NAMES.map((name): TimelinePhase => {
+    const r = recorded.find((p): p is Record<string, unknown> => !!p && typeof p === 'object' && (p as Record<string, unknown>).name === name);
+    const checkSteps = name === 'CHECK' ? steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs })) : [];
+    if (r) {
+      const status = typeof r.status === 'string' && PHASE_STATUS.has(r.status) ? r.status : 'UNKNOWN';
+      const started = str(r.startedAt);
+      const ended = str(r.endedAt);
+      const durationMs = num(r.durationMs) ?? (started && ended ? Math.max(0, Date.parse(ended) - Date.parse(started)) || null : null);
+      return { name, status: status as TimelinePhase['status'], startedAt: started, durationMs, steps: checkSteps };
+    }
+    if (name === 'CHECK' && (steps.length || manifest?.gates)) {
+      const failed = steps.some((s) => s.status !== 'PASS' && s.status !== 'SKIPPED') || Object.values((manifest?.gates as Record<string, unknown>) ?? {}).some((g) => g !== 'PASS' && g !== 'SKIPPED');
+      const total = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
+      return { name, status: failed ? 'FAIL' : 'PASS', startedAt: steps[0]?.startedAt ?? null, durationMs: steps.length ? total : (num(manifest?.duration_seconds) ?? 0) * 1000, steps: checkSteps };
+    }
+    if (name === 'DO' && manifest?.worker && typeof manifest.worker === 'object') {
+      const w = manifest.worker as Record<string, unknown>;
+      return { name, status: w.claimed_status === 'PASS' ? 'PASS' : w.claimed_status === 'FAIL' ? 'FAIL' : 'UNKNOWN', startedAt: null, durationMs: null, steps: [] };
+    }
+    return { name, status: 'UNKNOWN', startedAt: null, durationMs: null, steps: [] };
+  });
+}
+
+function emptySnapshot(budgetUsd: number, note: string): RunSnapshot {
+  return {
+    runId: null, ticketId: null, taskName: null, status: 'NONE', timestamp: null, durationSeconds: null,
+    timeline: PHASE_NAMES.map((name) => ({ name, status: 'PENDING', startedAt: null, durationMs: null, steps: [] })),
+    manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd }, note,
+  };
+}
+
+/**
+ * The newest evidence run of the workspace at `root` as a Run panel snapshot, plus the log files
+ * to stream. Never throws on content: a broken or missing run gives a snapshot with a note.
+ */
+export function loadLatestRun(root: string, config: FactoryConfig, runId?: string): LatestRun {
+  const budgetUsd = config.killSwitch.budgetUsd;
+  const evidenceDir = path.join(root, config.paths.evidence);
+  const runs = listRuns(evidenceDir);
+  const id = runId && runs.includes(runId) ? runId : runs[0];
+  if (!id) return { snapshot: emptySnapshot(budgetUsd, `No evidence run yet under ${config.paths.evidence}/. Run a cycle to see it here.`), logs: {} };
+  const runDir = path.join(evidenceDir, id);
+  const manifest = readJson(path.join(runDir, 'manifest.json'));
+  const kpi = readJson(path.join(runDir, 'kpi.json'));
+  const history = readHistory(path.join(root, config.paths.autopilot, 'history.jsonl'));
+  const record = [...history.records].reverse().find((r) => r.runId === id) as Record<string, unknown> | undefined;
+
+  const gateLog = regularFile(path.join(runDir, 'gate.log')) ? path.join(runDir, 'gate.log') : undefined;
+  let steps: GateStep[] = [];
+  if (gateLog) {
+    // Only the head matters for the step list; a huge log is streamed, not parsed here.
+    const fd = fs.openSync(gateLog, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 1024 * 1024));
+      fs.readSync(fd, buf, 0, buf.length, 0);
+      steps = parseGateSteps(buf.toString('utf8'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const workerName = WORKER_LOG_NAMES.find((n) => regularFile(path.join(runDir, n)));
+
+  const files = Array.isArray(manifest?.files)
+    ? (manifest.files as unknown[])
+        .filter((f): f is Record<string, unknown> => !!f && typeof f === 'object')
+        .map((f) => ({ path: String(f.path), bytes: num(f.bytes) }))
+    : fs
+        .readdirSync(runDir, { withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => ({ path: d.name, bytes: regularFile(path.join(runDir, d.name))?.size ?? null }));
+  const manifestRows = [{ path: 'manifest.json', bytes: regularFile(path.join(runDir, 'manifest.json'))?.size ?? null }, ...files]
+    .filter((f, i, all) => evidenceFileSchema.safeParse(f.path).success && all.findIndex((g) => g.path === f.path) === i)
+    .slice(0, 1000);
+
+  const gates = Object.entries({ ...((manifest?.guards as Record<string, unknown>) ?? {}), ...((manifest?.gates as Record<string, unknown>) ?? {}) })
+    .slice(0, 100)
+    .map(([name, status]) => ({ name: cut(name), status: cut(status) }));
+  const violations = record?.scopeViolations ?? record?.scope_violations ?? manifest?.scope_violations;
+  const audit = (record?.audit ?? manifest?.audit) as Record<string, unknown> | undefined;
+  const spent = num(manifest?.cost_usd) ?? num(record?.costUsd) ?? num(kpi?.cost_usd);
+
+  return {
+    snapshot: {
+      runId: id,
+      ticketId: str(manifest?.ticket_id) ?? str(record?.ticketId),
+      taskName: str(manifest?.task_name),
+      status: str(record?.status) ?? str(manifest?.status) ?? (manifest ? 'UNKNOWN' : 'INCOMPLETE'),
+      timestamp: str(manifest?.timestamp),
+      durationSeconds: num(manifest?.duration_seconds),
+      timeline: buildTimeline(record, manifest, steps),
+      manifest: manifestRows,
+      kpi: kpiRows(kpi),
+      gates,
+      scopeViolations: Array.isArray(violations) ? violations.slice(0, 1000).map((v) => cut(v)) : [],
+      audit: audit && typeof audit === 'object' ? { verdict: cut(audit.verdict ?? 'UNKNOWN'), summary: cut(audit.summary ?? audit.reason ?? '') } : null,
+      cost: { spentUsd: spent, budgetUsd },
+      note: manifest ? null : `Run ${id} has no readable manifest.json (still being written, or broken).`,
+    },
+    logs: { gate: gateLog, worker: workerName ? path.join(runDir, workerName) : undefined },
+    runDir,
+  };
+}
