@@ -57,7 +57,11 @@ export class ContainerRunner implements StageRunner {
         const info = await docker.getImage(this.opts.image).inspect();
         return info.Id;
       } catch (err) {
-        throw new FactoryError(`gate image ${this.opts.image} is not available: ${errorMessage(err)}`, 'gate.image', 2);
+        throw new FactoryError(
+          `gate image ${this.opts.image} is not available (${errorMessage(err).replace(/\s+/g, ' ').slice(0, 120)}); build it ("Factory: Build Worker Image", or scripts/build-worker-image.sh for the base image), set worker.image in .factory/config.json, or use gate.runIn "host" for trusted code`,
+          'gate.image',
+          2,
+        );
       }
     })();
     return this.imageId;
