@@ -40,6 +40,7 @@ export async function run(): Promise<void> {
   await import('./views.test');
   await import('./commands.test');
   await import('./diagnostics.test');
+  await import('./trust.test');
 
   const results: ExtHostResults = { passed: 0, failed: 0, pending: 0, tests: [] };
   const vscode = await import('vscode');
