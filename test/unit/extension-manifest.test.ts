@@ -124,5 +124,10 @@ describe('extension manifest (package.json) vs the code', () => {
       [],
     );
     assert.ok(!listed.includes('dist/exthost-tests.js'), 'the extension-host test bundle is not shipped');
+    // The extension calls the core itself; the CLI's bundles (and the stale chunks dist/ keeps) stay out.
+    assert.deepEqual(
+      listed.filter((f) => f.startsWith('dist/cli')),
+      [],
+    );
   });
 });
