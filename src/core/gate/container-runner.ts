@@ -102,7 +102,10 @@ export class ContainerRunner implements StageRunner {
         docker,
         ...(signal ? { signal } : {}),
         logger: this.opts.logger ?? nullLogger,
-        onOutput: (_s, chunk) => buf.push(chunk),
+        onOutput: (_s, chunk) => {
+          buf.push(chunk);
+          spec.onOutput?.(chunk);
+        },
         ...(this.opts.onContainerStart ? { onStart: this.opts.onContainerStart } : {}),
       },
     );

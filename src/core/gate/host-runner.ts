@@ -101,8 +101,12 @@ export class HostRunner implements StageRunner {
         stop();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.on('data', (c: Buffer) => buf.push(c));
-      child.stderr.on('data', (c: Buffer) => buf.push(c));
+      const onData = (c: Buffer) => {
+        buf.push(c);
+        spec.onOutput?.(c);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.on('error', (err) => {
         startError = err.message;
       });

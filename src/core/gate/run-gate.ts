@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { FactoryConfig, GuardConfig, StageConfig } from '../config/schema';
-import { redact } from '../gateway/redact';
+import { RedactingStream, redact } from '../gateway/redact';
 import { FactoryError } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
 import { GateCache, gateCacheKey } from './gate-cache';
@@ -33,6 +33,8 @@ export interface RunGateOptions {
    * output before it reaches gate.log, the evidence artifacts or the cache (SEC-25).
    */
   secrets?: Iterable<string | undefined>;
+  /** Live, redacted output of the running step (the Run panel's streamed gate log). */
+  onOutput?: (step: { kind: 'guard' | 'stage'; name: string }, text: string) => void;
 }
 
 /**
@@ -170,7 +172,21 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
     opts.progress?.({ step: i + 1, maxStep: plan.length, message: `${step.kind} ${step.name}` });
     log.info(`gate: ${step.kind} ${step.name}: ${step.argv.join(' ')}`);
     const stepStart = now();
-    const raw = await opts.runner.run({ argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name }, opts.signal);
+    // Streamed output goes through a redacting stream, so a key split across chunks is still caught.
+    let live: RedactingStream | undefined;
+    if (opts.onOutput) {
+      const onOutput = opts.onOutput;
+      live = new RedactingStream(secrets);
+      live.on('data', (d: Buffer) => onOutput({ kind: step.kind, name: step.name }, d.toString('utf8')));
+    }
+    const raw = await opts.runner.run(
+      { argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name, ...(live ? { onOutput: (c: Buffer) => live.write(c) } : {}) },
+      opts.signal,
+    );
+    if (live) {
+      const stream = live;
+      await new Promise<void>((resolve) => stream.end(resolve));
+    }
     const outcome = { ...raw, output: redact(raw.output, secrets) };
     const counts = parseTestCounts(outcome.output);
     let status: StepResult['status'];

@@ -14,6 +14,8 @@ export interface CommandSpec {
   env?: Record<string, string>;
   /** Short label for logs and container names (`doctor`, `Welding`). */
   label?: string;
+  /** Live output (stdout and stderr interleaved) as it arrives, for a streaming log view. */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 /** What happened to one command. */

@@ -195,6 +195,26 @@ describe('gate runner (host)', function () {
     assert.match(report.log, /\| using \[REDACTED\]/);
   });
 
+  it('SEC-25 streamed output reaches the listener live and redacted, even when a key is split across writes', async () => {
+    const key = 'sk-ant-api03-streamsecret-0123';
+    const config = configWith((c) => {
+      c.guards = [];
+      c.gate.stages = [
+        {
+          name: 'fast',
+          command: nodeE(`process.stdout.write('first line ${'x'.repeat(60)}\\n'); process.stdout.write('${key.slice(0, 10)}'); setTimeout(() => process.stdout.write('${key.slice(10)} done\\n'), 200)`),
+          timeoutSeconds: 10,
+        },
+      ];
+    });
+    const seen: string[] = [];
+    const report = await runGate({ config, treeDir: tree, runner: new HostRunner({ cwd: tree }), secrets: [key], onOutput: (s, t) => seen.push(`${s.name}:${t}`) });
+    assert.equal(report.status, 'PASS');
+    const text = seen.map((s) => s.slice('fast:'.length)).join('');
+    assert.equal(text, `first line ${'x'.repeat(60)}\n[REDACTED] done\n`);
+    assert.ok(seen.length >= 2, 'output arrived in more than one piece');
+  });
+
   describe('gate cache', () => {
     const cachedConfig = () =>
       configWith((c) => {

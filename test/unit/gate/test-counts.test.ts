@@ -33,7 +33,7 @@ describe('test counts', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const run = (argv: string[]) => {
-    const r = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     return (r.stdout ?? '') + (r.stderr ?? '');
   };
 
@@ -80,7 +80,7 @@ describe('test counts', function () {
     const c = parseTestCounts(out);
     assert.deepEqual([c?.passed, c?.failed, c?.skipped, c?.errors], [27, 1, 3, 1]);
     assert.deepEqual(c?.failedTests, ['tests/test_fees.py::test_maker_fee', 'tests/test_db.py::test_insert']);
-    assert.equal(describeCounts(c!), '27/29 PASS, 1 failed, 1 errors, 3 skipped');
+    assert.equal(describeCounts(c), '27/29 PASS, 1 failed, 1 errors, 3 skipped');
   });
 
   it('jest summary and failure headers', () => {
