@@ -309,7 +309,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
           cleanupPath: staging.dir,
           logCapBytes: config.worker.logCapMb * 1024 * 1024,
         },
-        { docker, logger: log, signal: inner.signal, onOutput: (_s, chunk) => emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
+        { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
       );
     } finally {
       deps.signal?.removeEventListener('abort', onOuter);

@@ -1,0 +1,221 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadConfigStrict } from '../../../src/core/config/load';
+import type { FactoryConfig } from '../../../src/core/config/schema';
+import { runCycle, cycleRecords, type CycleEvent } from '../../../src/core/cycle/orchestrator';
+import { validateEvidence } from '../../../src/core/evidence/validator';
+import { readHistory } from '../../../src/core/history/history';
+import { parseLedger } from '../../../src/core/ssot/ledger';
+import { FactoryError } from '../../../src/core/util/errors';
+import { requireDocker } from '../../support/engines';
+import { ScriptedProvider } from '../../support/scripted-provider';
+import { REPLAYS, build, cleanup, cli, containersOf, exampleRepo, git, replayDir, treeDigest } from './helpers';
+
+const LEDGER = 'docs/v2/design/AC_LEDGER.md';
+
+async function config(repo: string, patch: (c: FactoryConfig) => void = () => undefined): Promise<FactoryConfig> {
+  const { config: c } = await loadConfigStrict(repo);
+  patch(c);
+  return c;
+}
+
+function acIds(text: string): string[] {
+  return parseLedger(text, LEDGER).acs.map((a) => a.id);
+}
+
+describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and Gate containers)', function () {
+  this.timeout(300_000);
+  before(function () {
+    requireDocker(this);
+    build(); // the Worker runtime (dist/worker.js) runs inside the container
+  });
+  after(cleanup);
+
+  it('PASS → ADJUST: applied, ledger DONE with evidence and commit id, roadmap counts, evidence valid, one commit naming ticket, ACs, evidence and cost', async () => {
+    const repo = exampleRepo();
+    const base = git(repo, 'rev-parse', 'HEAD').trim();
+    const ledgerBefore = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
+    const phases: string[] = [];
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }, { onEvent: (e: CycleEvent) => e.type === 'phase' && phases.push(e.phase) });
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+    assert.equal(o.ticketId, 'D201');
+    assert.deepEqual(o.acIds, ['D201::AC-2', 'D201::AC-3']);
+    assert.deepEqual([...new Set(phases)], ['PLAN', 'DO', 'CHECK', 'ADJUST']);
+    assert.deepEqual(o.changes.map((c) => c.path).sort(), ['engine/pricing.py', 'tests/test_pricing.py']);
+    // One commit on top of the base, holding the change and the records.
+    assert.equal(git(repo, 'rev-list', '--count', `${base}..HEAD`).trim(), '1');
+    assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), o.commit);
+    const msg = git(repo, 'log', '-1', '--format=%B');
+    assert.match(msg, /^factory: D201 PASS — D201::AC-2, D201::AC-3 DONE/);
+    assert.match(msg, new RegExp(`Evidence: ${o.evidencePath}`));
+    assert.match(msg, /Cost: \$0\.0000/);
+    const files = git(repo, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n');
+    for (const f of ['engine/pricing.py', 'tests/test_pricing.py', LEDGER, 'D_ROADMAP.md', 'logs/autopilot/history.jsonl']) assert.ok(files.includes(f), `${f} committed`);
+    assert.ok(files.some((f) => f.startsWith(`${o.evidencePath}`)), 'evidence committed');
+    assert.equal(git(repo, 'status', '--porcelain', '--', 'engine', 'tests', LEDGER, 'D_ROADMAP.md').trim(), '', 'nothing left uncommitted');
+    // The applied change is the Worker's.
+    assert.match(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /MAX_SPREAD_BPS = 20_000/);
+    // Ledger: only the two rows changed, DONE with evidence and the verified base commit.
+    const ledger = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
+    const rows = parseLedger(ledger, LEDGER).acs.filter((a) => a.ticketId === 'D201' && a.id !== 'D201::AC-1');
+    for (const r of rows) {
+      assert.equal(r.status, 'DONE');
+      assert.equal(r.evidence, o.evidencePath);
+      assert.equal(r.commit, base.slice(0, 7));
+    }
+    const changedLines = ledger.split('\n').filter((l, i) => l !== ledgerBefore.split('\n')[i]);
+    assert.equal(changedLines.length, 2);
+    // SEC-30 across ADJUST: every AC row of the committed ledger before is still there.
+    assert.deepEqual(acIds(ledger), acIds(ledgerBefore));
+    assert.match(fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8'), /^\| D201 \| Spread quoting \| 3\/3 \| DONE \|$/m);
+    // Evidence validates; history and cost summary record the cycle.
+    assert.ok(o.evidencePath);
+    const check = validateEvidence(path.join(repo, o.evidencePath));
+    assert.ok(check.valid, JSON.stringify(check.problems));
+    const h = readHistory(path.join(repo, 'logs/autopilot/history.jsonl'));
+    assert.deepEqual(h.problems, []);
+    assert.deepEqual(h.records.map((r) => [r.runId, r.status]), [[o.runId, 'PASS']]);
+    const month = o.runId.slice(0, 6);
+    const summary = JSON.parse(fs.readFileSync(path.join(repo, `logs/autopilot/cost_summary_${month}.json`), 'utf8'));
+    assert.equal(summary.cycles, 1);
+    assert.deepEqual(summary.byStatus, { PASS: 1 });
+    assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/cycle_state.json')), false, 'no cycle left in flight');
+    assert.deepEqual(containersOf(o.runId), [], 'every Worker/Gate container removed');
+  });
+
+  it('SEC-11 SEC-13 a Worker writing outside its scope fails with the path listed; the host tree is byte-identical, ignored .env included', async () => {
+    const repo = exampleRepo();
+    fs.writeFileSync(path.join(repo, '.env'), 'SECRET=do-not-touch\n');
+    await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }); // D201 first, so D202 is next
+    const before = treeDigest(repo);
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS });
+    assert.equal(o.ticketId, 'D202');
+    assert.equal(o.status, 'FAIL');
+    assert.deepEqual(o.violations.map((v) => [v.path, v.rule]), [['engine/__init__.py', 'out-of-scope']]);
+    assert.match(o.reasons.join('\n'), /engine\/__init__\.py \(out-of-scope\)/);
+    assert.equal(treeDigest(repo), before, 'host tree byte-identical (outside the Controller records)');
+    assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), head, 'no commit');
+    assert.equal(o.commit, null);
+    assert.equal(o.evidencePath, null);
+    // The staging copy is kept for inspection and holds what the Worker did.
+    assert.ok(o.stagingKept && fs.existsSync(path.join(o.stagingKept, 'workspace', 'engine', 'slippage.py')));
+    const last = readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).records.at(-1);
+    assert.equal(last?.status, 'FAIL');
+    assert.deepEqual(containersOf(o.runId), []);
+  });
+
+  it('Gate FAIL applies nothing; 2 consecutive FAILs escalate to the Auditor; the retry cap sets BLOCKED (with the reason) in the roadmap and history', async () => {
+    const repo = exampleRepo();
+    const before = treeDigest(repo, ['.git', 'logs/autopilot', 'D_ROADMAP.md']);
+    const outs = [];
+    for (let i = 0; i < 3; i++) outs.push(await runCycle({ root: repo, ticket: 'D301', agent: 'replay', replayDir: REPLAYS }));
+    assert.deepEqual(outs.map((o) => o.status), ['FAIL', 'FAIL', 'BLOCKED']);
+    assert.deepEqual(outs.map((o) => o.escalated), [false, false, true]);
+    assert.equal(outs[0]?.audit, null);
+    assert.equal(outs[2]?.audit?.verdict, 'FAIL');
+    for (const o of outs) assert.ok(o.reasons.includes('Gate FAIL at fast'), o.reasons.join('; '));
+    assert.match(outs[2]?.reasons.join('\n') ?? '', /retry cap: 3 failed attempts \(cap 3\)/);
+    const report = JSON.parse(fs.readFileSync(path.join(repo, outs[2]?.audit?.report ?? ''), 'utf8'));
+    assert.equal(report.verdict, 'FAIL');
+    assert.equal(report.violations[0].file, 'tests/test_report.py');
+    assert.equal(report.run_id, outs[2]?.runId);
+    assert.match(fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8'), /^\| D301 \| Daily PnL report \| 0\/3 \| BLOCKED \(retry cap: 3 failed attempts \(cap 3\)\) \|$/m);
+    assert.equal(treeDigest(repo, ['.git', 'logs/autopilot', 'D_ROADMAP.md']), before, 'no code applied');
+    assert.match(git(repo, 'log', '-1', '--format=%s'), /^factory: D301 BLOCKED/);
+    assert.deepEqual(cycleRecords(path.join(repo, 'logs/autopilot/history.jsonl')).map((r) => r.status), ['FAIL', 'FAIL', 'BLOCKED']);
+    // A BLOCKED ticket leaves the queue and cannot be run explicitly.
+    await assert.rejects(runCycle({ root: repo, ticket: 'D301', agent: 'replay', replayDir: REPLAYS }), (e: FactoryError) => e.code === 'plan.blocked');
+  });
+
+  it('time cap: a Worker that sleeps past the cap is killed and removed, the cycle is TIMEOUT and the ticket BLOCKED', async () => {
+    const repo = exampleRepo();
+    const replays = replayDir({ 'D201.json': { steps: [{ op: 'write', path: 'engine/pricing.py', content: '# half done\n' }, { op: 'sleep', ms: 120_000 }] } });
+    const c = await config(repo, (x) => (x.killSwitch.timeMinutes = 0.05));
+    const t0 = Date.now();
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays, config: c });
+    assert.ok(Date.now() - t0 < 60_000, 'killed near the 3 s cap, not after the sleep');
+    assert.equal(o.status, 'TIMEOUT');
+    assert.equal(o.blocked, true);
+    assert.match(o.reasons.join('\n'), /time cap/);
+    assert.match(fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8'), /^\| D201 \|.*\| BLOCKED \(time cap \(0\.05 min\)\) \|$/m);
+    assert.doesNotMatch(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /half done/);
+    assert.deepEqual(containersOf(o.runId), []);
+  });
+
+  it('budget cap: once the metered spend passes the budget the gateway refuses, the cycle stops, the cost equals the meter and the ticket is BLOCKED', async () => {
+    const provider = await ScriptedProvider.start({ script: () => ({ text: 'ok', usage: { input: 100_000, output: 1_000 } }) });
+    const prevKey = process.env.ANTHROPIC_API_KEY;
+    process.env.ANTHROPIC_API_KEY = 'sk-ant-test-budget';
+    try {
+      const repo = exampleRepo();
+      const call = { op: 'call', provider: 'anthropic', path: '/v1/messages', body: { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] } };
+      const replays = replayDir({ 'D201.json': { steps: [call, call, call, { op: 'write', path: 'engine/pricing.py', content: '# should never land\n' }] } });
+      const c = await config(repo, (x) => {
+        x.killSwitch.budgetUsd = 0.2;
+        x.gateway.upstreams = { anthropic: provider.url };
+      });
+      const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays, config: c });
+      assert.equal(o.status, 'BLOCKED', o.reasons.join('; '));
+      assert.match(o.reasons.join('\n'), /budget cap/);
+      // 100k input + 1k output tokens of claude-sonnet-4-5 ($3 / $15 per MTok) = $0.315 per call:
+      // the first call spends past $0.20, the second is refused before it reaches the provider.
+      assert.equal(provider.served.requests, 1);
+      assert.ok(Math.abs(o.costUsd - 0.315) < 1e-9, `cost ${o.costUsd}`);
+      assert.match(fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8'), /^\| D201 \|.*\| BLOCKED \(budget cap \(\$0\.20\)\) \|$/m);
+      assert.doesNotMatch(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /never land/);
+      assert.equal(readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).records.at(-1)?.costUsd, o.costUsd);
+    } finally {
+      if (prevKey === undefined) delete process.env.ANTHROPIC_API_KEY;
+      else process.env.ANTHROPIC_API_KEY = prevKey;
+      await provider.close();
+    }
+  });
+
+  it('SEC-15 ADJUST refuses when the user edited a file in scope during the cycle: conflict reported, nothing applied', async () => {
+    const repo = exampleRepo();
+    const userEdit = '# the user was here\n';
+    const o = await runCycle(
+      { root: repo, agent: 'replay', replayDir: REPLAYS },
+      { onEvent: (e) => void (e.type === 'phase' && e.phase === 'CHECK' && fs.writeFileSync(path.join(repo, 'engine/pricing.py'), userEdit)) },
+    );
+    assert.equal(o.status, 'FAIL');
+    assert.match(o.reasons.join('\n'), /conflict: .*engine\/pricing\.py \(changed-on-host\)/);
+    assert.equal(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), userEdit, 'the user\'s edit is kept');
+    assert.doesNotMatch(fs.readFileSync(path.join(repo, 'tests/test_pricing.py'), 'utf8'), /test_negative_spread_is_rejected/, 'no partial apply');
+    assert.match(fs.readFileSync(path.join(repo, LEDGER), 'utf8'), /\| D201::AC-2 \|[^\n]*\| OPEN \|/);
+    assert.equal(git(repo, 'rev-list', '--count', 'HEAD').trim(), '1');
+  });
+
+  it('SEC-30 a Worker that deletes an AC row from the ledger fails (read-only/forbidden) and the ledger keeps every row across the cycle', async () => {
+    const repo = exampleRepo();
+    const ledgerBefore = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
+    const cut = ledgerBefore.split('\n').filter((l) => !l.startsWith('| D101::AC-1 ')).join('\n');
+    const recorded = JSON.parse(fs.readFileSync(path.join(REPLAYS, 'D201.json'), 'utf8'));
+    const replays = replayDir({ 'D201.json': { steps: [...recorded.steps, { op: 'write', path: LEDGER, content: cut }] } });
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays });
+    assert.equal(o.status, 'FAIL');
+    // The SSOT documents are overlaid read-only in the Worker's container: the write fails there
+    // (the replay stops with exit 1); had it got through, the changeset check names it forbidden.
+    const blockedInContainer = /the Worker exited with code 1/.test(o.reasons.join('\n'));
+    const flagged = o.violations.some((v) => v.path === LEDGER && v.rule === 'forbidden');
+    assert.ok(blockedInContainer || flagged, o.reasons.join('; '));
+    assert.ok(o.stagingKept);
+    assert.equal(fs.readFileSync(path.join(o.stagingKept, 'workspace', LEDGER), 'utf8'), ledgerBefore, 'not even the staging copy lost the row');
+    assert.equal(fs.readFileSync(path.join(repo, LEDGER), 'utf8'), ledgerBefore);
+    assert.deepEqual(acIds(fs.readFileSync(path.join(repo, LEDGER), 'utf8')), acIds(ledgerBefore));
+  });
+
+  it('SEC-27 two Controllers on one repo (two CLI processes): exactly one runs the cycle, the other exits 3', async () => {
+    const repo = exampleRepo();
+    const args = ['run', '--root', repo, '--agent', 'replay', '--replay', REPLAYS, '--json'];
+    const [a, b] = await Promise.all([cli(args), cli(args)]);
+    const codes = [a.code, b.code].sort();
+    assert.deepEqual(codes, [0, 3], `${a.stderr}\n${b.stderr}`);
+    const loser = a.code === 3 ? a : b;
+    assert.match(loser.stderr, /another Controller is running a cycle/);
+    assert.equal(git(repo, 'rev-list', '--count', 'HEAD').trim(), '2', 'exactly one cycle committed');
+    assert.equal(readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).records.length, 1);
+  });
+});
