@@ -72,6 +72,8 @@ const HOP_BY_HOP = new Set([
   'accept-encoding',
 ]);
 
+const UPSTREAM_IDLE_MS = 10 * 60_000;
+
 function isProvider(p: string): p is Provider {
   return (PROVIDERS as readonly string[]).includes(p);
 }
@@ -117,7 +119,13 @@ export class ModelGateway {
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FactoryError(`upstream for ${p} must be http(s): ${url}`, 'gateway_config');
       this.upstreams[p] = url;
     }
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        // A bug here must not take the gateway (and every later call of the cycle) down.
+        this.log.error(`gateway: ${errorMessage(err)}`);
+        res.destroy();
+      });
+    });
     // A forward-proxy tunnel is never allowed: the gateway only speaks to its fixed upstreams.
     this.server.on('connect', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
       this.refuse(undefined, req.method ?? 'CONNECT', req.url ?? '', 'not_allowed', 405, 'CONNECT is not allowed');
@@ -257,6 +265,8 @@ export class ModelGateway {
       headers,
       agent: target.protocol === 'https:' ? this.agents.https : this.agents.http,
     });
+    // A silent upstream must not hold the Worker until its time cap: 10 minutes without a byte.
+    upstreamReq.setTimeout(UPSTREAM_IDLE_MS, () => upstreamReq.destroy(new Error(`no data from the upstream for ${UPSTREAM_IDLE_MS / 1000} s`)));
     // The container hung up: stop paying for a response nobody reads.
     res.on('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
