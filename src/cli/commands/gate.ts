@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--run-in <where>', 'override gate.runIn: "container" (default) or "host" (trusted code only)')
     .option('--no-cache', 'do not reuse (or record) an identical earlier PASS')
     .option('--json', 'print the result as JSON')
-    .option('-v, --verbose', 'log each step to stderr')
+    .option('-v, --verbose', 'log each step and stream its output to stderr')
     .action(async (opts: GateOptions) => {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
@@ -43,7 +43,7 @@ export function register(program: Command): void {
           ...(opts.runIn ? { runIn: opts.runIn } : {}),
           noCache: !opts.cache,
           logger: stderrLogger(opts.verbose ?? false),
-          progress: stderrProgress(),
+          ...(opts.verbose ? { onOutput: (_step: unknown, text: string) => process.stderr.write(text) } : { progress: stderrProgress() }),
           signal,
         });
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

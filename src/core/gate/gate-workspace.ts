@@ -77,6 +77,8 @@ export interface GateWorkspaceOptions {
   onContainerStart?: (containerId: string) => void | Promise<void>;
   /** Extra values to redact from outputs; the model API keys in the environment always are. */
   secrets?: Iterable<string>;
+  /** Live, redacted output of the running step. */
+  onOutput?: (step: { kind: 'guard' | 'stage'; name: string }, text: string) => void;
 }
 
 /** The model API keys this process holds (the CLI keeps them in its environment). */
@@ -126,6 +128,7 @@ export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWor
       cache,
       runId,
       secrets: [...environmentSecrets(), ...(opts.secrets ?? [])],
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
       logger: log,
       ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
