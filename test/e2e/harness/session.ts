@@ -39,6 +39,8 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** Open the browser (the extension host only starts once a window connects). Default true. */
   browser?: boolean;
+  /** The folder to open a copy of; `null` opens an empty folder. Default: the example. */
+  source?: string | null;
 }
 
 /**
@@ -56,13 +58,15 @@ export class Session {
 
   constructor(private readonly opts: SessionOptions) {
     this.profile = createProfile(`factory-e2e-${opts.name}`);
-    this.folder = path.join(this.profile.dir, 'demo-project');
+    this.folder = path.join(this.profile.dir, opts.source === null ? 'new-project' : 'demo-project');
     this.logFile = path.join(this.profile.dir, 'code-server.log');
   }
 
   async start(): Promise<this> {
     installExtension(this.opts.install, this.profile, packageVsix());
-    fs.cpSync(EXAMPLE_DIR, this.folder, { recursive: true });
+    const source = this.opts.source === undefined ? EXAMPLE_DIR : this.opts.source;
+    if (source === null) fs.mkdirSync(this.folder, { recursive: true });
+    else fs.cpSync(source, this.folder, { recursive: true });
     this.server = await CodeServer.start(this.opts.install, {
       folder: this.folder,
       profile: this.profile,
