@@ -55,7 +55,7 @@ describe('docker: factory sandbox --agent / --upstream / --budget-usd (the CLI a
     return f;
   }
 
-  it('--json gains gateway {requests, inputTokens, outputTokens, costUsd, refused} equal to what the provider served', async () => {
+  it('--json gains gateway {requests, inputTokens, outputTokens, costUsd, refused} equal to what the provider served; SEC-24 the key is not in the CLI output', async () => {
     const r = await cli(['sandbox', '--root', repo, '--plan', path.join(dir, 'plan.json'), '--agent', 'replay', '--replay', replay(2), '--upstream', `anthropic=${provider.url}`, '--budget-usd', '0.5', '--json', '-v'], env());
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = JSON.parse(r.stdout) as { status: string; outcome: string; gateway: Record<string, number>; changeset: unknown[] };
