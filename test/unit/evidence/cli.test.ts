@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { REQUIRE_ENGINES } from '../../support/engines';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const EXAMPLE = path.join(ROOT, 'examples', 'demo-project');
@@ -17,7 +18,10 @@ describe('factory gate / docops / evidence-check (CLI)', function () {
   this.timeout(120_000);
   let tmp: string;
   before(function () {
-    if (spawnSync('python3', ['-m', 'pytest', '--version']).status !== 0) this.skip();
+    if (spawnSync('python3', ['-m', 'pytest', '--version']).status !== 0) {
+      if (REQUIRE_ENGINES) throw new Error('python3 -m pytest is required in CI (.ci/run installs python3-pytest)');
+      this.skip();
+    }
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-gate-'));
     fs.cpSync(EXAMPLE, tmp, { recursive: true, filter: (s) => !/[/\\](logs|__pycache__|\.pytest_cache)$/.test(s) });
   });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeCounts, parseTestCounts } from '../../../src/core/gate/test-counts';
+import { REQUIRE_ENGINES } from '../../support/engines';
 
 /**
  * The outputs parsed here are produced by running the real tools on a small suite with one failing
@@ -60,7 +61,10 @@ describe('test counts', function () {
 
   it('pytest -q and --collect-only -q (real pytest, where installed)', function () {
     const probe = spawnSync('python3', ['-m', 'pytest', '--version'], { encoding: 'utf8' });
-    if (probe.status !== 0) this.skip();
+    if (probe.status !== 0) {
+      if (REQUIRE_ENGINES) throw new Error('python3 -m pytest is required in CI (.ci/run installs python3-pytest)');
+      this.skip();
+    }
     const out = run(['python3', '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_p.py']);
     const c = parseTestCounts(out);
     assert.equal(c?.framework, 'pytest');

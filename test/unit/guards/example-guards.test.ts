@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { REQUIRE_ENGINES } from '../../support/engines';
 
 const EXAMPLE = path.resolve(__dirname, '../../../examples/demo-project');
 
@@ -14,7 +15,10 @@ describe('example guards (Welding, Engine-Centric)', function () {
   this.timeout(30_000);
   let tmp: string;
   before(function () {
-    if (spawnSync('python3', ['--version']).status !== 0) this.skip();
+    if (spawnSync('python3', ['--version']).status !== 0) {
+      if (REQUIRE_ENGINES) throw new Error('python3 is required in CI');
+      this.skip();
+    }
   });
   beforeEach(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'example-guards-'));
