@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { loadConfig } from '../../src/core/config/load';
 import type { SsotIndex } from '../../src/core/ssot/model';
+import { computeStatus } from '../../src/core/ssot/status';
 import { indexWorkspace } from '../../src/core/ssot/workspace';
 import { requireChromium } from '../support/engines';
 import { requireCodeServer } from './harness/code-server';
@@ -101,5 +102,27 @@ describe('e2e: Factory views in a real VS Code', function () {
     assert.match(rows[0].description, /^next\b/);
     assert.ok(rows.slice(1).every((r) => !/^next\b/.test(r.description)));
     assert.notEqual(rows[0].icon, rows[1].icon, 'the next AC has its own icon');
+  });
+
+  it('Factory: Show Status from the Command Palette lists progress and the queue pointer', async () => {
+    const wb = session!.workbench!;
+    const page = wb.page;
+    const report = computeStatus(expected);
+    assert.ok(report.next);
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill('>Factory: Show Status');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Factory: Show Status' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Factory Status' }).waitFor({ timeout: 10_000 });
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: 10_000 });
+    await wb.screenshot('views-04-show-status');
+    const texts = await rows.evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    await page.keyboard.press('Escape');
+    assert.ok(texts.some((t) => t.includes(`${report.acs.done}/${report.acs.total} ACs done`)), texts.join(' | '));
+    assert.ok(texts.some((t) => t.includes(report.next!.acId) && t.includes('next')), texts.join(' | '));
+    for (const u of report.upcoming) assert.ok(texts.some((t) => t.includes(u.acId)), `${u.acId} listed`);
   });
 });
