@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readUntrustedJson } from '../contracts/untrusted-json';
+import { connectDocker } from '../docker/connect';
 import { ModelGateway, makeSocketDir, type GatewayRecord, type GatewaySummary } from '../gateway/gateway';
 import { redact } from '../gateway/redact';
 import type { Provider } from '../gateway/usage';
@@ -81,6 +82,13 @@ export async function runAgentSandbox(opts: AgentSandboxOptions, deps: SandboxDe
     logger.warn(`no API key for ${adapter.provider}: the gateway will refuse the agent's model calls`);
   }
   const runtime = findRuntime(opts.runtimePath);
+  const image = opts.image ?? DEFAULT_AGENTS_IMAGE;
+  const docker = deps.docker ?? (await connectDocker({ signal: deps.signal })).docker;
+  try {
+    await docker.getImage(image).inspect();
+  } catch {
+    throw new FactoryError(`the Worker image ${image} is not on this engine: build it with scripts/build-agents-image.sh (base + agent CLIs) or pass --image`, 'image_missing', 2);
+  }
   const { uid, gid } = workerIdentity();
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -99,6 +107,9 @@ export async function runAgentSandbox(opts: AgentSandboxOptions, deps: SandboxDe
       agent: {
         name: adapter.name, model: opts.model, args: opts.agentArgs ?? [], maxTurns: opts.maxTurns, budgetUsd: opts.agentBudgetUsd ?? opts.budgetUsd,
         command: opts.agentCommand, replayFile: opts.replayFile ? AGENT_PATHS.replay : undefined,
+        // The agent's own cap ends a little before the container's, so the runtime can still
+        // write result.json and the evidence of a run that timed out.
+        timeoutSeconds: Math.max(10, Math.floor((opts.timeoutMs ?? opts.plan.timeout_minutes * 60_000) / 1000) - 20),
       },
     });
     fs.writeFileSync(path.join(taskDir, 'worker-task.json'), JSON.stringify(task, null, 2) + '\n', { mode: 0o644 });
@@ -121,7 +132,7 @@ export async function runAgentSandbox(opts: AgentSandboxOptions, deps: SandboxDe
     const sandbox = await runSandbox(
       {
         ...opts,
-        image: opts.image ?? DEFAULT_AGENTS_IMAGE,
+        image,
         // Node from the image (Debian's 18 in the base image; the agents image puts its own first).
         command: ['node', AGENT_PATHS.runtime, 'run'],
         env: { FACTORY_TASK: AGENT_PATHS.task, FACTORY_AGENT_OUT: AGENT_PATHS.agentOut, FACTORY_GATEWAY_SOCKET: AGENT_PATHS.gatewaySocket },
@@ -131,7 +142,7 @@ export async function runAgentSandbox(opts: AgentSandboxOptions, deps: SandboxDe
           { hostPath: outDir, containerPath: AGENT_PATHS.agentOut, readOnly: false },
         ],
       },
-      { ...deps, signal },
+      { ...deps, docker, signal },
     );
 
     const summary = gateway.summary();

@@ -85,6 +85,9 @@ describe('docker: factory sandbox --agent / --upstream / --budget-usd (the CLI a
     const both = await cli([...base, '--agent', 'replay', '--', 'true'], env());
     assert.equal(both.code, 2);
     assert.match(both.stderr, /either --agent or a Worker command/);
+    const noImage = await cli([...base, '--agent', 'replay', '--replay', replay(1), '--image', 'agentic-factory/not-built:none'], env());
+    assert.equal(noImage.code, 2);
+    assert.match(noImage.stderr, /image agentic-factory\/not-built:none is not on this engine: build it with scripts\/build-agents-image\.sh/);
     const unknown = await cli([...base, '--agent', 'nope'], env());
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown agent 'nope'/);
