@@ -41,6 +41,7 @@ export async function run(): Promise<void> {
   await import('./commands.test');
   await import('./diagnostics.test');
   await import('./trust.test');
+  await import('./json-validation.test');
 
   const results: ExtHostResults = { passed: 0, failed: 0, pending: 0, tests: [] };
   const vscode = await import('vscode');
