@@ -68,16 +68,23 @@ export interface StatusOutput extends Omit<StatusReport, 'tickets' | 'diagnostic
  */
 export async function collectStatus(root: string, signal?: AbortSignal): Promise<StatusOutput> {
   // Lazy imports: markdown-it and zod load only for commands that read the SSOT (lean start-up).
-  const [{ loadConfigStrict, CONFIG_FILE }, { indexWorkspace }, { computeStatus }] = await Promise.all([
+  const [{ loadConfigStrict, CONFIG_FILE }, { indexWorkspace }, { computeStatus }, { findDeletedAcs }] = await Promise.all([
     import('../../core/config/load'),
     import('../../core/ssot/workspace'),
     import('../../core/ssot/status'),
+    import('../../core/ssot/invariants'),
   ]);
   const loaded = await loadConfigStrict(root);
   const config = loaded.config;
   await requireSsotDocuments(root, config);
 
-  const index: SsotIndex = await indexWorkspace(root, config, { signal });
+  // The deleted-AC check against git HEAD (SEC-30) waits on a git process: start it first and
+  // parse meanwhile, instead of letting indexWorkspace run it after parsing.
+  const [index, deleted]: [SsotIndex, Diagnostic[]] = await Promise.all([
+    indexWorkspace(root, config, { signal, git: false }),
+    findDeletedAcs(root, config.ssot.ledger, { signal }),
+  ]);
+  index.diagnostics.push(...deleted);
   const report = computeStatus(index);
   const extra: Diagnostic[] = [...loaded.diagnostics];
   if (!(await exists(path.join(root, config.ssot.rules)))) {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { requireCorpus } from '../../support/engines';
@@ -147,6 +148,22 @@ describe('factory status (real process: node dist/cli.js)', function () {
     const human = runCli(['status', '--root', root]);
     assert.equal(human.code, 0);
     assert.ok(human.stdout.includes(`docs/v2/design/AC_LEDGER.md:${at + 2}: error:`), human.stdout);
+  });
+
+  it('reports an AC row deleted from the ledger since git HEAD (SEC-30 through factory status)', () => {
+    const root = copyDemo(tmp.make('status-deleted'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', '-A');
+    git('-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '-q', '-m', 'base');
+    const ledger = path.join(root, 'docs/v2/design/AC_LEDGER.md');
+    fs.writeFileSync(ledger, fs.readFileSync(ledger, 'utf8').split('\n').filter((l) => !l.startsWith('| D302::AC-2 ')).join('\n'));
+    const s = statusJson(root);
+    const deleted = s.diagnostics.filter((d) => d.message.includes('D302::AC-2'));
+    assert.equal(deleted.length, 1, JSON.stringify(s.diagnostics));
+    assert.equal(deleted[0].severity, 'error');
+    assert.equal(deleted[0].file, 'docs/v2/design/AC_LEDGER.md');
+    assert.equal(statusJson(copyDemo(tmp.make('status-nogit'))).diagnostics.length, 0, 'outside git: no such check, no noise');
   });
 
   it('shows the newest evidence run by manifest time and never follows a symlinked run folder', () => {
