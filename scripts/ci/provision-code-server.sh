@@ -62,6 +62,7 @@ else
 fi
 
 PKG="$CS_DIR/node_modules/code-server"
+log "ready in $SECONDS s"
 echo "CODE_SERVER_VERSION=$CODE_SERVER_VERSION"
 echo "CODE_SERVER_NODE=$NODE_BIN"
 echo "CODE_SERVER_ENTRY=$PKG/out/node/entry.js"
