@@ -92,8 +92,8 @@ const DELIMITER_CELL = /^:?-+:?$/;
  * row backtracks quadratically on a long run of dashes and spaces (SEC-18).
  */
 function isDelimiterRow(line: string): boolean {
-  const cells = splitRow(line);
-  return cells.length > 0 && cells.every((c) => DELIMITER_CELL.test(c.value));
+  const cells = splitCells(line);
+  return cells.length > 0 && cells.every((c) => DELIMITER_CELL.test(c));
 }
 
 /** Index of the paragraph line that starts a table (header + delimiter row), or -1. */
@@ -101,7 +101,7 @@ function tableStart(rows: string[]): number {
   for (let i = 0; i + 1 < rows.length; i++) {
     const next = rows[i + 1];
     if (!next.includes('-') || !rows[i].includes('|') || !next.includes('|')) continue;
-    if (isDelimiterRow(next) && splitRow(rows[i]).length === splitRow(next).length) return i;
+    if (isDelimiterRow(next) && splitCells(rows[i]).length === splitCells(next).length) return i;
   }
   return -1;
 }
@@ -186,6 +186,33 @@ export function splitRow(line: string): RawCell[] {
   const rest = makeCell(line, cellStart, len);
   if (rest.value !== '' || cells.length === 0) cells.push(rest);
   return cells;
+}
+
+/**
+ * Cell values only — the same rules as {@link splitRow} without span objects. Parsers read
+ * hundreds of thousands of cells; the spans are needed only by the writer.
+ */
+export function splitCells(line: string): string[] {
+  const cells: string[] = [];
+  let pos = 0;
+  const len = line.length;
+  while (pos < len && (line.charCodeAt(pos) === 0x20 || line.charCodeAt(pos) === 0x09)) pos++;
+  if (line.charCodeAt(pos) === 0x7c) pos++;
+  let cellStart = pos;
+  for (let i = pos; i < len; i++) {
+    if (line.charCodeAt(i) === 0x7c && line.charCodeAt(i - 1) !== 0x5c) {
+      cells.push(cellValue(line, cellStart, i));
+      cellStart = i + 1;
+    }
+  }
+  const rest = cellValue(line, cellStart, len);
+  if (rest !== '' || cells.length === 0) cells.push(rest);
+  return cells;
+}
+
+function cellValue(line: string, from: number, to: number): string {
+  const raw = line.slice(from, to).trim();
+  return raw.includes('\\|') ? raw.replace(/\\\|/g, '|') : raw;
 }
 
 function makeCell(line: string, from: number, to: number): RawCell {

@@ -89,12 +89,15 @@ export function parseRoadmap(text: string, file: string): RoadmapParse {
   const tickets = new Map<string, Ticket>();
   const stats: RoadmapStats = { ticketSections: 0, stepRows: 0, tableAcs: 0, statusLines: 0, checkboxes: 0, checkboxesDone: 0 };
 
-  let phase: { phase: Phase; level: number } | undefined;
+  let phase: { phase: Phase; level: number; ids: Set<string> } | undefined;
   /** Open ticket sections, innermost last (a `#####` ticket may sit inside a `####` one). */
   const stack: { ticket: Ticket; level: number; checkboxes: number }[] = [];
 
   const addToPhase = (id: string) => {
-    if (phase && !phase.phase.ticketIds.includes(id)) phase.phase.ticketIds.push(id);
+    if (phase && !phase.ids.has(id)) {
+      phase.ids.add(id);
+      phase.phase.ticketIds.push(id);
+    }
   };
   const ticketFor = (id: string, title: string, line: number): Ticket => {
     let t = tickets.get(id);
@@ -118,7 +121,7 @@ export function parseRoadmap(text: string, file: string): RoadmapParse {
       if (pm) {
         const p: Phase = { title: heading, ticketIds: [], source: { file, line: block.line + 1 } };
         phases.push(p);
-        phase = { phase: p, level: block.level };
+        phase = { phase: p, level: block.level, ids: new Set() };
         continue;
       }
       const hid = headingId(heading);

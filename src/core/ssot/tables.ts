@@ -1,5 +1,5 @@
 import type { Diagnostic } from './model';
-import { headerKey, splitRow, type RawCell } from './markdown';
+import { headerKey, splitCells } from './markdown';
 
 /**
  * Table columns are found by header NAME, never by position: the same ledger exists with
@@ -51,7 +51,7 @@ export function columnOf(header: string): Column | undefined {
 export interface TableRow {
   /** 0-based line of the row. */
   line: number;
-  cells: RawCell[];
+  cells: string[];
 }
 
 export interface TableView {
@@ -65,10 +65,10 @@ export interface TableView {
 
 /** Map a table's header row (its first line) to columns. */
 export function readHeader(headerLine: string): { width: number; index: Partial<Record<Column, number>> } {
-  const header = splitRow(headerLine);
+  const header = splitCells(headerLine);
   const index: Partial<Record<Column, number>> = {};
   header.forEach((cell, i) => {
-    const col = columnOf(cell.value);
+    const col = columnOf(cell);
     if (col && index[col] === undefined) index[col] = i;
   });
   return { width: header.length, index };
@@ -85,7 +85,7 @@ export function readTable(table: { line: number; rows: string[] }, file: string,
   // rows[1] is the delimiter row.
   for (let k = 2; k < table.rows.length; k++) {
     const line = start + k;
-    const cells = splitRow(table.rows[k]);
+    const cells = splitCells(table.rows[k]);
     if (cells.length !== width) {
       diagnostics.push({
         file,
@@ -104,5 +104,5 @@ export function readTable(table: { line: number; rows: string[] }, file: string,
 /** The value of a column in a row, or undefined when the table has no such column. */
 export function cellOf(table: TableView, row: TableRow, col: Column): string | undefined {
   const i = table.index[col];
-  return i === undefined ? undefined : row.cells[i]?.value;
+  return i === undefined ? undefined : row.cells[i];
 }

@@ -112,6 +112,7 @@ export async function indexWorkspace(root: string, config: FactoryConfig, opts: 
 export function mergeDocuments(parsed: ParsedDocuments): SsotIndex {
   const tickets = new Map<string, Ticket>();
   const phases = new Map<string, Phase>();
+  const phaseIds = new Map<string, Set<string>>();
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   const roadmaps = [parsed.roadmap, ...parsed.extraRoadmaps].filter((r): r is RoadmapParse => r !== undefined);
   for (const r of roadmaps) {
@@ -121,8 +122,14 @@ export function mergeDocuments(parsed: ParsedDocuments): SsotIndex {
       const existing = phases.get(key);
       if (!existing) {
         phases.set(key, { ...p, ticketIds: [...p.ticketIds] });
-      } else {
-        for (const id of p.ticketIds) if (!existing.ticketIds.includes(id)) existing.ticketIds.push(id);
+        phaseIds.set(key, new Set(p.ticketIds));
+        continue;
+      }
+      const ids = phaseIds.get(key) ?? new Set();
+      for (const id of p.ticketIds) {
+        if (ids.has(id)) continue;
+        ids.add(id);
+        existing.ticketIds.push(id);
       }
     }
     for (const t of r.tickets) {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parseLedger } from '../../../src/core/ssot/ledger';
-import { splitRow } from '../../../src/core/ssot/markdown';
+import { splitCells, splitRow } from '../../../src/core/ssot/markdown';
 import { parseRoadmap } from '../../../src/core/ssot/roadmap';
 import { normalizeStatus } from '../../../src/core/ssot/status-words';
 
@@ -108,6 +108,10 @@ describe('SSOT parsers', () => {
       assert.deepEqual(cells.map((c) => line.slice(c.start, c.end)), ['a \\| b', 'c', '`x`']);
       assert.deepEqual(splitRow('a | b').map((c) => c.value), ['a', 'b']);
       assert.deepEqual(splitRow('| a |  |').map((c) => c.value), ['a', '']);
+      // The parsers' allocation-light splitter agrees with the writer's.
+      for (const l of [line, 'a | b', '| a |  |', '|', '', '  | x \\| | y ', '|||', '\\|a|b\\|']) {
+        assert.deepEqual(splitCells(l), splitRow(l).map((c) => c.value), l);
+      }
     });
   });
 
