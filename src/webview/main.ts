@@ -3,6 +3,7 @@
  * which). Talks to the extension only through src/shared/protocol.ts: it sends `ready` first, and
  * every message from the host is validated with zod before it touches the DOM.
  */
+import './zod-jitless';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';

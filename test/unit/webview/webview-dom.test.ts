@@ -1,0 +1,155 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import type { HostMessage, RunSnapshot } from '../../../src/shared/protocol';
+import { requireChromium } from '../../support/engines';
+import { buildWebviewBundle, launchChromium, openWebview, PageServer, postToWebview, recorded } from './page-harness';
+
+/** A log line a hostile project could print: markup, a script end tag, an OSC 8 link, bidi, colours, a title change. */
+export const HOSTILE_LINE =
+  'FAILED <img src=x onerror=alert(1)> </script><script>alert(2)</script> \x1b]8;;https://evil.example/\x07click\x1b]8;;\x07 ' +
+  '\u202Eevil\u202C \x1b[31mred\x1b[0m \x1b]0;pwned\x07end';
+
+const snapshot: RunSnapshot = {
+  runId: '20261125_110000_d201_abcdef0', ticketId: 'D201', taskName: 'Spread quoting', status: 'FAIL', timestamp: '2026-11-25T11:00:00Z', durationSeconds: 5,
+  timeline: [
+    { name: 'PLAN', status: 'PASS', startedAt: null, durationMs: 120, steps: [] },
+    { name: 'DO', status: 'PASS', startedAt: null, durationMs: 42_000, steps: [] },
+    { name: 'CHECK', status: 'FAIL', startedAt: null, durationMs: 1600, steps: [{ name: 'fast', status: 'FAIL', durationMs: 610 }] },
+    { name: 'ADJUST', status: 'SKIPPED', startedAt: null, durationMs: null, steps: [] },
+  ],
+  manifest: [{ path: 'gate.log', bytes: 1234 }], kpi: [{ key: 'tests.passed', value: '12' }], gates: [{ name: 'fast', status: 'FAIL' }],
+  scopeViolations: ['engine/<b>pnl</b>.py'], audit: null, cost: { spentUsd: 0.4, budgetUsd: 1 }, note: null,
+};
+
+describe('webview front-end in Chromium (bundle under the real CSP)', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let server: PageServer | undefined;
+  let dir: string;
+
+  before(async function () {
+    const chromium = requireChromium(this);
+    dir = await buildWebviewBundle();
+    server = await PageServer.start(dir);
+    browser = await launchChromium(chromium);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runPage(saved?: unknown): Promise<Page> {
+    const page = await openWebview(browser!, server!, 'run', saved);
+    await postToWebview(page, { type: 'run.snapshot', run: snapshot } satisfies HostMessage, { type: 'log.reset', stream: 'gate', title: 'Gate log' } satisfies HostMessage);
+    return page;
+  }
+
+  it('SEC-20 a hostile log line renders as inert text: no element, no script, no link, bidi visible', async () => {
+    const page = await runPage();
+    await postToWebview(page, { type: 'log.append', stream: 'gate', text: `${HOSTILE_LINE}\n` } satisfies HostMessage);
+    await page.waitForSelector('.log-row');
+    const result = await page.evaluate(() => {
+      const rows = document.querySelector('.log-rows')!;
+      return {
+        text: rows.textContent,
+        imgs: document.querySelectorAll('img').length,
+        scripts: document.querySelectorAll('script').length,
+        links: rows.querySelectorAll('a').length,
+        elements: Array.from(rows.querySelectorAll('*')).map((e) => e.tagName.toLowerCase()),
+        red: Array.from(rows.querySelectorAll('.ansi-fg-1')).map((e) => e.textContent),
+        ctl: Array.from(rows.querySelectorAll('.ctl')).map((e) => e.textContent),
+        title: document.title,
+        violationText: document.querySelector('.violations')?.textContent,
+      };
+    });
+    const rec = await recorded(page);
+    assert.ok(result.text?.includes('<img src=x onerror=alert(1)> </script><script>alert(2)</script>'), result.text ?? '');
+    assert.equal(result.imgs, 0);
+    assert.equal(result.scripts, 1, 'only the bundle');
+    assert.equal(result.links, 0);
+    assert.ok(result.elements.every((t) => t === 'div' || t === 'span'), result.elements.join(','));
+    assert.ok(!result.text?.includes('evil.example'));
+    assert.ok(!/[\u202a-\u202e]/.test(result.text ?? ''));
+    assert.deepEqual(result.ctl, ['⟨U+202E⟩', '⟨U+202C⟩']);
+    assert.deepEqual(result.red, ['red']);
+    assert.equal(result.title, 'Factory run', 'an OSC title does not change the page');
+    assert.equal(rec.alerts, 0);
+    assert.deepEqual(rec.cspViolations, [], 'the bundle, its styles and fonts all load under the CSP');
+    await page.close();
+  });
+
+  it('SEC-22 invalid host messages are dropped (reported by issue code) and change nothing', async () => {
+    const page = await runPage();
+    await page.waitForTimeout(300);
+    const shown = (): Promise<string> => page.evaluate(() => document.querySelector('main')!.textContent ?? '');
+    const before = await shown();
+    await postToWebview(page, { type: 'log.append', stream: 'gate', text: 5 }, { type: 'html', html: '<img src=x onerror=alert(1)>' }, { type: 'run.snapshot', run: { ...snapshot, manifest: [{ path: '../x', bytes: 1 }] } });
+    await page.waitForFunction(() => (window as unknown as { __rec: { posted: Array<{ type: string }> } }).__rec.posted.filter((m) => m.type === 'error').length >= 3);
+    const rec = await recorded(page);
+    const errors = rec.posted.filter((m) => m.type === 'error').map((m) => String(m.message));
+    assert.equal(errors.length, 3);
+    assert.ok(errors.every((e) => e.startsWith('invalid host message dropped')));
+    assert.ok(!errors.some((e) => e.includes('onerror')));
+    assert.equal(await shown(), before);
+    assert.ok(before.includes('D201'));
+    await page.close();
+  });
+
+  it('the log is virtualised: 200k lines keep ~a screenful of rows in the DOM, and search finds the last line', async () => {
+    const page = await runPage();
+    await page.evaluate(() => {
+      // In chunks under the protocol's 1 MB cap, as the host sends them.
+      for (let c = 0; c < 20; c++) {
+        const chunk: string[] = [];
+        for (let i = c * 10_000; i < (c + 1) * 10_000; i++) chunk.push(`line ${i} \x1b[32mok\x1b[0m`);
+        window.postMessage({ type: 'log.append', stream: 'gate', text: chunk.join('\n') + '\n' }, '*');
+      }
+      window.postMessage({ type: 'log.append', stream: 'gate', text: 'needle at the end\n' }, '*');
+    });
+    await page.waitForFunction(() => document.querySelector('.log-status')?.textContent?.startsWith('200,001 lines'));
+    const rows = await page.evaluate(() => document.querySelectorAll('.log-row').length);
+    assert.ok(rows > 10 && rows < 120, `${rows} rows in the DOM`);
+    await page.locator('vscode-textfield.search input').fill('needle');
+    await page.waitForFunction(() => document.querySelector('.log-status')?.textContent?.includes('1/1 matches'));
+    const current = await page.evaluate(() => document.querySelector('.log-row.current mark')?.textContent);
+    assert.equal(current, 'needle');
+    await page.close();
+  });
+
+  it('state survives a reload: the saved tab and search come back (getState/setState)', async () => {
+    const page = await runPage();
+    await postToWebview(page, { type: 'log.append', stream: 'gate', text: 'alpha\nbeta\ngamma beta\n' } satisfies HostMessage);
+    await page.locator('vscode-textfield.search input').fill('beta');
+    await page.waitForFunction(() => document.querySelector('.log-status')?.textContent?.includes('matches for "beta"'));
+    await page.waitForTimeout(400);
+    const saved = (await recorded(page)).state as { search?: string; tab?: string };
+    assert.equal(saved.search, 'beta');
+    assert.equal(saved.tab, 'gate');
+    await page.close();
+
+    const again = await runPage(saved);
+    await postToWebview(again, { type: 'log.append', stream: 'gate', text: 'alpha\nbeta\ngamma beta\n' } satisfies HostMessage);
+    await again.waitForFunction(() => document.querySelector('.log-status')?.textContent?.includes('2 matches for "beta"'));
+    assert.equal(await again.locator('vscode-textfield.search').evaluate((e) => (e as HTMLInputElement).value), 'beta');
+    await again.close();
+  });
+
+  it('the cost dashboard draws one bar per month/ticket/model, widths relative to the largest', async () => {
+    const page = await openWebview(browser!, server!, 'cost');
+    await postToWebview(page, {
+      type: 'cost.dashboard',
+      dashboard: {
+        byMonth: [{ label: '2026-10', usd: 0.5, cycles: 2 }, { label: '2026-11', usd: 1, cycles: 3 }],
+        byTicket: [{ label: '<b>D201</b>', usd: 1, cycles: 3 }], byAgentModel: [{ label: 'codex / gpt-5', usd: 1.5, cycles: 5 }],
+        totalUsd: 1.5, cycles: 5, budgetPerCycleUsd: 1, sources: 'test', note: null,
+      },
+    } satisfies HostMessage);
+    await page.waitForSelector('.bar-fill');
+    const bars = await page.evaluate(() => Array.from(document.querySelectorAll('.chart')).map((c) => Array.from(c.querySelectorAll('.bar-row')).map((r) => [r.querySelector('.bar-label')!.textContent, (r.querySelector('.bar-fill') as HTMLElement).style.width])));
+    assert.deepEqual(bars, [[['2026-10', '50%'], ['2026-11', '100%']], [['<b>D201</b>', '100%']], [['codex / gpt-5', '100%']]]);
+    assert.deepEqual((await recorded(page)).cspViolations, []);
+    await page.close();
+  });
+});
