@@ -29,9 +29,14 @@ describe('e2e: Factory views in a real VS Code', function () {
     try {
       await wb.screenshot('views-01-restricted');
       await wb.trustFolder();
+      const clicked = Date.now();
       await wb.openContainer('Factory');
       await waitForRows(viewPane(wb.page, 'Roadmap'), expected.phases.length);
       await waitForRows(viewPane(wb.page, 'AC Queue'), 1);
+      console.log(
+        `      timings: code-server listening ${session.timings.listeningMs} ms, workbench rendered ${session.timings.workbenchMs} ms, ` +
+          `Factory click → both trees rendered ${Date.now() - clicked} ms`,
+      );
       await wb.screenshot('views-02-factory');
     } catch (err) {
       await wb.screenshot('views-failed-setup');

@@ -62,8 +62,12 @@ export class Session {
     this.logFile = path.join(this.profile.dir, 'code-server.log');
   }
 
+  /** Milliseconds from start() to: code-server listening, workbench rendered (printed by tests). */
+  readonly timings: { listeningMs?: number; workbenchMs?: number } = {};
+
   async start(): Promise<this> {
     installExtension(this.opts.install, this.profile, packageVsix());
+    const t0 = Date.now();
     const source = this.opts.source === undefined ? EXAMPLE_DIR : this.opts.source;
     if (source === null) fs.mkdirSync(this.folder, { recursive: true });
     else fs.cpSync(source, this.folder, { recursive: true });
@@ -77,7 +81,11 @@ export class Session {
         ...this.opts.env,
       },
     });
-    if (this.opts.browser !== false) this.workbench = await Workbench.open(this.opts.chromium, this.server.url);
+    this.timings.listeningMs = Date.now() - t0;
+    if (this.opts.browser !== false) {
+      this.workbench = await Workbench.open(this.opts.chromium, this.server.url);
+      this.timings.workbenchMs = Date.now() - t0;
+    }
     return this;
   }
 
