@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
     const typeFor = async (until: () => Promise<boolean>, maxKeys: number): Promise<void> => {
       const keys = ['f', 'a', 'i', 'l', 'Backspace', 'Backspace', 'Backspace', 'Backspace'];
       for (let i = 0; i < maxKeys && (await until()); i++) {
-        await page.keyboard.press(keys[i % keys.length]!);
+        await page.keyboard.press(keys[i % keys.length] ?? 'f');
         await page.waitForTimeout(25);
       }
     };
@@ -87,19 +87,19 @@ export async function run(): Promise<void> {
     // Baseline: the same typing with nothing streaming (the log holds a small start).
     await typeFor(async () => true, 48);
     await page.waitForTimeout(300);
-    const idle = ((await page.evaluate('window.__lat')) as Sample[]).map((s) => s.ms);
+    const idle = (await page.evaluate<Sample[]>('window.__lat')).map((s) => s.ms);
     await page.evaluate('window.__lat = []');
 
     // Streaming: 50 MB in 256 KB messages while typing continues.
     await page.evaluate(startStream(TOTAL_MB * 1024 * 1024, CHUNK));
-    await typeFor(async () => (await page.evaluate('window.__streaming')) as boolean, 100_000);
+    await typeFor(async () => await page.evaluate<boolean>('window.__streaming'), 100_000);
     await page.waitForFunction('window.__streaming === false', undefined, { timeout: 600_000 });
     await page.waitForTimeout(300);
-    const samples = (await page.evaluate('window.__lat')) as Sample[];
+    const samples = await page.evaluate<Sample[]>('window.__lat');
     const during = samples.filter((s) => s.during).map((s) => s.ms);
-    const streamMs = (await page.evaluate('window.__streamMs')) as number;
-    const status = (await page.evaluate(`document.querySelector('.log-status').textContent`)) as string;
-    const rows = (await page.evaluate(`document.querySelectorAll('.log-row').length`)) as number;
+    const streamMs = await page.evaluate<number>('window.__streamMs');
+    const status = await page.evaluate<string>(`document.querySelector('.log-status').textContent`);
+    const rows = await page.evaluate<number>(`document.querySelectorAll('.log-row').length`);
 
     const base = summarize(idle);
     const live = summarize(during);
