@@ -44,6 +44,22 @@ export const geminiAdapter: AgentAdapter = {
   },
 };
 
+/** The last JSON document in `text` that starts at a line start (banners and stack traces tolerated). */
+function jsonDocument(text: string): Record<string, unknown> | undefined {
+  const end = text.lastIndexOf('}');
+  if (end < 0) return undefined;
+  const starts = [...text.matchAll(/^\{/gm)].map((m) => m.index).reverse();
+  for (const start of starts) {
+    if (start > end) continue;
+    try {
+      return obj(JSON.parse(text.slice(start, end + 1)));
+    } catch {
+      /* try an earlier start */
+    }
+  }
+  return undefined;
+}
+
 class GeminiParser implements AgentParser {
   private readonly r: AgentResult = emptyResult('gemini');
   private text = '';
@@ -57,20 +73,9 @@ class GeminiParser implements AgentParser {
     if (this.text.length < GeminiParser.MAX) this.text += chunk;
   }
 
-  /** The JSON document: from the first `{` at a line start to the last `}` (banners tolerated). */
-  private document(): Record<string, unknown> | undefined {
-    const start = this.text.search(/^\{/m);
-    const end = this.text.lastIndexOf('}');
-    if (start < 0 || end < start) return undefined;
-    try {
-      return obj(JSON.parse(this.text.slice(start, end + 1)));
-    } catch {
-      return undefined;
-    }
-  }
-
   finish(exit: AgentExit): AgentResult {
-    const doc = this.document();
+    // Failures print their JSON document on stderr (recorded: a 401 exits with status 401 & 0xff).
+    const doc = jsonDocument(this.text) ?? jsonDocument(exit.stderr ?? '');
     let fromOutput: AgentOutcome | undefined;
     if (!doc) {
       if (this.text.trim()) this.r.warnings.push('output was not a complete JSON document (cut off?)');
@@ -92,7 +97,8 @@ class GeminiParser implements AgentParser {
         const message = str(err.message) ?? 'error';
         pushCapped(this.r.errors, message);
         const code = typeof err.code === 'number' ? err.code : undefined;
-        fromOutput = (code !== undefined ? EXIT_CODES[code] : undefined) ?? classifyMessage(message) ?? 'agent_error';
+        const http = code === 401 || code === 403 ? 'auth_error' : code === 429 ? 'rate_limited' : undefined;
+        fromOutput = (code !== undefined ? EXIT_CODES[code] : undefined) ?? http ?? classifyMessage(message) ?? 'agent_error';
       } else if (exit.code === 0) {
         fromOutput = 'success';
       }

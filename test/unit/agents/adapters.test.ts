@@ -13,11 +13,18 @@ interface Case {
   file: string;
   origin: string;
   model?: string;
-  exit: AgentExit;
+  /** How the process ended; "recorded" = from the recorder's `<file>.exit.json` (exit code, stderr tail). */
+  exit: AgentExit | 'recorded';
   expect: Partial<AgentResult> & { warnings?: string[] };
 }
 const { cases } = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'cases.json'), 'utf8')) as { cases: Case[] };
 const prices = PriceTable.withOverrides();
+
+function exitOf(c: Case): AgentExit {
+  if (c.exit !== 'recorded') return c.exit;
+  const rec = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${c.file}.exit.json`), 'utf8')) as { code: number | null; stderrTail: string };
+  return { code: rec.code, stderr: rec.stderrTail };
+}
 
 /** Feed `text` in chunks whose sizes come from a fixed pseudo-random sequence (lines split anywhere). */
 function parse(c: Case, chunking: 'whole' | 'random' | 'bytewise'): AgentResult {
@@ -33,7 +40,7 @@ function parse(c: Case, chunking: 'whole' | 'random' | 'bytewise'): AgentResult 
       i += n;
     }
   }
-  return parser.finish(c.exit);
+  return parser.finish(exitOf(c));
 }
 
 describe('agent adapters: parsing every fixture shape', () => {
