@@ -4,7 +4,7 @@ import picomatch from 'picomatch';
 import type Docker from 'dockerode';
 import { applyChangeset, type Conflict } from '../changeset/apply';
 import { diffSnapshots, type ChangeKind } from '../changeset/diff';
-import { checkScope, type Violation } from '../changeset/scope';
+import { checkScope, compileScope, type Violation } from '../changeset/scope';
 import { takeSnapshot, treeBytes, type Snapshot } from '../changeset/snapshot';
 import type { Plan } from '../contracts/plan';
 import { readResultJson, type WorkerResult } from '../contracts/result';
@@ -16,7 +16,7 @@ import { checkRepoPath } from '../paths/validate';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
 import { reapOrphans, runContainer, type ContainerLimits, type ContainerMount, type ContainerResult, type ReapedContainer } from './container';
-import { createStagingCopy, type StagingCopy } from './staging';
+import { createStagingCopy, ignoredPaths, type StagingCopy } from './staging';
 
 /** Fixed paths inside the Worker container (documented for agent adapters). */
 export const SANDBOX_PATHS = {
@@ -79,6 +79,8 @@ export interface SandboxReport {
   baseCommit: string | null;
   exitCode: number | null;
   changeset: { path: string; kind: ChangeKind }[];
+  /** New files the host's ignore rules ignore (caches, build output): never applied, not violations. */
+  ignored: { count: number; sample: string[] };
   violations: Violation[];
   applied: boolean;
   conflicts: Conflict[];
@@ -127,6 +129,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     baseCommit: null,
     exitCode: null,
     changeset: [],
+    ignored: { count: 0, sample: [] },
     violations: [],
     applied: false,
     conflicts: [],
@@ -189,7 +192,8 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
         {
           image: opts.image ?? DEFAULT_WORKER_IMAGE,
           cmd: opts.command,
-          env: { HOME: SANDBOX_PATHS.home, FACTORY_PLAN: SANDBOX_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: SANDBOX_PATHS.result, FACTORY_RUN_ID: plan.run_id, ...opts.env },
+          // Python caches go to /tmp, so running the tests does not litter the changeset.
+          env: { HOME: SANDBOX_PATHS.home, PYTHONPYCACHEPREFIX: '/tmp/pycache', FACTORY_PLAN: SANDBOX_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: SANDBOX_PATHS.result, FACTORY_RUN_ID: plan.run_id, ...opts.env },
           user: `${staging.uid}:${staging.gid}`,
           workdir: SANDBOX_PATHS.workspace,
           mounts,
@@ -214,7 +218,14 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     progress({ step: 4, maxStep: steps, message: 'checking the changeset' });
     try {
       const after = takeSnapshot(ws, { previous: before });
-      const changes = diffSnapshots(before, after);
+      const all = diffSnapshots(before, after);
+      // New files the host ignores (caches, build output) are dropped; unsafe or forbidden paths
+      // (a Worker writing .env) never are: those stay violations.
+      const forbidden = compileScope(plan.scope).forbidden;
+      const ignorable = all.filter((c) => c.kind === 'added' && !checkRepoPath(c.path) && !forbidden(c.path)).map((c) => c.path);
+      const ignored = await ignoredPaths(path.resolve(opts.root), ignorable, deps.signal);
+      const changes = all.filter((c) => !(c.kind === 'added' && ignored.has(c.path)));
+      report.ignored = { count: ignored.size, sample: [...ignored].sort().slice(0, 20) };
       report.changeset = changes.map((c) => ({ path: c.path, kind: c.kind }));
       report.violations = checkScope(changes, plan.scope);
       if (run.status !== 'error') readResult(staging, report);

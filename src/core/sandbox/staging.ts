@@ -26,13 +26,17 @@ interface Proc {
 }
 
 /** Run a program (no shell) to completion; an abort kills it. */
-export function execCapture(cmd: string, args: string[], opts: { cwd?: string; signal?: AbortSignal } = {}): Promise<Proc> {
+export function execCapture(cmd: string, args: string[], opts: { cwd?: string; signal?: AbortSignal; input?: Buffer } = {}): Promise<Proc> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], signal: opts.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+    if (opts.input && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
     const out: Buffer[] = [];
     let err = '';
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
   });
@@ -46,12 +50,24 @@ export async function resolveCommit(root: string, ref = 'HEAD', signal?: AbortSi
 }
 
 /**
+ * Where `root` sits inside its repository (`''` at the top, else `sub/dir/`): a folder inside a
+ * larger repository (a monorepo package, the bundled example) is exported on its own.
+ */
+export async function repoPrefix(root: string, signal?: AbortSignal): Promise<string> {
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'rev-parse', '--show-prefix'], { signal });
+  if (r.code !== 0) throw new FactoryError(`${root} is not inside a git repository: ${r.stderr.trim()}`, 'not-a-repo');
+  return r.stdout.toString().trim();
+}
+
+/**
  * Host paths that differ from HEAD (modified, staged, deleted, renamed or untracked) and match
  * any of `globs`. Paths come from `git status -z`, so odd names arrive intact.
  */
 export async function dirtyPaths(root: string, globs: readonly string[], signal?: AbortSignal): Promise<string[]> {
   if (globs.length === 0) return [];
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no'], { signal });
+  const prefix = await repoPrefix(root, signal);
+  // Porcelain paths are relative to the repository's top; keep those under `root`, relative to it.
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', '.'], { signal });
   if (r.code !== 0) throw new FactoryError(`git status failed in ${root}: ${r.stderr.trim()}`, 'git-status');
   const fields = r.stdout.toString('utf8').split('\0');
   const paths: string[] = [];
@@ -64,7 +80,23 @@ export async function dirtyPaths(root: string, globs: readonly string[], signal?
     if (xy[0] === 'R' || xy[0] === 'C') paths.push(fields[++i] ?? '');
   }
   const match = picomatch([...globs], { dot: true, nonegate: true, noextglob: true });
-  return [...new Set(paths.filter((p) => p && match(p)))].sort();
+  const local = paths.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  return [...new Set(local.filter((p) => p && match(p)))].sort();
+}
+
+/**
+ * Which of `paths` (relative to `root`, untracked in the base) the HOST repository's ignore rules
+ * ignore (.gitignore files, .git/info/exclude, core.excludesFile) — e.g. `__pycache__/`,
+ * `node_modules/` a Worker's tools create. The rules are read on the host, never from the
+ * Worker's copy, so a Worker cannot widen them. Ignored paths are never applied.
+ */
+export async function ignoredPaths(root: string, paths: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  const input = Buffer.from(paths.map((p) => p + '\0').join(''));
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'check-ignore', '-z', '--stdin'], { signal, input });
+  // 0: some ignored, 1: none ignored; anything else is an error (then nothing counts as ignored).
+  if (r.code !== 0 && r.code !== 1) throw new FactoryError(`git check-ignore failed in ${root}: ${r.stderr.trim()}`, 'git-check-ignore');
+  return new Set(r.stdout.toString('utf8').split('\0').filter(Boolean));
 }
 
 /** A staging copy: the base commit's tracked files, owned by the Worker user. */
@@ -125,6 +157,7 @@ export async function createStagingCopy(opts: { root: string; runId: string; mod
       fs.chownSync(workspace, uid, gid);
       fs.chownSync(output, uid, gid);
     }
+    // Run inside `root`, git archive exports only that folder's subtree (a monorepo package works).
     await exportTree(root, baseCommit, workspace, asRoot ? { uid, gid } : undefined, opts.signal);
     return { dir, workspace, control, output, baseCommit, uid, gid, dispose };
   } catch (err) {

@@ -358,6 +358,14 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
     assertHostUntouched(); // …but the host .env, build/ and .git are untouched
   });
 
+  it('new files the host ignores (caches, build output) are dropped, never applied; the Worker cannot widen the ignore rules', async () => {
+    const r = await hostile("echo '*.py' >> .gitignore; echo x > src/new.py; mkdir -p build; echo y > build/out2.bin", { apply: false }, plan({ modify: ['**'], readonly: [], forbidden: ['.env'] }));
+    assert.equal(r.status, 'PASS', r.reasons.join('; '));
+    assert.deepEqual(r.changeset, [{ path: '.gitignore', kind: 'modified' }, { path: 'src/new.py', kind: 'added' }]);
+    assert.deepEqual(r.ignored, { count: 1, sample: ['build/out2.bin'] });
+    assertHostUntouched();
+  });
+
   it('SEC-14 odd names are detected and matched exactly: allowed ones applied byte-for-byte, unsafe ones rejected', async () => {
     const ok = await hostile(`printf 1 > 'src/with space.py'; printf 2 > "src/q'uo\\"te.py"; printf 3 > 'src/한글.py'; printf 4 > 'src/café.py'`);
     assert.equal(ok.status, 'PASS', ok.reasons.join('; '));
