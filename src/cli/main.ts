@@ -8,6 +8,10 @@ import { register as registerSandbox } from './commands/sandbox';
 import { register as registerRun } from './commands/run';
 import { register as registerPlan } from './commands/plan';
 import { register as registerDry } from './commands/dry';
+import { register as registerNext } from './commands/next';
+import { register as registerStop } from './commands/stop';
+import { register as registerTail } from './commands/tail';
+import { register as registerAudit } from './commands/audit';
 
 /**
  * `factory` — the headless Controller. Each command lives in ./commands/<name>.ts and exports
@@ -34,6 +38,10 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPlan(program);
   registerDry(program);
+  registerNext(program);
+  registerStop(program);
+  registerTail(program);
+  registerAudit(program);
   return program;
 }
 

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { printJson, runCommand } from '../io';
+
+interface TailOptions {
+  root: string;
+  lines: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** One history record as a line for people. */
+function line(r: Record<string, unknown>): string {
+  const reasons = Array.isArray(r.reasons) && r.reasons.length ? `  — ${(r.reasons as string[]).join('; ')}` : typeof r.reason === 'string' ? `  — ${r.reason}` : '';
+  const cost = typeof r.costUsd === 'number' ? `$${r.costUsd.toFixed(4)}` : '';
+  const ended = typeof r.endedAt === 'string' ? r.endedAt : '';
+  return `${ended.slice(0, 19)}  ${String(r.status).padEnd(7)} ${String(r.ticketId).padEnd(10)} ${String(r.runId)}  ${cost}${typeof r.evidence === 'string' ? `  ${r.evidence}` : ''}${reasons}\n`;
+}
+
+/**
+ * `factory tail [-n N] [--follow] [--json]`: the last cycles from history.jsonl and the cycle in
+ * flight (its phase, from cycle_state.json); `--follow` keeps printing new cycles and phase changes
+ * until interrupted. `--json` prints JSON lines (`{type:'cycle'|'phase', …}`).
+ */
+export function register(program: Command): void {
+  program
+    .command('tail')
+    .description('Show the last cycles (history.jsonl) and the phase of the cycle in flight; --follow to keep watching')
+    .option('--root <dir>', 'workspace root', process.cwd())
+    .option('-n, --lines <n>', 'how many past cycles to show', '10')
+    .option('-f, --follow', 'keep printing new cycles and phase changes')
+    .option('--json', 'JSON lines')
+    .action(async (opts: TailOptions) => {
+      await runCommand(async (signal) => {
+        const { loadConfigStrict } = await import('../../core/config/load');
+        const { readHistory } = await import('../../core/history/history');
+        const { readCycleState } = await import('../../core/cycle/cycle-state');
+        const { cyclePaths } = await import('../../core/cycle/orchestrator');
+        const root = path.resolve(opts.root);
+        const { config } = await loadConfigStrict(root);
+        const p = cyclePaths(root, config);
+        const n = Math.max(0, Number(opts.lines) || 0);
+        const emit = (type: 'cycle' | 'phase', value: Record<string, unknown>) => {
+          if (opts.json) process.stdout.write(JSON.stringify({ type, ...value }) + '\n');
+          else if (type === 'cycle') process.stdout.write(line(value));
+          else process.stdout.write(`${'in flight'.padEnd(19)}  ${String(value.phase).padEnd(7)} ${String(value.ticketId).padEnd(10)} ${String(value.runId)}\n`);
+        };
+        let seen = 0;
+        let lastPhase = '';
+        const poll = (initial: boolean) => {
+          const h = readHistory(p.history);
+          const fresh = h.records.slice(initial ? Math.max(0, h.records.length - n) : seen);
+          seen = h.records.length;
+          for (const r of fresh) emit('cycle', r);
+          const st = readCycleState(p.state);
+          const key = st ? `${st.runId}:${st.phase}` : '';
+          if (st && key !== lastPhase) emit('phase', { runId: st.runId, ticketId: st.ticketId, phase: st.phase, startedAt: st.startedAt });
+          lastPhase = key;
+          if (initial && h.problems.length && !opts.json) for (const pr of h.problems) process.stderr.write(`history.jsonl line ${pr.line}: ${pr.kind}: ${pr.message}\n`);
+        };
+        if (!fs.existsSync(p.history) && !opts.follow) {
+          if (opts.json) printJson({ cycles: [] });
+          else process.stdout.write('no cycles yet\n');
+          return 0;
+        }
+        poll(true);
+        if (!opts.follow) return 0;
+        await new Promise<void>((resolve) => {
+          const timer = setInterval(() => poll(false), 500);
+          signal.addEventListener('abort', () => {
+            clearInterval(timer);
+            resolve();
+          }, { once: true });
+        });
+        return 0;
+      });
+    });
+}
