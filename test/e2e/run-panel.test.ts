@@ -1,0 +1,122 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import { requireChromium } from '../support/engines';
+import { requireCodeServer } from './harness/code-server';
+import { EXAMPLE_DIR, Session } from './harness/session';
+
+/** The newest run of the prepared example: its gate.log carries a hostile line. */
+const RUN_ID = '20991231_235959_d201_abcdef0';
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const GATE_LOG = [
+  '[2099-12-31 23:59:59] ===== GATE EXECUTION START =====',
+  '[2099-12-31 23:59:59] Gate: fast',
+  '[2099-12-31 23:59:59] Command: python3 -m pytest -q',
+  `[2099-12-31 23:59:59] | FAILED tests/test_x.py::test_y - ${HOSTILE} </script><script>alert(2)</script>`,
+  '[2099-12-31 23:59:59] | \x1b]8;;https://evil.example/\x07click me\x1b]8;;\x07 \u202Eevil\u202C \x1b[31mred text\x1b[0m \x1b]0;pwned\x07end',
+  '[2099-12-31 23:59:59] Result: FAIL (1 failed, 12 passed, 0.61s)',
+  '[2099-12-31 23:59:59] ===== GATE EXECUTION END =====',
+  '[2099-12-31 23:59:59] Status: GATE FAIL ❌ (failed at: fast)',
+  '',
+].join('\n');
+
+/** The example, plus one evidence run whose gate.log a hostile project could have produced. */
+function prepareExample(): string {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-e2e-src-')), 'demo-project');
+  fs.cpSync(EXAMPLE_DIR, dir, { recursive: true });
+  const run = path.join(dir, 'logs', 'evidence', RUN_ID);
+  fs.mkdirSync(run, { recursive: true });
+  fs.writeFileSync(path.join(run, 'gate.log'), GATE_LOG);
+  fs.writeFileSync(
+    path.join(run, 'manifest.json'),
+    JSON.stringify({ run_id: RUN_ID, ticket_id: 'D201', task_name: 'Spread quoting', status: 'FAIL', timestamp: '2099-12-31T23:59:59Z', duration_seconds: 1.2, cost_usd: 0.37, gates: { fast: 'FAIL' }, files: [{ path: 'gate.log', bytes: Buffer.byteLength(GATE_LOG) }] }),
+  );
+  return dir;
+}
+
+/** The Run panel's document: code-server nests it in a webview iframe and an inner active frame. */
+function panelFrame(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
+  let session: Session | undefined;
+  let source: string | undefined;
+
+  before(async function () {
+    this.timeout(300_000);
+    const chromium = requireChromium(this);
+    const install = requireCodeServer(this);
+    source = prepareExample();
+    session = await new Session({ install, chromium, name: 'run-panel', source }).start();
+    await session.workbench!.trustFolder();
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await session?.close();
+    if (source) fs.rmSync(path.dirname(source), { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && session?.workbench) {
+      await session.workbench.screenshot(`run-panel-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
+      console.log(session.logTail());
+    }
+  });
+
+  it('SEC-20 the Run panel shows a log line with <img onerror>, OSC 8, bidi and ANSI escapes as inert text', async function () {
+    this.timeout(120_000);
+    const wb = session!.workbench!;
+    await runCommand(wb.page, 'Factory: Open Run Panel');
+    const frame = panelFrame(wb.page);
+    const row = frame.locator('.log-row', { hasText: 'onerror' });
+    await row.waitFor({ timeout: 60_000 });
+    await frame.locator('.log-row', { hasText: 'red text' }).waitFor({ timeout: 10_000 });
+    await wb.screenshot('run-panel-01-hostile-log');
+
+    assert.equal(await frame.locator('h1').first().innerText(), 'D201 — Spread quoting');
+    const text = await row.textContent();
+    assert.ok(text?.includes(`${HOSTILE} </script><script>alert(2)</script>`), text ?? '');
+    assert.equal(await frame.locator('img').count(), 0, 'no <img> element was created');
+    assert.equal(await frame.locator('.log-rows a').count(), 0, 'no link from OSC 8');
+    const osc = frame.locator('.log-row', { hasText: 'red text' });
+    const oscText = (await osc.textContent()) ?? '';
+    assert.ok(oscText.includes('click me') && !oscText.includes('evil.example'), oscText);
+    assert.ok(oscText.includes('⟨U+202E⟩') && !/[\u202a-\u202e]/.test(oscText), oscText);
+    assert.equal(await osc.locator('.ansi-fg-1').innerText(), 'red text');
+    // The timeline, and cost against the budget from the manifest.
+    assert.match(await frame.locator('.phase[data-phase="CHECK"]').innerText(), /CHECK/);
+    assert.match(await frame.locator('.cost').innerText(), /\$0\.3700 \/ \$1\.00/);
+  });
+
+  it('the status bar shows the last run and opens the panel', async function () {
+    this.timeout(60_000);
+    const item = session!.workbench!.page.locator('.statusbar-item', { hasText: 'Factory' }).first();
+    await item.waitFor({ timeout: 30_000 });
+    assert.match(await item.innerText(), /Factory · last D201 FAIL/);
+  });
+
+  it('the Cost dashboard shows spend per month, ticket and agent/model', async function () {
+    this.timeout(120_000);
+    const wb = session!.workbench!;
+    await runCommand(wb.page, 'Factory: Open Cost Dashboard');
+    const frame = wb.page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
+    await frame.locator('.chart').first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('run-panel-02-cost-dashboard');
+    const labels = await frame.locator('.bar-label').allInnerTexts();
+    assert.ok(labels.includes('2099-12'), labels.join(', '));
+    assert.ok(labels.includes('D201'), labels.join(', '));
+  });
+});
