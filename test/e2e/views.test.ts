@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadConfig } from '../../src/core/config/load';
 import type { SsotIndex } from '../../src/core/ssot/model';
 import { computeStatus } from '../../src/core/ssot/status';
@@ -106,7 +108,8 @@ describe('e2e: Factory views in a real VS Code', function () {
     );
     assert.match(rows[0].description, /^next\b/);
     assert.ok(rows.slice(1).every((r) => !/^next\b/.test(r.description)));
-    assert.notEqual(rows[0].icon, rows[1].icon, 'the next AC has its own icon');
+    assert.equal(rows[0].icon, 'codicon-debug-stackframe', 'the next AC has its own icon');
+    assert.ok(rows.slice(1).every((r) => r.icon === 'codicon-circle-large-outline'));
   });
 
   it('Factory: Show Status from the Command Palette lists progress and the queue pointer', async () => {
@@ -129,5 +132,26 @@ describe('e2e: Factory views in a real VS Code', function () {
     assert.ok(texts.some((t) => t.includes(`${report.acs.done}/${report.acs.total} ACs done`)), texts.join(' | '));
     assert.ok(texts.some((t) => t.includes(report.next!.acId) && t.includes('next')), texts.join(' | '));
     for (const u of report.upcoming) assert.ok(texts.some((t) => t.includes(u.acId)), `${u.acId} listed`);
+  });
+
+  it('a ticket marked BLOCKED in the roadmap on disk shows BLOCKED in the tree without a manual refresh', async () => {
+    const wb = session!.workbench!;
+    const ticket = expected.tickets.find((t) => t.status === 'OPEN' && t.source.file === 'D_ROADMAP.md');
+    assert.ok(ticket, 'the example has an OPEN ticket in D_ROADMAP.md');
+    const file = path.join(session!.folder, ticket.source.file);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const row = lines[ticket.source.line - 1] ?? '';
+    assert.ok(row.includes(ticket.id) && /\|\s*OPEN\s*\|\s*$/.test(row), `line ${ticket.source.line} is ${ticket.id}'s row: ${row}`);
+    lines[ticket.source.line - 1] = row.replace(/OPEN(\s*\|\s*)$/, 'BLOCKED$1');
+    fs.writeFileSync(file, lines.join('\n'));
+
+    const pane = viewPane(wb.page, 'Roadmap');
+    const shown = pane.locator('.monaco-list-row[aria-level="2"]', { has: wb.page.locator('.label-name', { hasText: new RegExp(`^${ticket.id}$`) }) });
+    await shown.locator('.label-description', { hasText: 'BLOCKED' }).waitFor({ timeout: 15_000 });
+    await wb.screenshot('views-05-blocked');
+    const after = (await treeRows(pane)).find((r) => r.label === ticket.id);
+    assert.ok(after);
+    assert.match(after.description, /^\d+\/\d+ · BLOCKED · /);
+    assert.equal(after.icon, 'codicon-error');
   });
 });

@@ -21,7 +21,8 @@ export function viewPane(page: Page, title: string): Locator {
 export async function treeRows(pane: Locator): Promise<TreeRow[]> {
   return pane.locator('.monaco-list-row').evaluateAll((rows) =>
     rows.map((row) => {
-      const icon = row.querySelector('.custom-view-tree-node-item-icon, .codicon');
+      // The item's own icon, not the twistie (which is a codicon too).
+      const icon = row.querySelector('.custom-view-tree-node-item-icon');
       const iconClass = icon ? Array.from(icon.classList).find((c) => c.startsWith('codicon-')) : undefined;
       const expanded = row.getAttribute('aria-expanded');
       return {
