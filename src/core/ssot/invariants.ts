@@ -50,10 +50,12 @@ function* allEvidenceAcs(index: Omit<SsotIndex, 'diagnostics'>): Generator<Accep
 
 function duplicateAcs(acs: readonly AcceptanceCriterion[], severity: 'error' | 'warning'): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const seen = new Map<string, AcceptanceCriterion>();
+  // Same id in two documents is expected (V2 table and ledger); only a repeat inside one is not.
+  const seenByFile = new Map<string, Map<string, AcceptanceCriterion>>();
   for (const ac of acs) {
-    // Same id in two documents is expected (V2 table and ledger); only a repeat inside one is not.
-    const key = `${ac.source.file}\0${ac.id}`;
+    let seen = seenByFile.get(ac.source.file);
+    if (!seen) seenByFile.set(ac.source.file, (seen = new Map()));
+    const key = ac.id;
     const first = seen.get(key);
     if (first) {
       out.push({

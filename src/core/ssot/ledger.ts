@@ -1,5 +1,5 @@
 import type { AcceptanceCriterion, Diagnostic } from './model';
-import { plainCell, scanDocument } from './markdown';
+import { firstLines, plainCell, scanDocument } from './markdown';
 import { normalizeStatus } from './status-words';
 import { cellOf, readHeader, readTable } from './tables';
 
@@ -32,16 +32,18 @@ export function splitAcId(id: string): { ticketId: string; localId: string } | u
  * read (columns by name, any order); other tables are ignored.
  */
 export function parseLedger(text: string, file: string): LedgerParse {
-  const { lines, blocks } = scanDocument(text);
+  const { blocks } = scanDocument(text);
   const diagnostics: Diagnostic[] = [];
   const meta: Record<string, string> = {};
   const acs: AcceptanceCriterion[] = [];
   let headerLine: number | undefined;
 
   const firstTable = blocks.find((b) => b.kind === 'table');
-  const preambleEnd = firstTable ? firstTable.line : lines.length;
-  for (let i = 0; i < preambleEnd; i++) {
-    const m = META_RE.exec(lines[i]);
+  // The preamble is what precedes the first table (a document without a table has no rows, and
+  // its first 50 lines are enough to show what it is).
+  const preamble = firstLines(text, firstTable ? firstTable.line : 50);
+  for (const line of preamble) {
+    const m = META_RE.exec(line);
     if (m) meta[m[1]] = m[2].trim();
   }
 

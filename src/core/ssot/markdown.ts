@@ -106,9 +106,22 @@ function tableStart(rows: string[]): number {
   return -1;
 }
 
-/** Split text into lines the way markdown-it counts them (CRLF, CR and LF each end a line). */
-export function splitLines(text: string): string[] {
-  return stripBom(text).split(/\r\n|\r|\n/);
+/** The first `n` lines of a text (CRLF, CR and LF each end a line; BOM removed). */
+export function firstLines(text: string, n: number): string[] {
+  const body = stripBom(text);
+  const out: string[] = [];
+  const nl = /\r\n|\r|\n/g;
+  let from = 0;
+  while (out.length < n) {
+    const m = nl.exec(body);
+    if (!m) {
+      out.push(body.slice(from));
+      break;
+    }
+    out.push(body.slice(from, m.index));
+    from = m.index + m[0].length;
+  }
+  return out;
 }
 
 export function stripBom(text: string): string {
@@ -154,7 +167,15 @@ export function scanDocument(text: string): ScannedDocument {
         break;
     }
   }
-  return { lines: body.split(/\r\n|\r|\n/), blocks };
+  // Lines are split only if asked for (the writer, the ledger preamble): on a 50,000-row ledger
+  // that array is a measurable share of the garbage.
+  let lines: string[] | undefined;
+  return {
+    blocks,
+    get lines() {
+      return (lines ??= body.split(/\r\n|\r|\n/));
+    },
+  };
 }
 
 /** A table cell as it appears in a raw line: trimmed, `\|` unescaped, and its exact span. */
@@ -234,5 +255,7 @@ export function headerKey(cell: string): string {
 
 /** Strip bold/code markup and surrounding space from a cell value. */
 export function plainCell(cell: string): string {
-  return cell.replace(/\*\*|__|`/g, '').trim();
+  // Most cells carry no markup: skip the regex (and its copy) for them.
+  const bare = cell.includes('*') || cell.includes('_') || cell.includes('`') ? cell.replace(/\*\*|__|`/g, '') : cell;
+  return bare.trim();
 }

@@ -124,6 +124,18 @@ export interface NormalizedStatus {
  * `known` is false only when the text contains no status word at all.
  */
 export function normalizeStatus(raw: string): NormalizedStatus {
+  // Real documents use a handful of distinct status cells; remember them (bounded, so a hostile
+  // document with a million distinct cells cannot grow the cache).
+  const hit = memo.get(raw);
+  if (hit) return hit;
+  const result = classify(raw);
+  if (memo.size < 4096) memo.set(raw, result);
+  return result;
+}
+
+const memo = new Map<string, NormalizedStatus>();
+
+function classify(raw: string): NormalizedStatus {
   const text = raw.replace(/[*_`~]{2,}|`/g, ' ');
   const emoji = emojiRe.exec(text);
   if (emoji) return { status: emojiMap.get(emoji[0]) ?? 'UNKNOWN', known: true };
