@@ -1,0 +1,86 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadConfigStrict } from '../../../src/core/config/load';
+import { runCycle } from '../../../src/core/cycle/orchestrator';
+import { parseLedger } from '../../../src/core/ssot/ledger';
+import { requireDocker } from '../../support/engines';
+import { ScriptedProvider, type Script } from '../../support/scripted-provider';
+import { ensureAgentsImage } from '../gateway/helpers';
+import { build, cleanup, containersOf, exampleRepo, git } from './helpers';
+
+const KEY = 'sk-ant-cycle-test-host-key-5d1e';
+const USAGE = { input: 1000, output: 500 };
+
+const INVENTORY = `"""Inventory limits (D302): refuse orders that would take the position past its maximum."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InventoryLimit:
+    max_position: float
+
+    def allows(self, position: float, side: str, qty: float) -> bool:
+        if side not in ("buy", "sell") or qty <= 0:
+            raise ValueError("side must be buy or sell and qty positive")
+        after = position + qty if side == "buy" else position - qty
+        return abs(after) <= self.max_position
+`;
+
+/** The model: first a Write of engine/inventory.py (a new file in D302's scope), then "Done.". */
+const script: Script = (req) =>
+  req.hasToolResult
+    ? { text: 'Done: InventoryLimit added.', usage: USAGE }
+    : { toolCall: { name: 'Write', input: { file_path: '/workspace/engine/inventory.py', content: INVENTORY } }, usage: USAGE };
+
+/**
+ * The issue's full cycle with the REAL Claude Code CLI in the Worker container, driven through the
+ * real gateway by the scripted provider: PLAN → DO (the CLI writes in scope) → CHECK (Gate in a
+ * fresh container) → ADJUST (ledger DONE, commit), the evidence's cost equal to the gateway meter.
+ */
+describe('full cycle with the real Claude Code CLI (scripted model behind the real gateway)', function () {
+  this.timeout(20 * 60_000);
+  let image: string;
+  let provider: ScriptedProvider;
+  const prevKey = process.env.ANTHROPIC_API_KEY;
+
+  before(async function () {
+    requireDocker(this);
+    image = ensureAgentsImage();
+    build();
+    provider = await ScriptedProvider.start({ script, expectedKey: KEY });
+    process.env.ANTHROPIC_API_KEY = KEY;
+  });
+  after(async () => {
+    if (prevKey === undefined) delete process.env.ANTHROPIC_API_KEY;
+    else process.env.ANTHROPIC_API_KEY = prevKey;
+    await provider?.close();
+    cleanup();
+  });
+
+  it('PLAN → DO (Claude Code edits in scope) → CHECK (Gate) → ADJUST (ledger DONE, commit); evidence cost = gateway meter', async () => {
+    const repo = exampleRepo();
+    const { config } = await loadConfigStrict(repo);
+    config.worker.image = image;
+    config.agents['claude-code'] = { model: 'claude-sonnet-4-5', maxTurns: 6, args: [] };
+    config.gateway.upstreams = { anthropic: provider.url };
+    const o = await runCycle({ root: repo, ticket: 'D302', agent: 'claude-code', config });
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+    assert.deepEqual(o.changes, [{ path: 'engine/inventory.py', kind: 'added' }]);
+    assert.equal(fs.readFileSync(path.join(repo, 'engine/inventory.py'), 'utf8'), INVENTORY);
+    assert.ok(provider.requests.length >= 2 && provider.requests.every((r) => r.key === KEY), 'the CLI went round its tool loop with the host key injected by the gateway');
+    // Cost: the gateway's meter — 1,000 in + 500 out on claude-sonnet-4-5 = $0.0105 per served call.
+    assert.ok(Math.abs(o.costUsd - 0.0105 * provider.served.requests) < 1e-9, `cost ${o.costUsd}`);
+    assert.ok(o.evidencePath);
+    const manifest = JSON.parse(fs.readFileSync(path.join(repo, o.evidencePath, 'manifest.json'), 'utf8'));
+    const kpi = JSON.parse(fs.readFileSync(path.join(repo, o.evidencePath, 'kpi.json'), 'utf8'));
+    assert.equal(manifest.cost_usd, o.costUsd);
+    assert.equal(kpi.cost_usd, o.costUsd);
+    assert.deepEqual(manifest.gates, { doctor: 'PASS', fast: 'PASS', regression: 'PASS' });
+    const ledger = parseLedger(fs.readFileSync(path.join(repo, 'docs/v2/design/AC_LEDGER.md'), 'utf8'), 'L');
+    assert.deepEqual(ledger.acs.filter((a) => a.ticketId === 'D302').map((a) => [a.status, a.evidence]), [['DONE', o.evidencePath], ['DONE', o.evidencePath]]);
+    assert.match(git(repo, 'log', '-1', '--format=%B'), new RegExp(`^factory: D302 PASS[\\s\\S]*Cost: \\$${o.costUsd.toFixed(4).replace('.', '\\.')} \\(agent claude-code`));
+    assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), o.commit);
+    assert.deepEqual(containersOf(o.runId), []);
+  });
+});
