@@ -4,6 +4,7 @@ import { FactoryError } from '../util/errors';
 import { parseLedger } from './ledger';
 import { scanDocument, splitRow } from './markdown';
 import { parseRoadmap, statusLineValue } from './roadmap';
+import { normalizeStatus } from './status-words';
 import { readHeader, type Column } from './tables';
 
 /**
@@ -40,6 +41,7 @@ export function setAcStatus(text: string, acId: string, update: AcStatusUpdate):
       .tickets.flatMap((t) => t.acs)
       .find((a) => a.id === acId && a.origin === 'table');
   if (!row) throw new FactoryError(`AC ${acId} not found in the document`, 'ssot.ac-not-found', 2);
+  assertStatusWord(update.status);
   const changes: Partial<Record<Column, string>> = { status: update.status };
   if (update.evidence !== undefined) changes.evidence = update.evidence;
   if (update.commit !== undefined) changes.commit = update.commit;
@@ -55,6 +57,7 @@ export function setTicketStatus(text: string, ticketId: string, update: TicketSt
   const parsed = parseRoadmap(text, '');
   const ticket = parsed.tickets.find((t) => t.id === ticketId);
   if (!ticket) throw new FactoryError(`ticket ${ticketId} not found in the document`, 'ssot.ticket-not-found', 2);
+  assertStatusWord(update.status);
   const status = update.reason ? `${update.status} (${update.reason})` : update.status;
   const { lines, blocks } = scanDocument(text);
   const line0 = ticket.source.line - 1;
@@ -107,6 +110,13 @@ function acIds(text: string): Set<string> {
   return ids;
 }
 
+/** The writer only writes status words the parser will read back (no typo'd `DNOE`). */
+function assertStatusWord(status: string): void {
+  if (!normalizeStatus(status).known || /[\r\n|]/.test(status)) {
+    throw new FactoryError(`"${status}" is not a status word the SSOT parser recognises`, 'ssot.bad-value', 2);
+  }
+}
+
 /** Escape a value for a table cell: pipes escaped, line breaks refused. */
 function cellText(value: string): string {
   if (/[\r\n]/.test(value)) throw new FactoryError('a table cell value cannot contain a line break', 'ssot.bad-value', 2);
@@ -124,7 +134,13 @@ function replaceCells(text: string, line0: number, changes: Partial<Record<Colum
   const table = blocks.find((b) => b.kind === 'table' && line0 >= b.line + 2 && line0 < b.endLine);
   if (!table || table.kind !== 'table') throw new FactoryError(`line ${line0 + 1} is not a table row`, 'ssot.not-a-row', 2);
   const header = readHeader(table.rows[0] ?? '');
-  const cells = splitRow(lines[line0]);
+  const raw = lines[line0];
+  // Offsets come from the raw line; a table inside a quote or list has container markers there
+  // (`> | a |`) that the scanner stripped. Such tables are read but never edited.
+  if (raw.trim() !== (table.rows[line0 - table.line] ?? '').trim()) {
+    throw new FactoryError(`the table row at line ${line0 + 1} is inside a quote or list; edit it by hand`, 'ssot.not-a-row', 2);
+  }
+  const cells = splitRow(raw);
   const edits: { start: number; end: number; value: string }[] = [];
   for (const [col, value] of Object.entries(changes) as [Column, string][]) {
     const i = header.index[col];

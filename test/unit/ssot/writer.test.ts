@@ -122,6 +122,11 @@ describe('SSOT writer', () => {
     assert.throws(() => setAcStatus(text, 'A::AC-9', { status: 'DONE' }), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.ac-not-found');
     assert.throws(() => setAcStatus(text, 'A::AC-1', { status: 'DONE\n| X::AC-1 | injected | OPEN |' }), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.bad-value');
     assert.throws(() => setTicketStatus(text, 'NOPE', { status: 'DONE' }), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.ticket-not-found');
+    assert.throws(() => setAcStatus(text, 'A::AC-1', { status: 'DNOE' }), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.bad-value');
+    assert.throws(() => setTicketStatus('| Step | Status |\n|---|---|\n| T1 | OPEN |\n', 'T1', { status: 'SOMEDAY' }), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.bad-value');
+    // A table inside a quote is read, but not edited (its raw lines carry the `> ` marker).
+    const quoted = ['> | AC_ID | STATUS |', '> |---|---|', '> | Q::AC-1 | OPEN |'].join('\n');
+    assert.throws(() => setAcStatus(quoted, 'Q::AC-1', { status: 'DONE' }), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.not-a-row');
     const file = path.join(tmp, 'latin1.md');
     fs.writeFileSync(file, Buffer.from([0x7c, 0x20, 0xe9, 0x20, 0x7c, 0x0a]));
     await assert.rejects(editDocument(file, (t) => t + 'x'), (e: unknown) => e instanceof FactoryError && e.code === 'ssot.not-utf8');
