@@ -74,6 +74,8 @@ export async function runSandboxWithAgent(request: SandboxOptions, opts: AgentCl
     if (!Number.isFinite(budgetUsd) || budgetUsd <= 0) throw new FactoryError(`--budget-usd must be a positive number, got "${opts.budgetUsd}"`, 'usage', 2);
   }
   const upstreams = { ...config.gateway.upstreams, ...(await parseUpstreams(opts.upstream ?? [])) };
+  const { taskFromWorkspace } = await import('../core/agents/task-from-workspace');
+  const task = await taskFromWorkspace(request.root, config, request.plan, deps.logger);
   return runAgentSandbox(
     {
       ...request,
@@ -87,6 +89,7 @@ export async function runSandboxWithAgent(request: SandboxOptions, opts: AgentCl
       keys: keysFromEnv(),
       upstreams,
       prices: PriceTable.withOverrides(config.prices),
+      task,
     },
     deps,
   );
