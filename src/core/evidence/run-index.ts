@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { FactoryConfig } from '../config/schema';
 import { atomicWrite } from '../util/atomic-write';
-import { MANIFEST_FILE, manifestSchema } from './evidence-format';
+import { MANIFEST_FILE } from './evidence-format';
 import { RUN_ID_RE } from './run-id';
 
 /** One evidence run as the Runs view and the cost summary see it. */
@@ -38,6 +38,20 @@ const entrySchema = z.object({
   size: z.number(),
 });
 const cacheSchema = z.object({ version: z.literal(1), entries: z.array(entrySchema) });
+
+/**
+ * The manifest fields the index shows. Checking only these (not the file list and its hashes)
+ * keeps a cold index of thousands of runs fast; `validateEvidence` is where a run is judged.
+ */
+const indexedManifest = z.object({
+  ticket_id: z.string(),
+  status: z.string(),
+  timestamp: z.string(),
+  duration_seconds: z.number(),
+  cost_usd: z.number().nullable(),
+  gates: z.record(z.string(), z.string()),
+  gate_cache: z.object({ hit: z.boolean() }).nullable(),
+});
 
 export interface EvidenceIndexOptions {
   /**
@@ -75,7 +89,7 @@ function readEntry(runId: string, manifestPath: string, st: fs.Stats | undefined
   };
   if (!st) return broken;
   try {
-    const parsed = manifestSchema.safeParse(JSON.parse(fs.readFileSync(manifestPath, 'utf8')));
+    const parsed = indexedManifest.safeParse(JSON.parse(fs.readFileSync(manifestPath, 'utf8')));
     if (!parsed.success) return broken;
     const m = parsed.data;
     return {

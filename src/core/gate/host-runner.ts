@@ -1,9 +1,9 @@
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { DEFAULT_OUTPUT_CAP, TailBuffer, type CommandOutcome, type CommandSpec, type StageRunner } from './stage-runner';
-
-const execFileAsync = promisify(execFile);
 
 /**
  * Host variables a gate command may see. Everything else (notably API keys, which the CLI keeps in
@@ -21,6 +21,38 @@ export function gateEnv(extra: Record<string, string> = {}, from: NodeJS.Process
   env.NO_COLOR = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
   return { ...env, ...extra };
+}
+
+/** `host; node v20.1.0; python3=/usr/bin/python3.11 (5.9 MB, mtime …)`: what PATH resolves each tool to. */
+export function hostToolchain(tools: string[], pathVar: string): string {
+  const parts = ['host', `node ${process.version}`];
+  for (const tool of tools) {
+    let found = `${tool} absent`;
+    for (const dir of pathVar.split(path.delimiter).filter(Boolean)) {
+      const candidate = path.join(dir, tool);
+      try {
+        const real = fs.realpathSync(candidate);
+        const st = fs.statSync(real);
+        if (!st.isFile()) continue;
+        found = `${tool}=${real} (${st.size} B, mtime ${Math.round(st.mtimeMs)})`;
+        break;
+      } catch {
+        /* not in this PATH entry */
+      }
+    }
+    parts.push(found);
+  }
+  // Version managers switch the interpreter behind an unchanged shim: name what they select.
+  const env = process.env;
+  if (env.VIRTUAL_ENV) parts.push(`venv=${env.VIRTUAL_ENV}`);
+  if (env.PYENV_VERSION) parts.push(`pyenv=${env.PYENV_VERSION}`);
+  try {
+    const pyenvRoot = env.PYENV_ROOT ?? path.join(os.homedir(), '.pyenv');
+    parts.push(`pyenv global=${fs.readFileSync(path.join(pyenvRoot, 'version'), 'utf8').trim()}`);
+  } catch {
+    /* no pyenv */
+  }
+  return parts.join('; ');
 }
 
 export interface HostRunnerOptions {
@@ -42,17 +74,11 @@ export class HostRunner implements StageRunner {
   constructor(private readonly opts: HostRunnerOptions) {}
 
   identity(): Promise<string> {
-    // The toolchain is part of what a PASS means: a cached PASS from another Python is not reused.
-    this.identityCache ??= (async () => {
-      const parts = [`host`, `node ${process.version}`];
-      try {
-        const { stdout, stderr } = await execFileAsync('python3', ['--version'], { timeout: 5000, env: gateEnv() });
-        parts.push((stdout || stderr).trim());
-      } catch {
-        parts.push('python3 absent');
-      }
-      return parts.join('; ');
-    })();
+    // The toolchain is part of what a PASS means: a cached PASS from another Python or Node is not
+    // reused. Described by stat, not by running `python3 --version` (a pyenv shim costs ~100 ms);
+    // a version switch that only a shim knows about is not seen (the container runner's image id
+    // is exact).
+    this.identityCache ??= Promise.resolve(hostToolchain(['python3', 'python', 'node', 'npm'], gateEnv().PATH ?? ''));
     return this.identityCache;
   }
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig, type FactoryConfig } from '../../../src/core/config/schema';
 import { GateCache } from '../../../src/core/gate/gate-cache';
-import { HostRunner } from '../../../src/core/gate/host-runner';
+import { HostRunner, hostToolchain } from '../../../src/core/gate/host-runner';
 import { runGate } from '../../../src/core/gate/run-gate';
 import { reconcileWorkerStatus } from '../../../src/core/gate/worker-verdict';
 
@@ -253,6 +253,19 @@ describe('gate runner (host)', function () {
       const disabled = await runGate({ config, treeDir: tree, runner: new HostRunner({ cwd: tree }), cache });
       assert.equal(disabled.cache, undefined);
       assert.equal(ran().filter((r) => r === 'doctor').length, 4);
+    });
+
+    it('the host runner identity changes when PATH resolves a tool to another program', () => {
+      const a = path.join(tmp, 'bin-a');
+      const b = path.join(tmp, 'bin-b');
+      for (const [dir, body] of [[a, '#!/bin/sh\necho 3.11\n'], [b, '#!/bin/sh\necho 3.12 (newer)\n']] as const) {
+        fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(dir, 'python3'), body, { mode: 0o755 });
+      }
+      const first = hostToolchain(['python3'], [a, b].join(path.delimiter));
+      assert.match(first, new RegExp(`python3=${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/python3`));
+      assert.notEqual(hostToolchain(['python3'], [b, a].join(path.delimiter)), first);
+      assert.match(hostToolchain(['python3'], path.join(tmp, 'nowhere')), /python3 absent/);
     });
 
     it('a FAIL is never cached', async () => {
