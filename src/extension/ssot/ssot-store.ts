@@ -86,7 +86,13 @@ export class SsotStore extends DisposableStore {
     this.running = undefined;
     this.current = next;
     if (folder) this.watch(folder, next);
-    await vscode.commands.executeCommand('setContext', SSOT_STATE_CONTEXT_KEY, next.kind);
+    try {
+      await vscode.commands.executeCommand('setContext', SSOT_STATE_CONTEXT_KEY, next.kind);
+    } catch (err) {
+      // Only the welcome text depends on it; the views still get the new state.
+      this.log.warn(`could not set ${SSOT_STATE_CONTEXT_KEY}: ${errorMessage(err)}`);
+    }
+    if (this.isDisposed) return next;
     this.changed.fire(next);
     return next;
   }
