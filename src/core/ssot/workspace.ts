@@ -90,7 +90,12 @@ export async function indexWorkspace(root: string, config: FactoryConfig, opts: 
     await yieldToEventLoop(signal);
     parsed.ledger = parseLedger(ledger.text, ledger.file);
   }
+  // A document listed twice (or an extra roadmap that is the roadmap itself) is read once: read
+  // twice, its ACs would all be reported as duplicates.
+  const seen = new Set([roadmapRel, ledgerRel]);
   for (const rel of config.ssot.extraRoadmaps) {
+    if (seen.has(rel)) continue;
+    seen.add(rel);
     const doc = await readDocument(root, rel, maxBytes, parsed.diagnostics, signal);
     if (typeof doc !== 'object') continue;
     await yieldToEventLoop(signal);

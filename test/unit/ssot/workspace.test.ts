@@ -60,6 +60,11 @@ describe('SSOT workspace index', () => {
     assert.equal(again.ledger[1]?.status, 'DONE');
   });
 
+  it('reads a document listed twice only once', async () => {
+    const twice = configSchema.parse({ ssot: { extraRoadmaps: ['docs/v2/ROADMAP_V2.md', 'docs/v2/ROADMAP_V2.md', 'D_ROADMAP.md'] } });
+    assert.deepEqual(await indexWorkspace(MINI, twice), await indexWorkspace(MINI, withV2));
+  });
+
   it('throws ssot.missing (exit 2) when neither the roadmap nor the ledger exists', async () => {
     await assert.rejects(indexWorkspace(tmp, configSchema.parse({})), (err: unknown) => {
       assert.ok(err instanceof FactoryError);
