@@ -507,24 +507,30 @@ export interface ReapedContainer {
   reason: 'owner-gone' | 'overdue';
 }
 
-function ownerAlive(owner: string | undefined): boolean {
-  if (!owner) return false;
+/**
+ * Whether the Controller that labelled a container still runs: `dead` only when it is provably
+ * gone (same host, no such pid); a Controller on another machine sharing a remote engine is
+ * `unknown` and is left to its deadline.
+ */
+function ownerState(owner: string | undefined): 'alive' | 'dead' | 'unknown' {
+  if (!owner) return 'dead';
   const i = owner.lastIndexOf(':');
   const host = owner.slice(0, i);
   const pid = Number(owner.slice(i + 1));
-  if (host !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
+  if (host !== os.hostname()) return 'unknown';
+  if (!Number.isInteger(pid) || pid <= 0) return 'dead';
+  if (pid === process.pid) return 'alive';
   try {
     process.kill(pid, 0);
-    return true;
+    return 'alive';
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
   }
 }
 
 /**
- * Remove every Factory-labelled container whose owning Controller is gone or whose deadline has
- * passed (SECURITY 7), and delete the staging folder it was labelled with (only when it is a
+ * Remove every Factory-labelled container whose owning Controller is gone (same host, pid not
+ * running) or whose deadline has passed (SECURITY 7), and delete the staging folder it was labelled with (only when it is a
  * `factory-*` folder under the temp dir). Containers of a live Controller in time are left alone.
  * Returns what was reaped, so the caller can record those cycles as ABORTED.
  */
@@ -537,9 +543,9 @@ export async function reapOrphans(opts: { docker?: Docker; logger?: Logger; now?
   for (const c of list) {
     const labels = c.Labels ?? {};
     const deadline = Number(labels[LABELS.deadline] ?? 0);
-    const alive = ownerAlive(labels[LABELS.owner]);
+    const owner = ownerState(labels[LABELS.owner]);
     const overdue = Number.isFinite(deadline) && deadline > 0 && now > deadline;
-    if (alive && !overdue) continue;
+    if (owner !== 'dead' && !overdue) continue;
     try {
       await withTimeout(docker.getContainer(c.Id).remove({ force: true, v: true }), ENGINE_CALL_MS, 'remove');
     } catch (err) {
@@ -550,13 +556,13 @@ export async function reapOrphans(opts: { docker?: Docker; logger?: Logger; now?
     }
     const cleanup = labels[LABELS.cleanup];
     if (cleanup && isOwnTempFolder(cleanup)) fs.rmSync(cleanup, { recursive: true, force: true });
-    logger.info(`reaper: removed orphan ${c.Id.slice(0, 12)} (run ${labels[LABELS.runId]}, ${alive ? 'overdue' : 'owner gone'})`);
+    logger.info(`reaper: removed orphan ${c.Id.slice(0, 12)} (run ${labels[LABELS.runId]}, ${owner === 'dead' ? 'owner gone' : 'overdue'})`);
     reaped.push({
       containerId: c.Id,
       runId: labels[LABELS.runId] ?? '',
       ticket: labels[LABELS.ticket] ?? '',
       role: labels[LABELS.role] ?? '',
-      reason: alive ? 'overdue' : 'owner-gone',
+      reason: owner === 'dead' ? 'owner-gone' : 'overdue',
     });
   }
   return reaped;

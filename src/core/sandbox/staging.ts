@@ -149,8 +149,8 @@ export async function createStagingCopy(opts: { root: string; runId: string; mod
     fs.mkdirSync(workspace, { mode: 0o755 });
     fs.mkdirSync(control, { mode: 0o755 });
     fs.mkdirSync(output, { mode: 0o755 });
-    // The temp root itself stays owned by the Controller (0700 would hide it from uid 1000 mounts
-    // only on some engines; 0755 with Controller ownership keeps the Worker from replacing it).
+    // mkdtemp makes it 0700; the extraction runs as the Worker uid and must traverse it. It stays
+    // owned by the Controller, so the Worker cannot rename or replace its sub-folders.
     fs.chmodSync(dir, 0o755);
     const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     if (asRoot) {

@@ -133,24 +133,26 @@ describe('docker: container runner', function () {
     assert.ok(r.durationMs < 10_000);
   });
 
-  it('the reaper removes labelled containers whose owner is gone and leaves live ones', async () => {
+  it('the reaper removes labelled containers whose owner is gone or that are overdue, and leaves live and remote ones', async () => {
     const mine = `reap-${process.pid}-${Date.now()}`;
-    const body = (owner: string) => ({
+    const body = (owner: string, deadline = Date.now() + 60_000) => ({
       Image: WORKER_IMAGE,
       Cmd: ['sleep', '60'],
-      Labels: { [LABELS.managed]: '1', [LABELS.runId]: mine, [LABELS.ticket]: 'T', [LABELS.role]: 'worker', [LABELS.owner]: owner, [LABELS.deadline]: String(Date.now() + 60_000) },
+      Labels: { [LABELS.managed]: '1', [LABELS.runId]: mine, [LABELS.ticket]: 'T', [LABELS.role]: 'worker', [LABELS.owner]: owner, [LABELS.deadline]: String(deadline) },
       HostConfig: { NetworkMode: 'none' },
     });
     const dead = await docker.createContainer(body(`${os.hostname()}:999999`));
     const live = await docker.createContainer(body(`${os.hostname()}:${process.pid}`));
+    // Another machine's Controller on a shared engine: alive as far as we can tell, until its deadline.
+    const remote = await docker.createContainer(body('another-host:1234'));
+    const remoteOverdue = await docker.createContainer(body('another-host:1234', Date.now() - 1_000));
     try {
       const reaped = await reapOrphans({ docker });
       assert.ok(reaped.some((r) => r.containerId === dead.id && r.runId === mine && r.reason === 'owner-gone'));
-      assert.ok(!reaped.some((r) => r.containerId === live.id));
-      assert.deepEqual((await labelledContainers(docker, mine)).map((c) => c.Id), [live.id]);
+      assert.ok(reaped.some((r) => r.containerId === remoteOverdue.id && r.reason === 'overdue'));
+      assert.deepEqual((await labelledContainers(docker, mine)).map((c) => c.Id).sort(), [live.id, remote.id].sort());
     } finally {
-      await live.remove({ force: true });
-      await dead.remove({ force: true }).catch(() => undefined);
+      for (const c of [live, remote, dead, remoteOverdue]) await c.remove({ force: true }).catch(() => undefined);
     }
   });
 });
