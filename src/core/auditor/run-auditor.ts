@@ -68,7 +68,11 @@ export async function changesetDiff(root: string, workspace: string, changes: Au
     fs.mkdirSync(a, { recursive: true });
     fs.mkdirSync(b, { recursive: true });
     const r = await execCapture('git', ['diff', '--no-index', '--no-color', '--no-ext-diff', 'a', 'b'], { cwd: tmp });
-    return r.stdout.toString('utf8').replace(/^(---|\+\+\+) (a|b)\/(a|b)\//gm, '$1 $2/');
+    // `git diff --no-index a b` names files a/a/<path>, b/b/<path> (a/b/… for additions): make them repo-relative.
+    return r.stdout
+      .toString('utf8')
+      .replace(/^(---|\+\+\+) (a|b)\/(a|b)\//gm, '$1 $2/')
+      .replace(/^diff --git [ab]\/[ab]\/(.*) [ab]\/[ab]\//gm, 'diff --git a/$1 b/');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -80,7 +84,10 @@ export async function changesetDiff(root: string, workspace: string, changes: Au
  * It may write only `/factory/out/audit_report.json`, which is read as untrusted input (a PASS
  * with error violations becomes FAIL). No report, or an invalid one, is a FAIL verdict.
  */
-export async function runAuditor(req: AuditRequest, deps: { docker?: Docker; logger?: Logger; signal?: AbortSignal } = {}): Promise<AuditOutcome> {
+export async function runAuditor(
+  req: AuditRequest,
+  deps: { docker?: Docker; logger?: Logger; signal?: AbortSignal; /** Called with the Auditor container's id once it runs. */ onContainerStart?: (id: string) => void | Promise<void> } = {},
+): Promise<AuditOutcome> {
   const log = deps.logger ?? nullLogger;
   const t0 = Date.now();
   const agent = req.replayFile && fs.existsSync(req.replayFile) ? 'replay' : req.config.auditor.agent;
@@ -135,7 +142,7 @@ export async function runAuditor(req: AuditRequest, deps: { docker?: Docker; log
         timeoutMs: plan.timeout_minutes * 60_000,
         cleanupPath: dir,
       },
-      { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, ...(deps.signal ? { signal: deps.signal } : {}) },
+      { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) },
     );
     const agentOut = await launch.finish();
     const costUsd = agentOut.gateway.requests > 0 ? agentOut.gateway.costUsd : (agentOut.report?.costUsd ?? 0);
