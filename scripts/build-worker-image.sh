@@ -3,22 +3,29 @@
 # where no container registry is reachable (our CI). Equivalent to docker/worker.Dockerfile's base.
 # Cached by tag: does nothing when the image exists (FORCE=1 rebuilds).
 #   usage: scripts/build-worker-image.sh [TAG]     default TAG: agentic-factory/worker-base:bookworm
+#   env:   FORCE=1 rebuild; DEBIAN_MIRROR=<url> instead of the machine's apt mirror
 set -euo pipefail
 tag=${1:-agentic-factory/worker-base:bookworm}
+packages=python3,python3-pytest,git,ca-certificates,nodejs,procps,iproute2
+# Two builds at once (parallel test runs, CI retries) would both debootstrap: serialise them, then
+# re-check the cache, so the second one finds the first one's image.
+exec 9>"/tmp/factory-build-worker-image.lock"
+flock 9
 if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
   echo "build-worker-image: $tag present (cached)"
   exit 0
 fi
 command -v debootstrap >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
 # The mirror is whatever this machine's apt uses (never hard-coded here).
-mirror=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+mirror=${DEBIAN_MIRROR:-}
+[ -n "$mirror" ] || mirror=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
   | grep -v security | grep -oE "https?://[^ ]+" | head -1 || true)
 [ -n "$mirror" ] || { echo "build-worker-image: no Debian mirror found in the apt sources" >&2; exit 1; }
 root=$(mktemp -d /tmp/factory-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 echo "build-worker-image: debootstrap bookworm into $root (≈1 min)"
 debootstrap --variant=minbase \
-  --include=python3,python3-pytest,git,ca-certificates,nodejs,procps,iproute2 \
+  --include="$packages" \
   bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -30 "$root.log" >&2; exit 1; }
 rm -f "$root.log"
 # The unprivileged Worker user (uid 1000) and a fixed layout the runner mounts into.
@@ -26,5 +33,12 @@ chroot "$root" /bin/sh -c 'groupadd -g 1000 worker && useradd -m -u 1000 -g 1000
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 tar -C "$root" -c . | docker import \
   --change 'USER 1000:1000' --change 'WORKDIR /workspace' --change 'ENV HOME=/home/worker' \
-  --change 'CMD ["/bin/sh"]' - "$tag" >/dev/null
+  --change 'CMD ["/bin/sh"]' --change "LABEL factory.image.packages=$packages" - "$tag" >/dev/null
+# Smoke check under the sandbox's own constraints: what the Worker and the Gate need must run.
+if ! docker run --rm --network none --read-only --tmpfs /tmp --user 1000:1000 --cap-drop ALL "$tag" \
+    sh -c 'python3 -m pytest --version >/dev/null && git --version >/dev/null && node --version >/dev/null'; then
+  docker image rm "$tag" >/dev/null 2>&1 || true
+  echo "build-worker-image: $tag failed its smoke check (python3/pytest, git, node); removed" >&2
+  exit 1
+fi
 echo "build-worker-image: built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
