@@ -29,7 +29,8 @@ function readJson(file: string): unknown {
 function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME'];
   // No .pyc files in the staging copy: they would show up in the changeset as the Worker's edits.
-  const out: Record<string, string> = { TERM: 'dumb', NO_COLOR: '1', CI: '1', PYTHONDONTWRITEBYTECODE: '1' };
+  // Nor pytest's cache folder, for the same reason.
+  const out: Record<string, string> = { TERM: 'dumb', NO_COLOR: '1', CI: '1', PYTHONDONTWRITEBYTECODE: '1', PYTEST_ADDOPTS: '-p no:cacheprovider' };
   for (const k of keep) if (env[k]) out[k] = env[k]!;
   return out;
 }

@@ -58,8 +58,9 @@ describe('docker: factory sandbox --agent / --upstream / --budget-usd (the CLI a
   it('--json gains gateway {requests, inputTokens, outputTokens, costUsd, refused} equal to what the provider served; SEC-24 the key is not in the CLI output', async () => {
     const r = await cli(['sandbox', '--root', repo, '--plan', path.join(dir, 'plan.json'), '--agent', 'replay', '--replay', replay(2), '--upstream', `anthropic=${provider.url}`, '--budget-usd', '0.5', '--json', '-v'], env());
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    const out = JSON.parse(r.stdout) as { status: string; outcome: string; gateway: Record<string, number>; changeset: unknown[] };
+    const out = JSON.parse(r.stdout) as { status: string; outcome: string; gateway: Record<string, number>; changeset: unknown[]; result: { gate_results: Record<string, string> } };
     assert.equal(out.status, 'PASS');
+    assert.deepEqual(out.result.gate_results, { doctor: 'PASS' }, 'the configured gate stages ran inside the Worker');
     assert.equal(out.outcome, 'success');
     assert.deepEqual(out.gateway, { requests: 2, inputTokens: 2000, outputTokens: 1000, costUsd: out.gateway.costUsd, refused: 0 });
     assert.ok(Math.abs(out.gateway.costUsd - 0.021) < 1e-12);

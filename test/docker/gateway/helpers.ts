@@ -27,6 +27,9 @@ export function makeRepo(): string {
   fs.mkdirSync(path.join(repo, 'src'));
   fs.writeFileSync(path.join(repo, 'src', 'app.py'), 'VALUE = 1\n');
   fs.writeFileSync(path.join(repo, 'D_ROADMAP.md'), '# Roadmap\n');
+  // The Worker's local gate (run by the CLI path): one stage that checks the module imports.
+  fs.mkdirSync(path.join(repo, '.factory'));
+  fs.writeFileSync(path.join(repo, '.factory', 'config.json'), JSON.stringify({ gate: { stages: [{ name: 'doctor', command: ['python3', '-c', 'import src.app'] }] } }));
   const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { stdio: 'pipe' });
   git('init', '-q');
   git('add', '-A');
