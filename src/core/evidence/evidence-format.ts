@@ -11,6 +11,8 @@ export const MANIFEST_FILE = 'manifest.json';
 export const REQUIRED_FILES = ['kpi.json', 'gate.log', 'git_info.json', 'cmd_history.txt', 'README.md'] as const;
 /** Required when the ticket is profit-related (config `evidence.profitTickets`). */
 export const PNL_FILE = 'pnl_breakdown.json';
+/** Required in every run that is not a PASS: why it failed, last error first (EVIDENCE_FORMAT §error.log). */
+export const ERROR_LOG_FILE = 'error.log';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
 

@@ -166,26 +166,3 @@ export async function loadEvidenceIndex(evidenceDir: string, opts: EvidenceIndex
   }
   return { entries, read };
 }
-
-export interface CostSummary {
-  /** `YYYYMM`. */
-  month: string;
-  runs: number;
-  totalUsd: number;
-  byTicket: Record<string, number>;
-}
-
-/** Monthly cost aggregate over index entries (for `cost_summary_YYYYMM.json` and the dashboard). */
-export function summarizeCost(entries: EvidenceIndexEntry[], month: string): CostSummary {
-  const out: CostSummary = { month, runs: 0, totalUsd: 0, byTicket: {} };
-  for (const e of entries) {
-    if (!e.runId.startsWith(month)) continue;
-    out.runs++;
-    const cost = e.costUsd ?? 0;
-    out.totalUsd += cost;
-    const t = e.ticketId ?? '(unknown)';
-    out.byTicket[t] = (out.byTicket[t] ?? 0) + cost;
-  }
-  out.totalUsd = Math.round(out.totalUsd * 1e6) / 1e6;
-  return out;
-}

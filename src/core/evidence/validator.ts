@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import {
+  ERROR_LOG_FILE,
   MANIFEST_FILE,
   PNL_FILE,
   REQUIRED_FILES,
@@ -95,7 +96,8 @@ function listFiles(dir: string, rel = ''): string[] {
 
 /**
  * Checks one evidence run: the folder name is a run id; manifest.json parses and names this run;
- * every required file (plus pnl_breakdown.json for a PASS of a profit ticket) exists, is a non-empty regular
+ * every required file (plus pnl_breakdown.json for a PASS of a profit ticket, error.log for any
+ * run that is not a PASS) exists, is a non-empty regular
  * file and, for JSON, has the right shape; gate.log has its banners and a Status line; every file
  * the manifest lists has the listed sha256 and size; and no file exists that the manifest does not
  * list. Reports every problem, not just the first.
@@ -139,7 +141,7 @@ export function validateEvidence(dir: string, opts: ValidateOptions = {}): Evide
   const profit = manifest?.profit_related === true || (manifest !== undefined && isProfitTicket(manifest.ticket_id, opts.profitTickets ?? []));
   // A profit ticket's PASS must show its PnL; a FAIL run records the failure without one.
   const needsPnl = profit && manifest?.status === 'PASS';
-  const required: string[] = [...REQUIRED_FILES, ...(needsPnl ? [PNL_FILE] : [])];
+  const required: string[] = [...REQUIRED_FILES, ...(needsPnl ? [PNL_FILE] : []), ...(manifest && manifest.status !== 'PASS' ? [ERROR_LOG_FILE] : [])];
   const listed = new Map((manifest?.files ?? []).map((f) => [f.path, f]));
   const contents = new Map<string, Buffer>();
 

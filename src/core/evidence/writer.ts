@@ -9,6 +9,7 @@ import { formatArgv, logTimestamp } from '../gate/gate-log';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError } from '../util/errors';
 import {
+  ERROR_LOG_FILE,
   EVIDENCE_SCHEMA_VERSION,
   MANIFEST_FILE,
   PNL_FILE,
@@ -52,6 +53,8 @@ export interface EvidenceInput {
   extraFiles?: { path: string; content: string | Buffer }[];
   /** The three reproduction commands for README.md. */
   reproduce?: [string, string, string];
+  /** Why a run that is not a PASS failed, one reason per entry (written to error.log with the Gate's failure). */
+  reasons?: string[];
   environment?: Record<string, string>;
   /**
    * Use this run id instead of allocating one: its folder may already exist (from
@@ -139,6 +142,20 @@ function renderReadme(input: EvidenceInput, runId: string): string {
   ].join('\n');
 }
 
+/** error.log: the reasons, then the failed Gate step with its failed tests and output tail. */
+function renderErrorLog(input: EvidenceInput): string {
+  const out: string[] = [`Status: ${input.status}`];
+  for (const r of input.reasons ?? []) out.push(`Reason: ${r}`);
+  const failed = [...(input.gate?.guards ?? []), ...(input.gate?.stages ?? [])].find((s) => s.status !== 'PASS' && s.status !== 'SKIPPED');
+  if (failed) {
+    out.push(`Failed step: ${failed.kind} ${failed.name} (${failed.status}${failed.reason ? `: ${failed.reason}` : ''})`);
+    for (const t of failed.counts?.failedTests ?? []) out.push(`Failed test: ${t}`);
+    if (failed.outputTail) out.push('Output (tail):', ...failed.outputTail.split('\n').map((l) => `| ${l}`));
+  }
+  if (out.length === 1) out.push('Reason: (none recorded)');
+  return out.join('\n') + '\n';
+}
+
 function kpiOf(input: EvidenceInput, runId: string): Kpi {
   const tests = { passed: 0, failed: 0, skipped: 0, errors: 0 };
   for (const s of input.gate?.stages ?? []) {
@@ -194,6 +211,7 @@ export async function writeEvidence(evidenceDir: string, input: EvidenceInput): 
   files.set('cmd_history.txt', renderCmdHistory(input, runId));
   files.set('kpi.json', JSON.stringify(kpiOf(input, runId), null, 2) + '\n');
   files.set('README.md', renderReadme(input, runId));
+  if (input.status !== 'PASS') files.set(ERROR_LOG_FILE, renderErrorLog(input));
   if (input.pnlBreakdown) files.set(PNL_FILE, JSON.stringify(input.pnlBreakdown, null, 2) + '\n');
   for (const s of [...(input.gate?.guards ?? []), ...(input.gate?.stages ?? [])]) {
     if (s.output) files.set(`artifacts/${s.kind}_${runLabel(s.name)}.log`, s.output);
