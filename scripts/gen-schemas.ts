@@ -8,7 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configJsonSchemaText, CONFIG_SCHEMA_FILE } from '../src/core/config/config-json-schema';
+import { jsonSchemaText } from '../src/core/config/json-schema';
 import { defaultConfig } from '../src/core/config/schema';
+import { auditReportSchema } from '../src/core/contracts/audit-report';
+import { planSchema } from '../src/core/contracts/plan';
+import { resultSchema } from '../src/core/contracts/result';
 
 export interface GeneratedFile {
   /** Repo-relative path, forward slashes. */
@@ -19,7 +23,9 @@ export interface GeneratedFile {
 
 export const SCHEMA_REGISTRY: GeneratedFile[] = [
   { path: `schemas/${CONFIG_SCHEMA_FILE}`, render: configJsonSchemaText },
-  // e.g. { path: 'schemas/plan.schema.json', render: () => jsonSchemaText(planSchema, { title: 'plan.json' }) },
+  { path: 'schemas/plan.schema.json', render: () => jsonSchemaText(planSchema, { title: 'plan.json', description: 'Controller → Worker: the ticket, its ACs and the file scope (spec §4-2).' }) },
+  { path: 'schemas/result.schema.json', render: () => jsonSchemaText(resultSchema, { title: 'result.json', description: 'Worker → Controller: the Worker\'s own report (untrusted; spec §4-2).' }) },
+  { path: 'schemas/audit-report.schema.json', render: () => jsonSchemaText(auditReportSchema, { title: 'audit_report.json', description: 'Auditor → Controller: verdict and violations.' }) },
 ];
 
 /** Everything this script writes: the schemas plus the zod-free config defaults. */
