@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
@@ -234,23 +235,57 @@ async function readDocument(
   if (problem) throw new FactoryError(`SSOT path ${JSON.stringify(rel)} ${problem.message}`, 'ssot.bad-path', 2);
   const file = rel;
   const abs = path.join(root, rel);
-  let stat;
   try {
-    stat = await fs.stat(abs);
+    // A symlinked document is read only if it stays inside the workspace: an untrusted repository
+    // must not turn ~/.ssh/id_rsa into "ticket titles" that end up in a Worker's prompt.
+    const link = await fs.lstat(abs);
+    if (link.isSymbolicLink()) {
+      const [real, realRoot] = await Promise.all([fs.realpath(abs), fs.realpath(root)]);
+      const inside = path.relative(realRoot, real);
+      if (inside.startsWith('..') || path.isAbsolute(inside)) {
+        diagnostics.push({ file, line: 1, severity: 'error', code: 'ssot.outside-workspace', message: `${file} is a symlink to a file outside the workspace; not indexed` });
+        return 'skipped';
+      }
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
     throw err;
   }
-  if (!stat.isFile()) {
-    diagnostics.push({ file, line: 1, severity: 'error', code: 'ssot.not-a-file', message: `${file} is not a regular file; not indexed` });
-    return 'skipped';
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then rejects it.
+  const handle = await fs.open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) {
+      diagnostics.push({ file, line: 1, severity: 'error', code: 'ssot.not-a-file', message: `${file} is not a regular file; not indexed` });
+      return 'skipped';
+    }
+    if (stat.size > maxBytes) {
+      diagnostics.push(tooLarge(file, stat.size, maxBytes));
+      return 'skipped';
+    }
+    // Read at most maxBytes + 1 from the open file: it may have grown since fstat.
+    const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    let n = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n === buf.length) {
+        // It grew while we read it: either past the cap, or it is being saved right now (the save
+        // triggers the next index).
+        diagnostics.push(
+          n > maxBytes
+            ? tooLarge(file, n, maxBytes)
+            : { file, line: 1, severity: 'warning', code: 'ssot.changed-while-reading', message: `${file} changed while it was read; not indexed this time` },
+        );
+        return 'skipped';
+      }
+    }
+    return { file, text: buf.toString('utf8', 0, n) };
+  } finally {
+    await handle.close();
   }
-  if (stat.size > maxBytes) {
-    diagnostics.push(tooLarge(file, stat.size, maxBytes));
-    return 'skipped';
-  }
-  const text = await fs.readFile(abs, { encoding: 'utf8', signal });
-  return { file, text };
 }
 
 function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -90,6 +91,33 @@ describe('SSOT workspace index', () => {
     for (const bad of ['../D_ROADMAP.md', '/etc/passwd', 'docs/../../x.md']) {
       const config = configSchema.parse({ ssot: { roadmap: bad } });
       await assert.rejects(indexWorkspace(tmp, config), (err: unknown) => err instanceof FactoryError && err.code === 'ssot.bad-path');
+    }
+  });
+
+  it('reads a symlink that stays inside the workspace, refuses one that leaves it, never blocks on a FIFO', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'ssot-outside-'));
+    try {
+      fs.writeFileSync(path.join(outside, 'secret.md'), '| Step | Status |\n|---|---|\n| SECRET-1 | OPEN |\n');
+      fs.mkdirSync(path.join(tmp, 'docs'));
+      fs.copyFileSync(path.join(MINI, 'D_ROADMAP.md'), path.join(tmp, 'docs', 'real.md'));
+      fs.symlinkSync('docs/real.md', path.join(tmp, 'D_ROADMAP.md'));
+      fs.symlinkSync(path.join(outside, 'secret.md'), path.join(tmp, 'extra.md'));
+      execFileSync('mkfifo', [path.join(tmp, 'fifo.md')]);
+      const config = configSchema.parse({ ssot: { extraRoadmaps: ['extra.md', 'fifo.md'] } });
+      const index = await indexWorkspace(tmp, config, { git: false });
+      assert.deepEqual(
+        index.tickets.map((t) => t.id),
+        ['D101', 'D102', 'D201'],
+      );
+      assert.deepEqual(
+        index.diagnostics.map((d) => [d.file, d.code]),
+        [
+          ['extra.md', 'ssot.outside-workspace'],
+          ['fifo.md', 'ssot.not-a-file'],
+        ],
+      );
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
     }
   });
 
