@@ -54,10 +54,10 @@ function headingId(text: string): { id: string; rest: string } | undefined {
   const t = text.replace(/^[^A-Za-z0-9가-힣]+/, '').replace(/^(?:신|New|NEW)\s+/, '');
   const m = TICKET_ID.exec(t);
   if (!m) return undefined;
-  const rest = t
-    .slice(m[1].length)
-    .replace(/^\s*[:：—–-]?\s*/, '')
-    .trim();
+  const strip = (s: string) => s.replace(/^\s*[:：—–-]?\s*/, '').trim();
+  let rest = strip(t.slice(m[1].length));
+  // The legacy roadmap repeats the id: "### D82-10: D82-10: Recalibrated …" → "Recalibrated …".
+  if (rest.startsWith(m[1]) && /^[\s:：]/.test(rest.slice(m[1].length))) rest = strip(rest.slice(m[1].length));
   return { id: m[1], rest };
 }
 

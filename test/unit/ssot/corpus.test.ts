@@ -107,6 +107,9 @@ describe('SSOT corpus (arbitrage-bot, read in place)', function () {
     const byId = new Map(r.tickets.map((t) => [t.id, t]));
     // "### D82-10: D82-10: …" then "**상태:** PARTIAL" (the quoted "✅ COMPLETE" describes a report).
     assert.deepEqual([byId.get('D82-10')?.status, byId.get('D82-10')?.rawStatus], ['PARTIAL', 'PARTIAL']);
+    // The repeated id is not part of the title; a different sub-id is ("D82-9: D82-9A: …").
+    assert.equal(byId.get('D82-10')?.title, 'Recalibrated Edge Model & TP/Entry Candidate Re-selection');
+    assert.equal(byId.get('D82-9')?.title, 'D82-9A: Real PAPER KPI Deepdive Analysis');
     assert.equal(byId.get('D83-0')?.status, 'DONE'); // **상태:** ACCEPTED
     // "#### 신 D206-0: …" — the "new" prefix is not part of the id.
     assert.ok(byId.has('D206-0'));
