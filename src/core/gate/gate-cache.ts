@@ -42,7 +42,14 @@ export type GateCacheEntry = z.infer<typeof entrySchema>;
 
 /** A directory of `<key>.json` files (default `logs/autopilot/gate_cache/`). */
 export class GateCache {
-  constructor(readonly dir: string) {}
+  /**
+   * @param maxEntries Older entries beyond this many are deleted on each store: every cycle that
+   *   passes adds one, and only recent trees are ever asked for again.
+   */
+  constructor(
+    readonly dir: string,
+    readonly maxEntries = 256,
+  ) {}
 
   private file(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`invalid gate cache key: ${key}`);
@@ -68,5 +75,16 @@ export class GateCache {
   async put(entry: GateCacheEntry): Promise<void> {
     await fs.promises.mkdir(this.dir, { recursive: true });
     await atomicWrite(this.file(entry.key), JSON.stringify(entry, null, 2) + '\n');
+    await this.prune();
+  }
+
+  private async prune(): Promise<void> {
+    const names = (await fs.promises.readdir(this.dir)).filter((n) => /^[0-9a-f]{64}\.json$/.test(n));
+    if (names.length <= this.maxEntries) return;
+    const aged = await Promise.all(
+      names.map(async (n) => ({ n, t: await fs.promises.stat(path.join(this.dir, n)).then((st) => st.mtimeMs, () => 0) })),
+    );
+    aged.sort((a, b) => b.t - a.t);
+    for (const { n } of aged.slice(this.maxEntries)) await fs.promises.rm(path.join(this.dir, n), { force: true });
   }
 }

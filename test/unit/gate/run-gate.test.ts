@@ -268,6 +268,17 @@ describe('gate runner (host)', function () {
       assert.match(hostToolchain(['python3'], path.join(tmp, 'nowhere')), /python3 absent/);
     });
 
+    it('keeps only the newest entries', async () => {
+      const cache = new GateCache(path.join(tmp, 'cache'), 3);
+      const keys = ['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(64));
+      for (const [i, key] of keys.entries()) {
+        await cache.put({ key, storedAt: new Date().toISOString(), report: { guards: [], stages: [] } });
+        const t = new Date(Date.now() - (10 - i) * 1000);
+        fs.utimesSync(path.join(cache.dir, `${key}.json`), t, t);
+      }
+      assert.deepEqual(keys.map((k) => cache.get(k) !== undefined), [false, false, true, true, true]);
+    });
+
     it('a FAIL is never cached', async () => {
       const cache = new GateCache(path.join(tmp, 'cache'));
       const config = cachedConfig();
