@@ -13,6 +13,7 @@ import { defaultConfig } from '../src/core/config/schema';
 import { auditReportSchema } from '../src/core/contracts/audit-report';
 import { planSchema } from '../src/core/contracts/plan';
 import { resultSchema } from '../src/core/contracts/result';
+import { manifestSchema } from '../src/core/evidence/evidence-format';
 
 export interface GeneratedFile {
   /** Repo-relative path, forward slashes. */
@@ -26,6 +27,7 @@ export const SCHEMA_REGISTRY: GeneratedFile[] = [
   { path: 'schemas/plan.schema.json', render: () => jsonSchemaText(planSchema, { title: 'plan.json', description: 'Controller → Worker: the ticket, its ACs and the file scope (spec §4-2).' }) },
   { path: 'schemas/result.schema.json', render: () => jsonSchemaText(resultSchema, { title: 'result.json', description: 'Worker → Controller: the Worker\'s own report (untrusted; spec §4-2).' }) },
   { path: 'schemas/audit-report.schema.json', render: () => jsonSchemaText(auditReportSchema, { title: 'audit_report.json', description: 'Auditor → Controller: verdict and violations.' }) },
+  { path: 'schemas/evidence-manifest.schema.json', render: () => jsonSchemaText(manifestSchema, { title: 'manifest.json', description: 'Evidence run metadata with every file\'s sha256 (logs/evidence/<run_id>/manifest.json; EVIDENCE_FORMAT.md).' }) },
 ];
 
 /** Everything this script writes: the schemas plus the zod-free config defaults. */
