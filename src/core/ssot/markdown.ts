@@ -133,7 +133,8 @@ export function scanDocument(text: string): ScannedDocument {
   const body = stripBom(text);
   // markdown-it's core `normalize` rule does this before the block pass; we call the block
   // parser directly, so we normalise here (line count is unchanged).
-  const normalized = body.replace(/\r\n?/g, '\n').replace(/\0/g, '\uFFFD');
+  let normalized = body.includes('\r') ? body.replace(/\r\n?/g, '\n') : body;
+  if (normalized.includes('\0')) normalized = normalized.replace(/\0/g, '\uFFFD');
   const tokens = blockTokens(normalized);
   const blocks: Block[] = [];
   for (let i = 0; i < tokens.length; i++) {

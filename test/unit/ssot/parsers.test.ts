@@ -44,6 +44,13 @@ describe('SSOT parsers', () => {
       assert.deepEqual(summary('\uFEFF' + LEDGER), lf);
     });
 
+    it('tolerates old-Mac CR line endings and NUL bytes (same rows, same lines)', () => {
+      const lf = summary(LEDGER);
+      assert.deepEqual(summary(LEDGER.replace(/\n/g, '\r')), lf);
+      const nul = parseLedger(LEDGER.replace('third', 'th\0ird'), 'L.md');
+      assert.deepEqual([nul.acs[2]?.title, nul.acs[2]?.source.line], ['th\uFFFDird', 7]);
+    });
+
     it('maps columns by header name: aliases, any order, any case, Korean headers', () => {
       const text = [
         '| 상태 | 목표 | ac | 증거 | Commit |',
