@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -108,6 +109,10 @@ export class ModelGateway {
   private refusedCount = 0;
   private budgetTripped = false;
   private readonly warnedUnpriced = new Set<string>();
+  /** Metered calls forwarded and not yet recorded, and the dearest call so far (for admission). */
+  private inFlight = 0;
+  private maxCallCost = 0;
+  private readonly settled = new EventEmitter();
 
   private constructor(private readonly opts: GatewayOptions) {
     this.log = redactingLogger(opts.logger ?? nullLogger, () => this.secrets());
@@ -131,6 +136,8 @@ export class ModelGateway {
       this.refuse(undefined, req.method ?? 'CONNECT', req.url ?? '', 'not_allowed', 405, 'CONNECT is not allowed');
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
+    // Every waiting call listens once; sub-agents can make many.
+    this.settled.setMaxListeners(0);
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -196,8 +203,24 @@ export class ModelGateway {
     return Object.values(this.opts.keys).filter((k): k is string => !!k);
   }
 
+  /**
+   * Near the cap, calls go one at a time: while another in-flight call could already reach the
+   * budget, wait for it. So parallel calls (sub-agents) overshoot the budget by at most one call
+   * (from the first recorded call on: before any call has a known cost there is nothing to go by).
+   */
+  private async admit(): Promise<boolean> {
+    while (this.inFlight > 0 && this.spent + (this.inFlight + 1) * this.maxCallCost >= this.opts.budgetUsd) {
+      await once(this.settled, 'settled');
+    }
+    // Decide and take the slot in the same step: every waiter wakes on one event.
+    if (this.spent >= this.opts.budgetUsd) return false;
+    this.inFlight++;
+    return true;
+  }
+
   private record(r: GatewayRecord): void {
     this.recordsList.push(r);
+    if (!r.refused) this.maxCallCost = Math.max(this.maxCallCost, r.costUsd);
     if (r.refused) this.refusedCount++;
     this.totals = addUsage(this.totals, r.usage);
     this.spent += r.costUsd;
@@ -230,7 +253,7 @@ export class ModelGateway {
       this.refuse(route.provider, method, url, 'no_key', 401, `no API key for ${route.provider}`);
       return send(route.provider, 401, 'authentication_error', `no API key is configured for ${route.provider} on the host`);
     }
-    if (route.metered && this.spent >= this.opts.budgetUsd) {
+    if (route.metered && !(await this.admit())) {
       const message = `the cycle budget of $${this.opts.budgetUsd.toFixed(2)} is spent ($${this.spent.toFixed(4)}); request refused`;
       this.refuse(route.provider, method, url, 'budget', 402, message);
       send(route.provider, 402, 'budget_exceeded', message);
@@ -241,6 +264,26 @@ export class ModelGateway {
       return;
     }
 
+    if (!route.metered) return this.forward(req, res, route, key, t0, send);
+    try {
+      await this.forward(req, res, route, key, t0, send);
+    } finally {
+      this.inFlight--;
+      this.settled.emit('settled');
+    }
+  }
+
+  /** Forward one admitted request to its upstream, streaming the answer back through the meter. */
+  private async forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    route: Route,
+    key: string,
+    t0: number,
+    send: (provider: Provider | undefined, status: number, kind: string, message: string) => void,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
     let body: Buffer;
     try {
       body = await readBody(req, this.opts.maxRequestBytes ?? 32 * 1024 * 1024);
@@ -314,7 +357,7 @@ export class ModelGateway {
       status, model, stream, usage, costUsd: cost, priced, durationMs: Math.round((performance.now() - t0) * 10) / 10,
       ...(error ? { error: redact(error, this.secrets()) } : {}),
     });
-  }
+    }
 
   /** Price `usage`; an unknown model is priced at the table's ceiling so the budget still holds. */
   private price(model: string | undefined, usage: TokenUsage): { cost: number; priced: boolean } {

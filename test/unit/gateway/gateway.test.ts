@@ -168,6 +168,24 @@ describe('gateway: metered, key-injecting, budget-capped model egress', () => {
     assert.ok(s.costUsd <= 0.03 + 0.0105 + 1e-12, `cost ${s.costUsd} within budget + one call`);
   });
 
+  it('budget with parallel calls (sub-agents): near the cap calls go one at a time, so spend overshoots by at most one call', async () => {
+    await gw.close();
+    await provider.close();
+    provider = await ScriptedProvider.start({ script: () => ({ text: 'ok', usage: { input: 1000, output: 500 } }), expectedKey: REAL_KEY, eventDelayMs: 20 });
+    await startGateway(0.03);
+    const m = { model: 'test-model', messages: [], stream: true };
+    // One call tells the gateway what a call costs (0.0105); then 6 at once.
+    await call(gw.socketPath, 'POST', '/anthropic/v1/messages', m);
+    // The client can see the end of the stream just before the gateway has recorded it.
+    while (gw.summary().requests < 1) await new Promise((r) => setTimeout(r, 5));
+    const replies = await Promise.all(Array.from({ length: 6 }, () => call(gw.socketPath, 'POST', '/anthropic/v1/messages', m)));
+    const ok = replies.filter((r) => r.status === 200).length;
+    assert.equal(provider.served.requests, 1 + ok);
+    assert.equal(provider.served.requests, 3, `exactly the calls that fit, plus none in parallel past the cap: ${JSON.stringify(replies.map((r) => r.status))}`);
+    assert.equal(replies.filter((r) => r.status === 402).length, 4);
+    assert.ok(gw.summary().costUsd <= 0.03 + 0.0105 + 1e-12);
+  });
+
   it('SEC-02 only allow-listed model API calls pass: forward-proxy URLs, CONNECT, other paths and methods are refused', async () => {
     const refusedPaths = ['http://example.com/', '/anthropic/v1/files', '/openai/v1/../../admin', '/openai/v1%2fresponses', '/other/v1/messages', '//evil/v1/messages'];
     for (const p of refusedPaths) {
