@@ -106,7 +106,7 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   const startedAt = now();
   const t0 = performance.now();
 
-  // Asked first so the engine (or `python3 --version`) answers while the tree is being hashed.
+  // Asked first so the engine answers (image inspect) while the tree is being hashed.
   const identity = opts.runner.identity(opts.signal);
   identity.catch(() => undefined);
   // The Controller's own output folders are not part of the code under test.
@@ -170,7 +170,7 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
       continue;
     }
     opts.progress?.({ step: i + 1, maxStep: plan.length, message: `${step.kind} ${step.name}` });
-    log.info(`gate: ${step.kind} ${step.name}: ${step.argv.join(' ')}`);
+    log.info(`gate: ${step.kind} ${step.name}: ${redact(step.argv.join(' '), secrets)}`);
     const stepStart = now();
     // Streamed output goes through a redacting stream, so a key split across chunks is still caught.
     let live: RedactingStream | undefined;
