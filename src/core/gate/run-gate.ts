@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { FactoryConfig, GuardConfig, StageConfig } from '../config/schema';
 import { RedactingStream, redact } from '../gateway/redact';
-import { FactoryError } from '../util/errors';
+import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
 import { GateCache, gateCacheKey } from './gate-cache';
 import { renderGateLog, tailLines } from './gate-log';
@@ -245,7 +245,12 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   };
   const report: GateReport = { ...base, log: renderGateLog(base) };
   if (useCache && cache && report.status === 'PASS') {
-    await opts.cache!.put({ key: cache.key, storedAt: report.endedAt, ...(opts.runId ? { runId: opts.runId } : {}), report: forCache(report) });
+    try {
+      await opts.cache!.put({ key: cache.key, storedAt: report.endedAt, ...(opts.runId ? { runId: opts.runId } : {}), report: forCache(report) });
+    } catch (err) {
+      // A cache that cannot be written costs a re-run next time; it must not turn a PASS into an error.
+      log.warn(`gate: could not store the PASS in the gate cache: ${errorMessage(err)}`);
+    }
   }
   return report;
 }
