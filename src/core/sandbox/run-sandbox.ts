@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import type Docker from 'dockerode';
 import { applyChangeset, type Conflict } from '../changeset/apply';
-import { diffSnapshots, type ChangeKind } from '../changeset/diff';
+import { diffSnapshots, type Change, type ChangeKind } from '../changeset/diff';
 import { checkScope, compileScope, type Violation } from '../changeset/scope';
 import { takeSnapshot, treeBytes, type Snapshot } from '../changeset/snapshot';
 import type { Plan } from '../contracts/plan';
@@ -218,14 +218,8 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     progress({ step: 4, maxStep: steps, message: 'checking the changeset' });
     try {
       const after = takeSnapshot(ws, { previous: before });
-      const all = diffSnapshots(before, after);
-      // New files the host ignores (caches, build output) are dropped; unsafe or forbidden paths
-      // (a Worker writing .env) never are: those stay violations.
-      const forbidden = compileScope(plan.scope).forbidden;
-      const ignorable = all.filter((c) => c.kind === 'added' && !checkRepoPath(c.path) && !forbidden(c.path)).map((c) => c.path);
-      const ignored = await ignoredPaths(path.resolve(opts.root), ignorable, deps.signal);
-      const changes = all.filter((c) => !(c.kind === 'added' && ignored.has(c.path)));
-      report.ignored = { count: ignored.size, sample: [...ignored].sort().slice(0, 20) };
+      const { changes, ignored } = await dropIgnored(path.resolve(opts.root), diffSnapshots(before, after), plan.scope, deps.signal);
+      report.ignored = { count: ignored.length, sample: ignored.slice(0, 20) };
       report.changeset = changes.map((c) => ({ path: c.path, kind: c.kind }));
       report.violations = checkScope(changes, plan.scope);
       if (run.status !== 'error') readResult(staging, report);
@@ -259,6 +253,18 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
   }
   progress({ step: steps, maxStep: steps, message: `done: ${report.status}` });
   return report;
+}
+
+/**
+ * Split off new files the HOST repository ignores (caches, build output: never applied, not
+ * violations). Unsafe paths and forbidden ones (a Worker writing `.env`) are never dropped: they
+ * stay in the changeset to be reported as violations. Returns the kept changes and the dropped paths.
+ */
+export async function dropIgnored(root: string, all: readonly Change[], scope: Plan['scope'], signal?: AbortSignal): Promise<{ changes: Change[]; ignored: string[] }> {
+  const forbidden = compileScope(scope).forbidden;
+  const candidates = all.filter((c) => c.kind === 'added' && !checkRepoPath(c.path) && !forbidden(c.path)).map((c) => c.path);
+  const ignored = await ignoredPaths(root, candidates, signal);
+  return { changes: all.filter((c) => !(c.kind === 'added' && ignored.has(c.path))), ignored: [...ignored].sort() };
 }
 
 function readResult(staging: StagingCopy, report: SandboxReport): void {
