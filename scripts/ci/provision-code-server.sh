@@ -53,7 +53,8 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
   NATIVE_MARKER="$PKG/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
   if [[ ! -f "$NATIVE_MARKER" ]]; then
     log "running code-server's postinstall.sh (npm skipped it)"
-    (cd "$PKG" && npm_config_user_agent="npm/11 node/$NODE_VERSION linux x64" bash ./postinstall.sh >&2)
+    # Its own `npm install` in lib/vscode must run install scripts: that is where they are built.
+    (cd "$PKG" && npm_config_ignore_scripts=false npm_config_user_agent="npm/11 node/$NODE_VERSION linux x64" bash ./postinstall.sh >&2)
   fi
   [[ -f "$NATIVE_MARKER" ]] || { log "postinstall did not build the native modules ($NATIVE_MARKER)"; exit 1; }
   touch "$CS_DIR/.complete"
