@@ -147,6 +147,18 @@ describe('gate runner (host)', function () {
     assert.deepEqual(ran(), []);
   });
 
+  it('a stage that floods its output keeps only the tail (capped memory) and still reads the summary at the end', async () => {
+    const runner = new HostRunner({ cwd: tree, outputCap: 64 * 1024 });
+    const out = await runner.run({
+      argv: nodeE(`const line='x'.repeat(1023)+'\\n'; for (let i = 0; i < 8192; i++) process.stdout.write(line); console.log('5 passed, 0 failed')`),
+      timeoutMs: 20_000,
+    });
+    assert.equal(out.exitCode, 0);
+    assert.equal(out.truncated, true);
+    assert.ok(Buffer.byteLength(out.output) <= 64 * 1024);
+    assert.match(out.output, /5 passed, 0 failed\n$/);
+  });
+
   it('a command that cannot start is an ERROR, not a crash', async () => {
     const config = configWith((c) => {
       c.guards = [];
