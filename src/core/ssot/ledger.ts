@@ -15,7 +15,9 @@ export interface LedgerParse {
   diagnostics: Diagnostic[];
 }
 
-const META_RE = /^([A-Za-z_][\w.-]*)\s*:\s*(.*)$/;
+// `s` (dotAll) on every `\s*(.*)$`: without it a U+2028 after a run of spaces makes `$` fail and
+// the two quantifiers backtrack quadratically (SEC-18).
+const META_RE = /^([A-Za-z_][\w.-]*)\s*:\s*(.*)$/s;
 
 /**
  * Split a ledger id `TICKET::AC-N` into its parts. The ticket part is everything before the LAST

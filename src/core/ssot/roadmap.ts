@@ -39,9 +39,10 @@ export interface RoadmapStats {
  * `D208-SLIM-1`, `D93`. A range such as `D213~D215` is not an id.
  */
 const TICKET_ID = /^(D\d+(?:-[A-Z0-9]+)*|D_[A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)+)(?=$|[\s:：(（[—–,])/;
-const PHASE_RE = /^Phase\s+([^\s:：]+)\s*[:：]\s*(.*)$/i;
+// `s` (dotAll): see META_RE in ledger.ts — `.` must match U+2028 or `\s*(.*)$` backtracks.
+const PHASE_RE = /^Phase\s+([^\s:：]+)\s*[:：]\s*(.*)$/is;
 /** `**상태:** x`, `**Status**: x` (label bold with or without the colon inside). */
-const STATUS_LINE = /\*\*\s*(?:상태|Status)\s*(?::\s*\*\*|\*\*\s*:)\s*(.*)$/i;
+const STATUS_LINE = /\*\*\s*(?:상태|Status)\s*(?::\s*\*\*|\*\*\s*:)\s*(.*)$/is;
 /** The next `**Label:**` on the same line ends the status value. */
 // One whitespace, not `\s+`: a `\s+` prefix backtracks quadratically on a line of spaces (SEC-18).
 const NEXT_LABEL = /\s\*\*[^*]{1,40}?(?::\*\*|\*\*:)/;
@@ -278,7 +279,7 @@ export function statusFromAcs(acs: readonly AcceptanceCriterion[]): Status {
 
 /** `BLOCKED (waiting for keys)` → `waiting for keys`. */
 function reasonOf(raw: string): string | undefined {
-  const m = /\(([^)]*)\)|[-—:]\s*(.+)$/.exec(raw);
+  const m = /\(([^)]*)\)|[-—:]\s*(.+)$/s.exec(raw);
   const r = (m?.[1] ?? m?.[2])?.trim();
   return r ? r : undefined;
 }

@@ -65,6 +65,9 @@ const ADVERSARIAL: Record<string, () => string> = {
   'a delimiter-like line of 100k dashes and spaces': () => '| a |\n|' + '-'.repeat(100_000) + ' '.repeat(100_000) + 'x\n',
   'a status label followed by 100k spaces': () => '### D1-1: x\n**Status:** a' + ' '.repeat(100_000) + 'x\n',
   '200k unmatched emphasis markers': () => '**'.repeat(200_000) + '\n',
+  'U+2028 after 100k spaces (preamble, phase heading, status line)': () =>
+    ['key:', '# Phase 1:', '### D1-1: x\n**Status:**'].map((p) => p + ' '.repeat(100_000) + 'x\u2028y').join('\n\n') +
+    '\n\n| AC_ID | STATUS |\n|---|---|\n',
 };
 
 describe('SEC-18 untrusted Markdown', function () {
