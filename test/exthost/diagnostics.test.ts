@@ -28,4 +28,24 @@ describe('diagnostics (real extension host)', () => {
     }
     await eventually(() => (ours().length === before ? true : undefined), 'the diagnostic to clear');
   });
+
+  it('a wrong value in .factory/config.json shows up at its key with the JSON path, and goes away when fixed', async () => {
+    const api = await factoryApi();
+    await waitForState(api, (s) => s.kind === 'ready');
+    const config = vscode.Uri.joinPath(workspaceRoot(), '.factory', 'config.json');
+    const original = fs.readFileSync(config.fsPath, 'utf8');
+    const ours = (): vscode.Diagnostic[] => vscode.languages.getDiagnostics(config).filter((d) => d.source === DIAGNOSTIC_SOURCE);
+    const parsed = JSON.parse(original) as { worker?: Record<string, unknown> };
+    parsed.worker = { ...parsed.worker, memoryMb: 'lots' };
+    const broken = JSON.stringify(parsed, null, 2);
+    const keyLine = broken.split('\n').findIndex((l) => l.includes('"memoryMb"'));
+    fs.writeFileSync(config.fsPath, broken);
+    try {
+      const found = await eventually(() => ours().find((d) => d.message.includes('worker.memoryMb')), 'a config diagnostic naming worker.memoryMb');
+      assert.equal(found.range.start.line, keyLine, 'placed on the line of the key');
+    } finally {
+      fs.writeFileSync(config.fsPath, original);
+    }
+    await eventually(() => (ours().length === 0 ? true : undefined), 'the config diagnostic to clear');
+  });
 });
