@@ -95,7 +95,9 @@ export class ContainerRunner implements StageRunner {
         limits: this.opts.limits,
         labels: { runId: this.opts.runId, ticket: this.opts.ticket, role: 'gate' },
         timeoutMs: spec.timeoutMs,
-        logCapBytes: Math.max(this.opts.outputCap ?? DEFAULT_OUTPUT_CAP, 1024 * 1024) * 4,
+        // No log file is written and the tail buffer bounds memory; a head-only cap in the runner
+        // would cut off the test summary that a flooding suite prints last.
+        logCapBytes: Number.MAX_SAFE_INTEGER,
         ...(this.opts.cleanupPath ? { cleanupPath: this.opts.cleanupPath } : {}),
       },
       {
