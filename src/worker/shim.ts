@@ -13,8 +13,9 @@ export interface Shim {
 
 export async function startShim(socketPath: string, port = 0): Promise<Shim> {
   const conns = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(socketPath);
+  // Half-open both ways: a client that finishes sending still gets the whole answer.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ path: socketPath, allowHalfOpen: true });
     conns.add(client);
     conns.add(upstream);
     const drop = () => {
