@@ -172,18 +172,25 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
       ...(opts.extraMounts ?? []),
     ];
 
-    // Workspace growth cap: a watchdog, since a bind mount has no size limit of its own.
+    // Workspace growth cap: a watchdog, since a bind mount has no size limit of its own (each
+    // single file is kernel-capped by RLIMIT_FSIZE below). It polls as often as the tree allows:
+    // every 100 ms on small trees, never spending more than a third of the time walking.
     const capBytes = treeBytes(ws) + (opts.workspaceMb ?? 1024) * 1024 * 1024;
     const inner = new AbortController();
     let overCap = false;
     const onOuterAbort = () => inner.abort();
     deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const watchdog = setInterval(() => {
+    let watchdog: NodeJS.Timeout | undefined;
+    const check = () => {
+      const t = Date.now();
       if (treeBytes(ws, capBytes) > capBytes) {
         overCap = true;
         inner.abort();
+        return;
       }
-    }, 500);
+      watchdog = setTimeout(check, Math.max(100, 3 * (Date.now() - t)));
+    };
+    watchdog = setTimeout(check, 100);
 
     progress({ step: 3, maxStep: steps, message: `running the Worker (${opts.command[0]})` });
     let run: ContainerResult;
@@ -209,7 +216,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
         { docker, logger, signal: inner.signal, ...(deps.onOutput ? { onOutput: deps.onOutput } : {}), ...(deps.onStart ? { onStart: deps.onStart } : {}) },
       );
     } finally {
-      clearInterval(watchdog);
+      clearTimeout(watchdog);
       deps.signal?.removeEventListener('abort', onOuterAbort);
     }
     report.exitCode = run.exitCode;
