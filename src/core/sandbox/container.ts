@@ -348,9 +348,12 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
   }
   const id = created.id;
   const container = docker.getContainer(id);
+  // Once the engine has failed to answer, clean-up calls get only the grace period: a wedged
+  // engine must not hold the Controller for several full call timeouts.
+  let cleanupCallMs = ENGINE_CALL_MS;
   const remove = async () => {
     try {
-      await withTimeout(container.remove({ force: true, v: true }), ENGINE_CALL_MS, 'remove');
+      await withTimeout(container.remove({ force: true, v: true }), cleanupCallMs, 'remove');
     } catch (err) {
       if (!/no such container|is already in progress/i.test(errorMessage(err))) {
         warnings.push(`container ${id.slice(0, 12)} could not be removed (the reaper will): ${errorMessage(err)}`);
@@ -450,7 +453,9 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
     if (killReason) status = killReason.status;
     if (outcome === 'gave-up') {
       warnings.push(`the engine did not confirm the exit within ${graceMs} ms of the kill`);
+      cleanupCallMs = Math.min(ENGINE_CALL_MS, graceMs);
     } else if (outcome.kind === 'lost') {
+      cleanupCallMs = Math.min(ENGINE_CALL_MS, graceMs);
       if (!killReason) {
         status = 'error';
         error = `lost the engine while the container ran: ${errorMessage(outcome.e)}`;
@@ -470,10 +475,10 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
   let exitCode: number | null = null;
   let oomKilled = false;
   try {
-    const info = await withTimeout(container.inspect(), ENGINE_CALL_MS, 'inspect');
+    const info = await withTimeout(container.inspect(), cleanupCallMs, 'inspect');
     if (info.State.Running) {
       // Still running (e.g. the wait connection broke): make sure it dies before removal.
-      await withTimeout(container.kill({ signal: 'SIGKILL' }), ENGINE_CALL_MS, 'kill').catch(() => undefined);
+      await withTimeout(container.kill({ signal: 'SIGKILL' }), cleanupCallMs, 'kill').catch(() => undefined);
     } else if (started) {
       exitCode = info.State.ExitCode;
     }

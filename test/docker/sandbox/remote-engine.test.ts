@@ -65,6 +65,28 @@ describe('docker: remote engine over TCP+TLS (a second, private dockerd on 127.0
     await assert.rejects(connectDocker({ env: { DOCKER_HOST: `unix://${engine!.dir}/absent.sock` } }), (e: unknown) => e instanceof FactoryError && /does not answer/.test(e.message) && e.message.includes('absent.sock'));
   });
 
+  it('SEC-29 a wedged (SIGSTOPped) daemon does not hang the Controller: the cycle ends shortly after the time cap', async function () {
+    await engine?.dispose();
+    engine = await startPrivateEngine();
+    const conn = await connectDocker({ env: engine.tlsEnv });
+    const capMs = 4_000;
+    const pid = engine.process.pid!;
+    try {
+      const t0 = Date.now();
+      const r = await runContainer(
+        { image: engine.image, cmd: ['sleep', '600'], mounts: [], limits, labels: { runId: `sec29-stop-${Date.now()}`, ticket: 'T', role: 'worker' }, timeoutMs: capMs },
+        { docker: conn.docker, graceMs: 2_000, onStart: () => void process.kill(pid, 'SIGSTOP') },
+      );
+      const took = Date.now() - t0;
+      assert.notEqual(r.status, 'exited');
+      // cap + grace for the kill + grace for each clean-up call (inspect, remove) + attach flush
+      assert.ok(took < capMs + 4 * 2_000 + 1_000, `took ${took} ms`);
+      assert.ok(r.warnings.some((w) => /did not confirm the exit/.test(w)), r.warnings.join('; '));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
+
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     it(`SEC-29 stopping the Docker daemon mid-cycle (${signal}) fails the cycle within the time cap; nothing hangs`, async function () {
       // Each variant stops its engine: give it a fresh one.
