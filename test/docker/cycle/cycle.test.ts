@@ -84,6 +84,18 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.deepEqual(containersOf(o.runId), [], 'every Worker/Gate container removed');
   });
 
+  it('the Gate runs on the staging copy read-only: a test that rewrites a changed file cannot alter what ADJUST applies', async () => {
+    const repo = exampleRepo();
+    const recorded = JSON.parse(fs.readFileSync(path.join(REPLAYS, 'D201.json'), 'utf8'));
+    const tamper = "\n\ndef test_tamper():\n    try:\n        with open('engine/pricing.py', 'a') as f:\n            f.write('TAMPERED = 1\\n')\n    except OSError:\n        pass\n";
+    const replays = replayDir({ 'D201.json': { steps: [...recorded.steps, { op: 'append', path: 'tests/test_pricing.py', content: tamper }] } });
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays });
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+    const applied = fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8');
+    assert.match(applied, /MAX_SPREAD_BPS = 20_000/);
+    assert.doesNotMatch(applied, /TAMPERED/);
+  });
+
   it('SEC-11 SEC-13 a Worker writing outside its scope fails with the path listed; the host tree is byte-identical, ignored .env included', async () => {
     const repo = exampleRepo();
     fs.writeFileSync(path.join(repo, '.env'), 'SECRET=do-not-touch\n');

@@ -1,0 +1,91 @@
+/**
+ * Controller overhead of one PDCA cycle (issue 6 "Performance"): wall time of a whole cycle minus
+ * the agent's own time minus the Gate steps' time, on the example and on a generated 10,000-file
+ * repository, printed next to the floor measured in the same run — one `docker run` of a no-op
+ * plus one `git commit`. Goal: overhead within 3× the floor. Needs Docker and the worker image.
+ *
+ * The cycle is the example's D201 with the replay agent (real sandbox, gateway, Gate containers,
+ * ADJUST and commit), each run on a fresh git copy made outside the timing.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCycle, type CycleOutcome } from '../src/core/cycle/orchestrator';
+import { fmt, line, summarize, time } from './stats';
+
+const ROOT = path.resolve(__dirname, '..');
+const EXAMPLE = path.join(ROOT, 'examples', 'demo-project');
+const REPLAYS = path.join(EXAMPLE, 'replays');
+const IMAGE = 'agentic-factory/worker-base:bookworm';
+
+function git(repo: string, ...args: string[]): void {
+  execFileSync('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'user.name=b', '-c', 'user.email=b@localhost', '-C', repo, ...args], { stdio: 'pipe' });
+}
+
+/** A git copy of the example, optionally with `extraFiles` small tracked files under data/. */
+function makeRepo(extraFiles: number): string {
+  const repo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-bench-')), 'demo');
+  fs.cpSync(EXAMPLE, repo, { recursive: true, filter: (s) => !s.startsWith(REPLAYS) });
+  for (let i = 0; i < extraFiles; i++) {
+    const dir = path.join(repo, 'data', String(Math.floor(i / 500)).padStart(3, '0'));
+    if (i % 500 === 0) fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `f${i}.txt`), `row ${i}\n`);
+  }
+  git(repo, 'init', '-q');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'base');
+  return repo;
+}
+
+async function cycles(extraFiles: number, runs: number): Promise<CycleOutcome[]> {
+  const out: CycleOutcome[] = [];
+  for (let i = 0; i < runs; i++) {
+    const repo = makeRepo(extraFiles);
+    try {
+      const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS });
+      if (o.status !== 'PASS') throw new Error(`bench cycle did not PASS: ${o.reasons.join('; ')}`);
+      out.push(o);
+    } finally {
+      fs.rmSync(path.dirname(repo), { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+function report(label: string, os_: CycleOutcome[], floor: ReturnType<typeof summarize>): void {
+  const overhead = summarize(os_.map((o) => o.timings.totalMs - o.timings.agentOwnMs - o.timings.gateCommandMs));
+  line(`${label}: whole cycle`, summarize(os_.map((o) => o.timings.totalMs)));
+  line(`${label}: agent's own time`, summarize(os_.map((o) => o.timings.agentOwnMs)));
+  line(`${label}: Gate steps (5 containers)`, summarize(os_.map((o) => o.timings.gateCommandMs)));
+  line(`${label}: Controller overhead`, overhead, floor, '≤ 3× floor');
+  const ph = (k: 'PLAN' | 'DO' | 'CHECK' | 'ADJUST') => fmt(summarize(os_.map((o) => o.timings.phases[k] ?? 0)).median);
+  console.log(`  phases (median): PLAN ${ph('PLAN')}, DO ${ph('DO')}, CHECK ${ph('CHECK')}, ADJUST ${ph('ADJUST')}`);
+  console.log(`  overhead / floor = ${(overhead.median / floor.median).toFixed(2)}× (${overhead.median <= 3 * floor.median ? 'within' : 'OVER'} the 3× goal)`);
+}
+
+export async function run(): Promise<void> {
+  execFileSync(process.execPath, ['esbuild.js'], { cwd: ROOT, stdio: 'pipe' });
+  try {
+    execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'pipe' });
+  } catch {
+    console.log(`cycle bench skipped: no Docker engine or no ${IMAGE} (bash scripts/build-worker-image.sh)`);
+    return;
+  }
+  // The floor: what any cycle must pay at least once — one container and one commit.
+  const scratch = makeRepo(0);
+  let n = 0;
+  const dockerNoop = await time(() => execFileSync('docker', ['run', '--rm', '--network', 'none', IMAGE, 'true'], { stdio: 'pipe' }), 7, 1);
+  const commit = await time(() => {
+    fs.writeFileSync(path.join(scratch, 'engine', 'pricing.py'), `# ${n++}\n`);
+    git(scratch, 'commit', '-q', '-a', '-m', `c${n}`);
+  }, 7, 1);
+  fs.rmSync(path.dirname(scratch), { recursive: true, force: true });
+  const floor = summarize([dockerNoop.median + commit.median]);
+  line('floor: docker run --rm --network none (no-op)', dockerNoop);
+  line('floor: git commit', commit);
+  line('floor: one docker run + one git commit', floor);
+
+  report('example (≈ 30 files)', await cycles(0, 3), floor);
+  report('generated 10,000-file repo', await cycles(10_000, 2), floor);
+}
