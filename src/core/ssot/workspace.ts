@@ -102,12 +102,12 @@ export async function indexWorkspace(root: string, config: FactoryConfig, opts: 
     await yieldToEventLoop(signal);
     parsed.extraRoadmaps.push(parseRoadmap(doc.text, doc.file));
   }
-  await yieldToEventLoop(signal);
-  const index = mergeDocuments(parsed);
+  // Deleted ACs go in before the merge so they are capped per file like everything else.
   if (opts.git !== false && typeof ledger === 'object') {
-    append(index.diagnostics, await findDeletedAcs(root, ledgerRel, { signal, currentText: ledger.text }));
+    append(parsed.diagnostics, await findDeletedAcs(root, ledgerRel, { signal, currentText: ledger.text }));
   }
-  return index;
+  await yieldToEventLoop(signal);
+  return mergeDocuments(parsed);
 }
 
 /**

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findDeletedAcs } from '../../../src/core/ssot/invariants';
-import { indexDocuments } from '../../../src/core/ssot/workspace';
+import { configSchema } from '../../../src/core/config/schema';
+import { indexDocuments, indexWorkspace } from '../../../src/core/ssot/workspace';
 
 const HEADER = ['| AC_ID | TITLE | STATUS | CANONICAL_EVIDENCE |', '|---|---|---|---|'];
 
@@ -100,6 +101,16 @@ describe('SSOT invariants', () => {
       assert.equal(found[0]?.severity, 'error');
       assert.equal(found[0]?.file, rel);
       assert.match(found[0]?.message ?? '', /^A::AC-2 \(line 5 at HEAD\) was deleted/);
+    });
+
+    it('SEC-30 indexWorkspace reports a deleted AC among its diagnostics (and can be told not to)', async () => {
+      fs.writeFileSync(path.join(repo, rel), ledger('| A::AC-1 | a | DONE | ev |', '| A::AC-2 | b | OPEN | NONE |'));
+      const index = await indexWorkspace(repo, configSchema.parse({}));
+      assert.deepEqual(
+        index.diagnostics.map((d) => [d.file, d.code, d.message.split(' ')[0]]),
+        [[rel, 'ssot.deleted-ac', 'B::AC-1']],
+      );
+      assert.deepEqual((await indexWorkspace(repo, configSchema.parse({}), { git: false })).diagnostics, []);
     });
 
     it('SEC-30 editing, reordering and adding rows is not a deletion; an unsaved buffer is checked too', async () => {
