@@ -1,0 +1,66 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfigStrict } from '../../../src/core/config/load';
+import { clearCycleState, readCycleState, stateFile, writeCycleState, type CycleState } from '../../../src/core/cycle/cycle-state';
+import { dryRun } from '../../../src/core/cycle/dry-run';
+
+const EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo-project');
+
+describe('cycle state file', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-state-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const state: CycleState = { version: 1, runId: '20261125_010203_d201_abcdef0', ticketId: 'D201', acIds: ['D201::AC-2'], phase: 'DO', baseCommit: 'abcdef0123', startedAt: '2026-11-25T01:02:03.000Z', owner: 'host:1' };
+
+  it('round-trips through an atomic write, and is gone once cleared', async () => {
+    const file = stateFile(dir, 'logs/autopilot');
+    assert.equal(readCycleState(file), null);
+    await writeCycleState(file, state);
+    assert.deepEqual(readCycleState(file), state);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['cycle_state.json'], 'no temp file left behind');
+    await clearCycleState(file);
+    assert.equal(readCycleState(file), null);
+  });
+
+  it('reads an unparseable or foreign file as "no cycle in flight" rather than throwing', () => {
+    const file = stateFile(dir, 'a');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"version":1,"runId":');
+    assert.equal(readCycleState(file), null);
+    fs.writeFileSync(file, JSON.stringify({ ...state, phase: 'SLEEP' }));
+    assert.equal(readCycleState(file), null);
+  });
+});
+
+describe('factory dry (core): the next cycle without starting anything', () => {
+  it('shows the example\'s plan, mounts, limits, kill switches and Gate commands, and writes nothing', async () => {
+    const before = fs.readdirSync(EXAMPLE, { recursive: true }).length;
+    const { config } = await loadConfigStrict(EXAMPLE);
+    const d = await dryRun(EXAMPLE, config);
+    assert.equal(d.plan.ticket_id, 'D201');
+    assert.deepEqual(d.plan.ac_ids, ['D201::AC-2', 'D201::AC-3']);
+    assert.deepEqual(d.plan.scope.modify, ['engine/pricing.py', 'tests/test_pricing.py']);
+    assert.equal(d.plan.timeout_minutes, 10);
+    assert.equal(d.worker.network, 'none');
+    assert.deepEqual(d.worker.limits, { memoryMb: 1024, cpus: 1, pidsLimit: 256, tmpfsMb: 256, workspaceMb: 1024, timeMinutes: 10 });
+    assert.ok(d.worker.mounts.some((m) => m.container === '/workspace/engine/fees.py' && m.mode === 'ro'), 'readonly paths are overlaid read-only');
+    assert.deepEqual(d.gate.guards.map((g) => g.command.join(' ')), ['python3 scripts/check_no_duplicate_pnl.py', 'python3 scripts/check_engine_centricity.py']);
+    assert.deepEqual(d.gate.stages.map((s) => [s.name, s.timeoutSeconds]), [['doctor', 120], ['fast', 300], ['regression', 600]]);
+    assert.deepEqual([d.killSwitches.budgetUsd, d.killSwitches.maxRetries, d.killSwitches.escalateAfterFails, d.killSwitches.attempts], [1, 3, 2, 0]);
+    assert.equal(d.auditor.called, false);
+    assert.equal(fs.readdirSync(EXAMPLE, { recursive: true }).length, before);
+  });
+
+  it('calls the Auditor for a ticket whose scope the risk rules rate CRIT', async () => {
+    const { config } = await loadConfigStrict(EXAMPLE);
+    config.scope.tickets.push({ ticket: 'D302', modify: ['engine/pnl.py'] });
+    const d = await dryRun(EXAMPLE, config, { ticket: 'D302' });
+    assert.equal(d.plan.risk_level, 'CRIT');
+    assert.equal(d.plan.model_budget, 'premium');
+    assert.equal(d.auditor.called, true);
+    assert.match(d.auditor.why ?? '', /CRIT/);
+  });
+});
