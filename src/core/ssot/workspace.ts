@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
 import { checkRepoPath } from '../paths/validate';
 import { FactoryError } from '../util/errors';
+import type { ProgressSink } from '../util/log';
 import { append, checkInvariants, findDeletedAcs } from './invariants';
 import { parseLedger, type LedgerParse } from './ledger';
 import type { Diagnostic, Phase, SsotIndex, Ticket } from './model';
@@ -34,6 +35,8 @@ export interface IndexOptions {
 
 export interface IndexWorkspaceOptions extends IndexOptions {
   signal?: AbortSignal;
+  /** One step per document parsed, then the invariants. */
+  progress?: ProgressSink;
   /** Compare the ledger with git HEAD for deleted ACs (SEC-30). Default true. */
   git?: boolean;
 }
@@ -83,25 +86,31 @@ export async function indexWorkspace(root: string, config: FactoryConfig, opts: 
   if (roadmap === 'missing' && ledger === 'missing') {
     throw new FactoryError(`no SSOT documents: neither ${roadmapRel} nor ${ledgerRel} exists under ${root}`, 'ssot.missing', 2);
   }
+  // A document listed twice (or an extra roadmap that is the roadmap itself) is read once: read
+  // twice, its ACs would all be reported as duplicates.
+  const extras = [...new Set(config.ssot.extraRoadmaps)].filter((rel) => rel !== roadmapRel && rel !== ledgerRel);
+  const maxStep = 3 + extras.length;
+  let step = 0;
+  const report = (message: string) => opts.progress?.({ step: ++step, maxStep, message });
+
+  report(`parsing ${roadmapRel}`);
   if (typeof roadmap === 'object') {
     await yieldToEventLoop(signal);
     parsed.roadmap = parseRoadmap(roadmap.text, roadmap.file);
   }
+  report(`parsing ${ledgerRel}`);
   if (typeof ledger === 'object') {
     await yieldToEventLoop(signal);
     parsed.ledger = parseLedger(ledger.text, ledger.file);
   }
-  // A document listed twice (or an extra roadmap that is the roadmap itself) is read once: read
-  // twice, its ACs would all be reported as duplicates.
-  const seen = new Set([roadmapRel, ledgerRel]);
-  for (const rel of config.ssot.extraRoadmaps) {
-    if (seen.has(rel)) continue;
-    seen.add(rel);
+  for (const rel of extras) {
+    report(`parsing ${rel}`);
     const doc = await readDocument(root, rel, maxBytes, parsed.diagnostics, signal);
     if (typeof doc !== 'object') continue;
     await yieldToEventLoop(signal);
     parsed.extraRoadmaps.push(parseRoadmap(doc.text, doc.file));
   }
+  report('checking SSOT invariants');
   // Deleted ACs go in before the merge so they are capped per file like everything else.
   if (opts.git !== false && typeof ledger === 'object') {
     append(parsed.diagnostics, await findDeletedAcs(root, ledgerRel, { signal, currentText: ledger.text }));

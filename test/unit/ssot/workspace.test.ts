@@ -61,9 +61,17 @@ describe('SSOT workspace index', () => {
     assert.equal(again.ledger[1]?.status, 'DONE');
   });
 
-  it('reads a document listed twice only once', async () => {
+  it('reads a document listed twice only once, and reports one progress step per document', async () => {
     const twice = configSchema.parse({ ssot: { extraRoadmaps: ['docs/v2/ROADMAP_V2.md', 'docs/v2/ROADMAP_V2.md', 'D_ROADMAP.md'] } });
-    assert.deepEqual(await indexWorkspace(MINI, twice), await indexWorkspace(MINI, withV2));
+    const steps: string[] = [];
+    const index = await indexWorkspace(MINI, twice, { progress: (p) => steps.push(`${p.step}/${p.maxStep} ${p.message}`) });
+    assert.deepEqual(index, await indexWorkspace(MINI, withV2));
+    assert.deepEqual(steps, [
+      '1/4 parsing D_ROADMAP.md',
+      '2/4 parsing docs/v2/design/AC_LEDGER.md',
+      '3/4 parsing docs/v2/ROADMAP_V2.md',
+      '4/4 checking SSOT invariants',
+    ]);
   });
 
   it('throws ssot.missing (exit 2) when neither the roadmap nor the ledger exists', async () => {
