@@ -41,6 +41,8 @@ export interface SessionOptions {
   browser?: boolean;
   /** The folder to open a copy of; `null` opens an empty folder. Default: the example. */
   source?: string | null;
+  /** Open this folder IN PLACE instead of a copy (read-only inputs such as the shared corpus). */
+  inPlace?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export class Session {
 
   constructor(private readonly opts: SessionOptions) {
     this.profile = createProfile(`factory-e2e-${opts.name}`);
-    this.folder = path.join(this.profile.dir, opts.source === null ? 'new-project' : 'demo-project');
+    this.folder = opts.inPlace ?? path.join(this.profile.dir, opts.source === null ? 'new-project' : 'demo-project');
     this.logFile = path.join(this.profile.dir, 'code-server.log');
   }
 
@@ -69,7 +71,9 @@ export class Session {
     installExtension(this.opts.install, this.profile, packageVsix());
     const t0 = Date.now();
     const source = this.opts.source === undefined ? EXAMPLE_DIR : this.opts.source;
-    if (source === null) fs.mkdirSync(this.folder, { recursive: true });
+    if (this.opts.inPlace) {
+      // Opened as it is: nothing is copied or written there.
+    } else if (source === null) fs.mkdirSync(this.folder, { recursive: true });
     else fs.cpSync(source, this.folder, { recursive: true });
     this.server = await CodeServer.start(this.opts.install, {
       folder: this.folder,
