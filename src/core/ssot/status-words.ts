@@ -123,12 +123,13 @@ export interface NormalizedStatus {
  * Normalise a status cell or the text after a `**Status:**` label.
  * `known` is false only when the text contains no status word at all.
  */
-export function normalizeStatus(raw: string): NormalizedStatus {
+export function normalizeStatus(raw: string): Readonly<NormalizedStatus> {
   // Real documents use a handful of distinct status cells; remember them (bounded, so a hostile
   // document with a million distinct cells cannot grow the cache).
   const hit = memo.get(raw);
   if (hit) return hit;
-  const result = classify(raw);
+  // Frozen: the same object is handed to every caller of the same word.
+  const result = Object.freeze(classify(raw));
   if (memo.size < 4096) memo.set(raw, result);
   return result;
 }
