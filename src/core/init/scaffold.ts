@@ -42,7 +42,7 @@ export function scaffoldFiles(options: ScaffoldOptions = {}): ScaffoldFile[] {
   };
   const configDir = path.posix.dirname(CONFIG_FILE);
   return [
-    { path: CONFIG_FILE, content: JSON.stringify(config, null, 2) + '\n' },
+    { path: CONFIG_FILE, content: prettyJson(config) + '\n' },
     { path: `${configDir}/${CONFIG_SCHEMA_FILE}`, content: configJsonSchemaText() },
     { path: SSOT_DEFAULTS.roadmap, content: roadmapTemplate(name, date) },
     { path: SSOT_DEFAULTS.ledger, content: ledgerTemplate(timestamp, date) },
@@ -76,6 +76,26 @@ export async function initWorkspace(root: string, options: ScaffoldOptions & { s
     await atomicWrite(target, f.content);
   }
   return files.map((f) => f.path);
+}
+
+/**
+ * JSON for people to edit: two-space indentation like JSON.stringify, but an array of plain
+ * values (a command's argv, a glob list) stays on one line when it fits.
+ */
+export function prettyJson(value: unknown, indent = ''): string {
+  const inner = indent + '  ';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const flat = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    if (value.every((v) => v === null || typeof v !== 'object') && indent.length + flat.length <= 100) return flat;
+    return `[\n${value.map((v) => inner + prettyJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function roadmapTemplate(name: string, date: string): string {

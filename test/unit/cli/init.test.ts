@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../../src/core/config/load';
-import { initWorkspace, scaffoldFiles } from '../../../src/core/init/scaffold';
+import { initWorkspace, prettyJson, scaffoldFiles } from '../../../src/core/init/scaffold';
 import { FactoryError } from '../../../src/core/util/errors';
 import { buildCli, REPO_ROOT, runCli, tempDirs } from './cli-process';
 
@@ -99,5 +99,16 @@ describe('factory init (real process: node dist/cli.js)', function () {
     assert.match(roadmap, /\*\*Date:\*\* 2030-02-03/);
     const ledger = files.find((f) => f.path === 'docs/v2/design/AC_LEDGER.md')!.content;
     assert.match(ledger, /^generated_at: 2030-02-03T04:05:06Z$/m);
+  });
+});
+
+describe('prettyJson (the scaffolded config people edit)', () => {
+  it('round-trips to the same value and keeps short arrays of plain values on one line', () => {
+    const value = { a: ['python3', '-m', 'pytest'], b: { c: [] as string[], d: {}, e: [{ f: 1 }], g: null, h: 'x"y' }, long: Array.from({ length: 40 }, (_, i) => `item-${i}`) };
+    const text = prettyJson(value);
+    assert.deepEqual(JSON.parse(text), value);
+    assert.match(text, /^ {2}"a": \["python3", "-m", "pytest"\],$/m);
+    assert.ok(text.split('\n').every((l) => l.length <= 110), 'long arrays are broken into lines');
+    assert.match(text, /"e": \[\n {6}\{\n {8}"f": 1\n {6}\}\n {4}\]/);
   });
 });
