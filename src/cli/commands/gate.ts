@@ -70,6 +70,8 @@ export function register(program: Command): void {
           process.stdout.write(report.log);
           process.stdout.write(`Evidence: ${path.relative(process.cwd(), evidence.dir) || '.'}\n`);
         }
+        // Ctrl-C: the evidence says ABORTED; the exit code is the interrupt's (130), not a Gate FAIL.
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new FactoryError('interrupted', 'interrupted', 130);
         return report.status === 'PASS' ? 0 : 1;
       });
     });

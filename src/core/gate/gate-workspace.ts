@@ -144,7 +144,9 @@ export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWor
     runId,
     ticketId: label,
     taskName: opts.stage ? `Gate stage ${opts.stage}` : 'Gate',
-    status: report.status,
+    // An interrupted Gate is recorded as what it is, not as a failure of the code.
+    status: opts.signal?.aborted ? 'ABORTED' : report.status,
+    ...(opts.signal?.aborted ? { reasons: ['the Gate was interrupted'] } : report.failedAt ? { reasons: [`Gate FAIL at ${report.failedAt}`] } : {}),
     startedAt,
     endedAt: new Date(),
     git,

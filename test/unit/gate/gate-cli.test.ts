@@ -1,0 +1,57 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { validateEvidence } from '../../../src/core/evidence/validator';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+describe('factory gate interrupted (CLI)', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-cli-'));
+    fs.mkdirSync(path.join(tmp, '.factory'));
+    fs.writeFileSync(path.join(tmp, 'D_ROADMAP.md'), '# Roadmap\n');
+    fs.writeFileSync(
+      path.join(tmp, '.factory', 'config.json'),
+      JSON.stringify({
+        guards: [],
+        gate: {
+          runIn: 'host',
+          stages: [
+            { name: 'fast', command: [process.execPath, '-e', "console.log('stage started'); setInterval(() => {}, 1000)"], timeoutSeconds: 60 },
+            { name: 'regression', command: [process.execPath, '-e', 'process.exit(0)'], timeoutSeconds: 60 },
+          ],
+        },
+      }),
+    );
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('Ctrl-C stops the running stage, records the run as ABORTED with valid evidence, and exits 130', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'gate', '--root', tmp, '-v'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`the stage never started:\n${stderr}`)), 30_000);
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (stderr.includes('stage started')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    const runs = fs.readdirSync(path.join(tmp, 'logs', 'evidence'));
+    assert.equal(runs.length, 1);
+    const check = validateEvidence(path.join(tmp, 'logs', 'evidence', runs[0]));
+    assert.deepEqual(check.problems, []);
+    assert.equal(check.manifest?.status, 'ABORTED');
+    assert.deepEqual(check.manifest?.gates, { fast: 'ERROR', regression: 'SKIPPED' });
+    assert.match(fs.readFileSync(path.join(tmp, 'logs', 'evidence', runs[0], 'error.log'), 'utf8'), /Reason: the Gate was interrupted/);
+  });
+});
