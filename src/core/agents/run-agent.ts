@@ -122,6 +122,7 @@ export async function runAgentSandbox(opts: AgentSandboxOptions, deps: SandboxDe
 
     gateway = await ModelGateway.start({
       socketPath: sock.socketPath, keys: opts.keys, upstreams: opts.upstreams, prices: opts.prices, budgetUsd: opts.budgetUsd, logger,
+      socketOwner: { uid, gid },
       onBudgetExceeded: (s) => {
         logger.warn(`model budget $${s.budgetUsd.toFixed(2)} spent ($${s.costUsd.toFixed(4)}): stopping the Worker`);
         budgetStop.abort(new FactoryError('model budget spent', 'budget_exceeded'));

@@ -62,6 +62,11 @@ export interface GatewayOptions {
   onBudgetExceeded?: (summary: GatewaySummary) => void;
   /** Largest request body forwarded (bytes). */
   maxRequestBytes?: number;
+  /**
+   * The container user: the socket is made theirs with mode 0600, so no other local user can spend
+   * the budget with the key. Without it the socket is 0666 (any local user could connect).
+   */
+  socketOwner?: { uid: number; gid: number };
 }
 
 const HOP_BY_HOP = new Set([
@@ -144,7 +149,7 @@ export class ModelGateway {
     });
   }
 
-  /** Start listening on `opts.socketPath` (mode 0666 so the container's non-root user can connect). */
+  /** Start listening on `opts.socketPath`, connectable by the container's user (see `socketOwner`). */
   static async start(opts: GatewayOptions): Promise<ModelGateway> {
     const gw = new ModelGateway(opts);
     await fs.promises.rm(opts.socketPath, { force: true });
@@ -155,7 +160,7 @@ export class ModelGateway {
         resolve();
       });
     });
-    await fs.promises.chmod(opts.socketPath, 0o666);
+    await restrictSocket(opts.socketPath, opts.socketOwner, gw.log);
     gw.log.info(`gateway listening on ${opts.socketPath} (budget $${opts.budgetUsd.toFixed(2)})`);
     return gw;
   }
@@ -408,12 +413,26 @@ function prepareBody(route: Route, body: Buffer): { body: Buffer; model?: string
   return { body, model, stream };
 }
 
+/** Only the container's user may connect: chown (when root) or own uid, then 0600; else 0666. */
+async function restrictSocket(socketPath: string, owner: { uid: number; gid: number } | undefined, log: Logger): Promise<void> {
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (owner && me === 0) {
+    await fs.promises.chown(socketPath, owner.uid, owner.gid);
+    await fs.promises.chmod(socketPath, 0o600);
+  } else if (owner && me === owner.uid) {
+    await fs.promises.chmod(socketPath, 0o600);
+  } else {
+    if (owner) log.warn(`gateway: cannot give the socket to uid ${owner.uid}; leaving it open to local users`);
+    await fs.promises.chmod(socketPath, 0o666);
+  }
+}
+
 /** A fresh private folder for one run's gateway socket: `<tmp>/factory-gw-XXXX/gateway.sock`. */
 export async function makeSocketDir(): Promise<{ dir: string; socketPath: string }> {
   // Short base path: Unix socket paths are limited to ~107 bytes.
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'factory-gw-'));
-  // World-traversable so the container's uid can reach the socket; nothing else lives here.
-  await fs.promises.chmod(dir, 0o755);
+  // Traversable (not listable) so the container's uid can reach the socket; nothing else lives here.
+  await fs.promises.chmod(dir, 0o711);
   return { dir, socketPath: path.join(dir, 'gateway.sock') };
 }
 

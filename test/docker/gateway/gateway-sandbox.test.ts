@@ -13,6 +13,22 @@ import { buildRuntime, ensureAgentsImage, makePlan, makeRepo } from './helpers';
 const REAL_KEY = 'sk-ant-REAL-host-only-7f3a9c2e1b8d4f60';
 const prices = PriceTable.withOverrides({ 'test-model': { inputPerMTok: 3, outputPerMTok: 15 } });
 
+/** Everything a process in the container could read that might hold the key, plus `docker inspect`. */
+async function probeForKey(id: string): Promise<string> {
+  // While the agent runs (it sleeps after its call).
+  await new Promise((res) => setTimeout(res, 1500));
+  // The root file system is read-only: only the mounts and tmpfs folders could hold a written key.
+  const writable = '/workspace /factory /home /tmp /run /var/tmp /dev/shm';
+  let inside: string;
+  try {
+    // The key goes to grep on stdin, never on a command line (the probe's own cmdline is scanned too).
+    inside = execFileSync('docker', ['exec', '-i', id, 'sh', '-c', `env; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr "\\0" "\\n" < $f; done 2>/dev/null; grep -rIlF -f - ${writable} 2>/dev/null; echo done`], { encoding: 'utf8', timeout: 20_000, input: `${REAL_KEY}\n` });
+  } catch (err) {
+    inside = `probe failed: ${String(err)}`;
+  }
+  return inside + '\n' + execFileSync('docker', ['inspect', id], { encoding: 'utf8' });
+}
+
 /**
  * The gateway end to end with the real sandbox: the Worker runtime (dist/worker.js) runs in a
  * hardened container, reaches the host gateway only through the in-container shim, and the
@@ -117,25 +133,29 @@ describe('docker: model gateway + Worker runtime in the real sandbox', function 
     assert.ok(Math.abs(r.costUsd - 3 * perCall) < 1e-12);
   });
 
-  it('SEC-24 the key is nowhere inside the container (env, /proc/*/environ, files) nor in docker inspect; the agent holds only a placeholder', async () => {
+  it('SEC-24 the key is nowhere inside the container (env, /proc/*/environ and cmdline, writable files) nor in docker inspect; the agent holds only a placeholder', async () => {
     let seen = '';
     const r = await run(
       {
-        replayFile: replayFile({ steps: [{ op: 'call', provider: 'anthropic', path: '/v1/messages', body: msg() }, { op: 'sleep', ms: 4000 }, { op: 'write', path: 'hello.txt', content: 'x' }] }),
+        replayFile: replayFile({ steps: [{ op: 'call', provider: 'anthropic', path: '/v1/messages', body: msg() }, { op: 'sleep', ms: 8000 }, { op: 'write', path: 'hello.txt', content: 'x' }] }),
       },
       async (id) => {
-        // While the agent runs: everything a process in the container could read, plus the engine's view.
-        await new Promise((res) => setTimeout(res, 1500));
-        const inside = execFileSync('docker', ['exec', id, 'sh', '-c', 'env; for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < $f; done 2>/dev/null; grep -rIl -- "' + REAL_KEY + '" / --exclude-dir=proc --exclude-dir=sys 2>/dev/null; echo done'], { encoding: 'utf8' });
-        const inspect = execFileSync('docker', ['inspect', id], { encoding: 'utf8' });
-        seen = inside + '\n' + inspect;
+        seen = await probeForKey(id);
       },
     );
     assert.equal(r.sandbox.status, 'PASS', r.sandbox.reasons.join('; '));
-    assert.match(seen, /done/, 'the probe ran inside the container');
+    assert.match(seen, /^done$/m, `the probe ran inside the container: ${seen.slice(0, 300)}`);
     assert.match(seen, /ANTHROPIC_API_KEY=factory-gateway-placeholder-key|FACTORY_GATEWAY_URL/, 'the probe saw the agent environment');
     assert.ok(!seen.includes(REAL_KEY), 'the real key leaked into the container or docker inspect');
     assert.equal(provider.requests[0]?.key, REAL_KEY, 'and yet the upstream got the real key');
+  });
+
+  it('the SEC-24 probe does find a key planted in the workspace (control)', async () => {
+    let seen = '';
+    await run({ replayFile: replayFile({ steps: [{ op: 'write', path: 'planted.txt', content: `key=${REAL_KEY}` }, { op: 'sleep', ms: 8000 }] }) }, async (id) => {
+      seen = await probeForKey(id);
+    });
+    assert.match(seen, /^\/workspace\/planted\.txt$/m);
   });
 
   it('SEC-02 inside the container: the shim reaches only allow-listed model calls; forward-proxying to another host is refused; direct network access fails', async () => {

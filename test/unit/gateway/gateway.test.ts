@@ -236,6 +236,26 @@ describe('gateway: metered, key-injecting, budget-capped model egress', () => {
     assert.ok(!text.includes(REAL_KEY) && !text.includes('secret prompt'));
   });
 
+  it('SEC-24 the socket belongs to the container user alone (0600), so no other local user can spend the key', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    await gw.close();
+    const s = await makeSocketDir();
+    const owned = await ModelGateway.start({ socketPath: s.socketPath, keys: { anthropic: REAL_KEY }, upstreams: { anthropic: provider.url }, prices, budgetUsd: 1, socketOwner: { uid: 1000, gid: 1000 } });
+    try {
+      const st = fs.statSync(s.socketPath);
+      assert.equal(st.mode & 0o777, 0o600);
+      assert.equal(st.uid, 1000);
+      assert.equal(fs.statSync(s.dir).mode & 0o777, 0o711, 'the folder can be traversed, not listed');
+      // Another unprivileged user is refused by the kernel.
+      const { spawnSync } = await import('node:child_process');
+      const other = spawnSync('setpriv', ['--reuid=1001', '--regid=1001', '--clear-groups', process.execPath, '-e', `require('net').connect(${JSON.stringify(s.socketPath)}).on('error',e=>{console.log(e.code);process.exit(0)}).on('connect',()=>{console.log('connected');process.exit(0)})`], { encoding: 'utf8' });
+      assert.equal(other.stdout.trim(), 'EACCES', other.stderr);
+    } finally {
+      await owned.close();
+      fs.rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a provider that has no key on the host with 401, without calling it', async () => {
     await gw.close();
     const s = await makeSocketDir();
