@@ -37,19 +37,19 @@ describe('repo lock', function () {
   it('SEC-27 a crashed holder\'s lock goes stale and is recoverable', async () => {
     // A real second process takes the lock, then dies by SIGKILL without releasing it.
     const script = `const { acquireRepoLock } = require(${JSON.stringify(path.join(ROOT, 'src/core/lock/repo-lock.ts'))});
-      acquireRepoLock(${JSON.stringify(repo)}, { staleMs: 2000 }).then(() => { process.stdout.write('held\\n'); setInterval(() => {}, 1000); });`;
+      acquireRepoLock(${JSON.stringify(repo)}, { staleMs: 5000 }).then(() => { process.stdout.write('held\\n'); setInterval(() => {}, 1000); });`;
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (c: Buffer) => c.toString().includes('held') && resolve());
         child.on('exit', (code) => reject(new Error(`holder exited early (${code})`)));
       });
-      await assert.rejects(acquireRepoLock(repo, { staleMs: 2000 }), /another Controller/);
+      await assert.rejects(acquireRepoLock(repo, { staleMs: 5000 }), /another Controller/);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      await assert.rejects(acquireRepoLock(repo, { staleMs: 2000 }), /another Controller/, 'still fresh right after the crash');
-      await new Promise((r) => setTimeout(r, 2_600));
-      const lock = await acquireRepoLock(repo, { staleMs: 2000 });
+      await assert.rejects(acquireRepoLock(repo, { staleMs: 5000 }), /another Controller/, 'still fresh right after the crash');
+      await new Promise((r) => setTimeout(r, 5_600));
+      const lock = await acquireRepoLock(repo, { staleMs: 5000 });
       assert.equal(lock.compromised, false);
       await lock.release();
     } finally {
