@@ -161,7 +161,7 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
       const r = await hostile('while :; do sleep 600 & done', { timeoutMs: 30_000 });
       assert.equal(r.status, 'FAIL', r.reasons.join('; '));
       assert.ok(r.exitCode !== 0);
-      assert.ok(maxLag < 1_000, `host event loop stalled for ${maxLag} ms`);
+      assert.ok(maxLag < 2_000, `host event loop stalled for ${maxLag} ms`);
       execFileSync('true', { timeout: 2_000 }); // the host can still fork
       assertHostUntouched();
     } finally {
