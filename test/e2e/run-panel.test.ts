@@ -42,12 +42,16 @@ function panelFrame(page: Page): FrameLocator {
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
+  // Keys pressed while a webview has focus stay in its iframe: give the workbench focus first.
+  await page.locator('.part.sidebar .composite.title').first().click();
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 10_000 });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  // Click the command itself: the first match may be a longer one ("… in Marketplace").
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).filter({ hasNotText: 'Marketplace' }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
 }
 
 describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
@@ -101,6 +105,60 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
     assert.match(await frame.locator('.cost').innerText(), /\$0\.3700 \/ \$1\.00/);
   });
 
+  it('the Evidence tab lists the manifest; clicking gate.log opens it in an editor as a Factory Gate Log', async function () {
+    this.timeout(60_000);
+    const wb = session!.workbench!;
+    const frame = panelFrame(wb.page);
+    await frame.locator('vscode-tab-header', { hasText: 'Evidence' }).click();
+    const link = frame.locator('a.file-link', { hasText: 'gate.log' });
+    await link.waitFor({ timeout: 10_000 });
+    await wb.screenshot('run-panel-03-evidence');
+    await link.click();
+    await wb.page.locator('.tab', { hasText: 'gate.log' }).first().waitFor({ timeout: 20_000 });
+    // The grammar's language is active for gate.log (the status bar names the editor's language).
+    await wb.page.locator('.statusbar-item', { hasText: 'Factory Gate Log' }).waitFor({ timeout: 20_000 });
+    await wb.screenshot('run-panel-04-gate-log-editor');
+    await wb.page.keyboard.press('Control+W');
+  });
+
+  for (const [theme, slug] of [['Light Modern', 'vs'], ['Dark High Contrast', 'hc-black'], ['Light High Contrast', 'hc-light']] as const) {
+    it(`log text and the timeline stay legible in the ${theme} theme (contrast ≥ 4.5)`, async function () {
+      this.timeout(60_000);
+      const wb = session!.workbench!;
+      // As a person does it: Preferences: Color Theme, type the name, Enter.
+      await runCommand(wb.page, 'Preferences: Color Theme');
+      // The theme picker replaces the command input; type into whatever has focus now.
+      await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: /Dark Modern/ }).first().waitFor({ timeout: 10_000 });
+      await wb.page.keyboard.type(theme);
+      await wb.page.waitForTimeout(300);
+      await wb.page.keyboard.press('Enter');
+      await wb.page.locator(`.monaco-workbench.${slug}`).waitFor({ timeout: 30_000 });
+      const frame = panelFrame(wb.page);
+      await frame.locator('vscode-tab-header', { hasText: 'Gate log' }).click();
+      await frame.locator('.log-row', { hasText: 'onerror' }).waitFor({ timeout: 10_000 });
+      await wb.page.waitForTimeout(500);
+      await wb.screenshot(`run-panel-05-theme-${slug}`);
+      // A string, not a function: tsx would put its `__name` helper into a serialised function.
+      const ratios = await frame.locator('body').evaluate<{ log: number; phase: number }, undefined>(`(() => {
+        const rgb = (c) => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+        const lum = (c) => {
+          const [r, g, b] = c.map((v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const ratio = (fg, bg) => { const a = lum(rgb(fg)), b = lum(rgb(bg)); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+        const scroller = document.querySelector('.log-scroller');
+        const row = document.querySelector('.log-row');
+        const phase = document.querySelector('.phase-name');
+        return {
+          log: ratio(getComputedStyle(row).color, getComputedStyle(scroller).backgroundColor),
+          phase: ratio(getComputedStyle(phase).color, getComputedStyle(document.body).backgroundColor),
+        };
+      })()`);
+      assert.ok(ratios.log >= 4.5, `log text contrast ${ratios.log.toFixed(2)}`);
+      assert.ok(ratios.phase >= 4.5, `timeline contrast ${ratios.phase.toFixed(2)}`);
+    });
+  }
+
   it('the status bar shows the last run and opens the panel', async function () {
     this.timeout(60_000);
     const item = session!.workbench!.page.locator('.statusbar-item', { hasText: 'Factory' }).first();
@@ -118,5 +176,25 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
     const labels = await frame.locator('.bar-label').allInnerTexts();
     assert.ok(labels.includes('2099-12'), labels.join(', '));
     assert.ok(labels.includes('D201'), labels.join(', '));
+  });
+
+  it('after Developer: Reload Window the Run panel comes back (serializer) with its search (getState/setState)', async function () {
+    this.timeout(180_000);
+    const wb = session!.workbench!;
+    const page = wb.page;
+    await page.locator('.tab', { hasText: 'Factory Run' }).click();
+    let frame = panelFrame(page);
+    await frame.locator('vscode-tab-header', { hasText: 'Gate log' }).click();
+    await frame.locator('vscode-textfield.search input').fill('onerror');
+    await frame.locator('.log-status', { hasText: '1/1 matches for "onerror"' }).waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(500); // the state is saved at most every 200 ms
+    await runCommand(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Factory Run' }).click({ timeout: 60_000 });
+    frame = panelFrame(page);
+    await frame.locator('.log-status', { hasText: '1/1 matches for "onerror"' }).waitFor({ timeout: 60_000 });
+    assert.equal(await frame.locator('vscode-textfield.search').evaluate((e) => (e as HTMLInputElement).value), 'onerror');
+    assert.equal(await frame.locator('.log-row.current mark').innerText(), 'onerror');
+    await wb.screenshot('run-panel-06-restored-after-reload');
   });
 });

@@ -129,7 +129,7 @@ export class RunView {
     if (!run) return [h('h1', {}, 'Run'), h('p', { class: 'muted' }, 'Waiting for the extension…')];
     const st = statusIcon(run.status);
     const title = h('h1', {}, run.ticketId ? `${run.ticketId}${run.taskName ? ` — ${run.taskName}` : ''}` : 'No run yet');
-    const badge = h('vscode-badge', { class: `status ${st.cls}` }, run.status);
+    const badge = h('span', { class: 'status-row' }, h('span', { class: `status-icon ${st.cls}` }, icon(st.icon)), ' ', h('vscode-badge', { class: 'status' }, run.status));
     const refresh = h('vscode-button', { secondary: '', 'aria-label': 'Refresh' }, icon('refresh'), ' Refresh');
     refresh.addEventListener('click', () => this.post({ type: 'refresh' }));
     const spent = run.cost.spentUsd;
