@@ -38,7 +38,7 @@ import { summarizeMonth, monthOf } from './cost-summary';
 import { clearCycleState, readCycleState, stateFile, writeCycleState, type CyclePhase, type CycleState } from './cycle-state';
 import { changedSinceHead, commitPaths, headCommit, trackedFiles } from './git-ops';
 import { evaluateKillSwitches, type CycleRecord, type CycleStatus } from './kill-switches';
-import { recoverInterrupted, type Recovery } from './recover';
+import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust, type Recovery } from './recover';
 import { prepareWorkerLaunch, type WorkerLaunch } from './worker-launch';
 
 /** Events for the UI (Run panel, status bar) and `factory run` / `tail`. */
@@ -443,10 +443,19 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
   } catch (err) {
     // An interruption or an internal failure mid-cycle: nothing was applied unless ADJUST had
     // begun, and then the state file lets the next start finish it or roll it back.
+    // A failure inside ADJUST is rolled back at once, so the host never keeps half a cycle.
     const st = readCycleState(paths.state);
-    if (st && st.phase !== 'ADJUST') {
-      await appendHistory(paths.history, { runId: st.runId, ticketId: st.ticketId, status: 'ABORTED', endedAt: now().toISOString(), costUsd: 0, reason: errorMessage(err) }).catch(() => undefined);
-      await clearCycleState(paths.state);
+    if (st) {
+      try {
+        const committed = st.phase === 'ADJUST' ? await adjustCommitted(root, st) : null;
+        if (st.phase === 'ADJUST' && !committed) await rollbackAdjust(root, config, st);
+        if (!committed) await abortOnce(paths.history, st.runId, st.ticketId, errorMessage(err));
+        if (st.backupDir) await fs.promises.rm(st.backupDir, { recursive: true, force: true });
+        await clearCycleState(paths.state);
+      } catch (cleanup) {
+        // Leave the state file: the next start retries the rollback.
+        log.error(`could not roll back run ${st.runId}: ${errorMessage(cleanup)}`);
+      }
     }
     throw err;
   } finally {

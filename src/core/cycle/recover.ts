@@ -6,7 +6,7 @@ import { appendHistory, readHistory } from '../history/history';
 import { isOwnTempFolder, reapOrphans, type ReapedContainer } from '../sandbox/container';
 import { atomicWrite } from '../util/atomic-write';
 import { nullLogger, type Logger } from '../util/log';
-import { clearCycleState, readCycleState, stateFile } from './cycle-state';
+import { clearCycleState, readCycleState, stateFile, type CycleState } from './cycle-state';
 import { commitMessage, existsInCommit, headCommit, showFile } from './git-ops';
 import { execCapture } from '../sandbox/staging';
 
@@ -40,43 +40,22 @@ export async function recoverInterrupted(opts: { root: string; config: FactoryCo
 
   const file = stateFile(root, opts.config.paths.autopilot);
   const state = readCycleState(file);
-  if (!state) {
-    // A worker container reaped without a state file (e.g. `factory sandbox` crashed): record it too.
-    for (const r of out.reaped.filter((x) => x.role === 'worker' && x.runId)) await abortOnce(historyFile, r.runId, r.ticket, 'Controller stopped mid-cycle; orphan reaped');
-    return out;
-  }
+  // Reaped containers may belong to other repositories' cycles (the labels do not say which):
+  // only this repository's state file says which cycle of ITS history was interrupted.
+  if (!state) return out;
   out.interrupted = { runId: state.runId, ticketId: state.ticketId, phase: state.phase };
   if (state.stagingDir && isOwnTempFolder(state.stagingDir)) fs.rmSync(state.stagingDir, { recursive: true, force: true });
 
   if (state.phase === 'ADJUST') {
-    const head = await headCommit(root);
-    if (head && head !== state.baseCommit && (await commitMessage(root, head)).includes(`Factory-Run: ${state.runId}`)) {
+    const head = await adjustCommitted(root, state);
+    if (head) {
       out.result = 'completed';
       out.actions.push(`run ${state.runId} was committed (${head.slice(0, 7)}) before the Controller stopped: completed`);
       if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
       await clearCycleState(file);
       return out;
     }
-    // Roll back: the changeset paths to the base commit, the Controller's files to their backups.
-    const touched: string[] = [];
-    for (const c of state.changes ?? []) {
-      const abs = path.join(root, c.path);
-      if (await existsInCommit(root, state.baseCommit, c.path)) await atomicWrite(abs, await showFile(root, state.baseCommit, c.path));
-      else fs.rmSync(abs, { force: true });
-      touched.push(c.path);
-    }
-    for (const [rel, backup] of Object.entries(state.backups ?? {})) {
-      const abs = path.join(root, rel);
-      if (backup && fs.existsSync(backup)) await atomicWrite(abs, fs.readFileSync(backup));
-      else if (backup === null) fs.rmSync(abs, { force: true });
-      touched.push(rel);
-    }
-    const evidenceDir = path.join(root, opts.config.paths.evidence, state.runId);
-    fs.rmSync(evidenceDir, { recursive: true, force: true });
-    touched.push(path.posix.join(opts.config.paths.evidence, state.runId));
-    // A crash between `git add` and `git commit` leaves our paths staged: unstage exactly those.
-    await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'reset', '-q', '--', ...touched]);
-    if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
+    await rollbackAdjust(root, opts.config, state);
     out.actions.push(`run ${state.runId} was interrupted in ADJUST: ${state.changes?.length ?? 0} changed path(s) and the SSOT documents restored`);
   } else {
     out.actions.push(`run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`);
@@ -87,8 +66,42 @@ export async function recoverInterrupted(opts: { root: string; config: FactoryCo
   return out;
 }
 
+/**
+ * Undo a half-done ADJUST: the changeset paths back to the base commit, the Controller's files
+ * (SSOT documents, history, cost summary, plan.json) back to their backups, the evidence run
+ * removed, our paths unstaged. Used on restart after a crash, and at once when ADJUST fails.
+ */
+export async function rollbackAdjust(root: string, config: FactoryConfig, state: CycleState): Promise<void> {
+  // Roll back: the changeset paths to the base commit, the Controller's files to their backups.
+  const touched: string[] = [];
+  for (const c of state.changes ?? []) {
+    const abs = path.join(root, c.path);
+    if (await existsInCommit(root, state.baseCommit, c.path)) await atomicWrite(abs, await showFile(root, state.baseCommit, c.path));
+    else fs.rmSync(abs, { force: true });
+    touched.push(c.path);
+  }
+  for (const [rel, backup] of Object.entries(state.backups ?? {})) {
+    const abs = path.join(root, rel);
+    if (backup && fs.existsSync(backup)) await atomicWrite(abs, fs.readFileSync(backup));
+    else if (backup === null) fs.rmSync(abs, { force: true });
+    touched.push(rel);
+  }
+  const evidenceDir = path.join(root, config.paths.evidence, state.runId);
+  fs.rmSync(evidenceDir, { recursive: true, force: true });
+  touched.push(path.posix.join(config.paths.evidence, state.runId));
+  // A crash between `git add` and `git commit` leaves our paths staged: unstage exactly those.
+  await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'reset', '-q', '--', ...touched]);
+  if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
+}
+
+/** The commit of ADJUST when HEAD is it (`Factory-Run:` trailer), else null. */
+export async function adjustCommitted(root: string, state: CycleState): Promise<string | null> {
+  const head = await headCommit(root);
+  return head && head !== state.baseCommit && (await commitMessage(root, head)).includes(`Factory-Run: ${state.runId}`) ? head : null;
+}
+
 /** Record a run ABORTED unless history already has a line for it. */
-async function abortOnce(historyFile: string, runId: string, ticketId: string, reason: string): Promise<void> {
+export async function abortOnce(historyFile: string, runId: string, ticketId: string, reason: string): Promise<void> {
   if (readHistory(historyFile).records.some((r) => r.runId === runId)) return;
   await appendHistory(historyFile, { runId, ticketId, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason });
 }

@@ -96,6 +96,21 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.doesNotMatch(applied, /TAMPERED/);
   });
 
+  it('a failure inside ADJUST (git refuses the commit) is rolled back at once: tree byte-identical, the cycle ABORTED', async () => {
+    const repo = exampleRepo();
+    const before = treeDigest(repo);
+    const lock = path.join(repo, '.git', 'index.lock');
+    await assert.rejects(
+      runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }, { onEvent: (e) => void (e.type === 'phase' && e.phase === 'ADJUST' && fs.writeFileSync(lock, '')) }),
+      /git add failed/,
+    );
+    fs.rmSync(lock);
+    assert.equal(treeDigest(repo), before, 'the applied change, ledger, roadmap and evidence are all undone');
+    assert.equal(readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).records.at(-1)?.status, 'ABORTED');
+    assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/cycle_state.json')), false);
+    assert.equal(git(repo, 'status', '--porcelain', '--', 'engine', 'tests', 'docs', 'D_ROADMAP.md').trim(), '');
+  });
+
   it('SEC-11 SEC-13 a Worker writing outside its scope fails with the path listed; the host tree is byte-identical, ignored .env included', async () => {
     const repo = exampleRepo();
     fs.writeFileSync(path.join(repo, '.env'), 'SECRET=do-not-touch\n');
