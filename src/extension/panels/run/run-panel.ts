@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { RedactingStream } from '../../../core/gateway/redact';
 import type { LogStream, RunSnapshot, WebviewMessage } from '../../../shared/protocol';
 import { FactoryPanel, createPanel, workspaceConfig, type PanelDeps } from '../panel-base';
-import { loadLatestRun, regularFile } from './run-snapshot';
+import { createLogSink, type LogSink } from './log-sink';
+import { loadLatestRun, regularFile, resolveEvidenceFile } from './run-snapshot';
 
 export const RUN_PANEL_VIEW_TYPE = 'factory.runPanel';
 /** Chunk size for streaming a log file to the webview (well under the protocol's 1 MB cap). */
@@ -14,8 +15,8 @@ const CHUNK_BYTES = 256 * 1024;
 /**
  * The Run panel host: posts the newest run's snapshot and streams its Gate and Worker logs (read
  * in chunks, secrets redacted by a streaming redactor, the webview renders them virtualised).
- * `show()` reuses the open panel. The cycle can push live data with {@link RunPanel.postSnapshot},
- * {@link RunPanel.resetLog} and {@link RunPanel.appendLog}.
+ * `show()` reuses the open panel. The cycle can push live data with {@link RunPanel.postSnapshot}
+ * and {@link RunPanel.liveLog}.
  */
 export class RunPanel extends FactoryPanel {
   private static current: RunPanel | undefined;
@@ -97,9 +98,14 @@ export class RunPanel extends FactoryPanel {
     await this.channel.post({ type: 'log.reset', stream, title: title.slice(0, 500) });
   }
 
-  /** Appends live output (already redacted by the caller's stream, and again by the channel). */
-  async appendLog(stream: LogStream, text: string): Promise<void> {
-    for (let i = 0; i < text.length; i += CHUNK_BYTES) await this.channel.post({ type: 'log.append', stream, text: text.slice(i, i + CHUNK_BYTES) });
+  /**
+   * A sink for live output of the running cycle: resets the stream's view, then every chunk
+   * written is redacted (keys split across chunks included) and appended. Call `end()` when the
+   * process ends.
+   */
+  async liveLog(stream: LogStream, title: string): Promise<LogSink> {
+    await this.resetLog(stream, title);
+    return createLogSink(this.deps.secrets(), (text) => this.channel.post({ type: 'log.append', stream, text }));
   }
 
   private async streamFile(stream: LogStream, file: string | undefined, signal: AbortSignal): Promise<void> {
@@ -131,14 +137,9 @@ export class RunPanel extends FactoryPanel {
   /** Opens a file of the shown run, only if the snapshot listed it and it is a regular file inside the run folder. */
   private async openEvidence(runId: string, file: string): Promise<void> {
     const snap = this.snapshot;
-    if (!snap || snap.runId !== runId || !this.runDir || !snap.manifest.some((f) => f.path === file)) {
-      this.deps.log.warn(`Run panel: refused to open ${runId}/${file} (not in the shown run's manifest)`);
-      return;
-    }
-    const target = path.resolve(this.runDir, file);
-    const real = fs.realpathSync.native(this.runDir);
-    if (!target.startsWith(this.runDir + path.sep) || !regularFile(target) || !fs.realpathSync.native(target).startsWith(real + path.sep)) {
-      this.deps.log.warn(`Run panel: refused to open ${runId}/${file} (not a regular file inside the run folder)`);
+    const target = snap && snap.runId === runId && this.runDir ? resolveEvidenceFile(this.runDir, snap.manifest.map((f) => f.path), file) : undefined;
+    if (!target) {
+      this.deps.log.warn(`Run panel: refused to open ${runId}/${file} (not a listed regular file inside the shown run)`);
       return;
     }
     await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: true, viewColumn: vscode.ViewColumn.Beside });

@@ -226,3 +226,20 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
     runDir,
   };
 }
+
+/**
+ * The absolute path of `file` in the run folder, only if the shown run's manifest listed it, it
+ * stays inside the folder (also after resolving symlinked parents) and it is a regular file (no
+ * symlink). Anything else is undefined: the webview's request never becomes an arbitrary path.
+ */
+export function resolveEvidenceFile(runDir: string, listed: readonly string[], file: string): string | undefined {
+  if (!listed.includes(file) || !evidenceFileSchema.safeParse(file).success) return undefined;
+  const target = path.resolve(runDir, file);
+  if (!target.startsWith(runDir + path.sep) || !regularFile(target)) return undefined;
+  try {
+    const realDir = fs.realpathSync.native(runDir);
+    return fs.realpathSync.native(target).startsWith(realDir + path.sep) ? target : undefined;
+  } catch {
+    return undefined;
+  }
+}
