@@ -417,7 +417,9 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     // ---- ADJUST
     const tAdjust = Date.now();
     if (outcome.reasons.length === 0 && gate) {
-      await adjustPass({ root, config, paths, plan, built, index, changes, before, staging, gate, result, pnl, profit, startedAt, outcome, state, setPhase, now, signal: deps.signal });
+      // The gateway's per-call records (no headers or bodies: provider, model, tokens, cost).
+      const gatewayLog = agent.records.map((r) => JSON.stringify(r)).join('\n');
+      await adjustPass({ root, config, paths, plan, built, index, changes, before, staging, gate, result, pnl, profit, startedAt, outcome, state, setPhase, now, signal: deps.signal, gatewayLog });
     } else {
       keepStaging = true;
       outcome.stagingKept = staging.dir;
@@ -575,6 +577,8 @@ interface AdjustInput {
   setPhase: (phase: CyclePhase, extra?: Partial<CycleState>) => Promise<void>;
   now: () => Date;
   signal: AbortSignal | undefined;
+  /** gateway.jsonl for the evidence run. */
+  gatewayLog: string;
 }
 
 /**
@@ -644,6 +648,7 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     profitRelated: a.profit,
     worker: { claimedStatus: a.result?.status ?? 'NONE', recordedStatus: 'PASS', overridden: false, ...(a.result?.model_used ? { model: a.result.model_used } : {}) },
     costUsd: outcome.costUsd,
+    ...(a.gatewayLog ? { extraFiles: [{ path: 'gateway.jsonl', content: a.gatewayLog + '\n' }] } : {}),
     reproduce: [`git checkout ${a.state.baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
   });
   const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });

@@ -7,7 +7,7 @@ import { AGENT_PATHS, agentReportSchema, type AgentReport, type WorkerTaskInput 
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
 import { readUntrustedJson } from '../contracts/untrusted-json';
-import { ModelGateway, keysFromEnv, makeSocketDir, type GatewaySummary } from '../gateway/gateway';
+import { ModelGateway, keysFromEnv, makeSocketDir, type GatewayRecord, type GatewaySummary } from '../gateway/gateway';
 import type { ContainerMount } from '../sandbox/container';
 import type { AcceptanceCriterion } from '../ssot/model';
 import { FactoryError, errorMessage } from '../util/errors';
@@ -44,7 +44,7 @@ export interface WorkerLaunch {
   env: Record<string, string>;
   mounts: ContainerMount[];
   /** The gateway's meter (the cycle's cost) and the runtime's agent-result.json, after the run. */
-  finish(): Promise<{ gateway: GatewaySummary; report: AgentReport | null; reportError?: string }>;
+  finish(): Promise<{ gateway: GatewaySummary; records: GatewayRecord[]; report: AgentReport | null; reportError?: string }>;
   /** Stop the gateway and delete the temp folders. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -123,12 +123,13 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
     ],
     async finish() {
       const gateway = gw.summary();
+      const records = gw.records();
       const file = path.join(agentOut, 'agent-result.json');
-      if (!fs.existsSync(file)) return { gateway, report: null, reportError: 'the Worker runtime wrote no agent-result.json' };
+      if (!fs.existsSync(file)) return { gateway, records, report: null, reportError: 'the Worker runtime wrote no agent-result.json' };
       try {
-        return { gateway, report: readUntrustedJson(file, agentReportSchema, 1024 * 1024, 'agent-result.json') };
+        return { gateway, records, report: readUntrustedJson(file, agentReportSchema, 1024 * 1024, 'agent-result.json') };
       } catch (err) {
-        return { gateway, report: null, reportError: errorMessage(err) };
+        return { gateway, records, report: null, reportError: errorMessage(err) };
       }
     },
     dispose,

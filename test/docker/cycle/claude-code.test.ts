@@ -77,6 +77,11 @@ describe('full cycle with the real Claude Code CLI (scripted model behind the re
     assert.equal(manifest.cost_usd, o.costUsd);
     assert.equal(kpi.cost_usd, o.costUsd);
     assert.deepEqual(manifest.gates, { doctor: 'PASS', fast: 'PASS', regression: 'PASS' });
+    // The gateway's own call records are part of the evidence; their costs add up to the cycle's.
+    const calls = fs.readFileSync(path.join(repo, o.evidencePath, 'gateway.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(calls.length, provider.requests.length);
+    assert.ok(Math.abs(calls.reduce((s: number, c: { costUsd: number }) => s + c.costUsd, 0) - o.costUsd) < 1e-9);
+    assert.doesNotMatch(JSON.stringify(calls), new RegExp(KEY), 'no key in the evidence');
     const ledger = parseLedger(fs.readFileSync(path.join(repo, 'docs/v2/design/AC_LEDGER.md'), 'utf8'), 'L');
     assert.deepEqual(ledger.acs.filter((a) => a.ticketId === 'D302').map((a) => [a.status, a.evidence]), [['DONE', o.evidencePath], ['DONE', o.evidencePath]]);
     assert.match(git(repo, 'log', '-1', '--format=%B'), new RegExp(`^factory: D302 PASS[\\s\\S]*Cost: \\$${o.costUsd.toFixed(4).replace('.', '\\.')} \\(agent claude-code`));
