@@ -7,9 +7,15 @@ import { acquireRepoLock, repoLockPath } from '../../../src/core/lock/repo-lock'
 import { FactoryError } from '../../../src/core/util/errors';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
+// Wide enough that a holder's refresh timer starved by a loaded CI machine still looks fresh
+// right after its crash.
+const STALE_MS = 6_000;
+// proper-lockfile stamps the lock with the NEXT whole second on filesystems with second-precision
+// mtimes (it probes), so a lock can look up to 1 s younger than it is: wait past that too.
+const STALE_WAIT_MS = STALE_MS + 1_600;
 
 describe('repo lock', function () {
-  this.timeout(30_000);
+  this.timeout(40_000);
   let repo: string;
   beforeEach(() => {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-lock-test-'));
@@ -37,19 +43,19 @@ describe('repo lock', function () {
   it('SEC-27 a crashed holder\'s lock goes stale and is recoverable', async () => {
     // A real second process takes the lock, then dies by SIGKILL without releasing it.
     const script = `const { acquireRepoLock } = require(${JSON.stringify(path.join(ROOT, 'src/core/lock/repo-lock.ts'))});
-      acquireRepoLock(${JSON.stringify(repo)}, { staleMs: 5000 }).then(() => { process.stdout.write('held\\n'); setInterval(() => {}, 1000); });`;
+      acquireRepoLock(${JSON.stringify(repo)}, { staleMs: ${STALE_MS} }).then(() => { process.stdout.write('held\\n'); setInterval(() => {}, 1000); });`;
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (c: Buffer) => c.toString().includes('held') && resolve());
         child.on('exit', (code) => reject(new Error(`holder exited early (${code})`)));
       });
-      await assert.rejects(acquireRepoLock(repo, { staleMs: 5000 }), /another Controller/);
+      await assert.rejects(acquireRepoLock(repo, { staleMs: STALE_MS }), /another Controller/);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      await assert.rejects(acquireRepoLock(repo, { staleMs: 5000 }), /another Controller/, 'still fresh right after the crash');
-      await new Promise((r) => setTimeout(r, 5_600));
-      const lock = await acquireRepoLock(repo, { staleMs: 5000 });
+      await assert.rejects(acquireRepoLock(repo, { staleMs: STALE_MS }), /another Controller/, 'still fresh right after the crash');
+      await new Promise((r) => setTimeout(r, STALE_WAIT_MS));
+      const lock = await acquireRepoLock(repo, { staleMs: STALE_MS });
       assert.equal(lock.compromised, false);
       await lock.release();
     } finally {
