@@ -19,6 +19,8 @@ export const LABELS = {
   owner: 'factory.owner',
   /** Host folder to delete when the container is reaped as an orphan (a staging copy). */
   cleanup: 'factory.cleanup',
+  /** Real path of the repository the cycle belongs to (so a reaper records only its own). */
+  repo: 'factory.repo',
 } as const;
 
 export type ContainerRole = 'worker' | 'gate' | 'auditor';
@@ -53,7 +55,7 @@ export interface ContainerSpec {
   /** Writable size-capped tmpfs mount points (default `/tmp` and `/home/worker`). */
   tmpfs?: string[];
   limits: ContainerLimits;
-  labels: { runId: string; ticket: string; role: ContainerRole };
+  labels: { runId: string; ticket: string; role: ContainerRole; repo?: string };
   /** Host-enforced time cap: the container is killed when it runs longer. */
   timeoutMs: number;
   /** Append demultiplexed output here (`[stderr] ` lines are not prefixed: raw bytes, both streams). */
@@ -159,6 +161,7 @@ export function buildCreateOptions(spec: ContainerSpec, now = Date.now(), graceM
     [LABELS.owner]: ownerTag(),
   };
   if (spec.cleanupPath) labels[LABELS.cleanup] = spec.cleanupPath;
+  if (spec.labels.repo) labels[LABELS.repo] = spec.labels.repo;
   return {
     Image: spec.image,
     Cmd: spec.cmd,
@@ -509,6 +512,8 @@ export interface ReapedContainer {
   runId: string;
   ticket: string;
   role: string;
+  /** The `factory.repo` label ('' when the container carried none). */
+  repo: string;
   reason: 'owner-gone' | 'overdue';
 }
 
@@ -567,6 +572,7 @@ export async function reapOrphans(opts: { docker?: Docker; logger?: Logger; now?
       runId: labels[LABELS.runId] ?? '',
       ticket: labels[LABELS.ticket] ?? '',
       role: labels[LABELS.role] ?? '',
+      repo: labels[LABELS.repo] ?? '',
       reason: owner === 'dead' ? 'owner-gone' : 'overdue',
     });
   }

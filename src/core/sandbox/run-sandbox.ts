@@ -146,7 +146,9 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
   progress({ step: 1, maxStep: steps, message: 'reaping orphaned containers' });
   report.reaped = await reapOrphans({ docker, logger });
   if (opts.historyFile) {
-    for (const r of report.reaped.filter((x) => x.role === 'worker')) {
+    // Only this repository's interrupted cycles belong in its history.
+    const repo = fs.realpathSync(opts.root);
+    for (const r of report.reaped.filter((x) => x.role === 'worker' && x.repo === repo)) {
       await appendHistory(opts.historyFile, { runId: r.runId, ticketId: r.ticket, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason: 'Controller stopped mid-cycle; orphan reaped' });
     }
   }
@@ -207,7 +209,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
           tmpfs: ['/tmp', SANDBOX_PATHS.home],
           // One file can never exceed the workspace cap (kernel-enforced); the watchdog covers many files.
           limits: { ...DEFAULT_LIMITS, fileSizeMb: opts.workspaceMb ?? 1024, ...opts.limits },
-          labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'worker' },
+          labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'worker', repo: fs.realpathSync(opts.root) },
           timeoutMs: opts.timeoutMs ?? plan.timeout_minutes * 60_000,
           cleanupPath: staging.dir,
           ...(opts.logFile ? { logFile: opts.logFile } : {}),

@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import { requireDocker } from '../../support/engines';
 import { planSchema, type Plan } from '../../../src/core/contracts/plan';
 import { readHistory } from '../../../src/core/history/history';
+import { LABELS } from '../../../src/core/sandbox/container';
 import { runSandbox, type SandboxOptions, type SandboxReport } from '../../../src/core/sandbox/run-sandbox';
 import { WORKER_IMAGE, ensureWorkerImage, hashTree, labelledContainers } from './helpers';
 
@@ -259,9 +260,19 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
 
       // The dead Controller's repo lock goes stale after lockStaleMs (SEC-27); then the next one starts.
       await new Promise((r) => setTimeout(r, 2_500));
+      // An orphan of ANOTHER repository's cycle: reaped too, but not recorded in this repo's history.
+      const otherRun = `other_${first.run_id}`;
+      await docker.createContainer({
+        Image: WORKER_IMAGE,
+        Cmd: ['true'],
+        Labels: { [LABELS.managed]: '1', [LABELS.runId]: otherRun, [LABELS.ticket]: 'X', [LABELS.role]: 'worker', [LABELS.owner]: `${os.hostname()}:999999`, [LABELS.repo]: '/srv/another-repo' },
+        HostConfig: { NetworkMode: 'none' },
+      });
       const second = plan();
       const r = await runSandbox({ root: repo, plan: second, command: ['true'], image: WORKER_IMAGE, historyFile: history, lockStaleMs: 2_000 }, { docker });
       assert.deepEqual(await labelledContainers(docker, first.run_id), []);
+      assert.deepEqual(await labelledContainers(docker, otherRun), []);
+      assert.ok(r.reaped.some((x) => x.runId === otherRun));
       assert.ok(r.reaped.some((x) => x.runId === first.run_id && x.reason === 'owner-gone'));
       assert.ok(!fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`factory-${first.run_id}`)), 'orphan staging copy deleted');
       const h = readHistory(history);
