@@ -5,6 +5,10 @@ import type { ExtensionDeps } from '../deps';
 import { FactoryStatusBar } from '../status-bar/status-bar';
 import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
 import type { PanelDeps } from './panel-base';
+import type { CycleEvent } from '../../core/cycle/orchestrator';
+import type { LogStream } from '../../shared/protocol';
+import { CycleFeed } from './run/cycle-feed';
+import type { LogSink } from './run/log-sink';
 import { loadLatestRun } from './run/run-snapshot';
 import { RunPanel, RUN_PANEL_VIEW_TYPE } from './run/run-panel';
 
@@ -43,6 +47,11 @@ export interface PanelsApi {
   statusBar: FactoryStatusBar;
   showRunPanel(): RunPanel;
   showCostDashboard(): CostPanel;
+  /**
+   * A listener for `runCycle`'s `onEvent`: opens the Run panel, shows the timeline, the live
+   * Worker/Gate output (redacted) and the outcome, and drives the status bar.
+   */
+  cycleListener(budgetUsd: number): (e: CycleEvent) => void;
 }
 
 /**
@@ -89,5 +98,31 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
   };
   context.subscriptions.push(deps.store.onDidChange(showLast));
   showLast();
-  return { statusBar, showRunPanel, showCostDashboard };
+  const cycleListener = (budgetUsd: number): ((e: CycleEvent) => void) => {
+    const sinks = new Map<LogStream, Promise<LogSink | undefined>>();
+    const feed = new CycleFeed(
+      {
+        snapshot: (run) => void RunPanel.open?.postSnapshot(run),
+        resetLog: (stream, title) => sinks.set(stream, RunPanel.open?.liveLog(stream, title) ?? Promise.resolve(undefined)),
+        appendLog: (stream, text) => {
+          const sink = sinks.get(stream);
+          if (sink) sinks.set(stream, sink.then(async (k) => (await k?.write(text), k)));
+        },
+        status: (v) => statusBar.update(v),
+      },
+      budgetUsd,
+    );
+    return (e) => {
+      if (e.type === 'plan') {
+        RunPanel.liveSnapshot = () => feed.current;
+        showRunPanel();
+      }
+      feed.handle(e);
+      if (e.type === 'end') {
+        RunPanel.liveSnapshot = undefined;
+        for (const s of sinks.values()) void s.then((k) => k?.end());
+      }
+    };
+  };
+  return { statusBar, showRunPanel, showCostDashboard, cycleListener };
 }

@@ -20,6 +20,8 @@ const CHUNK_BYTES = 256 * 1024;
  */
 export class RunPanel extends FactoryPanel {
   private static current: RunPanel | undefined;
+  /** While a cycle runs: its live snapshot, shown instead of the newest evidence run. */
+  static liveSnapshot: (() => RunSnapshot | undefined) | undefined;
   private snapshot: RunSnapshot | undefined;
   private runDir: string | undefined;
   private streaming: AbortController | undefined;
@@ -74,6 +76,12 @@ export class RunPanel extends FactoryPanel {
     const ws = await workspaceConfig(this.deps);
     if (!ws) {
       await this.postSnapshot(undefined, 'Open a folder with a Factory workspace to see its runs.');
+      return;
+    }
+    const live = RunPanel.liveSnapshot?.();
+    if (live) {
+      // A cycle is running: its feed posts the logs as they come.
+      await this.postSnapshot(live);
       return;
     }
     const latest = loadLatestRun(ws.root, ws.config);

@@ -1,0 +1,117 @@
+/**
+ * The running cycle's events (`CycleEvent` from the core orchestrator) → what the Run panel and
+ * the status bar show: the PDCA timeline with live durations, the Worker/Gate output, and on
+ * `end` the outcome (status, cost against the budget, scope violations, audit verdict). Pure: the
+ * panel and the status bar are handed in as callbacks, so plain mocha drives it with events.
+ */
+import type { CycleEvent } from '../../../core/cycle/orchestrator';
+import type { LogStream, PhaseName, RunSnapshot, TimelinePhase } from '../../../shared/protocol';
+import type { CycleStatusView } from '../../status-bar/status-text';
+
+export interface CycleFeedTarget {
+  snapshot(run: RunSnapshot): void;
+  resetLog(stream: LogStream, title: string): void;
+  appendLog(stream: LogStream, text: string): void;
+  status(view: CycleStatusView): void;
+}
+
+const PHASES: readonly PhaseName[] = ['PLAN', 'DO', 'CHECK', 'ADJUST'];
+const cut = (s: string, n = 500): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export class CycleFeed {
+  private run: RunSnapshot;
+  private phaseStart = new Map<PhaseName, number>();
+  private startedAt: number | undefined;
+
+  constructor(
+    private readonly target: CycleFeedTarget,
+    private readonly budgetUsd: number,
+  ) {
+    this.run = this.blank();
+  }
+
+  private blank(): RunSnapshot {
+    return {
+      runId: null, ticketId: null, taskName: null, status: 'RUNNING', timestamp: null, durationSeconds: null,
+      timeline: PHASES.map((name): TimelinePhase => ({ name, status: 'PENDING', startedAt: null, durationMs: null, steps: [] })),
+      manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd: this.budgetUsd }, note: null,
+    };
+  }
+
+  /** The snapshot as it stands (for tests and a panel opened mid-cycle). */
+  get current(): RunSnapshot {
+    return this.run;
+  }
+
+  handle(e: CycleEvent): void {
+    switch (e.type) {
+      case 'plan': {
+        this.run = { ...this.blank(), runId: e.plan.run_id, ticketId: e.plan.ticket_id, note: e.escalate ? 'Two consecutive FAILs before this cycle: the Auditor will review it.' : null };
+        this.phaseStart.clear();
+        this.startedAt = undefined;
+        this.target.resetLog('worker', `Worker log: ${e.plan.run_id} (live)`);
+        this.target.resetLog('gate', `Gate log: ${e.plan.run_id} (live)`);
+        this.publish();
+        return;
+      }
+      case 'phase': {
+        const at = Date.parse(e.at);
+        this.startedAt ??= at;
+        this.run = { ...this.run, runId: this.run.runId ?? e.runId, timestamp: this.run.timestamp ?? e.at };
+        this.run.timeline = this.run.timeline.map((p) => {
+          if (p.status === 'RUNNING' && p.name !== e.phase) {
+            const start = this.phaseStart.get(p.name);
+            return { ...p, status: 'PASS', durationMs: start === undefined ? null : Math.max(0, at - start) };
+          }
+          if (p.name === e.phase && p.status !== 'RUNNING') {
+            this.phaseStart.set(p.name, at);
+            return { ...p, status: 'RUNNING', startedAt: e.at, durationMs: 0 };
+          }
+          return p;
+        });
+        this.publish(e.phase);
+        return;
+      }
+      case 'output': {
+        const stream: LogStream = e.source === 'gate' ? 'gate' : 'worker';
+        // The Auditor's output shares the Worker pane, each line marked so it is not mistaken for the Worker.
+        const text = e.source === 'auditor' ? e.text.replace(/^(?=.)/gm, '[auditor] ') : e.text;
+        this.target.appendLog(stream, text);
+        return;
+      }
+      case 'end': {
+        const o = e.outcome;
+        const ended = this.startedAt !== undefined ? this.startedAt + o.timings.totalMs : undefined;
+        this.run = {
+          ...this.run,
+          runId: o.runId,
+          ticketId: o.ticketId,
+          status: o.status,
+          durationSeconds: o.timings.totalMs / 1000,
+          timeline: this.run.timeline.map((p) => {
+            const ms = o.timings.phases[p.name];
+            if (p.status === 'RUNNING') return { ...p, status: o.status === 'PASS' ? 'PASS' : 'FAIL', durationMs: ms ?? (ended !== undefined ? Math.max(0, ended - (this.phaseStart.get(p.name) ?? ended)) : null) };
+            if (p.status === 'PENDING') return { ...p, status: 'SKIPPED' };
+            return ms !== undefined ? { ...p, durationMs: ms } : p;
+          }),
+          scopeViolations: o.violations.slice(0, 1000).map((v) => cut(`${v.path} (${v.rule})`)),
+          audit: o.audit ? { verdict: o.audit.verdict, summary: cut(`${o.audit.violations} violation${o.audit.violations === 1 ? '' : 's'}`) } : null,
+          cost: { spentUsd: Math.max(0, o.costUsd), budgetUsd: this.budgetUsd },
+          note: o.reasons.length ? cut(o.reasons.join('; ')) : null,
+        };
+        this.target.snapshot(this.run);
+        this.target.status({ phase: 'IDLE', ticketId: o.ticketId, lastStatus: o.status, costUsd: o.costUsd, budgetUsd: this.budgetUsd });
+        return;
+      }
+      case 'recovered':
+        this.run = { ...this.run, note: 'An interrupted cycle was recovered before this one started.' };
+        this.target.snapshot(this.run);
+        return;
+    }
+  }
+
+  private publish(phase?: PhaseName): void {
+    this.target.snapshot(this.run);
+    if (phase) this.target.status({ phase, ticketId: this.run.ticketId, startedAt: this.startedAt, costUsd: this.run.cost.spentUsd, budgetUsd: this.budgetUsd });
+  }
+}

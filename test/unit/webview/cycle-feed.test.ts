@@ -1,0 +1,74 @@
+import * as assert from 'node:assert/strict';
+import type { CycleEvent, CycleOutcome } from '../../../src/core/cycle/orchestrator';
+import type { Plan } from '../../../src/core/contracts/plan';
+import { CycleFeed } from '../../../src/extension/panels/run/cycle-feed';
+import { runSnapshot, type LogStream, type RunSnapshot } from '../../../src/shared/protocol';
+import type { CycleStatusView } from '../../../src/extension/status-bar/status-text';
+
+function recorder() {
+  const r = { snapshots: [] as RunSnapshot[], logs: [] as Array<[LogStream, string]>, resets: [] as Array<[LogStream, string]>, status: [] as CycleStatusView[] };
+  return {
+    r,
+    target: {
+      snapshot: (s: RunSnapshot) => void r.snapshots.push(structuredClone(s)),
+      resetLog: (st: LogStream, t: string) => void r.resets.push([st, t]),
+      appendLog: (st: LogStream, t: string) => void r.logs.push([st, t]),
+      status: (v: CycleStatusView) => void r.status.push(v),
+    },
+  };
+}
+
+const plan = { run_id: '20261125_120000_d201_abcdef0', ticket_id: 'D201' } as Plan;
+const phase = (p: 'PLAN' | 'DO' | 'CHECK' | 'ADJUST', at: string): CycleEvent => ({ type: 'phase', runId: plan.run_id, phase: p, at });
+
+function outcome(o: Partial<CycleOutcome>): CycleOutcome {
+  return {
+    runId: plan.run_id, ticketId: 'D201', acIds: ['D201::AC-1'], status: 'PASS', reasons: [], costUsd: 0.12, evidencePath: null, commit: null, blocked: false, escalated: false,
+    audit: null, changes: [], violations: [], stagingKept: null,
+    timings: { totalMs: 9000, agentMs: 4000, agentOwnMs: 3500, gateMs: 3000, gateCommandMs: 2500, auditMs: 0, phases: {} },
+    ...o,
+  };
+}
+
+describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)', () => {
+  it('phases become RUNNING then PASS with their durations; output goes to its pane; the status bar follows', () => {
+    const { r, target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    feed.handle({ type: 'plan', plan, escalate: false, auditorRequired: false });
+    assert.deepEqual(r.resets.map((x) => x[0]), ['worker', 'gate']);
+    feed.handle(phase('PLAN', '2026-11-25T12:00:00.000Z'));
+    feed.handle(phase('DO', '2026-11-25T12:00:00.250Z'));
+    feed.handle({ type: 'output', runId: plan.run_id, source: 'worker', text: 'editing engine/spread.py\n' });
+    feed.handle({ type: 'output', runId: plan.run_id, source: 'auditor', text: 'looks fine\nno PnL re-derived\n' });
+    feed.handle(phase('CHECK', '2026-11-25T12:00:04.250Z'));
+    feed.handle({ type: 'output', runId: plan.run_id, source: 'gate', text: '[..] Gate: fast\n' });
+    const mid = feed.current.timeline;
+    assert.deepEqual(mid.map((p) => [p.name, p.status, p.durationMs]), [['PLAN', 'PASS', 250], ['DO', 'PASS', 4000], ['CHECK', 'RUNNING', 0], ['ADJUST', 'PENDING', null]]);
+    assert.deepEqual(r.logs, [['worker', 'editing engine/spread.py\n'], ['worker', '[auditor] looks fine\n[auditor] no PnL re-derived\n'], ['gate', '[..] Gate: fast\n']]);
+    assert.deepEqual(r.status.at(-1), { phase: 'CHECK', ticketId: 'D201', startedAt: Date.parse('2026-11-25T12:00:00.000Z'), costUsd: null, budgetUsd: 1 });
+    for (const s of r.snapshots) assert.ok(runSnapshot.safeParse(s).success);
+  });
+
+  it('a scope FAIL ends with the violations, the audit verdict, the cost against the budget and ADJUST skipped', () => {
+    const { r, target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    feed.handle({ type: 'plan', plan, escalate: true, auditorRequired: true });
+    feed.handle(phase('PLAN', '2026-11-25T12:00:00.000Z'));
+    feed.handle(phase('DO', '2026-11-25T12:00:01.000Z'));
+    feed.handle(phase('CHECK', '2026-11-25T12:00:05.000Z'));
+    feed.handle({
+      type: 'end',
+      outcome: outcome({ status: 'FAIL', costUsd: 0.37, reasons: ['scope: 1 path outside scope.modify'], violations: [{ path: 'engine/pnl.py', rule: 'outside-scope' } as never], audit: { verdict: 'FAIL', violations: 2, report: 'x' }, timings: { totalMs: 9000, agentMs: 4000, agentOwnMs: 3500, gateMs: 3000, gateCommandMs: 2500, auditMs: 900, phases: { CHECK: 3900 } } }),
+    });
+    const end = r.snapshots.at(-1)!;
+    assert.ok(runSnapshot.safeParse(end).success);
+    assert.equal(end.status, 'FAIL');
+    assert.deepEqual(end.timeline.map((p) => [p.name, p.status]), [['PLAN', 'PASS'], ['DO', 'PASS'], ['CHECK', 'FAIL'], ['ADJUST', 'SKIPPED']]);
+    assert.equal(end.timeline.find((p) => p.name === 'CHECK')!.durationMs, 3900);
+    assert.deepEqual(end.scopeViolations, ['engine/pnl.py (outside-scope)']);
+    assert.deepEqual(end.audit, { verdict: 'FAIL', summary: '2 violations' });
+    assert.deepEqual(end.cost, { spentUsd: 0.37, budgetUsd: 1 });
+    assert.equal(end.note, 'scope: 1 path outside scope.modify');
+    assert.deepEqual(r.status.at(-1), { phase: 'IDLE', ticketId: 'D201', lastStatus: 'FAIL', costUsd: 0.37, budgetUsd: 1 });
+  });
+});
