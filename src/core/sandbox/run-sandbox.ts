@@ -13,9 +13,10 @@ import { connectDocker } from '../docker/connect';
 import { appendHistory } from '../history/history';
 import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
 import { checkRepoPath } from '../paths/validate';
+import { atomicWrite } from '../util/atomic-write';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
-import { reapOrphans, runContainer, type ContainerLimits, type ContainerMount, type ContainerResult, type ReapedContainer } from './container';
+import { ownerTag, reapOrphans, runContainer, type ContainerLimits, type ContainerMount, type ContainerResult, type ReapedContainer } from './container';
 import { createStagingCopy, ignoredPaths, type StagingCopy } from './staging';
 
 /** Fixed paths inside the Worker container (documented for agent adapters). */
@@ -54,7 +55,11 @@ export interface SandboxOptions {
   /** Demultiplexed Worker output is appended here (capped). */
   logFile?: string;
   logCapBytes?: number;
-  /** history.jsonl to record this cycle and any reaped (ABORTED) ones in; nothing is recorded when absent. */
+  /**
+   * history.jsonl to record this cycle in (and an earlier cycle whose Controller died mid-way, as
+   * ABORTED; a `<history>.inflight.json` marker lives beside it during the run). Nothing is
+   * recorded when absent.
+   */
   historyFile?: string;
   /** Stale time of the repo lock (ms). */
   lockStaleMs?: number;
@@ -145,18 +150,16 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
 
   progress({ step: 1, maxStep: steps, message: 'reaping orphaned containers' });
   report.reaped = await reapOrphans({ docker, logger });
-  if (opts.historyFile) {
-    // Only this repository's interrupted cycles belong in its history.
-    const repo = fs.realpathSync(opts.root);
-    for (const r of report.reaped.filter((x) => x.role === 'worker' && x.repo === repo)) {
-      await appendHistory(opts.historyFile, { runId: r.runId, ticketId: r.ticket, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason: 'Controller stopped mid-cycle; orphan reaped' });
-    }
-  }
 
   let lock: RepoLock | undefined;
   let staging: StagingCopy | undefined;
+  let markerWritten = false;
   try {
     lock = await acquireRepoLock(opts.root, { staleMs: opts.lockStaleMs, logger });
+    if (opts.historyFile) {
+      await beginRecord(opts.historyFile, plan);
+      markerWritten = true;
+    }
     progress({ step: 2, maxStep: steps, message: 'exporting the staging copy' });
     staging = await createStagingCopy({ root: opts.root, runId: plan.run_id, modify: plan.scope.modify, signal: deps.signal });
     report.baseCommit = staging.baseCommit;
@@ -260,8 +263,35 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
   if (opts.historyFile && report.baseCommit) {
     await appendHistory(opts.historyFile, { runId: report.runId, ticketId: report.ticketId, status: report.status === 'ERROR' ? 'ABORTED' : report.status, endedAt: new Date().toISOString(), costUsd: report.result?.cost_estimate_usd ?? 0, agent: plan.agent, reasons: report.reasons, applied: report.applied });
   }
+  // Only our own marker: after a lock refusal the marker is the other Controller's.
+  if (opts.historyFile && markerWritten) fs.rmSync(inflightFile(opts.historyFile), { force: true });
   progress({ step: steps, maxStep: steps, message: `done: ${report.status}` });
   return report;
+}
+
+/** Marker of the cycle in flight, next to the history it will be recorded in. */
+export function inflightFile(historyFile: string): string {
+  return `${historyFile}.inflight.json`;
+}
+
+/**
+ * Under the repo lock: a marker left by an earlier cycle means its Controller died mid-cycle
+ * (SECURITY 7) — record it as ABORTED — then mark this cycle as in flight. This does not depend on
+ * who reaped the orphaned container (any Controller on the engine may have).
+ */
+async function beginRecord(historyFile: string, plan: Plan): Promise<void> {
+  const marker = inflightFile(historyFile);
+  let previous: { runId?: unknown; ticketId?: unknown } | undefined;
+  try {
+    previous = JSON.parse(fs.readFileSync(marker, 'utf8')) as { runId?: unknown; ticketId?: unknown };
+  } catch {
+    previous = undefined; // no marker (or an unreadable one: nothing reliable to record)
+  }
+  if (previous && typeof previous.runId === 'string' && previous.runId !== plan.run_id) {
+    await appendHistory(historyFile, { runId: previous.runId, ticketId: typeof previous.ticketId === 'string' ? previous.ticketId : '', status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason: 'the Controller stopped mid-cycle' });
+  }
+  fs.mkdirSync(path.dirname(marker), { recursive: true });
+  await atomicWrite(marker, JSON.stringify({ runId: plan.run_id, ticketId: plan.ticket_id, owner: ownerTag(), startedAt: new Date().toISOString() }) + '\n');
 }
 
 /**
