@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { KEY_ENV } from '../../core/gateway/routes';
-import { webviewStateSchema } from '../../shared/protocol';
+import { runIdSchema, webviewStateSchema } from '../../shared/protocol';
 import type { ExtensionDeps } from '../deps';
 import { FactoryStatusBar } from '../status-bar/status-bar';
 import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
@@ -68,7 +68,11 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
   const showRunPanel = (): RunPanel => RunPanel.show(panelDeps);
   const showCostDashboard = (): CostPanel => CostPanel.show(panelDeps);
   context.subscriptions.push(
-    vscode.commands.registerCommand('factory.runPanel.open', showRunPanel),
+    // An optional run id (from the Runs view or a link): validated like any other outside input.
+    vscode.commands.registerCommand('factory.runPanel.open', (runId?: unknown) => {
+      const id = runIdSchema.safeParse(runId);
+      return RunPanel.show(panelDeps, id.success ? id.data : undefined);
+    }),
     vscode.commands.registerCommand('factory.costDashboard.open', showCostDashboard),
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {

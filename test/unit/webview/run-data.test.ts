@@ -54,7 +54,7 @@ describe('Run panel and Cost dashboard data (real evidence and history files)', 
 
   it('the newest run written by the evidence writer becomes the snapshot: timeline, manifest, gates, cost vs budget', async () => {
     const evidenceDir = path.join(root, config.paths.evidence);
-    await writeEvidence(evidenceDir, { ticketId: 'D101', status: 'PASS', startedAt: new Date('2026-10-02T09:00:00Z'), endedAt: new Date('2026-10-02T09:01:00Z'), git, gate: gate('PASS'), costUsd: 0.02, worker: { claimedStatus: 'PASS', recordedStatus: 'PASS', overridden: false, model: 'claude-sonnet-4-5' } });
+    const older = await writeEvidence(evidenceDir, { ticketId: 'D101', status: 'PASS', startedAt: new Date('2026-10-02T09:00:00Z'), endedAt: new Date('2026-10-02T09:01:00Z'), git, gate: gate('PASS'), costUsd: 0.02, worker: { claimedStatus: 'PASS', recordedStatus: 'PASS', overridden: false, model: 'claude-sonnet-4-5' } });
     const newest = await writeEvidence(evidenceDir, { ticketId: 'D201', taskName: 'Spread quoting', status: 'FAIL', startedAt: new Date('2026-11-25T11:00:00Z'), endedAt: new Date('2026-11-25T11:00:05Z'), git, gate: gate('FAIL'), costUsd: 0.4, worker: { claimedStatus: 'PASS', recordedStatus: 'FAIL', overridden: true, model: 'gpt-5' } });
     await appendHistory(path.join(root, config.paths.autopilot, 'history.jsonl'), {
       runId: newest.runId, ticketId: 'D201', status: 'FAIL', endedAt: '2026-11-25T11:00:05Z', costUsd: 0.4, agent: 'codex', model: 'gpt-5',
@@ -77,6 +77,9 @@ describe('Run panel and Cost dashboard data (real evidence and history files)', 
     assert.deepEqual(snapshot.scopeViolations, ['engine/pnl.py (outside scope.modify)']);
     assert.equal(snapshot.audit?.verdict, 'FAIL');
     assert.equal(logs.gate, path.join(newest.dir, 'gate.log'));
+    // A chosen run (the Runs view's "Open in Run panel"), and an unknown id falls back to the newest.
+    assert.equal(loadLatestRun(root, config, older.runId).snapshot.ticketId, 'D101');
+    assert.equal(loadLatestRun(root, config, '20000101_000000_nope_0000000').snapshot.runId, newest.runId);
 
     const d = buildCostDashboard(root, config);
     assert.ok(costDashboard.safeParse(d).success);

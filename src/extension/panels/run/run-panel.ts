@@ -25,13 +25,22 @@ export class RunPanel extends FactoryPanel {
   private snapshot: RunSnapshot | undefined;
   private runDir: string | undefined;
   private streaming: AbortController | undefined;
+  /** The evidence run to show; undefined = the newest. */
+  private runId: string | undefined;
 
-  static show(deps: PanelDeps): RunPanel {
+  /** Opens (or reveals) the panel; with `runId` it shows that evidence run instead of the newest. */
+  static show(deps: PanelDeps, runId?: string): RunPanel {
     if (RunPanel.current && !RunPanel.current.isDisposed) {
       RunPanel.current.panel.reveal();
+      if (runId !== undefined && runId !== RunPanel.current.runId) {
+        RunPanel.current.runId = runId;
+        void RunPanel.current.reload();
+      }
       return RunPanel.current;
     }
-    return RunPanel.attach(createPanel(RUN_PANEL_VIEW_TYPE, 'Factory Run', deps), deps);
+    const p = RunPanel.attach(createPanel(RUN_PANEL_VIEW_TYPE, 'Factory Run', deps), deps);
+    p.runId = runId;
+    return p;
   }
 
   /** Takes over a panel (a new one, or one the serializer restored after a reload). */
@@ -84,7 +93,7 @@ export class RunPanel extends FactoryPanel {
       await this.postSnapshot(live);
       return;
     }
-    const latest = loadLatestRun(ws.root, ws.config);
+    const latest = loadLatestRun(ws.root, ws.config, this.runId);
     this.runDir = latest.runDir;
     await this.postSnapshot(latest.snapshot);
     this.streaming?.abort();
