@@ -118,6 +118,27 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
     await page.close();
   });
 
+  it('past the browser height limit (600k lines, scaled scrollbar) search still lands on the match and the end is reachable', async () => {
+    const page = await runPage();
+    await page.evaluate(`(() => {
+      for (let c = 0; c < 60; c++) {
+        const chunk = [];
+        for (let i = c * 10000; i < (c + 1) * 10000; i++) chunk.push(i === 345678 ? 'the needle line' : 'row ' + i);
+        window.postMessage({ type: 'log.append', stream: 'gate', text: chunk.join('\\n') + '\\n' }, '*');
+      }
+      window.postMessage({ type: 'log.append', stream: 'gate', text: 'the very last line\\n' }, '*');
+    })()`);
+    await page.waitForFunction(() => document.querySelector('.log-status')?.textContent?.startsWith('600,001 lines'));
+    // Following: the last line is in view.
+    await page.locator('.log-row', { hasText: 'the very last line' }).waitFor({ timeout: 10_000 });
+    await page.locator('vscode-textfield.search input').fill('needle');
+    await page.waitForFunction(() => document.querySelector('.log-status')?.textContent?.includes('1/1 matches'), undefined, { timeout: 20_000 });
+    await page.locator('.log-row.current', { hasText: 'the needle line' }).waitFor({ timeout: 10_000 });
+    const around = await page.evaluate(() => Array.from(document.querySelectorAll('.log-row')).map((r) => r.textContent));
+    assert.ok(around.includes('row 345677') && around.includes('row 345679'), 'the neighbours are drawn around it');
+    await page.close();
+  });
+
   it('state survives a reload: the saved tab and search come back (getState/setState)', async () => {
     const page = await runPage();
     await postToWebview(page, { type: 'log.append', stream: 'gate', text: 'alpha\nbeta\ngamma beta\n' } satisfies HostMessage);
