@@ -13,10 +13,14 @@ base=${BASE:-agentic-factory/worker-base:bookworm}
 key=$(cat "$here/docker/agents/versions.env" "$here/docker/agents/Dockerfile" | sha256sum | cut -c1-12)
 tag="agentic-factory/worker-agents:$key"
 log() { echo "build-agents-image: $*" >&2; }
+# The same content docker/worker.Dockerfile builds where a registry is reachable, under the same
+# name, so the config default (worker.image) works whichever way the image was made.
+user_tag=agentic-factory/worker:bookworm
 
 if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
   log "$tag present (cached)"
   docker tag "$tag" agentic-factory/worker-agents:latest
+  docker tag "$tag" "$user_tag"
   echo "$tag"; exit 0
 fi
 docker image inspect "$base" >/dev/null 2>&1 || bash "$here/scripts/build-worker-image.sh" "$base" >&2
@@ -54,6 +58,6 @@ docker build -q --build-arg "BASE=$base" \
   --label "factory.agents.claude-code=$CLAUDE_CODE_VERSION" \
   --label "factory.agents.codex=$CODEX_VERSION" \
   --label "factory.agents.gemini-cli=$GEMINI_CLI_VERSION" \
-  -t "$tag" -t agentic-factory/worker-agents:latest "$cache" >&2
+  -t "$tag" -t agentic-factory/worker-agents:latest -t "$user_tag" "$cache" >&2
 log "built $tag in $(( $(date +%s) - t0 )) s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
 echo "$tag"
