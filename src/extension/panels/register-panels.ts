@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { KEY_ENV } from '../../core/gateway/routes';
 import { runIdSchema, webviewStateSchema } from '../../shared/protocol';
+import { API_KEY_PROVIDERS, secretName, setApiKeyFlow } from '../secrets/api-key-flow';
 import type { ExtensionDeps } from '../deps';
 import { FactoryStatusBar } from '../status-bar/status-bar';
 import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
@@ -12,9 +13,6 @@ import type { LogSink } from './run/log-sink';
 import { loadLatestRun } from './run/run-snapshot';
 import { RunPanel, RUN_PANEL_VIEW_TYPE } from './run/run-panel';
 
-/** SecretStorage keys the API keys are kept under: `factory.apiKey.<provider>`. */
-export const API_KEY_SECRET_PREFIX = 'factory.apiKey.';
-const PROVIDERS = Object.keys(KEY_ENV) as Array<keyof typeof KEY_ENV>;
 
 /**
  * The secrets every panel redacts (SECURITY 25): the keys in SecretStorage (kept in memory,
@@ -30,8 +28,8 @@ class SecretCache implements vscode.Disposable {
   }
 
   async load(): Promise<void> {
-    const stored = await Promise.all(PROVIDERS.map((p) => Promise.resolve(this.storage.get(`${API_KEY_SECRET_PREFIX}${p}`)).catch(() => undefined)));
-    const env = PROVIDERS.flatMap((p) => KEY_ENV[p].map((name) => process.env[name]));
+    const stored = await Promise.all(API_KEY_PROVIDERS.map((p) => Promise.resolve(this.storage.get(secretName(p))).catch(() => undefined)));
+    const env = API_KEY_PROVIDERS.flatMap((p) => KEY_ENV[p].map((name) => process.env[name]));
     this.values = [...stored, ...env].filter((s): s is string => typeof s === 'string' && s.length > 0);
   }
 
@@ -74,6 +72,19 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
       return RunPanel.show(panelDeps, id.success ? id.data : undefined);
     }),
     vscode.commands.registerCommand('factory.costDashboard.open', showCostDashboard),
+    // SECURITY 24: the key goes to SecretStorage only (never settings, files, logs or a webview).
+    vscode.commands.registerCommand('factory.apiKey.set', () =>
+      setApiKeyFlow(
+        {
+          pickProvider: (providers) => vscode.window.showQuickPick([...providers], { title: 'Factory: Set API Key', placeHolder: 'Which provider is the key for?' }) as Thenable<(typeof providers)[number] | undefined>,
+          askKey: (provider, validate) =>
+            vscode.window.showInputBox({ title: `Factory: ${provider} API key`, prompt: 'Stored in VS Code SecretStorage; empty removes the stored key.', password: true, ignoreFocusOut: true, validateInput: validate }),
+          info: (m) => void vscode.window.showInformationMessage(m),
+        },
+        context.secrets,
+        deps.log,
+      ),
+    ),
     vscode.window.registerWebviewPanelSerializer(RUN_PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
         // The saved state is the webview's own (validated there too); only a well-formed one is logged as restored.
