@@ -10,12 +10,15 @@ import { EXAMPLE_DIR, Session } from './harness/session';
 /** The newest run of the prepared example: its gate.log carries a hostile line. */
 const RUN_ID = '20991231_235959_d201_abcdef0';
 const HOSTILE = '<img src=x onerror=alert(1)>';
+/** A key the project's output happened to print; set with Factory: Set API Key, it must vanish from the panel. */
+const E2E_KEY = 'sk-ant-e2e-0123456789abcdefSECRET';
 const GATE_LOG = [
   '[2099-12-31 23:59:59] ===== GATE EXECUTION START =====',
   '[2099-12-31 23:59:59] Gate: fast',
   '[2099-12-31 23:59:59] Command: python3 -m pytest -q',
   `[2099-12-31 23:59:59] | FAILED tests/test_x.py::test_y - ${HOSTILE} </script><script>alert(2)</script>`,
   '[2099-12-31 23:59:59] | \x1b]8;;https://evil.example/\x07click me\x1b]8;;\x07 \u202Eevil\u202C \x1b[31mred text\x1b[0m \x1b]0;pwned\x07end',
+  `[2099-12-31 23:59:59] | debug: Authorization: Bearer ${E2E_KEY}`,
   '[2099-12-31 23:59:59] Result: FAIL (1 failed, 12 passed, 0.61s)',
   '[2099-12-31 23:59:59] ===== GATE EXECUTION END =====',
   '[2099-12-31 23:59:59] Status: GATE FAIL ❌ (failed at: fast)',
@@ -176,6 +179,35 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
     const labels = await frame.locator('.bar-label').allInnerTexts();
     assert.ok(labels.includes('2099-12'), labels.join(', '));
     assert.ok(labels.includes('D201'), labels.join(', '));
+  });
+
+  it('SEC-24/25 Factory: Set API Key stores the key in SecretStorage only, and the Run panel then shows it redacted', async function () {
+    this.timeout(120_000);
+    const wb = session!.workbench!;
+    const page = wb.page;
+    await page.locator('.tab', { hasText: 'Factory Run' }).click();
+    const frame = panelFrame(page);
+    await frame.locator('.log-row', { hasText: 'Authorization' }).waitFor({ timeout: 30_000 });
+    await runCommand(page, 'Factory: Set API Key');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'anthropic' }).first().click({ timeout: 10_000 });
+    const box = page.locator('.quick-input-widget input[type="password"]');
+    await box.waitFor({ timeout: 10_000 });
+    await box.fill(E2E_KEY);
+    await page.keyboard.press('Enter');
+    await page.locator('.notification-toast', { hasText: 'SecretStorage' }).first().waitFor({ timeout: 20_000 });
+    await page.locator('.tab', { hasText: 'Factory Run' }).click();
+    await frame.locator('vscode-button', { hasText: 'Refresh' }).click();
+    const row = frame.locator('.log-row', { hasText: 'Authorization' });
+    await frame.locator('.log-row', { hasText: '[REDACTED]' }).waitFor({ timeout: 30_000 });
+    assert.ok(!(await row.textContent())?.includes(E2E_KEY));
+    await wb.screenshot('run-panel-07-key-redacted');
+    // Not in the user's settings or anywhere in the workspace folder.
+    const settings = fs.readFileSync(path.join(session!.profile.userDataDir, 'User', 'settings.json'), 'utf8');
+    assert.ok(!settings.includes(E2E_KEY));
+    const hits = fs.readdirSync(session!.folder, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && !d.parentPath.includes(RUN_ID))
+      .filter((d) => fs.readFileSync(path.join(d.parentPath, d.name)).includes(E2E_KEY));
+    assert.deepEqual(hits.map((d) => d.name), []);
   });
 
   it('after Developer: Reload Window the Run panel comes back (serializer) with its search (getState/setState)', async function () {
