@@ -3,7 +3,7 @@
  * unions on `type`, validated with zod on arrival in BOTH directions (SECURITY 22). Nothing here
  * imports `vscode` or the DOM: the host, the webview bundle and plain-mocha tests share it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Hard caps: a message from the other side is untrusted and must not grow without bound. */
 export const MAX_TEXT = 1_000_000;
