@@ -52,7 +52,7 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
       assert.equal(parseRoadmap(fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8'), 'D_ROADMAP.md').tickets.length, 6);
       assert.deepEqual(readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).problems, []);
 
-      await sleep(2_500); // the dead holder's lock goes stale (lockStaleMs below)
+      await sleep(4_000); // the dead holder's lock goes stale (lockStaleMs below; mtime may have 1 s precision)
       let recovery: Recovery | undefined;
       const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, lockStaleMs: 2_000 }, { onEvent: (e: CycleEvent) => void (e.type === 'recovered' && (recovery = e.recovery)) });
       assert.equal(recovery?.interrupted?.runId, crashed);
