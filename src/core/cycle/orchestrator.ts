@@ -216,7 +216,12 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
   const config = opts.config ?? (await loadConfigStrict(root)).config;
   const paths = cyclePaths(root, config);
   const t0 = Date.now();
-  const lock: RepoLock = await acquireRepoLock(root, { ...(opts.lockStaleMs ? { staleMs: opts.lockStaleMs } : {}), logger: log });
+  let lock: RepoLock;
+  try {
+    lock = await acquireRepoLock(root, { ...(opts.lockStaleMs ? { staleMs: opts.lockStaleMs } : {}), logger: log });
+  } catch (err) {
+    throw explainLocked(err, readCycleState(paths.state), opts.lockStaleMs ?? 30_000);
+  }
   let staging: StagingCopy | undefined;
   let launch: WorkerLaunch | undefined;
   let keepStaging = false;
@@ -474,6 +479,28 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     emit({ type: 'end', outcome });
     return outcome;
   }
+}
+
+/**
+ * "Another Controller is running" is wrong when that Controller died (a crash, a SIGKILL): its
+ * lock only goes stale after `staleMs`. Say so, with the run it left behind.
+ */
+function explainLocked(err: unknown, state: CycleState | null, staleMs: number): unknown {
+  if (!(err instanceof FactoryError) || err.code !== 'locked' || !state) return err;
+  const i = state.owner.lastIndexOf(':');
+  const pid = Number(state.owner.slice(i + 1));
+  if (state.owner.slice(0, i) !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return err;
+  try {
+    process.kill(pid, 0);
+    return new FactoryError(`${err.message} (pid ${pid}, run ${state.runId} in ${state.phase})`, 'locked', 3);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return err;
+  }
+  return new FactoryError(
+    `the Controller that ran ${state.runId} (pid ${pid}) stopped during ${state.phase}; its repo lock goes stale within ${Math.round(staleMs / 1000)} s — run again then, and the interrupted cycle is finished or recorded ABORTED`,
+    'locked',
+    3,
+  );
 }
 
 function rel(root: string, p: string): string {

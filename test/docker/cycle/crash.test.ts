@@ -44,7 +44,13 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
       assert.equal(r.signal, 'SIGKILL', `the CLI was not killed at ${at}: exit ${r.code}\n${r.stderr}`);
       const state = JSON.parse(fs.readFileSync(path.join(repo, 'logs/autopilot/cycle_state.json'), 'utf8')) as { runId: string; phase: string };
       const crashed = state.runId;
-      if (at === 'DO:running') assert.ok(containersOf(crashed).length >= 1, 'the Worker container outlived its Controller (an orphan to reap)');
+      if (at === 'DO:running') {
+        assert.ok(containersOf(crashed).length >= 1, 'the Worker container outlived its Controller (an orphan to reap)');
+        // Before the lock is stale, a new start says what happened instead of "another Controller is running".
+        const early = await cli(['run', '--root', repo, '--agent', 'replay', '--replay', REPLAYS]);
+        assert.equal(early.code, 3);
+        assert.match(early.stderr, new RegExp(`the Controller that ran ${crashed} \\(pid \\d+\\) stopped during DO`));
+      }
 
       // Whatever instant the kill hit, every document is whole (atomic writes) and keeps its ACs.
       const ledger = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
