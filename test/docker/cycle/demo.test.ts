@@ -21,3 +21,20 @@ describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', funct
     assert.match(r.stdout, /All 12 expectations met/);
   });
 });
+
+describe('npm run demo without a Docker engine', function () {
+  this.timeout(180_000);
+
+  it('says that no engine is reachable and how to start one, and exits non-zero', () => {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/demo.mjs')], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 170_000,
+      env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /no Docker engine is reachable/);
+    assert.match(r.stderr, /start dockerd/);
+    assert.doesNotMatch(r.stdout, /== cycle 1/);
+  });
+});
