@@ -9,6 +9,7 @@ import type { Plan } from '../contracts/plan';
 import { readUntrustedJson } from '../contracts/untrusted-json';
 import { ModelGateway, keysFromEnv, makeSocketDir, type GatewayRecord, type GatewaySummary } from '../gateway/gateway';
 import type { ContainerMount } from '../sandbox/container';
+import { workerIdentity } from '../sandbox/staging';
 import type { AcceptanceCriterion } from '../ssot/model';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
@@ -62,8 +63,13 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
   if (adapter.name === 'replay' && !req.replayFile) throw new FactoryError(`the replay agent needs a recording for ${req.plan.ticket_id} (--replay DIR with ${req.plan.ticket_id}.json)`, 'agent_config', 2);
   const taskDir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-task-'));
   const agentOut = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-agent-'));
+  // Only the container's user may write the agent's output (and reach the gateway socket): a
+  // world-writable folder or socket would let any local user forge evidence or spend the budget.
+  const owner = workerIdentity();
+  const asRoot = process.getuid?.() === 0;
   fs.chmodSync(taskDir, 0o755);
-  fs.chmodSync(agentOut, 0o777); // the container user (uid 1000) writes its output here
+  fs.chmodSync(agentOut, asRoot ? 0o700 : 0o777);
+  if (asRoot) fs.chownSync(agentOut, owner.uid, owner.gid);
   let gateway: ModelGateway | undefined;
   let socketDir: string | undefined;
   let disposed = false;
@@ -105,6 +111,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
       upstreams: req.config.gateway.upstreams,
       prices: PriceTable.withOverrides(req.config.prices),
       budgetUsd: req.budgetUsd ?? req.config.killSwitch.budgetUsd,
+      socketOwner: owner,
       logger: log,
       ...(req.onBudgetExceeded ? { onBudgetExceeded: () => req.onBudgetExceeded?.() } : {}),
     });

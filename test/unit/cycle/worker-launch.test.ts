@@ -1,0 +1,52 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultConfig } from '../../../src/core/config/schema';
+import { planSchema } from '../../../src/core/contracts/plan';
+import { prepareWorkerLaunch, type WorkerLaunch } from '../../../src/core/cycle/worker-launch';
+import { workerIdentity } from '../../../src/core/sandbox/staging';
+
+describe('cycle worker launch', () => {
+  let tmp: string;
+  let launch: WorkerLaunch | undefined;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-launch-test-'));
+  });
+  afterEach(async () => {
+    await launch?.dispose();
+    launch = undefined;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('SEC-24 the gateway socket and the agent output folder belong to the Worker user only', async function () {
+    const runtime = path.join(tmp, 'worker.js');
+    const replay = path.join(tmp, 'T-1.json');
+    fs.writeFileSync(runtime, '// runtime stand-in: only copied, never run here\n');
+    fs.writeFileSync(replay, '{"schema_version":1,"edits":[]}\n');
+    const plan = planSchema.parse({
+      schema_version: 1, run_id: 'r1', ticket_id: 'T-1', ac_ids: ['T-1::AC-1'],
+      scope: { modify: ['src/**'] }, timeout_minutes: 1, model_budget: 'standard', risk_level: 'MED',
+      agent: 'replay', created_at: new Date().toISOString(),
+    });
+    launch = await prepareWorkerLaunch({ plan, config: defaultConfig(), acs: [], rules: '', replayFile: replay, runtimeFile: runtime });
+    const gatewayDir = launch.mounts.find((m) => fs.existsSync(path.join(m.hostPath, 'gateway.sock')));
+    assert.ok(gatewayDir, `a mount holds the gateway socket: ${JSON.stringify(launch.mounts)}`);
+    assert.equal(gatewayDir.readOnly, true);
+    const sock = fs.statSync(path.join(gatewayDir.hostPath, 'gateway.sock'));
+    const out = launch.mounts.find((m) => !m.readOnly);
+    assert.ok(out, 'a writable mount for the agent output');
+    const outStat = fs.statSync(out.hostPath);
+    const { uid } = workerIdentity();
+    if (process.getuid?.() === 0) {
+      assert.equal(sock.mode & 0o777, 0o600, 'socket mode');
+      assert.equal(sock.uid, uid, 'socket owner');
+      assert.equal(outStat.mode & 0o777, 0o700, 'agent output mode');
+      assert.equal(outStat.uid, uid, 'agent output owner');
+    } else {
+      // Without root the socket can only be restricted when we are the Worker's uid ourselves.
+      if (process.getuid?.() !== uid) this.skip();
+      assert.equal(sock.mode & 0o077, 0, 'socket not reachable by group/others');
+    }
+  });
+});
