@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'time cap (default: the plan\'s timeout_minutes)')
     .option('--apply', 'apply a PASSing changeset to the host tree')
     .option('--log <file>', 'append the Worker\'s output to this file')
-    .option('--history <file>', 'record the cycle (and reaped orphans as ABORTED) in this history.jsonl')
+    .option('--history <file>', 'record the cycle (and an interrupted earlier one as ABORTED) in this history.jsonl')
     .option('--json', 'print one JSON object with the outcome')
     .option('-v, --verbose', 'log progress to stderr')
     .argument('[command...]', 'the Worker command and its arguments (after --); omit with --agent')

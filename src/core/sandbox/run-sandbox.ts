@@ -95,7 +95,7 @@ export interface SandboxReport {
   /** Why the status is not PASS, one line each. */
   reasons: string[];
   container: Pick<ContainerResult, 'status' | 'containerId' | 'durationMs' | 'oomKilled' | 'warnings' | 'logTruncated'> | null;
-  /** Orphans removed at start-up (recorded as ABORTED when a history file is given). */
+  /** Orphans removed at start-up (any repository's; this repository's interrupted cycle is recorded ABORTED from its in-flight marker). */
   reaped: ReapedContainer[];
   durationMs: number;
 }
