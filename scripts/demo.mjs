@@ -5,12 +5,15 @@
 //   1. the queue's next ticket (D201) PASSes: applied, ledger DONE, roadmap 3/3, one commit;
 //   2. the next one (D202) writes outside its scope: FAIL, nothing applied;
 //   3. D301 keeps failing the Gate: the Auditor is called after 2 FAILs, BLOCKED after 3.
-// Prints a short report; exits 0 only when all three outcomes are as expected. Needs Docker.
+// Prints a short report; exits 0 only when all three outcomes are as expected. Needs Docker: on a
+// fresh Debian machine as root it installs the engine and builds the worker image first
+// (scripts/demo-provision.mjs decides; FACTORY_DEMO_PROVISION=0 turns that off).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { provisionPlan } from './demo-provision.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const example = path.join(root, 'examples', 'demo-project');
@@ -56,13 +59,25 @@ const build = run(process.execPath, ['esbuild.js']);
 if (build.status !== 0) fail(`build failed:\n${build.stderr}`);
 process.stdout.write(build.stdout);
 
-const info = run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15_000 });
-if (info.status !== 0) {
-  fail(`no Docker engine is reachable (docker info: ${(info.stderr || '').trim().split('\n')[0] || 'failed'}).
-The demo runs real Worker and Gate containers; start dockerd (see TESTING.md) and run it again.`);
-}
-if (run('docker', ['image', 'inspect', IMAGE], { timeout: 15_000 }).status !== 0) {
-  fail(`the Worker image ${IMAGE} is missing: build it with  bash scripts/build-worker-image.sh`);
+const engineUp = () => run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15_000 }).status === 0;
+const imagePresent = () => run('docker', ['image', 'inspect', IMAGE], { timeout: 15_000 }).status === 0;
+const up = engineUp();
+const setup = provisionPlan({
+  dockerHost: process.env.DOCKER_HOST,
+  isRoot: process.getuid?.() === 0,
+  hasApt: spawnSync('sh', ['-c', 'command -v apt-get']).status === 0,
+  engineUp: up,
+  imagePresent: up && imagePresent(),
+  optOut: process.env.FACTORY_DEMO_PROVISION === '0',
+});
+if (setup.error) fail(setup.error);
+for (const step of setup.steps) {
+  const [what, script] = step === 'engine'
+    ? ["installing Debian's docker.io and starting dockerd (no bridge network)", 'scripts/ci/provision-docker.sh']
+    : [`building the Worker image ${IMAGE} from Debian packages (≈1 min)`, 'scripts/build-worker-image.sh'];
+  console.log(`\n== provisioning: ${what}`);
+  const r = spawnSync('bash', [path.join(root, script)], { cwd: root, stdio: 'inherit', timeout: 1_200_000 });
+  if (r.status !== 0) fail(`${script} failed (exit ${r.status}); see its output above`);
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-demo-'));
