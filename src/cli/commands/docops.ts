@@ -17,26 +17,14 @@ export function register(program: Command): void {
     .action(async (opts: { root: string; json?: boolean; runIn?: string; verbose?: boolean }) => {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
-        const { runDocOps } = await import('../../core/guards/run-docops');
-        const { createGateRunner } = await import('../../core/gate/gate-workspace');
-        const { formatRunId } = await import('../../core/evidence/run-id');
+        const { docOpsWorkspace } = await import('../../core/guards/docops-workspace');
         const { FactoryError } = await import('../../core/util/errors');
         if (opts.runIn !== undefined && opts.runIn !== 'host' && opts.runIn !== 'container') {
           throw new FactoryError(`--run-in must be "host" or "container", got "${opts.runIn}"`, 'usage', 2);
         }
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
-        const logger = stderrLogger(opts.verbose ?? false);
-        const hasScripts = config.guards.some((g) => g.kind === 'docops');
-        const handle = hasScripts
-          ? createGateRunner(root, config, { runId: formatRunId(new Date(), 'docops', undefined), ticket: 'docops', logger, ...(opts.runIn ? { runIn: opts.runIn } : {}) })
-          : undefined;
-        let report;
-        try {
-          report = await runDocOps({ root, config, ...(handle ? { runner: handle.runner } : {}), logger, signal });
-        } finally {
-          await handle?.dispose();
-        }
+        const report = await docOpsWorkspace(root, config, { ...(opts.runIn ? { runIn: opts.runIn } : {}), logger: stderrLogger(opts.verbose ?? false), signal });
         if (opts.json) {
           printJson(report);
         } else {

@@ -25,41 +25,29 @@ export function register(program: Command): void {
     .action(async (opts: PlanOptions) => {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
-        const { preparePlan, cyclePaths } = await import('../../core/cycle/orchestrator');
-        const { acquireRepoLock } = await import('../../core/lock/repo-lock');
-        const { atomicWrite } = await import('../../core/util/atomic-write');
-        const fs = await import('node:fs');
+        const { writePlan } = await import('../../core/cycle/write-plan');
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
-        // plan.json is the running cycle's contract: never overwrite it under a live cycle.
-        const lock = await acquireRepoLock(root, { logger: stderrLogger(false) });
-        try {
-          const { built } = await preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal });
-          const file = cyclePaths(root, config).plan;
-          await fs.promises.mkdir(path.dirname(file), { recursive: true });
-          await atomicWrite(file, JSON.stringify(built.plan, null, 2) + '\n');
-          if (opts.json) printJson(built.plan);
-          else {
-            const p = built.plan;
-            process.stdout.write(
-              [
-                `plan.json written: ${path.relative(process.cwd(), file) || file}`,
-                `  ticket   ${p.ticket_id}${built.ticket ? ` — ${built.ticket.title}` : ''}`,
-                `  ACs      ${p.ac_ids.join(', ')}`,
-                `  risk     ${p.risk_level}${built.risk.reasons.length ? ` (${built.risk.reasons.map((r) => `${r.pattern} → ${r.level} via ${r.path}`).join('; ')})` : ''}; model budget ${p.model_budget}; Auditor ${built.risk.auditorRequired ? 'required' : 'not required'}`,
-                `  agent    ${p.agent}; time cap ${p.timeout_minutes} min`,
-                `  modify   ${p.scope.modify.join(', ') || '(nothing)'}`,
-                `  readonly ${p.scope.readonly.join(', ') || '-'}`,
-                `  forbidden ${p.scope.forbidden.join(', ')}`,
-                `  done when ${p.done_criteria}`,
-                '',
-              ].join('\n'),
-            );
-          }
-          return 0;
-        } finally {
-          await lock.release();
+        const { built, file } = await writePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal, logger: stderrLogger(false) });
+        if (opts.json) printJson(built.plan);
+        else {
+          const p = built.plan;
+          process.stdout.write(
+            [
+              `plan.json written: ${path.relative(process.cwd(), file) || file}`,
+              `  ticket   ${p.ticket_id}${built.ticket ? ` — ${built.ticket.title}` : ''}`,
+              `  ACs      ${p.ac_ids.join(', ')}`,
+              `  risk     ${p.risk_level}${built.risk.reasons.length ? ` (${built.risk.reasons.map((r) => `${r.pattern} → ${r.level} via ${r.path}`).join('; ')})` : ''}; model budget ${p.model_budget}; Auditor ${built.risk.auditorRequired ? 'required' : 'not required'}`,
+              `  agent    ${p.agent}; time cap ${p.timeout_minutes} min`,
+              `  modify   ${p.scope.modify.join(', ') || '(nothing)'}`,
+              `  readonly ${p.scope.readonly.join(', ') || '-'}`,
+              `  forbidden ${p.scope.forbidden.join(', ')}`,
+              `  done when ${p.done_criteria}`,
+              '',
+            ].join('\n'),
+          );
         }
+        return 0;
       });
     });
 }

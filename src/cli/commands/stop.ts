@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { printJson, runCommand } from '../io';
 
@@ -19,43 +18,13 @@ export function register(program: Command): void {
     .action(async (opts: { root: string; wait: string; json?: boolean }) => {
       await runCommand(async () => {
         const { loadConfigStrict } = await import('../../core/config/load');
-        const { readCycleState } = await import('../../core/cycle/cycle-state');
-        const { cyclePaths } = await import('../../core/cycle/orchestrator');
-        const { connectDocker } = await import('../../core/docker/connect');
-        const { LABELS } = await import('../../core/sandbox/container');
+        const { stopCycle } = await import('../../core/cycle/stop');
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
-        const p = cyclePaths(root, config);
-        const st = readCycleState(p.state);
-        const out = { runId: st?.runId ?? null, ticketId: st?.ticketId ?? null, phase: st?.phase ?? null, signalled: false, finished: false, containersRemoved: 0 };
-        if (!st) {
-          if (opts.json) printJson(out);
-          else process.stdout.write('no cycle is running\n');
-          return 0;
-        }
-        const i = st.owner.lastIndexOf(':');
-        const pid = Number(st.owner.slice(i + 1));
-        if (st.owner.slice(0, i) === os.hostname() && Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-          try {
-            process.kill(pid, 'SIGTERM');
-            out.signalled = true;
-          } catch {
-            // the Controller is already gone
-          }
-        }
-        const deadline = Date.now() + Math.max(0, Number(opts.wait) || 0) * 1000;
-        while (out.signalled && Date.now() < deadline && readCycleState(p.state)?.runId === st.runId) await new Promise((r) => setTimeout(r, 200));
-        out.finished = readCycleState(p.state)?.runId !== st.runId;
-        if (!out.finished) {
-          const { docker } = await connectDocker();
-          const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.runId}=${st.runId}`] } });
-          for (const c of list) {
-            await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
-            out.containersRemoved++;
-          }
-        }
+        const out = await stopCycle(root, config, { waitMs: Math.max(0, Number(opts.wait) || 0) * 1000 });
         if (opts.json) printJson(out);
-        else process.stdout.write(`stopped ${st.ticketId} run ${st.runId} (${st.phase})${out.finished ? ': the Controller recorded it ABORTED' : `: ${out.containersRemoved} container(s) removed; the next start records it ABORTED`}\n`);
+        else if (!out.runId) process.stdout.write('no cycle is running\n');
+        else process.stdout.write(`stopped ${out.ticketId} run ${out.runId} (${out.phase})${out.finished ? ': the Controller recorded it ABORTED' : `: ${out.containersRemoved} container(s) removed; the next start records it ABORTED`}\n`);
         return 0;
       });
     });

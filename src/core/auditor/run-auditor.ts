@@ -7,6 +7,7 @@ import type { FactoryConfig } from '../config/schema';
 import { readAuditReport, type AuditReport } from '../contracts/audit-report';
 import type { Plan } from '../contracts/plan';
 import { prepareWorkerLaunch, type WorkerLaunch } from '../cycle/worker-launch';
+import type { ProviderKeys } from '../gateway/gateway';
 import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { runContainer, type ContainerMount } from '../sandbox/container';
 import { execCapture, workerIdentity } from '../sandbox/staging';
@@ -38,6 +39,8 @@ export interface AuditRequest {
   image?: string;
   runtimeFile?: string;
   reason: 'risk' | 'escalation' | 'manual';
+  /** Provider keys for the gateway (default: the host environment's). */
+  keys?: ProviderKeys;
 }
 
 export interface AuditOutcome {
@@ -116,6 +119,7 @@ export async function runAuditor(
       config: req.config,
       acs: [{ id: `${plan.ticket_id}::AUDIT`, ticketId: plan.ticket_id, localId: 'AUDIT', title: instructions, status: 'OPEN', rawStatus: 'OPEN', source: { file: '', line: 0 } }],
       rules: req.rules,
+      ...(req.keys ? { keys: req.keys } : {}),
       ...(agent === 'replay' && req.replayFile ? { replayFile: req.replayFile } : {}),
       ...(req.runtimeFile ? { runtimeFile: req.runtimeFile } : {}),
       logger: log,

@@ -40,6 +40,7 @@ import { changedSinceHead, commitPaths, headCommit, trackedFiles } from './git-o
 import { evaluateKillSwitches, type CycleRecord, type CycleStatus } from './kill-switches';
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust, type Recovery } from './recover';
 import { prepareWorkerLaunch, type WorkerLaunch } from './worker-launch';
+import type { ProviderKeys } from '../gateway/gateway';
 
 /** Events for the UI (Run panel, status bar) and `factory run` / `tail`. */
 export type CycleEvent =
@@ -47,6 +48,7 @@ export type CycleEvent =
   | { type: 'plan'; plan: Plan; escalate: boolean; auditorRequired: boolean }
   | { type: 'phase'; runId: string; phase: CyclePhase; at: string }
   | { type: 'output'; runId: string; source: 'worker' | 'gate' | 'auditor'; text: string }
+  | { type: 'review'; runId: string; changes: number }
   | { type: 'end'; outcome: CycleOutcome };
 
 export interface CycleOptions {
@@ -67,7 +69,26 @@ export interface CycleOptions {
   keepFailedStaging?: number;
   /** worker.js on the host (default: next to the bundle, or dist/). */
   runtimeFile?: string;
+  /** Provider keys for the model gateway (default: the host environment's; the extension passes SecretStorage's). */
+  keys?: ProviderKeys;
 }
+
+/** What a person reviews before ADJUST when approval is required (`factory.review.requireApproval`). */
+export interface ChangesetReview {
+  runId: string;
+  ticketId: string;
+  acIds: string[];
+  /** The commit the Worker started from: the "before" side of every diff. */
+  baseCommit: string;
+  /** The verified staging tree (the "after" side); read it, never write it. */
+  workspace: string;
+  changes: { path: string; kind: string }[];
+  /** The Auditor's verdict when it ran. */
+  audit: CycleOutcome['audit'];
+}
+
+/** A person's decision on a changeset: approve applies it; reject fails the cycle with the reason. */
+export type ReviewDecision = { approved: true } | { approved: false; reason: string };
 
 export interface CycleDeps {
   docker?: Docker;
@@ -75,6 +96,11 @@ export interface CycleDeps {
   signal?: AbortSignal;
   onEvent?: (e: CycleEvent) => void;
   now?: () => Date;
+  /**
+   * Asked after every check passed and before anything is applied. Absent: no review (the CLI).
+   * Interrupting the cycle (signal) while it waits ends the cycle ABORTED, nothing applied.
+   */
+  review?: (r: ChangesetReview) => Promise<ReviewDecision>;
 }
 
 /** One cycle's outcome: what `factory run --json` prints per cycle. */
@@ -286,6 +312,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
       rules: readText(root, config.ssot.rules),
       ...(replayFile ? { replayFile } : {}),
       ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
+      ...(opts.keys ? { keys: opts.keys } : {}),
       onBudgetExceeded: () => {
         budgetHit = true;
         inner.abort();
@@ -400,7 +427,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     if (auditNeeded && !timedOut) {
       const tAudit = Date.now();
       const audit: AuditOutcome = await runAuditor(
-        { root, config, plan, workspace: ws, changes, rules: readText(root, config.ssot.rules), ...(opts.replayDir ? { replayFile: path.join(opts.replayDir, `${plan.ticket_id}.audit.json`) } : {}), ...(opts.image ? { image: opts.image } : {}), ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}), reason: ks.escalate ? 'escalation' : 'risk' },
+        { root, config, plan, workspace: ws, changes, rules: readText(root, config.ssot.rules), ...(opts.replayDir ? { replayFile: path.join(opts.replayDir, `${plan.ticket_id}.audit.json`) } : {}), ...(opts.image ? { image: opts.image } : {}), ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}), reason: ks.escalate ? 'escalation' : 'risk', ...(opts.keys ? { keys: opts.keys } : {}) },
         { docker, logger: log, ...(deps.signal ? { signal: deps.signal } : {}) },
       );
       outcome.timings.auditMs = Date.now() - tAudit;
@@ -416,6 +443,12 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     if (profit && outcome.reasons.length === 0) {
       pnl = readWorkerPnl(staging.output);
       if (!pnl) outcome.reasons.push('profit ticket: the Worker produced no valid pnl_breakdown.json in /factory/out');
+    }
+    if (deps.review && outcome.reasons.length === 0 && gate) {
+      emit({ type: 'review', runId: plan.run_id, changes: outcome.changes.length });
+      const decision = await deps.review({ runId: plan.run_id, ticketId: plan.ticket_id, acIds: [...plan.ac_ids], baseCommit, workspace: ws, changes: outcome.changes, audit: outcome.audit });
+      if (deps.signal?.aborted) throw new FactoryError('interrupted during the changeset review', 'interrupted', 130);
+      if (!decision.approved) outcome.reasons.push(`rejected in review: ${decision.reason || 'no reason given'}`);
     }
     outcome.timings.phases.CHECK = Date.now() - tCheck;
 

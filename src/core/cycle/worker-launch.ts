@@ -7,7 +7,7 @@ import { AGENT_PATHS, agentReportSchema, type AgentReport, type WorkerTaskInput 
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
 import { readUntrustedJson } from '../contracts/untrusted-json';
-import { ModelGateway, keysFromEnv, makeSocketDir, type GatewayRecord, type GatewaySummary } from '../gateway/gateway';
+import { ModelGateway, keysFromEnv, makeSocketDir, type GatewayRecord, type GatewaySummary, type ProviderKeys } from '../gateway/gateway';
 import type { ContainerMount } from '../sandbox/container';
 import { workerIdentity } from '../sandbox/staging';
 import type { AcceptanceCriterion } from '../ssot/model';
@@ -34,6 +34,8 @@ export interface LaunchRequest {
   runtimeFile?: string;
   /** Budget of this cycle (USD); default config.killSwitch.budgetUsd. */
   budgetUsd?: number;
+  /** The provider keys the gateway injects (default: the host environment's, as the CLI uses). */
+  keys?: ProviderKeys;
   /** Called once when the gateway refuses a call for budget: the owner stops the container. */
   onBudgetExceeded?: () => void;
   logger?: Logger;
@@ -107,7 +109,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
     socketDir = sock.dir;
     gateway = await ModelGateway.start({
       socketPath: sock.socketPath,
-      keys: keysFromEnv(),
+      keys: req.keys ?? keysFromEnv(),
       upstreams: req.config.gateway.upstreams,
       prices: PriceTable.withOverrides(req.config.prices),
       budgetUsd: req.budgetUsd ?? req.config.killSwitch.budgetUsd,

@@ -47,11 +47,14 @@ export interface GatewaySummary {
   budgetExceeded: boolean;
 }
 
+/** Provider → API key: from SecretStorage (extension) or the host environment (CLI). */
+export type ProviderKeys = Partial<Record<Provider, string>>;
+
 export interface GatewayOptions {
   /** The per-run Unix socket to listen on (its folder is mounted read-only into the container). */
   socketPath: string;
   /** Provider → key, from SecretStorage (extension) or the host environment (CLI). */
-  keys: Partial<Record<Provider, string>>;
+  keys: ProviderKeys;
   /** Provider → base URL overrides (`--upstream`, config `gateway.upstreams`). */
   upstreams?: Partial<Record<string, string>>;
   prices: PriceTable;
@@ -437,8 +440,8 @@ export async function makeSocketDir(): Promise<{ dir: string; socketPath: string
 }
 
 /** Provider keys from the host environment (the CLI's key source). */
-export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Record<Provider, string>> {
-  const keys: Partial<Record<Provider, string>> = {};
+export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): ProviderKeys {
+  const keys: ProviderKeys = {};
   for (const p of PROVIDERS) {
     const v = KEY_ENV[p].map((n) => env[n]).find((x) => x && x.trim());
     if (v) keys[p] = v.trim();
