@@ -42,6 +42,7 @@ export async function run(): Promise<void> {
   await import('./diagnostics.test');
   await import('./trust.test');
   await import('./json-validation.test');
+  await import('./runs.test');
 
   const results: ExtHostResults = { passed: 0, failed: 0, pending: 0, tests: [] };
   const vscode = await import('vscode');

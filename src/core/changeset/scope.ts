@@ -34,6 +34,22 @@ export function compileScope(scope: Scope): ScopeMatcher {
   return { modify: compile(scope.modify), readonly: compile(scope.readonly), forbidden: compile(scope.forbidden) };
 }
 
+/** Which part of a scope a path falls in. */
+export type ScopeClass = 'forbidden' | 'readonly' | 'modify';
+
+/**
+ * The part of the scope `p` (repo-relative, forward slashes) falls in, or undefined when it is in
+ * none. Precedence forbidden > readonly > modify: a path listed in `modify` that also matches
+ * `readonly` or `forbidden` may not be written. The one ranking shared by the scope check and the
+ * editor's plan-scope decorations.
+ */
+export function scopeClassOf(m: ScopeMatcher, p: string): ScopeClass | undefined {
+  if (m.forbidden(p)) return 'forbidden';
+  if (m.readonly(p)) return 'readonly';
+  if (m.modify(p)) return 'modify';
+  return undefined;
+}
+
 /**
  * Check a changeset against the plan's scope (SECURITY 9–12, 14). Every change, deletions
  * included, must pass the path validator, be a regular file (no new or changed symlink, no FIFO or
@@ -49,9 +65,10 @@ export function checkScope(changes: readonly Change[], scope: Scope | ScopeMatch
     if (!rule && (c.after === 'symlink' || (c.before === 'symlink' && c.kind !== 'deleted'))) rule = 'symlink';
     if (!rule && (c.after === 'other' || c.before === 'other')) rule = 'special-file';
     if (!rule && c.kind === 'type-changed') rule = 'type-change';
-    if (!rule && m.forbidden(c.path)) rule = 'forbidden';
-    if (!rule && m.readonly(c.path)) rule = 'readonly';
-    if (!rule && !m.modify(c.path)) rule = 'out-of-scope';
+    if (!rule) {
+      const cls = scopeClassOf(m, c.path);
+      if (cls !== 'modify') rule = cls ?? 'out-of-scope';
+    }
     if (rule) violations.push({ path: c.path, rule });
   }
   return violations;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { SsotState, SsotStore } from '../../ssot/ssot-store';
 import { DisposableStore } from '../../util/disposable-store';
-import { openSourceCommand, themeIcon } from '../tree-item';
+import { openSourceCommand, rowTreeItem } from '../tree-item';
 import { buildQueueRows, type QueueRow } from './ac-queue-model';
 
 /** The view id in package.json. */
@@ -47,12 +47,7 @@ export class AcQueueView extends DisposableStore implements vscode.TreeDataProvi
   }
 
   getTreeItem(row: QueueRow): vscode.TreeItem {
-    const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
-    item.id = row.key;
-    item.description = row.description;
-    item.tooltip = row.tooltip;
-    item.iconPath = themeIcon(row.icon);
-    item.contextValue = row.contextValue;
+    const item = rowTreeItem(row);
     if (this.root) item.command = openSourceCommand(this.root, row.ac.source);
     return item;
   }

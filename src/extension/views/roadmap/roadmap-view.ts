@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { SsotState, SsotStore } from '../../ssot/ssot-store';
 import { DisposableStore } from '../../util/disposable-store';
-import { openSourceCommand, themeIcon } from '../tree-item';
+import { openSourceCommand, rowTreeItem } from '../tree-item';
 import { buildRoadmapRows, type PhaseRow, type RoadmapRow } from './roadmap-model';
 
 /** The view id in package.json. */
@@ -59,12 +59,7 @@ export class RoadmapView extends DisposableStore implements vscode.TreeDataProvi
         : row.kind === 'phase'
           ? vscode.TreeItemCollapsibleState.Expanded
           : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(row.label, collapsible);
-    item.id = row.key;
-    item.description = row.description;
-    item.tooltip = row.tooltip;
-    item.iconPath = themeIcon(row.icon);
-    item.contextValue = row.contextValue;
+    const item = rowTreeItem(row, collapsible);
     if (this.root) item.command = openSourceCommand(this.root, row.source);
     return item;
   }
