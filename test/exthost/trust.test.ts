@@ -52,3 +52,30 @@ describe('workspace trust (real extension host)', () => {
     }
   });
 });
+
+describe('Restricted Mode refuses every command that runs project code (real extension host)', () => {
+  for (const [command, what] of [
+    ['factory.cycle.run', 'Run'],
+    ['factory.gate.run', 'Run Gate'],
+    ['factory.docops.run', 'Run DocOps'],
+    ['factory.plan.build', 'Build plan.json'],
+    // git runs in the folder to plan (a hostile .git/config is code too).
+    ['factory.cycle.dryRun', 'Dry Run'],
+    ['factory.image.build', 'Build Worker Image'],
+  ] as const) {
+    it(`SEC-23 ${command} is refused with an explanation and starts nothing`, async function () {
+      if (vscode.workspace.isTrusted) this.skip();
+      const api = await factoryApi();
+      await waitForState(api, (s) => s.kind === 'ready');
+      const root = workspaceRoot().fsPath;
+      const autopilot = path.join(root, 'logs', 'autopilot');
+      const existed = fs.existsSync(autopilot) ? fs.readdirSync(autopilot).sort() : null;
+      const result = await vscode.commands.executeCommand<{ refused?: string; message?: string } | undefined>(command);
+      assert.equal(result?.refused, 'untrusted');
+      assert.match(result?.message ?? '', new RegExp(`^Factory: ${what.replace(/[.()]/g, '\\$&')} is not available in Restricted Mode\\. It runs this folder's code`));
+      assert.equal(api.runner.busy, undefined, 'no operation started');
+      assert.deepEqual(fs.existsSync(autopilot) ? fs.readdirSync(autopilot).sort() : null, existed, 'nothing written');
+    });
+  }
+
+});

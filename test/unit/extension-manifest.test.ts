@@ -19,6 +19,11 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
     commands: { command: string; title: string; category?: string; icon?: string }[];
     menus: Record<string, { command: string; when?: string }[]>;
     jsonValidation: { fileMatch: string; url: string }[];
+    walkthroughs: {
+      id: string;
+      title: string;
+      steps: { id: string; title: string; description: string; media: { markdown?: string; image?: string }; completionEvents?: string[] }[];
+    }[];
   };
 };
 const c = pkg.contributes;
@@ -62,14 +67,14 @@ describe('extension manifest (package.json) vs the code', () => {
     }
   });
 
-  it('the Factory container holds the Roadmap and AC Queue views, and the code creates exactly those tree views', () => {
+  it('the Factory container holds the Roadmap, AC Queue and Runs views, and the code creates exactly those tree views', () => {
     const container = c.viewsContainers.activitybar.find((x) => x.id === 'factory');
     assert.ok(container);
     assert.equal(container.title, 'Factory');
     assert.ok(fs.existsSync(path.join(ROOT, container.icon)), `${container.icon} exists`);
     assert.deepEqual(
       c.views.factory?.map((v) => v.name),
-      ['Roadmap', 'AC Queue'],
+      ['Roadmap', 'AC Queue', 'Runs'],
     );
     assert.deepEqual([...createdViews].sort(), [...contributedViews].sort());
   });
@@ -87,6 +92,36 @@ describe('extension manifest (package.json) vs the code', () => {
         const id = m[1] ?? '';
         assert.ok(contributedCommands.includes(id) || id.startsWith('workbench.'), `welcome link ${id}`);
       }
+    }
+  });
+
+  it('the getting-started walkthrough: its steps, in order, with packaged Markdown media and buttons that name real commands', () => {
+    const w = c.walkthroughs.find((x) => x.id === 'factory.gettingStarted');
+    assert.ok(w, 'walkthrough factory.gettingStarted');
+    assert.deepEqual(
+      w.steps.map((s) => s.id),
+      ['workspace', 'trust', 'apiKey', 'workerImage', 'run', 'runPanel'],
+    );
+    const buttons = w.steps.flatMap((s) => [...s.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1] ?? ''));
+    for (const need of ['factory.workspace.init', 'workbench.trust.manage', 'factory.apiKey.set', 'factory.image.build', 'factory.cycle.run', 'factory.runPanel.open']) {
+      assert.ok(buttons.includes(need), `a step has a button for ${need}`);
+    }
+    const events = w.steps.flatMap((s) => s.completionEvents ?? []);
+    for (const id of [...buttons, ...events.filter((e) => e.startsWith('onCommand:')).map((e) => e.slice('onCommand:'.length))]) {
+      const viewFocus = /^(.+)\.focus$/.exec(id)?.[1];
+      assert.ok(
+        contributedCommands.includes(id) || id.startsWith('workbench.') || (viewFocus !== undefined && contributedViews.includes(viewFocus)),
+        `walkthrough command ${id} exists`,
+      );
+    }
+    for (const e of events.filter((x) => x.startsWith('onView:'))) assert.ok(contributedViews.includes(e.slice('onView:'.length)), e);
+    for (const step of w.steps) {
+      const md = step.media.markdown ?? '';
+      assert.ok(md.startsWith('media/walkthrough/'), `${step.id}: Markdown media under media/walkthrough/ (packaged with media/**)`);
+      const text = fs.readFileSync(path.join(ROOT, md), 'utf8');
+      assert.match(text, /^# \S/, `${md} starts with a heading`);
+      assert.ok(text.length < 3000, `${md} stays short`);
+      assert.ok(step.completionEvents?.length, `${step.id} can be completed`);
     }
   });
 

@@ -576,6 +576,18 @@ async function record(paths: Paths, _config: FactoryConfig, plan: Plan, outcome:
     reasons: outcome.reasons,
     ...(outcome.stagingKept ? { stagingKept: outcome.stagingKept } : {}),
     ...(outcome.audit ? { audit: outcome.audit.verdict } : {}),
+    // For the Run panel's timeline once the cycle is over (the live one is gone after a reload).
+    phases: (['PLAN', 'DO', 'CHECK', 'ADJUST'] as const).map((name) => ({
+      name,
+      status:
+        name === 'ADJUST' ? (outcome.status === 'PASS' ? 'PASS' : 'SKIPPED')
+        : outcome.timings.phases[name] === undefined ? 'SKIPPED'
+        : name === 'CHECK' && outcome.status !== 'PASS' ? 'FAIL'
+        : 'PASS',
+      durationMs: outcome.timings.phases[name] ?? null,
+    })),
+    // For the Run panel and the Runs view: a FAIL keeps no evidence folder, only this line.
+    ...(outcome.violations.length ? { scopeViolations: outcome.violations.slice(0, 100).map((v) => `${v.path} (${v.rule})`) } : {}),
     ...extra,
   });
   const month = monthOf(endedAt);

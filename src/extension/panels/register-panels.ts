@@ -6,7 +6,7 @@ import type { ExtensionDeps } from '../deps';
 import { FactoryStatusBar } from '../status-bar/status-bar';
 import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
 import type { PanelDeps } from './panel-base';
-import type { CycleEvent } from '../../core/cycle/orchestrator';
+import { cyclePaths, cycleRecords, type CycleEvent } from '../../core/cycle/orchestrator';
 import type { LogStream } from '../../shared/protocol';
 import { CycleFeed } from './run/cycle-feed';
 import type { LogSink } from './run/log-sink';
@@ -106,7 +106,13 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
     if (s.kind !== 'ready' || statusBar.current.phase !== 'IDLE') return;
     try {
       const { snapshot } = loadLatestRun(s.root.fsPath, s.config);
-      statusBar.update({ phase: 'IDLE', ticketId: snapshot.ticketId, lastStatus: snapshot.runId ? snapshot.status : null, costUsd: snapshot.cost.spentUsd, budgetUsd: snapshot.cost.budgetUsd });
+      // The newest of: the last cycle in history.jsonl (a FAIL leaves no evidence) and the newest evidence run.
+      const last = cycleRecords(cyclePaths(s.root.fsPath, s.config).history).at(-1);
+      if (last && (!snapshot.timestamp || Date.parse(last.endedAt) >= Date.parse(snapshot.timestamp))) {
+        statusBar.update({ phase: 'IDLE', ticketId: last.ticketId, lastStatus: last.status, costUsd: last.costUsd, budgetUsd: s.config.killSwitch.budgetUsd });
+      } else {
+        statusBar.update({ phase: 'IDLE', ticketId: snapshot.ticketId, lastStatus: snapshot.runId ? snapshot.status : null, costUsd: snapshot.cost.spentUsd, budgetUsd: snapshot.cost.budgetUsd });
+      }
     } catch (err) {
       deps.log.warn(`status bar: ${String(err)}`);
     }
@@ -130,7 +136,7 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
     return (e) => {
       if (e.type === 'plan') {
         RunPanel.liveSnapshot = () => feed.current;
-        showRunPanel();
+        showRunPanel().beginLive(e.plan.run_id);
       }
       feed.handle(e);
       if (e.type === 'end') {

@@ -48,6 +48,8 @@ describe('cycle hooks for the editor: changeset review and keys from SecretStora
     const last = readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).records.at(-1);
     assert.equal(last?.status, 'FAIL');
     assert.match(JSON.stringify(last?.reasons), /rejected in review/);
+    // The timeline the Run panel shows once the live one is gone.
+    assert.deepEqual((last?.phases as { name: string; status: string }[]).map((p) => [p.name, p.status]), [['PLAN', 'PASS'], ['DO', 'PASS'], ['CHECK', 'FAIL'], ['ADJUST', 'SKIPPED']]);
     assert.deepEqual(containersOf(o.runId), []);
   });
 

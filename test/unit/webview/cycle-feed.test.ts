@@ -49,6 +49,18 @@ describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)
     for (const s of r.snapshots) assert.ok(runSnapshot.safeParse(s).success);
   });
 
+  it('in the orchestrator\'s order (PLAN phase, then the plan, then DO …) PLAN keeps its start and ends PASS with its duration', () => {
+    const { target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    feed.handle(phase('PLAN', '2026-11-25T12:00:00.000Z'));
+    feed.handle({ type: 'plan', plan, escalate: false, auditorRequired: false });
+    assert.deepEqual(feed.current.timeline.map((p) => [p.name, p.status]), [['PLAN', 'RUNNING'], ['DO', 'PENDING'], ['CHECK', 'PENDING'], ['ADJUST', 'PENDING']]);
+    feed.handle(phase('DO', '2026-11-25T12:00:00.400Z'));
+    feed.handle(phase('CHECK', '2026-11-25T12:00:02.400Z'));
+    feed.handle({ type: 'end', outcome: outcome({ status: 'FAIL', timings: { totalMs: 3000, agentMs: 2000, agentOwnMs: 1900, gateMs: 0, gateCommandMs: 0, auditMs: 0, phases: { PLAN: 380, DO: 2000, CHECK: 20 } } }) });
+    assert.deepEqual(feed.current.timeline.map((p) => [p.name, p.status, p.durationMs]), [['PLAN', 'PASS', 380], ['DO', 'PASS', 2000], ['CHECK', 'FAIL', 20], ['ADJUST', 'SKIPPED', null]]);
+  });
+
   it('a scope FAIL ends with the violations, the audit verdict, the cost against the budget and ADJUST skipped', () => {
     const { r, target } = recorder();
     const feed = new CycleFeed(target, 1);

@@ -91,6 +91,24 @@ describe('Run panel and Cost dashboard data (real evidence and history files)', 
     assert.ok(d.byAgentModel.some((b) => b.label.endsWith('/ claude-sonnet-4-5')));
   });
 
+  it('a run that left no evidence (a FAIL from the Runs view) shows its history line, not the newest evidence run', async () => {
+    const evidenceRoot = path.join(root, config.paths.evidence);
+    await writeEvidence(evidenceRoot, { runId: '20261125_110000_d201_abcdef0', ticketId: 'D201', taskName: 'Spread', acIds: ['D201::AC-2'], status: 'PASS', startedAt: new Date('2026-11-25T11:00:00Z'), endedAt: new Date('2026-11-25T11:00:05Z'), git, gate: gate('PASS'), commands: [], kpi: {}, profitRelated: false, costUsd: 0.1 });
+    const history = path.join(root, config.paths.autopilot, 'history.jsonl');
+    await appendHistory(history, { runId: '20261125_120000_d202_abcdef0', ticketId: 'D202', acIds: ['D202::AC-1'], status: 'FAIL', endedAt: '2026-11-25T12:00:09Z', costUsd: 0.05, reasons: ['1 change(s) outside the plan\'s scope: engine/__init__.py (out-of-scope)'], scopeViolations: ['engine/__init__.py (out-of-scope)'] });
+    const { snapshot, logs } = loadLatestRun(root, config, '20261125_120000_d202_abcdef0');
+    assert.ok(runSnapshot.safeParse(snapshot).success);
+    assert.equal(snapshot.runId, '20261125_120000_d202_abcdef0');
+    assert.equal(snapshot.ticketId, 'D202');
+    assert.equal(snapshot.status, 'FAIL');
+    assert.deepEqual(snapshot.scopeViolations, ['engine/__init__.py (out-of-scope)']);
+    assert.match(snapshot.note ?? '', /outside the plan's scope/);
+    assert.equal(snapshot.cost.spentUsd, 0.05);
+    assert.deepEqual(logs, {});
+    // An id neither in evidence nor in history still falls back to the newest evidence run.
+    assert.equal(loadLatestRun(root, config, '20991231_000000_x_0000000').snapshot.runId, '20261125_110000_d201_abcdef0');
+  });
+
   it('SEC-20 untrusted evidence: a symlinked gate.log is not followed, oversized strings are cut to the protocol limits', async () => {
     const runDir = path.join(root, config.paths.evidence, '20261125_120000_d9_abcdef0');
     fs.mkdirSync(runDir, { recursive: true });

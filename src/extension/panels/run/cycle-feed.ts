@@ -46,9 +46,18 @@ export class CycleFeed {
   handle(e: CycleEvent): void {
     switch (e.type) {
       case 'plan': {
+        // The orchestrator announces the plan from inside PLAN, after that phase's event: keep
+        // the running PLAN entry of this run (its start), reset everything else.
+        const plan = this.run.runId === e.plan.run_id ? this.run.timeline.find((p) => p.name === 'PLAN' && p.status === 'RUNNING') : undefined;
+        const planStart = plan ? this.phaseStart.get('PLAN') : undefined;
+        const started = plan ? this.startedAt : undefined;
         this.run = { ...this.blank(), runId: e.plan.run_id, ticketId: e.plan.ticket_id, note: e.escalate ? 'Two consecutive FAILs before this cycle: the Auditor will review it.' : null };
         this.phaseStart.clear();
-        this.startedAt = undefined;
+        this.startedAt = started;
+        if (plan && planStart !== undefined) {
+          this.phaseStart.set('PLAN', planStart);
+          this.run.timeline = this.run.timeline.map((p) => (p.name === 'PLAN' ? plan : p));
+        }
         this.target.resetLog('worker', `Worker log: ${e.plan.run_id} (live)`);
         this.target.resetLog('gate', `Gate log: ${e.plan.run_id} (live)`);
         this.publish();

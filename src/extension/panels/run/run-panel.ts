@@ -11,6 +11,8 @@ import { loadLatestRun, regularFile, resolveEvidenceFile } from './run-snapshot'
 export const RUN_PANEL_VIEW_TYPE = 'factory.runPanel';
 /** Chunk size for streaming a log file to the webview (well under the protocol's 1 MB cap). */
 const CHUNK_BYTES = 256 * 1024;
+/** How much of a live cycle's output per stream the panel keeps to show again after it is re-shown. */
+const LIVE_KEEP_BYTES = 8 * 1024 * 1024;
 
 /**
  * The Run panel host: posts the newest run's snapshot and streams its Gate and Worker logs (read
@@ -27,6 +29,11 @@ export class RunPanel extends FactoryPanel {
   private streaming: AbortController | undefined;
   /** The evidence run to show; undefined = the newest. */
   private runId: string | undefined;
+  /**
+   * The last live cycle's redacted output (capped), so the webview — recreated whenever the panel
+   * is hidden and shown again — gets it back: a FAIL keeps no log file to stream.
+   */
+  private live: { runId: string; logs: Map<LogStream, { title: string; chunks: string[]; bytes: number }> } | undefined;
 
   /** Opens (or reveals) the panel; with `runId` it shows that evidence run instead of the newest. */
   static show(deps: PanelDeps, runId?: string): RunPanel {
@@ -89,11 +96,19 @@ export class RunPanel extends FactoryPanel {
     }
     const live = RunPanel.liveSnapshot?.();
     if (live) {
-      // A cycle is running: its feed posts the logs as they come.
+      // A cycle is running: its feed posts the logs as they come (what came so far first).
       await this.postSnapshot(live);
+      await this.replayLive(live.runId);
       return;
     }
     const latest = loadLatestRun(ws.root, ws.config, this.runId);
+    if (this.live && latest.snapshot.runId === this.live.runId && !latest.logs.gate && !latest.logs.worker) {
+      // The cycle this panel watched left no log files (a FAIL): show what it streamed.
+      this.runDir = latest.runDir;
+      await this.postSnapshot(latest.snapshot);
+      await this.replayLive(this.live.runId);
+      return;
+    }
     this.runDir = latest.runDir;
     await this.postSnapshot(latest.snapshot);
     this.streaming?.abort();
@@ -111,6 +126,20 @@ export class RunPanel extends FactoryPanel {
     await this.channel.post({ type: 'run.snapshot', run: snap });
   }
 
+  /** A cycle starts: `runId` becomes the panel's run (also after the cycle ends) and its output is kept. */
+  beginLive(runId: string): void {
+    this.runId = runId;
+    this.live = { runId, logs: new Map() };
+  }
+
+  private async replayLive(runId: string | null): Promise<void> {
+    if (!this.live || this.live.runId !== runId) return;
+    for (const [stream, log] of this.live.logs) {
+      await this.resetLog(stream, log.title);
+      for (const text of log.chunks) await this.channel.post({ type: 'log.append', stream, text });
+    }
+  }
+
   async resetLog(stream: LogStream, title: string): Promise<void> {
     await this.channel.post({ type: 'log.reset', stream, title: title.slice(0, 500) });
   }
@@ -122,7 +151,16 @@ export class RunPanel extends FactoryPanel {
    */
   async liveLog(stream: LogStream, title: string): Promise<LogSink> {
     await this.resetLog(stream, title);
-    return createLogSink(this.deps.secrets(), (text) => this.channel.post({ type: 'log.append', stream, text }));
+    const kept = { title, chunks: [] as string[], bytes: 0 };
+    this.live?.logs.set(stream, kept);
+    return createLogSink(this.deps.secrets(), (text) => {
+      // Keep up to 8 MB per stream for a re-shown panel; the rest was shown live only.
+      if (kept.bytes < LIVE_KEEP_BYTES) {
+        kept.chunks.push(text);
+        kept.bytes += text.length;
+      }
+      return this.channel.post({ type: 'log.append', stream, text });
+    });
   }
 
   private async streamFile(stream: LogStream, file: string | undefined, signal: AbortSignal): Promise<void> {
@@ -134,6 +172,9 @@ export class RunPanel extends FactoryPanel {
     await this.resetLog(stream, `${name}: ${path.basename(path.dirname(file))}/${path.basename(file)}`);
     const input = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, signal });
     const redactor = input.pipe(new RedactingStream(this.deps.secrets()));
+    // pipe() does not forward errors: an abort (panel closed, newer reload) or a read error must
+    // end the loop below, never surface as an unhandled 'error' event in the extension host.
+    input.on('error', (err) => redactor.destroy(err));
     const decoder = new StringDecoder('utf8');
     try {
       for await (const chunk of redactor as AsyncIterable<Buffer>) {

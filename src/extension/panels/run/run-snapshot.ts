@@ -163,6 +163,11 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
   const budgetUsd = config.killSwitch.budgetUsd;
   const evidenceDir = path.join(root, config.paths.evidence);
   const runs = listRuns(evidenceDir);
+  // A cycle that ended without evidence (FAIL, BLOCKED, ABORTED) is still a run: show its history line.
+  if (runId && !runs.includes(runId)) {
+    const fromHistory = historyOnlyRun(root, config, runId);
+    if (fromHistory) return { snapshot: fromHistory, logs: {} };
+  }
   const id = runId && runs.includes(runId) ? runId : runs[0];
   if (!id) return { snapshot: emptySnapshot(budgetUsd, `No evidence run yet under ${config.paths.evidence}/. Run a cycle to see it here.`), logs: {} };
   const runDir = path.join(evidenceDir, id);
@@ -224,6 +229,28 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
     },
     logs: { gate: gateLog, worker: workerName ? path.join(runDir, workerName) : undefined },
     runDir,
+  };
+}
+
+/** A run known only from history.jsonl (no evidence folder): status, ticket, cost, reasons. */
+function historyOnlyRun(root: string, config: FactoryConfig, runId: string): RunSnapshot | undefined {
+  const history = readHistory(path.join(root, config.paths.autopilot, 'history.jsonl'));
+  const record = [...history.records].reverse().find((r) => r.runId === runId) as Record<string, unknown> | undefined;
+  if (!record) return undefined;
+  const status = str(record.status) ?? 'UNKNOWN';
+  const violations = record.scopeViolations;
+  const reasons = Array.isArray(record.reasons) ? record.reasons.map((r) => cut(r)) : [];
+  const audit = record.audit;
+  return {
+    ...emptySnapshot(config.killSwitch.budgetUsd, reasons.length ? cut(reasons.join('; ')) : `Run ${runId} left no evidence (${status}).`),
+    runId,
+    ticketId: str(record.ticketId),
+    status,
+    timestamp: str(record.endedAt),
+    timeline: PHASE_NAMES.map((name) => ({ name, status: 'UNKNOWN', startedAt: null, durationMs: null, steps: [] })),
+    scopeViolations: Array.isArray(violations) ? violations.slice(0, 1000).map((v) => cut(v)) : [],
+    audit: typeof audit === 'string' ? { verdict: cut(audit), summary: '' } : null,
+    cost: { spentUsd: num(record.costUsd), budgetUsd: config.killSwitch.budgetUsd },
   };
 }
 

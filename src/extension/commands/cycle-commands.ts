@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { dryRun, formatDryRun } from '../../core/cycle/dry-run';
+import { writePlan } from '../../core/cycle/write-plan';
+import { loadEvidenceIndex } from '../../core/evidence/run-index';
+import { computeStatus } from '../../core/ssot/status';
+import { errorMessage } from '../../core/util/errors';
+import { readRunSettings, type FactoryRunner } from '../cycle/factory-runner';
+import { sourceFromArg, ticketFromArg } from '../cycle/ticket-arg';
+import type { ExtensionDeps } from '../deps';
+import { buildImageTask } from './build-image';
+
+/**
+ * The ticket a command acts on: the row it was invoked on, else a Quick Pick of the roadmap's
+ * tickets (the queue's next first). Undefined when the user dismisses the pick.
+ */
+async function pickTicket(deps: ExtensionDeps, arg: unknown, title: string): Promise<string | undefined> {
+  const fromArg = ticketFromArg(arg);
+  if (fromArg) return fromArg;
+  const s = deps.store.state;
+  if (s.kind !== 'ready') return undefined;
+  const next = computeStatus(s.index).next?.ticketId;
+  const tickets = [...s.index.tickets].sort((a, b) => (a.id === next ? -1 : b.id === next ? 1 : 0));
+  const pick = await vscode.window.showQuickPick(
+    tickets.map((t) => ({ label: t.id, description: `${t.status}${t.id === next ? ' · next in queue' : ''}`, detail: t.title })),
+    { title: `Factory: ${title}`, placeHolder: 'Which ticket?', matchOnDescription: true, matchOnDetail: true },
+  );
+  return pick?.label;
+}
+
+/** Show read-only text in an editor (dry run, plan summaries). */
+async function showText(content: string, language: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument({ content, language });
+  await vscode.window.showTextDocument(doc, { preview: true });
+}
+
+/**
+ * The cycle's commands (issue 7): Run, Run This Ticket, Dry Run, Build plan.json, Audit, Stop
+ * Worker, Run Gate, Run DocOps, Build Worker Image, Review / Approve / Reject Changeset, Open in
+ * Roadmap, Open Evidence. Each returns its result (or the refusal) so tests and other
+ * extensions can drive them; the user sees notifications.
+ */
+export function registerCycleCommands(context: vscode.ExtensionContext, deps: ExtensionDeps, runner: FactoryRunner): void {
+  const reg = (d: vscode.Disposable) => context.subscriptions.push(d);
+
+  reg(vscode.commands.registerCommand('factory.cycle.run', (arg?: unknown) => runner.runCycle(ticketFromArg(arg))));
+  reg(vscode.commands.registerCommand('factory.cycle.runTicket', async (arg?: unknown) => {
+    const ticket = await pickTicket(deps, arg, 'Run This Ticket');
+    return ticket ? runner.runCycle(ticket) : undefined;
+  }));
+
+  reg(vscode.commands.registerCommand('factory.cycle.dryRun', async (arg?: unknown) => {
+    // Nothing is written or started, but planning runs git in the folder: trusted folders only.
+    const ws = await runner.ready('Dry Run', false);
+    if ('refused' in ws) return ws;
+    const ticket = ticketFromArg(arg);
+    try {
+      const d = await dryRun(ws.root, ws.config, { ...(ticket ? { ticket } : {}) });
+      await showText(formatDryRun(d), 'plaintext');
+      return d;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Factory: Dry Run: ${errorMessage(err)}`);
+      return { error: errorMessage(err) };
+    }
+  }));
+
+  reg(vscode.commands.registerCommand('factory.plan.build', async (arg?: unknown) => {
+    // Writing plan.json runs no project code, but it changes the repo: trusted folders only.
+    const ws = await runner.ready('Build plan.json');
+    if ('refused' in ws) return ws;
+    const ticket = ticketFromArg(arg);
+    try {
+      const { built, file } = await writePlan(ws.root, ws.config, { ...(ticket ? { ticket } : {}), logger: deps.log });
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+      return built.plan;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Factory: Build plan.json: ${errorMessage(err)}`);
+      return { error: errorMessage(err) };
+    }
+  }));
+
+  reg(vscode.commands.registerCommand('factory.auditor.run', async (arg?: unknown) => {
+    const ticket = await pickTicket(deps, arg, 'Audit');
+    return ticket ? runner.audit(ticket) : undefined;
+  }));
+  reg(vscode.commands.registerCommand('factory.worker.stop', () => runner.stop()));
+  reg(vscode.commands.registerCommand('factory.gate.run', (stage?: unknown) => runner.gate(typeof stage === 'string' && /^[\w.-]{1,64}$/.test(stage) ? stage : undefined)));
+  reg(vscode.commands.registerCommand('factory.docops.run', () => runner.docops()));
+
+  reg(vscode.commands.registerCommand('factory.image.build', async () => {
+    const ws = await runner.ready('Build Worker Image');
+    if ('refused' in ws) return ws;
+    const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [ws.config.worker.agent, ws.config.auditor.agent, readRunSettings(ws.root).agent ?? '']);
+    const exec = await vscode.tasks.executeTask(new vscode.Task({ type: 'factory', kind: 'image' }, vscode.TaskScope.Workspace, task.name, 'Factory', new vscode.ProcessExecution(task.command, task.args, { cwd: task.cwd })));
+    return { task: task.name, command: [task.command, ...task.args], started: !!exec };
+  }));
+
+  reg(vscode.commands.registerCommand('factory.changeset.review', async () => {
+    const subject = runner.reviewSubject();
+    if (!subject) {
+      void vscode.window.showInformationMessage('Factory: no changeset to review. Turn on "factory.review.requireApproval" to review every Worker\'s changes before they are applied; after a FAIL, the kept staging copy of this window\'s last run is shown here.');
+      return { opened: false };
+    }
+    await runner.reviewer.open(subject);
+    return { opened: true, runId: subject.runId, pending: runner.reviewer.current === subject };
+  }));
+  reg(vscode.commands.registerCommand('factory.changeset.approve', () => ({ approved: runner.reviewer.approve() })));
+  reg(vscode.commands.registerCommand('factory.changeset.reject', async (reason?: unknown) => ({ rejected: typeof reason === 'string' ? runner.reviewer.reject(reason) : await runner.reviewer.rejectAsking() })));
+
+  reg(vscode.commands.registerCommand('factory.roadmap.reveal', async (arg?: unknown) => {
+    const s = deps.store.state;
+    if (s.kind !== 'ready') return;
+    let src = sourceFromArg(arg);
+    const ticket = ticketFromArg(arg);
+    // An AC row's source is the ledger: "Open in Roadmap" goes to its ticket instead.
+    if (ticket && (!src || src.file === s.config.ssot.ledger)) src = s.index.tickets.find((t) => t.id === ticket)?.source ?? src;
+    if (!src) return;
+    const line = Math.max(0, src.line - 1);
+    await vscode.window.showTextDocument(vscode.Uri.joinPath(s.root, src.file), { selection: new vscode.Range(line, 0, line, 0), preview: true });
+  }));
+
+  reg(vscode.commands.registerCommand('factory.evidence.open', async (arg?: unknown) => {
+    const s = deps.store.state;
+    if (s.kind !== 'ready') return;
+    const ticket = ticketFromArg(arg);
+    const evidenceDir = path.join(s.root.fsPath, s.config.paths.evidence);
+    const { entries } = await loadEvidenceIndex(evidenceDir);
+    const run = entries.find((e) => !ticket || e.ticketId === ticket);
+    if (!run) {
+      void vscode.window.showInformationMessage(`Factory: ${ticket ?? 'the workspace'} has no evidence yet (${s.config.paths.evidence}).`);
+      return { runId: null };
+    }
+    const dir = path.join(evidenceDir, run.runId);
+    const file = ['README.md', 'manifest.json'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+    await vscode.commands.executeCommand('factory.runPanel.open', run.runId);
+    return { runId: run.runId };
+  }));
+}

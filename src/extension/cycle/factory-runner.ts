@@ -1,0 +1,334 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { auditTicket, type AuditTicketOutcome } from '../../core/auditor/audit-ticket';
+import type { FactoryConfig } from '../../core/config/schema';
+import { runCycle, type CycleEvent, type CycleOutcome } from '../../core/cycle/orchestrator';
+import { stopCycle, type StopResult } from '../../core/cycle/stop';
+import { gateWorkspace, type GateWorkspaceResult } from '../../core/gate/gate-workspace';
+import { docOpsWorkspace } from '../../core/guards/docops-workspace';
+import type { DocOpsReport } from '../../core/guards/guard-model';
+import { keysFromEnv, type ProviderKeys } from '../../core/gateway/gateway';
+import { FactoryError, errorMessage } from '../../core/util/errors';
+import type { ExtensionDeps } from '../deps';
+import type { PanelsApi } from '../panels/register-panels';
+import { API_KEY_PROVIDERS, secretName } from '../secrets/api-key-flow';
+import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
+import { runSettings, type RunSettings } from './run-settings';
+
+/** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
+export const BUSY_KEY = 'factory.busy';
+
+/** Why a command did not start: shown to the user, returned to callers (tests, other extensions). */
+export type Refusal = { refused: 'untrusted' | 'no-workspace' | 'busy'; message: string };
+
+export interface ReadyWorkspace {
+  root: string;
+  config: FactoryConfig;
+}
+
+interface Operation {
+  label: string;
+  abort: AbortController;
+}
+
+/** The run settings for `root`; security-relevant ones from the user's settings only. */
+export function readRunSettings(root: string): RunSettings {
+  const c = vscode.workspace.getConfiguration('factory', vscode.Uri.file(root));
+  return runSettings(root, (key) => c.inspect(key));
+}
+
+/** Provider keys for the gateway: SecretStorage's ("Factory: Set API Key") over the environment's. */
+export async function gatewayKeys(secrets: vscode.SecretStorage): Promise<ProviderKeys> {
+  const keys: ProviderKeys = keysFromEnv();
+  for (const p of API_KEY_PROVIDERS) {
+    const stored = await Promise.resolve(secrets.get(secretName(p))).catch(() => undefined);
+    if (stored?.trim()) keys[p] = stored.trim();
+  }
+  return keys;
+}
+
+/**
+ * The one Factory operation of this window at a time (a cycle, a Gate, DocOps, an audit): checks
+ * Workspace Trust first (SECURITY 23: nothing runs in Restricted Mode), shows a cancellable
+ * progress notification, owns the AbortController that "Factory: Stop Worker" and Cancel fire,
+ * and re-reads the SSOT documents when it ends.
+ */
+export class FactoryRunner implements vscode.Disposable {
+  private op: Operation | undefined;
+  /** The last cycle this window ran (for "Review Changeset" after a FAIL, and the tests). */
+  lastOutcome: (CycleOutcome & { root: string; baseCommit?: string }) | undefined;
+  readonly reviewer: ChangesetReviewer;
+  private baseCommit: string | undefined;
+  /** The last operation ended because it was cancelled or stopped. */
+  private lastAborted = false;
+
+  constructor(
+    private readonly deps: ExtensionDeps,
+    private readonly panels: PanelsApi,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly extensionUri: vscode.Uri,
+  ) {
+    this.reviewer = new ChangesetReviewer(deps.log);
+  }
+
+  get busy(): string | undefined {
+    return this.op?.label;
+  }
+
+  /**
+   * The workspace a command may run in, or a refusal the user has been shown. Every caller runs
+   * git, project code or containers in the folder, so Workspace Trust is always required;
+   * `exclusive`: it is this window's one operation (refused while another runs).
+   */
+  async ready(what: string, exclusive = true): Promise<ReadyWorkspace | Refusal> {
+    if (!vscode.workspace.isTrusted) {
+      const message = `Factory: ${what} is not available in Restricted Mode. It runs this folder's code (the Worker, the Gate, the project's guard scripts); trust the folder first if you trust its contents.`;
+      void vscode.window.showErrorMessage(message, 'Manage Workspace Trust').then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+      return { refused: 'untrusted', message };
+    }
+    const s = this.deps.store.state;
+    if (s.kind !== 'ready') {
+      const message =
+        s.kind === 'missing'
+          ? `Factory: ${what} needs the SSOT documents: ${s.reason}. Run "Factory: Initialize Workspace".`
+          : s.kind === 'error'
+            ? `Factory: ${what}: the SSOT documents could not be read: ${s.message}`
+            : `Factory: ${what} needs an open folder with SSOT documents.`;
+      void vscode.window.showErrorMessage(message);
+      return { refused: 'no-workspace', message };
+    }
+    if (exclusive && this.op) {
+      const message = `Factory: ${this.op.label} is running in this window; stop it first ("Factory: Stop Worker").`;
+      void vscode.window.showWarningMessage(message, 'Stop Worker').then((c) => c && this.stop());
+      return { refused: 'busy', message };
+    }
+    return { root: s.root.fsPath, config: s.config };
+  }
+
+  /**
+   * Run `work` as this window's operation under a cancellable notification. Cancel (or Stop
+   * Worker) aborts its signal; the core then stops its containers and records the cycle ABORTED.
+   */
+  async withOperation<T>(label: string, work: (signal: AbortSignal, progress: vscode.Progress<{ message?: string }>) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    this.op = { label, abort };
+    await vscode.commands.executeCommand('setContext', BUSY_KEY, true);
+    try {
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Factory: ${label}`, cancellable: true }, async (progress, token) => {
+        const sub = token.onCancellationRequested(() => abort.abort(new FactoryError(`${label} cancelled`, 'interrupted', 130)));
+        try {
+          return await work(abort.signal, progress);
+        } finally {
+          sub.dispose();
+        }
+      });
+    } finally {
+      this.lastAborted = abort.signal.aborted;
+      this.op = undefined;
+      await vscode.commands.executeCommand('setContext', BUSY_KEY, false);
+      void this.deps.store.refresh();
+    }
+  }
+
+  /** One PDCA cycle on `ticket` (or the queue's next) with the live Run panel and status bar. */
+  async runCycle(ticket?: string): Promise<CycleOutcome | Refusal | { error: string }> {
+    const ws = await this.ready('Run');
+    if ('refused' in ws) return ws;
+    const settings = readRunSettings(ws.root);
+    if ((settings.agent ?? ws.config.worker.agent) === 'replay' && !settings.replayDir) {
+      const message = 'Factory: the replay agent needs its recordings: set "factory.replayDirectory" in your user settings to the folder holding <TICKET>.json.';
+      void vscode.window.showErrorMessage(message, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'factory.replayDirectory'));
+      return { error: message };
+    }
+    const keys = await gatewayKeys(this.secrets);
+    const label = `Run ${ticket ?? 'the next ticket'}`;
+    this.baseCommit = undefined;
+    try {
+      const outcome = await this.withOperation(label, async (signal, progress) => {
+        const listener = this.panels.cycleListener(ws.config.killSwitch.budgetUsd);
+        const onEvent = (e: CycleEvent): void => {
+          listener(e);
+          const msg = progressMessage(e);
+          if (msg) progress.report({ message: msg });
+        };
+        return runCycle(
+          {
+            root: ws.root,
+            ...(ticket ? { ticket } : {}),
+            ...(settings.agent ? { agent: settings.agent } : {}),
+            ...(settings.replayDir ? { replayDir: settings.replayDir } : {}),
+            keys,
+            runtimeFile: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,
+          },
+          {
+            logger: this.deps.log,
+            signal,
+            onEvent,
+            ...(settings.requireApproval
+              ? {
+                  review: (r) => {
+                    this.baseCommit = r.baseCommit;
+                    return this.reviewer.hook(ws.root, signal)(r);
+                  },
+                }
+              : {}),
+          },
+        );
+      });
+      this.lastOutcome = { ...outcome, root: ws.root, ...(this.baseCommit ? { baseCommit: this.baseCommit } : {}) };
+      this.announce(outcome);
+      return outcome;
+    } catch (err) {
+      return { error: this.fail(label, err) };
+    }
+  }
+
+  /** "Factory: Audit": the read-only Auditor on the ticket's last cycle commit. */
+  async audit(ticket: string): Promise<AuditTicketOutcome | Refusal | { error: string }> {
+    const ws = await this.ready('Audit');
+    if ('refused' in ws) return ws;
+    const settings = readRunSettings(ws.root);
+    const keys = await gatewayKeys(this.secrets);
+    try {
+      const out = await this.withOperation(`Audit ${ticket}`, (signal) =>
+        auditTicket({ root: ws.root, config: ws.config, ticket, keys, ...(settings.replayDir ? { replayFile: path.join(settings.replayDir, `${ticket}.audit.json`) } : {}) }, { logger: this.deps.log, signal }),
+      );
+      const n = out.report.violations.length;
+      const msg = `Factory: Auditor ${out.report.verdict} on ${ticket} at ${out.commit.slice(0, 7)}${n ? ` — ${n} violation(s)` : ''} ($${out.costUsd.toFixed(4)})`;
+      const show = out.report.verdict === 'PASS' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+      void show(msg, 'Open Report').then((c) => c && vscode.window.showTextDocument(vscode.Uri.file(out.reportFile)));
+      return out;
+    } catch (err) {
+      return { error: this.fail(`Audit ${ticket}`, err) };
+    }
+  }
+
+  /** "Factory: Run Gate": guards, then the stages, over the working tree; recorded as an evidence run. */
+  async gate(stage?: string): Promise<GateWorkspaceResult | Refusal | { error: string }> {
+    const ws = await this.ready('Run Gate');
+    if ('refused' in ws) return ws;
+    const label = stage ? `Gate (${stage})` : 'Gate';
+    const secrets = Object.values(await gatewayKeys(this.secrets)).filter((k): k is string => !!k);
+    try {
+      const out = await this.withOperation(label, (signal, progress) =>
+        gateWorkspace({ root: ws.root, config: ws.config, ...(stage ? { stage } : {}), logger: this.deps.log, signal, secrets, progress: (p) => progress.report({ message: `${p.step}/${p.maxStep} ${p.message}` }) }),
+      );
+      const evidence = path.relative(ws.root, out.evidence.dir);
+      const msg = `Factory: Gate ${out.report.status}${out.report.failedAt ? ` at ${out.report.failedAt}` : ''}${out.report.cache?.hit ? ' (cached PASS reused)' : ''} — evidence ${evidence}`;
+      const show = out.report.status === 'PASS' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+      void show(msg, 'Open gate.log', 'Open Run Panel').then((c) => {
+        if (c === 'Open gate.log') void vscode.window.showTextDocument(vscode.Uri.file(path.join(out.evidence.dir, 'gate.log')));
+        else if (c) this.panels.showRunPanel();
+      });
+      return out;
+    } catch (err) {
+      return { error: this.fail(label, err) };
+    }
+  }
+
+  /** "Factory: Run DocOps": SSOT invariants, forbidden tokens, the project's docops scripts. */
+  async docops(): Promise<DocOpsReport | Refusal | { error: string }> {
+    const ws = await this.ready('Run DocOps');
+    if ('refused' in ws) return ws;
+    try {
+      const report = await this.withOperation('DocOps', (signal, progress) =>
+        docOpsWorkspace(ws.root, ws.config, { logger: this.deps.log, signal, progress: (p) => progress.report({ message: p.message }) }),
+      );
+      for (const g of report.guards) {
+        this.deps.log.info(`DocOps ${g.name}: ${g.status}`);
+        for (const f of g.findings) this.deps.log.info(`  ${f.severity} ${f.file ?? ''}${f.line ? `:${f.line}` : ''} ${f.message}`);
+      }
+      const findings = report.guards.reduce((n: number, g) => n + g.findings.length, 0);
+      const msg = `Factory: DocOps ${report.status}${findings ? ` — ${findings} finding(s); ${report.status === 'PASS' ? 'warnings only' : 'the commit is forbidden until they are fixed'}` : ''}`;
+      const show = report.status === 'PASS' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+      void show(msg, 'Show Log').then((c) => c && this.deps.log.show());
+      return report;
+    } catch (err) {
+      return { error: this.fail('DocOps', err) };
+    }
+  }
+
+  /**
+   * "Factory: Stop Worker": abort this window's operation; otherwise stop a cycle another
+   * Controller (the CLI, another window) runs on this repository.
+   */
+  async stop(): Promise<StopResult | { stopped: string } | { error: string }> {
+    if (this.op) {
+      const label = this.op.label;
+      this.reviewer.reject('the cycle was stopped during the review');
+      this.op.abort.abort(new FactoryError(`${label} stopped`, 'interrupted', 130));
+      return { stopped: label };
+    }
+    const s = this.deps.store.state;
+    if (s.kind !== 'ready') {
+      void vscode.window.showInformationMessage('Factory: no cycle is running.');
+      return { stopped: '' };
+    }
+    try {
+      const out = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Factory: stopping the cycle…' }, () => stopCycle(s.root.fsPath, s.config, { waitMs: 30_000 }));
+      void vscode.window.showInformationMessage(
+        !out.runId ? 'Factory: no cycle is running.' : `Factory: stopped ${out.ticketId} run ${out.runId} (${out.phase})${out.finished ? ': recorded ABORTED' : `: ${out.containersRemoved} container(s) removed; the next start records it ABORTED`}.`,
+      );
+      return out;
+    } catch (err) {
+      return { error: this.fail('Stop', err) };
+    }
+  }
+
+  /** The changeset to review: the one waiting for approval, else this window's last kept FAIL. */
+  reviewSubject(): ReviewSubject | undefined {
+    if (this.reviewer.current) return this.reviewer.current;
+    const o = this.lastOutcome;
+    if (o?.stagingKept && o.baseCommit && o.changes.length) {
+      return { root: o.root, runId: o.runId, ticketId: o.ticketId, baseCommit: o.baseCommit, workspace: path.join(o.stagingKept, 'workspace'), changes: o.changes };
+    }
+    return undefined;
+  }
+
+  private announce(o: CycleOutcome): void {
+    const cost = `$${o.costUsd.toFixed(4)}`;
+    const head = `Factory: ${o.ticketId} ${o.status}`;
+    const open = 'Open Run Panel';
+    if (o.status === 'PASS') {
+      void vscode.window.showInformationMessage(`${head} — ${o.acIds.join(', ')} DONE, committed ${o.commit?.slice(0, 7) ?? '(no commit)'}, ${cost}.`, open).then((c) => c && this.panels.showRunPanel());
+    } else {
+      void vscode.window.showWarningMessage(`${head}: ${o.reasons[0] ?? 'see the Run panel'} (${cost})`, open).then((c) => c && this.panels.showRunPanel());
+    }
+  }
+
+  /** Log and show a failure; an interruption is news, not an error. */
+  private fail(label: string, err: unknown): string {
+    const msg = errorMessage(err);
+    if (this.lastAborted || (err instanceof FactoryError && err.code === 'interrupted')) {
+      this.deps.log.info(`${label}: ${msg}`);
+      void vscode.window.showInformationMessage(label.startsWith('Run') ? `Factory: ${label} stopped; the cycle is recorded ABORTED and nothing was applied.` : `Factory: ${label} stopped.`);
+    } else if (err instanceof FactoryError && err.code === 'plan.queue-empty') {
+      void vscode.window.showInformationMessage(`Factory: ${msg}`);
+    } else {
+      this.deps.log.error(`${label}: ${msg}`);
+      void vscode.window.showErrorMessage(`Factory: ${label} failed: ${msg}`, 'Show Log').then((c) => c && this.deps.log.show());
+    }
+    return msg;
+  }
+
+  dispose(): void {
+    this.op?.abort.abort(new FactoryError('the window closed', 'interrupted', 130));
+    this.reviewer.dispose();
+  }
+}
+
+/** The notification's one-line progress for a cycle event. */
+export function progressMessage(e: CycleEvent): string | undefined {
+  switch (e.type) {
+    case 'plan':
+      return `${e.plan.ticket_id}: ${e.plan.ac_ids.join(', ')} (risk ${e.plan.risk_level})`;
+    case 'phase':
+      return { PLAN: 'planning', DO: 'the Worker is running in the sandbox', CHECK: 'checking scope, Gate and evidence', ADJUST: 'applying, recording, committing' }[e.phase];
+    case 'review':
+      return `waiting for your review of ${e.changes} changed file(s)`;
+    case 'recovered':
+      return 'finished an interrupted cycle';
+    default:
+      return undefined;
+  }
+}
