@@ -63,13 +63,13 @@ export const E2E_SETTINGS = {
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
-export function createProfile(prefix: string): Profile {
+export function createProfile(prefix: string, settings: Record<string, unknown> = {}): Profile {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   const userDataDir = path.join(dir, 'user-data');
   const extensionsDir = path.join(dir, 'extensions');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(E2E_SETTINGS, null, 2));
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...E2E_SETTINGS, ...settings }, null, 2));
   return { dir, userDataDir, extensionsDir };
 }
 

@@ -43,6 +43,8 @@ export interface SessionOptions {
   source?: string | null;
   /** Open this folder IN PLACE instead of a copy (read-only inputs such as the shared corpus). */
   inPlace?: string;
+  /** User settings on top of E2E_SETTINGS (e.g. `factory.replayDirectory`). */
+  settings?: Record<string, unknown>;
 }
 
 /**
@@ -59,7 +61,7 @@ export class Session {
   workbench: Workbench | undefined;
 
   constructor(private readonly opts: SessionOptions) {
-    this.profile = createProfile(`factory-e2e-${opts.name}`);
+    this.profile = createProfile(`factory-e2e-${opts.name}`, opts.settings);
     this.folder = opts.inPlace ?? path.join(this.profile.dir, opts.source === null ? 'new-project' : 'demo-project');
     this.logFile = path.join(this.profile.dir, 'code-server.log');
   }
@@ -99,6 +101,32 @@ export class Session {
       return fs.readFileSync(this.logFile, 'utf8').slice(-chars);
     } catch {
       return '(no log)';
+    }
+  }
+
+  /** The extension's own output channel ("Agentic Factory"), as its log file in the profile. */
+  extensionLog(): string {
+    const logs = path.join(this.profile.userDataDir, 'logs');
+    try {
+      const file = fs
+        .readdirSync(logs, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith(path.join('agentic-factory.agentic-factory', 'Agentic Factory.log')))
+        .sort()
+        .at(-1);
+      return file ? fs.readFileSync(path.join(logs, file), 'utf8') : '';
+    } catch {
+      return '';
+    }
+  }
+
+  /** "activation → trees populated in N ms" from the extension's log (measured in its host), once written. */
+  async activationMs(timeoutMs = 30_000): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = /activation → trees populated \(ready\) in (\d+) ms/.exec(this.extensionLog());
+      if (m) return Number(m[1]);
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 
