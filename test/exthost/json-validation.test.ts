@@ -28,4 +28,34 @@ describe('jsonValidation (real extension host)', () => {
       fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     }
   });
+
+  // The Controller's contracts: a hand-edited plan.json, a Worker's result.json, an audit report.
+  for (const [rel, body, what] of [
+    ['logs/autopilot/plan.json', '{\n  "ticket_id": 42,\n  "noSuchKey": 1\n}\n', 'plan.json'],
+    ['json-validation-probe/out/result.json', '{\n  "status": "MAYBE",\n  "noSuchKey": 1\n}\n', 'result.json'],
+    ['logs/autopilot/audits/probe_manual.json', '{\n  "verdict": "PERHAPS",\n  "noSuchKey": 1\n}\n', 'audit_report.json'],
+  ] as const) {
+    it(`${what} is validated against its contributed schema (wrong value and unknown key flagged at their lines)`, async function () {
+      this.timeout(60_000);
+      await factoryApi();
+      const file = path.join(workspaceRoot().fsPath, ...rel.split('/'));
+      const existed = fs.existsSync(path.dirname(file));
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, body);
+      try {
+        const doc = await vscode.workspace.openTextDocument(file);
+        await vscode.window.showTextDocument(doc);
+        const problems = await eventually(() => {
+          const d = vscode.languages.getDiagnostics(doc.uri);
+          return d.some((x) => x.range.start.line === 1) && d.some((x) => x.range.start.line === 2) ? d : undefined;
+        }, `${what} schema diagnostics`, 45_000);
+        assert.ok(problems.length >= 2);
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+        fs.rmSync(file, { force: true });
+        // Only the probe folder goes; a watched folder (logs/autopilot) is never deleted under the views.
+        if (!existed && rel.startsWith('json-validation-probe/')) fs.rmSync(path.join(workspaceRoot().fsPath, 'json-validation-probe'), { recursive: true, force: true });
+      }
+    });
+  }
 });

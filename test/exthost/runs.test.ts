@@ -123,6 +123,36 @@ describe('Runs view (real extension host)', () => {
     assert.deepEqual([passItem.command?.command, ...(passItem.command?.arguments ?? [])], ['factory.runPanel.open', pass.runId]);
   });
 
+  it('Check Evidence on a run: a written run is valid; one file changed after the fact is caught by its hash', async function () {
+    this.timeout(60_000);
+    const api = await factoryApi();
+    await waitForState(api, (s) => s.kind === 'ready');
+    const root = workspaceRoot().fsPath;
+    const config = await workspaceConfig();
+    const run = await writeEvidence(path.join(root, config.paths.evidence), {
+      ticketId: 'D302',
+      status: 'PASS',
+      startedAt: new Date('2031-01-02T03:04:05Z'),
+      endedAt: new Date('2031-01-02T03:04:35Z'),
+      git: emptyGitInfo(new Date('2031-01-02T03:04:05Z')),
+      costUsd: 0.01,
+    });
+    cleanup.push(() => fs.rmSync(run.dir, { recursive: true, force: true }));
+    const row = await eventually(() => api.runs.currentRows.find((r) => r.runId === run.runId), 'the new run in the Runs view', 30_000);
+    type Check = { runId: string; valid: boolean; problems: { file: string; code: string }[] };
+    const ok = await vscode.commands.executeCommand<Check>('factory.evidence.check', row);
+    assert.equal(ok.runId, run.runId);
+    assert.equal(ok.valid, true, JSON.stringify(ok.problems));
+    fs.appendFileSync(path.join(run.dir, 'gate.log'), 'PASS (edited by hand)\n');
+    const bad = await vscode.commands.executeCommand<Check>('factory.evidence.check', run.runId);
+    assert.equal(bad.valid, false);
+    assert.ok(bad.problems.some((p) => p.file === 'gate.log'), JSON.stringify(bad.problems));
+    await vscode.commands.executeCommand('factory.evidence.check', '../../etc').then(
+      (r) => assert.deepEqual(r, { valid: null }),
+      () => assert.fail('a bad id is refused quietly'),
+    );
+  });
+
   it("a run's children are its manifest's files; clicking one opens it in the editor", async () => {
     const api = await factoryApi();
     const config = await workspaceConfig();

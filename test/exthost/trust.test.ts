@@ -74,6 +74,8 @@ describe('Restricted Mode refuses every command that runs project code (real ext
       assert.equal(result?.refused, 'untrusted');
       assert.match(result?.message ?? '', new RegExp(`^Factory: ${what.replace(/[.()]/g, '\\$&')} is not available in Restricted Mode\\. It runs this folder's code`));
       assert.equal(api.runner.busy, undefined, 'no operation started');
+      // The Roadmap says why, before anyone tries.
+      assert.match(api.roadmap.message ?? '', /^Restricted Mode: the documents are only read\. Run, Dry Run, Gate and DocOps stay off until you trust this folder\.$/);
       assert.deepEqual(fs.existsSync(autopilot) ? fs.readdirSync(autopilot).sort() : null, existed, 'nothing written');
     });
   }

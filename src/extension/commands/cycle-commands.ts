@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { dryRun, formatDryRun } from '../../core/cycle/dry-run';
 import { writePlan } from '../../core/cycle/write-plan';
 import { loadEvidenceIndex } from '../../core/evidence/run-index';
+import { validateEvidence } from '../../core/evidence/validator';
+import { runIdSchema } from '../../shared/protocol';
 import { computeStatus } from '../../core/ssot/status';
 import { errorMessage } from '../../core/util/errors';
 import { readRunSettings, type FactoryRunner } from '../cycle/factory-runner';
@@ -118,6 +120,32 @@ export function registerCycleCommands(context: vscode.ExtensionContext, deps: Ex
     if (!src) return;
     const line = Math.max(0, src.line - 1);
     await vscode.window.showTextDocument(vscode.Uri.joinPath(s.root, src.file), { selection: new vscode.Range(line, 0, line, 0), preview: true });
+  }));
+
+  reg(vscode.commands.registerCommand('factory.evidence.check', async (arg?: unknown) => {
+    // Reads files only (no git, no project code): allowed in Restricted Mode too.
+    const s = deps.store.state;
+    if (s.kind !== 'ready') return { valid: null };
+    const evidenceDir = path.join(s.root.fsPath, s.config.paths.evidence);
+    const fromArg = typeof arg === 'string' ? arg : arg && typeof arg === 'object' && 'runId' in arg ? arg.runId : undefined;
+    const parsed = runIdSchema.safeParse(fromArg);
+    // An argument that is not a run id (a path, a tampered link) is refused; none at all asks.
+    if (arg !== undefined && !parsed.success) return { valid: null };
+    let runId = parsed.success ? parsed.data : undefined;
+    if (!runId) {
+      const { entries } = await loadEvidenceIndex(evidenceDir);
+      const pick = await vscode.window.showQuickPick(
+        entries.slice(0, 200).map((e) => ({ label: e.runId, description: `${e.ticketId ?? ''} ${e.status}` })),
+        { title: 'Factory: Check Evidence', placeHolder: 'Which evidence run?' },
+      );
+      runId = pick?.label;
+    }
+    if (!runId) return { valid: null };
+    const check = validateEvidence(path.join(evidenceDir, runId), { profitTickets: s.config.evidence.profitTickets });
+    for (const p of check.problems) deps.log.warn(`evidence ${runId}: ${p.file}: ${p.code}: ${p.message}`);
+    if (check.valid) void vscode.window.showInformationMessage(`Factory: evidence ${runId} is valid: every file the manifest lists is present, non-empty, well-formed and matches its hash.`);
+    else void vscode.window.showWarningMessage(`Factory: evidence ${runId} is INVALID — ${check.problems.length} problem(s), first: ${check.problems[0]?.file}: ${check.problems[0]?.message}`, 'Show Log').then((c) => c && deps.log.show());
+    return { runId, valid: check.valid, problems: check.problems };
   }));
 
   reg(vscode.commands.registerCommand('factory.evidence.open', async (arg?: unknown) => {

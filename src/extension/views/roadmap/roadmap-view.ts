@@ -32,7 +32,8 @@ export class RoadmapView extends DisposableStore implements vscode.TreeDataProvi
       const tickets = state.index.tickets.length;
       const done = state.index.tickets.filter((t) => t.status === 'DONE').length;
       this.view.description = `${done}/${tickets} tickets`;
-      this.view.message = undefined;
+      // SECURITY 23: say why nothing runs here (the commands refuse with the same reason).
+      this.view.message = vscode.workspace.isTrusted ? undefined : 'Restricted Mode: the documents are only read. Run, Dry Run, Gate and DocOps stay off until you trust this folder.';
     } else {
       // Empty rows let `viewsWelcome` (keyed on factory.ssotState) explain why.
       this.rows = [];
@@ -40,6 +41,11 @@ export class RoadmapView extends DisposableStore implements vscode.TreeDataProvi
       this.view.message = state.kind === 'error' ? `Could not read the SSOT documents: ${state.message}` : undefined;
     }
     this.changed.fire(undefined);
+  }
+
+  /** The message above the tree (why nothing runs, or why it is empty), for the tests. */
+  get message(): string | undefined {
+    return this.view.message;
   }
 
   /** The rows currently shown (the extension-host tests read them through the extension's API). */
