@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { watchGlobs } from '../views/tree-item';
 import type { Logger } from '../../core/util/log';
-import { factoryPaths, samePaths, type FactoryPaths } from '../ssot/factory-paths';
+import { factoryPaths } from '../ssot/factory-paths';
+import { RecordsWatcher } from '../ssot/records-watcher';
 import type { SsotStore } from '../ssot/ssot-store';
 import { debounce } from '../util/debounce';
 import { DisposableStore } from '../util/disposable-store';
@@ -22,10 +22,9 @@ export class PlanScopeDecorations extends DisposableStore implements vscode.File
   readonly onDidChangeFileDecorations = this.changed.event;
   private scope: PlanScope | undefined;
   private root: string | undefined;
-  private watchedPaths: FactoryPaths | undefined;
-  private watcher: vscode.Disposable | undefined;
   private lastProblem: string | undefined;
   private readonly scheduled = this.add(debounce(() => this.reload(), PLAN_RELOAD_DEBOUNCE_MS));
+  private readonly records = this.add(new RecordsWatcher((p) => [`${p.autopilot}/${PLAN_FILE}`], () => this.scheduled.trigger()));
 
   constructor(
     private readonly store: SsotStore,
@@ -33,7 +32,6 @@ export class PlanScopeDecorations extends DisposableStore implements vscode.File
   ) {
     super();
     this.add(vscode.window.registerFileDecorationProvider(this));
-    this.add({ dispose: () => this.watcher?.dispose() });
     this.add(store.onDidChange(() => this.reload()));
     this.reload();
   }
@@ -47,7 +45,7 @@ export class PlanScopeDecorations extends DisposableStore implements vscode.File
   reload(): void {
     if (this.isDisposed) return;
     const paths = factoryPaths(this.store.state);
-    this.watch(paths);
+    this.records.follow(paths);
     const before = this.scope?.runId;
     this.scope = undefined;
     this.root = paths?.root.scheme === 'file' ? paths.root.fsPath : undefined;
@@ -64,16 +62,6 @@ export class PlanScopeDecorations extends DisposableStore implements vscode.File
     }
     if (this.scope?.runId !== before) this.log.debug(`plan scope decorations: ${this.scope ? `plan ${this.scope.runId} (${this.scope.ticketId})` : 'no plan'}`);
     this.changed.fire(undefined);
-  }
-
-  private watch(paths: FactoryPaths | undefined): void {
-    if (this.watcher && samePaths(paths, this.watchedPaths)) return;
-    this.watcher?.dispose();
-    this.watcher = undefined;
-    this.watchedPaths = paths;
-    const folder = paths && vscode.workspace.getWorkspaceFolder(paths.root);
-    if (!paths || !folder) return;
-    this.watcher = watchGlobs(folder, [`${paths.autopilot}/${PLAN_FILE}`], () => this.scheduled.trigger());
   }
 
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {

@@ -6,6 +6,18 @@ export interface IconSpec {
   color?: string;
 }
 
+/** What every row of our trees carries; built without `vscode`, so the row models are unit-tested. */
+export interface RowView {
+  /** Unique and stable across refreshes (keeps expansion state). */
+  key: string;
+  label: string;
+  description: string;
+  tooltip: string;
+  icon: IconSpec;
+  /** `;`-joined tokens for `when` clauses, e.g. `ticket;status:BLOCKED`. */
+  contextValue: string;
+}
+
 /**
  * One icon per canonical status, shared by every view so a status always looks the same.
  * Colours are theme colour ids (they follow the user's theme); BLOCKED uses the error colour so a

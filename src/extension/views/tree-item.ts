@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SourceRef } from '../../core/ssot/model';
-import type { IconSpec } from './status-icon';
+import type { IconSpec, RowView } from './status-icon';
 
 /** A ThemeIcon (codicon + theme colour) from the view-independent icon spec. */
 export function themeIcon(icon: IconSpec): vscode.ThemeIcon {
@@ -18,16 +18,6 @@ export function openSourceCommand(root: vscode.Uri, source: SourceRef | undefine
   };
 }
 
-/** What every row model of our trees carries (built without `vscode`, unit-tested). */
-export interface RowView {
-  key: string;
-  label: string;
-  description: string;
-  tooltip: string;
-  icon: IconSpec;
-  contextValue: string;
-}
-
 /** The TreeItem for a row: stable id (keeps expansion state), texts, themed icon, context value. */
 export function rowTreeItem(row: RowView, collapsible = vscode.TreeItemCollapsibleState.None): vscode.TreeItem {
   const item = new vscode.TreeItem(row.label, collapsible);
@@ -39,12 +29,3 @@ export function rowTreeItem(row: RowView, collapsible = vscode.TreeItemCollapsib
   return item;
 }
 
-/**
- * One owner for the file watchers over `globs` in `folder` (relative patterns): every create,
- * change or delete calls `onEvent` (callers debounce). Dispose it to stop them all.
- */
-export function watchGlobs(folder: vscode.WorkspaceFolder, globs: readonly string[], onEvent: () => void): vscode.Disposable {
-  const watchers = globs.map((g) => vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, g)));
-  const subs = watchers.flatMap((w) => [w.onDidCreate(onEvent), w.onDidChange(onEvent), w.onDidDelete(onEvent)]);
-  return vscode.Disposable.from(...watchers, ...subs);
-}

@@ -1,14 +1,8 @@
 import type { AcceptanceCriterion, SsotIndex } from '../../../core/ssot/model';
-import { statusIcon, type IconSpec } from '../status-icon';
+import { statusIcon, type RowView } from '../status-icon';
 
 /** One row of the AC Queue view; built without `vscode` so it is unit-testable. */
-export interface QueueRow {
-  key: string;
-  label: string;
-  description: string;
-  tooltip: string;
-  icon: IconSpec;
-  contextValue: string;
+export interface QueueRow extends RowView {
   isNext: boolean;
   ac: AcceptanceCriterion;
 }

@@ -1,16 +1,8 @@
 import type { AcceptanceCriterion, SourceRef, SsotIndex, Status, Ticket } from '../../../core/ssot/model';
-import { statusIcon, type IconSpec } from '../status-icon';
+import { statusIcon, type RowView } from '../status-icon';
 
 /** What one row of the Roadmap tree shows; built without `vscode` so it is unit-testable. */
-interface RowBase {
-  /** Unique and stable across refreshes (keeps expansion state); includes the source line. */
-  key: string;
-  label: string;
-  description: string;
-  tooltip: string;
-  icon: IconSpec;
-  /** `;`-joined tokens for `when` clauses, e.g. `ticket;status:BLOCKED`. */
-  contextValue: string;
+interface RowBase extends RowView {
   source?: SourceRef;
 }
 

@@ -4,11 +4,12 @@ import { errorMessage } from '../../../core/util/errors';
 import type { Logger } from '../../../core/util/log';
 import { runIdSchema } from '../../../shared/protocol';
 import type { ExtensionDeps } from '../../deps';
-import { factoryPaths, samePaths, type FactoryPaths } from '../../ssot/factory-paths';
+import { factoryPaths, type FactoryPaths } from '../../ssot/factory-paths';
+import { RecordsWatcher } from '../../ssot/records-watcher';
 import type { SsotStore } from '../../ssot/ssot-store';
 import { debounce } from '../../util/debounce';
 import { DisposableStore } from '../../util/disposable-store';
-import { rowTreeItem, watchGlobs } from '../tree-item';
+import { rowTreeItem } from '../tree-item';
 import { HISTORY_FILE, loadRunsData, readRunFiles, type RunFiles } from './runs-data';
 import { buildRunRows, evidenceFileRows, runTooltip, type RunRow, type RunsRow } from './runs-rows';
 
@@ -31,12 +32,12 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
   readonly view: vscode.TreeView<RunsRow>;
   private rows: RunRow[] = [];
   private paths: FactoryPaths | undefined;
-  private watchedPaths: FactoryPaths | undefined;
-  private watcher: vscode.Disposable | undefined;
   private generation = 0;
   private readonly files = new Map<string, RunFiles>();
   private readonly reported = new Set<string>();
   private readonly scheduled = this.add(debounce(() => void this.refresh(), RUNS_REFRESH_DEBOUNCE_MS));
+  /** The evidence folder and history.jsonl. */
+  private readonly records = this.add(new RecordsWatcher((p) => [`${p.evidence}/**`, `${p.autopilot}/${HISTORY_FILE}`], () => this.scheduleRefresh()));
 
   constructor(
     private readonly store: SsotStore,
@@ -44,7 +45,6 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
   ) {
     super();
     this.view = this.add(vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
-    this.add({ dispose: () => this.watcher?.dispose() });
     this.add(store.onDidChange(() => void this.refresh()));
     void this.refresh();
   }
@@ -63,7 +63,7 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
   async refresh(): Promise<readonly RunRow[]> {
     const generation = ++this.generation;
     const paths = factoryPaths(this.store.state);
-    this.watch(paths);
+    this.records.follow(paths);
     let rows: RunRow[] = [];
     if (paths) {
       const root = paths.root.fsPath;
@@ -84,17 +84,6 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
     this.view.description = rows.length ? `${rows.length} run${rows.length === 1 ? '' : 's'}` : undefined;
     this.changed.fire(undefined);
     return rows;
-  }
-
-  /** One watcher over the evidence folder and history.jsonl, recreated when the folders move. */
-  private watch(paths: FactoryPaths | undefined): void {
-    if (this.watcher && samePaths(paths, this.watchedPaths)) return;
-    this.watcher?.dispose();
-    this.watcher = undefined;
-    this.watchedPaths = paths;
-    const folder = paths && vscode.workspace.getWorkspaceFolder(paths.root);
-    if (!paths || !folder) return;
-    this.watcher = watchGlobs(folder, [`${paths.evidence}/**`, `${paths.autopilot}/${HISTORY_FILE}`], () => this.scheduleRefresh());
   }
 
   /** The run folder of a run id (only for ids that are plain names). */
