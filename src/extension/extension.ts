@@ -59,10 +59,14 @@ export function activate(context: vscode.ExtensionContext): FactoryExtensionApi 
 
   // Trusting the folder enables the git-based checks (deleted ACs); re-index to show them.
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => store.scheduleRefresh()));
-  void store.refresh().then((s) => {
+  // The first state handed to the views ends activation's visible work.
+  const first = store.onDidChange((s) => {
+    first.dispose();
     activation.treesPopulatedMs = Math.round(performance.now() - t0);
     log.info(`activation → trees populated (${s.kind}) in ${activation.treesPopulatedMs} ms`);
   });
+  context.subscriptions.push(first);
+  void store.refresh();
 
   runExtHostTestsIfRequested(log);
   return { store, roadmap, acQueue, runner, activation, runs, planScope };

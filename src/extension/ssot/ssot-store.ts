@@ -86,14 +86,15 @@ export class SsotStore extends DisposableStore {
     this.running = undefined;
     this.current = next;
     if (folder) this.watch(folder, next);
+    // The views first: the context key is a round trip to the workbench, which is busy rendering
+    // at start-up; waiting for it before filling the trees cost hundreds of ms of activation.
+    this.changed.fire(next);
     try {
       await vscode.commands.executeCommand('setContext', SSOT_STATE_CONTEXT_KEY, next.kind);
     } catch (err) {
-      // Only the welcome text depends on it; the views still get the new state.
+      // Only the welcome text depends on it; the views already have the new state.
       this.log.warn(`could not set ${SSOT_STATE_CONTEXT_KEY}: ${errorMessage(err)}`);
     }
-    if (this.isDisposed) return next;
-    this.changed.fire(next);
     return next;
   }
 

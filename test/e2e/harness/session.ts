@@ -119,13 +119,18 @@ export class Session {
     }
   }
 
-  /** "activation → trees populated in N ms" from the extension's log (measured in its host), once written. */
-  async activationMs(timeoutMs = 30_000): Promise<number | undefined> {
+  /**
+   * "activation → trees populated in N ms" from the extension's log (measured in its host), once
+   * written, with the part of it the SSOT index took ("indexed … in N ms").
+   */
+  async activation(timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const m = /activation → trees populated \(ready\) in (\d+) ms/.exec(this.extensionLog());
-      if (m) return Number(m[1]);
-      if (Date.now() > deadline) return undefined;
+      const log = this.extensionLog();
+      const m = /activation → trees populated \(ready\) in (\d+) ms/.exec(log);
+      const idx = /indexed .* in (\d+) ms/.exec(log);
+      if (m) return `${m[1]} ms (of which config + index ${idx?.[1] ?? '?'} ms)`;
+      if (Date.now() > deadline) return '? (not logged)';
       await new Promise((r) => setTimeout(r, 250));
     }
   }
