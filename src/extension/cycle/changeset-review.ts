@@ -45,8 +45,6 @@ function safeRel(p: string): string | undefined {
 export class ChangesetReviewer extends DisposableStore implements vscode.TextDocumentContentProvider {
   private pending: Pending | undefined;
   private subjects = new Map<string, ReviewSubject>();
-  private readonly changed = this.add(new vscode.EventEmitter<vscode.Uri>());
-  readonly onDidChange = this.changed.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     super();

@@ -11,7 +11,7 @@ import { keysFromEnv, type ProviderKeys } from '../../core/gateway/gateway';
 import { FactoryError, errorMessage } from '../../core/util/errors';
 import type { ExtensionDeps } from '../deps';
 import type { PanelsApi } from '../panels/register-panels';
-import { API_KEY_PROVIDERS, secretName } from '../secrets/api-key-flow';
+import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
 import { runSettings, type RunSettings } from './run-settings';
 
@@ -39,12 +39,7 @@ export function readRunSettings(root: string): RunSettings {
 
 /** Provider keys for the gateway: SecretStorage's ("Factory: Set API Key") over the environment's. */
 export async function gatewayKeys(secrets: vscode.SecretStorage): Promise<ProviderKeys> {
-  const keys: ProviderKeys = keysFromEnv();
-  for (const p of API_KEY_PROVIDERS) {
-    const stored = await Promise.resolve(secrets.get(secretName(p))).catch(() => undefined);
-    if (stored?.trim()) keys[p] = stored.trim();
-  }
-  return keys;
+  return { ...keysFromEnv(), ...(await storedApiKeys(secrets)) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { KEY_ENV } from '../../core/gateway/routes';
 import { runIdSchema, webviewStateSchema } from '../../shared/protocol';
-import { API_KEY_PROVIDERS, secretName, setApiKeyFlow } from '../secrets/api-key-flow';
+import { API_KEY_PROVIDERS, setApiKeyFlow, storedApiKeys } from '../secrets/api-key-flow';
 import type { ExtensionDeps } from '../deps';
 import { FactoryStatusBar } from '../status-bar/status-bar';
 import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
@@ -28,7 +28,7 @@ class SecretCache implements vscode.Disposable {
   }
 
   async load(): Promise<void> {
-    const stored = await Promise.all(API_KEY_PROVIDERS.map((p) => Promise.resolve(this.storage.get(secretName(p))).catch(() => undefined)));
+    const stored = Object.values(await storedApiKeys(this.storage));
     const env = API_KEY_PROVIDERS.flatMap((p) => KEY_ENV[p].map((name) => process.env[name]));
     this.values = [...stored, ...env].filter((s): s is string => typeof s === 'string' && s.length > 0);
   }

@@ -32,6 +32,16 @@ export interface ApiKeyUi {
   info(message: string): void;
 }
 
+/** The keys "Factory: Set API Key" stored, per provider (unreadable entries are skipped). */
+export async function storedApiKeys(storage: { get(key: string): Thenable<string | undefined> }): Promise<Partial<Record<ApiKeyProvider, string>>> {
+  const keys: Partial<Record<ApiKeyProvider, string>> = {};
+  for (const p of API_KEY_PROVIDERS) {
+    const v = await Promise.resolve(storage.get(secretName(p))).catch(() => undefined);
+    if (v?.trim()) keys[p] = v.trim();
+  }
+  return keys;
+}
+
 export interface SecretStore {
   store(key: string, value: string): Thenable<void>;
   delete(key: string): Thenable<void>;
