@@ -16,6 +16,8 @@ export interface SnapshotEntry {
   ino: number;
   mtimeNs: bigint;
   ctimeNs: bigint;
+  /** Bytes allocated (st_blocks × 512), what `treeBytes` counts. */
+  allocated: number;
 }
 
 /** Repo-relative path (forward slashes, exactly the bytes the file system returned) → entry. */
@@ -30,9 +32,14 @@ export interface SnapshotOptions {
    * shows up as a new ctime.
    */
   previous?: Snapshot;
+  /**
+   * false: record regular files by their lstat only (hash ''), for a tree whose content is known
+   * elsewhere (a staging copy is an export of a commit); see `unhashedTouched`.
+   */
+  hashFiles?: boolean;
 }
 
-function hashFile(abs: string): string {
+export function hashFile(abs: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
 }
 
@@ -50,17 +57,14 @@ export function takeSnapshot(root: string, opts: SnapshotOptions = {}): Snapshot
       const abs = path.join(absDir, d.name);
       const st = fs.lstatSync(abs, { bigint: true });
       const type: EntryType = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-      let hash = '';
+      const entry: SnapshotEntry = { type, mode: Number(st.mode) & 0o777, size: Number(st.size), hash: '', ino: Number(st.ino), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, allocated: Number(st.blocks) * 512 };
       if (type === 'file') {
         const prev = opts.previous?.get(rel);
-        hash =
-          prev && prev.type === 'file' && prev.ino === Number(st.ino) && prev.size === Number(st.size) && prev.mtimeNs === st.mtimeNs && prev.ctimeNs === st.ctimeNs
-            ? prev.hash
-            : hashFile(abs);
+        entry.hash = prev && sameState(prev, entry) ? prev.hash : opts.hashFiles === false ? '' : hashFile(abs);
       } else if (type === 'symlink') {
-        hash = crypto.createHash('sha256').update(fs.readlinkSync(abs, { encoding: 'buffer' })).digest('hex');
+        entry.hash = crypto.createHash('sha256').update(fs.readlinkSync(abs, { encoding: 'buffer' })).digest('hex');
       }
-      out.set(rel, { type, mode: Number(st.mode) & 0o777, size: Number(st.size), hash, ino: Number(st.ino), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+      out.set(rel, entry);
       if (type === 'dir') walk(rel);
     }
   };
@@ -68,7 +72,33 @@ export function takeSnapshot(root: string, opts: SnapshotOptions = {}): Snapshot
   return out;
 }
 
-/** Bytes used by the regular files of a tree (lstat, no following); for the workspace size cap. */
+/** Same inode, size, mtime and ctime: the content cannot have changed in between (see `previous`). */
+export function sameState(a: SnapshotEntry, b: SnapshotEntry): boolean {
+  return a.type === b.type && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/**
+ * Files recorded without a hash (`hashFiles: false`) that are gone from `after` or whose state
+ * changed: the only ones whose old content a diff or a conflict check can need.
+ */
+export function unhashedTouched(before: Snapshot, after: Snapshot): string[] {
+  const out: string[] = [];
+  for (const [p, b] of before) {
+    if (b.type !== 'file' || b.hash !== '') continue;
+    const a = after.get(p);
+    if (!a || !sameState(a, b)) out.push(p);
+  }
+  return out;
+}
+
+/** What the tree of a snapshot allocates, as `treeBytes` would count it (no second walk). */
+export function snapshotBytes(s: Snapshot): number {
+  let total = 0;
+  for (const e of s.values()) total += e.allocated;
+  return total;
+}
+
+/** Bytes allocated by the entries of a tree (lstat, no following); for the workspace size cap. */
 export function treeBytes(root: string, stopAbove = Number.POSITIVE_INFINITY): number {
   let total = 0;
   const walk = (dir: string) => {

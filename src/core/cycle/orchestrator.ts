@@ -7,7 +7,9 @@ import { runAuditor, type AuditOutcome } from '../auditor/run-auditor';
 import { applyChangeset } from '../changeset/apply';
 import { diffSnapshots, type Change } from '../changeset/diff';
 import { checkScope, type Violation } from '../changeset/scope';
-import { takeSnapshot } from '../changeset/snapshot';
+import { snapshotBytes, type Snapshot } from '../changeset/snapshot';
+import { afterSnapshot, baseSnapshot, stagingTreeHash } from '../sandbox/staging-snapshots';
+import { watchWorkspace } from '../sandbox/workspace-cap';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
@@ -28,6 +30,7 @@ import { buildPlan, type BuiltPlan } from '../plan/builder';
 import { overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { ownerTag, runContainer, type ContainerMount, type ContainerResult } from '../sandbox/container';
 import { createStagingCopy, type StagingCopy } from '../sandbox/staging';
+import { isOwnTempFolder } from '../sandbox/staging-root';
 import type { AcceptanceCriterion, SsotIndex } from '../ssot/model';
 import { indexWorkspace } from '../ssot/workspace';
 import { editDocument, setAcStatus, setTicketStatus } from '../ssot/writer';
@@ -41,6 +44,7 @@ import { evaluateKillSwitches, type CycleRecord, type CycleStatus } from './kill
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust, type Recovery } from './recover';
 import { prepareWorkerLaunch, type WorkerLaunch } from './worker-launch';
 import type { ProviderKeys } from '../gateway/gateway';
+import { stopwatch } from '../util/stopwatch';
 
 /** Events for the UI (Run panel, status bar) and `factory run` / `tail`. */
 export type CycleEvent =
@@ -179,9 +183,8 @@ export async function preparePlan(
   config: FactoryConfig,
   opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal } = {},
 ): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null }> {
-  const index = await indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) });
-  const baseCommit = await headCommit(root, opts.signal);
-  const files = await trackedFiles(root, opts.signal);
+  // Independent reads (documents, HEAD, the file list): side by side.
+  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), headCommit(root, opts.signal), trackedFiles(root, opts.signal)]);
   const built = buildPlan(index, config, {
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     ...(opts.agent ? { agent: opts.agent } : {}),
@@ -190,6 +193,11 @@ export async function preparePlan(
     ...(opts.now ? { now: opts.now } : {}),
   });
   return { index, built, baseCommit };
+}
+
+function settled<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
 }
 
 /** Fault injection for the crash tests: `FACTORY_FAULT_KILL_AT=ADJUST:applied` SIGKILLs this process there. */
@@ -242,6 +250,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
   const config = opts.config ?? (await loadConfigStrict(root)).config;
   const paths = cyclePaths(root, config);
   const t0 = Date.now();
+  const lap = stopwatch(log, 'cycle');
   let lock: RepoLock;
   try {
     lock = await acquireRepoLock(root, { ...(opts.lockStaleMs ? { staleMs: opts.lockStaleMs } : {}), logger: log });
@@ -255,16 +264,24 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     const docker = deps.docker ?? (await connectDocker({ ...(deps.signal ? { signal: deps.signal } : {}) })).docker;
     const recovery = await recoverInterrupted({ root, config, docker, logger: log });
     if (recovery.actions.length) emit({ type: 'recovered', recovery });
+    lap('lock, engine and recovery');
 
     // ---- PLAN
     const tPlan = Date.now();
-    const baseCommit = await headCommit(root, deps.signal);
-    if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit', 2);
-    const dirtyDocs = await changedSinceHead(root, ssotDocs(config), deps.signal);
-    if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty', 2);
     const startedAt = now();
-    const { index, built } = await preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, ...(deps.signal ? { signal: deps.signal } : {}) });
+    // Three independent questions asked side by side; their failures are reported in this order.
+    const [head, dirty, prepared] = await Promise.allSettled([
+      headCommit(root, deps.signal),
+      changedSinceHead(root, ssotDocs(config), deps.signal),
+      preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, ...(deps.signal ? { signal: deps.signal } : {}) }),
+    ]);
+    const baseCommit = settled(head);
+    if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit', 2);
+    const dirtyDocs = settled(dirty);
+    if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty', 2);
+    const { index, built } = settled(prepared);
     const plan = built.plan;
+    lap('SSOT index and plan');
     const outcome = emptyOutcome(plan);
     const history = cycleRecords(paths.history);
     const ks = evaluateKillSwitches(history, plan.ticket_id, config);
@@ -297,10 +314,13 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     if (plan.agent === 'replay' && (!replayFile || !fs.existsSync(replayFile))) {
       throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config', 2);
     }
-    staging = await createStagingCopy({ root, runId: plan.run_id, modify: plan.scope.modify, ...(deps.signal ? { signal: deps.signal } : {}) });
+    lap('PLAN recorded');
+    staging = await createStagingCopy({ root, runId: plan.run_id, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(deps.signal ? { signal: deps.signal } : {}) });
     await setPhase('DO', { stagingDir: staging.dir });
     fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
-    const before = takeSnapshot(staging.workspace);
+    lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
+    const before = baseSnapshot(staging);
+    lap(`snapshot of ${before.size} entries`);
     const inner = new AbortController();
     let budgetHit = false;
     const onOuter = () => inner.abort();
@@ -319,6 +339,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
       },
       logger: log,
     });
+    lap('gateway and agent set up');
     const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]).slice(0, 200);
     const ws = staging.workspace;
     const mounts: ContainerMount[] = [
@@ -330,6 +351,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     ];
     const [uid, gid] = [staging.uid, staging.gid];
     let run: ContainerResult;
+    const growth = watchWorkspace(staging.workspace, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, onOver: () => inner.abort() });
     const tAgent = Date.now();
     try {
       run = await runContainer(
@@ -350,15 +372,21 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
         { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
       );
     } finally {
+      growth.stop();
       deps.signal?.removeEventListener('abort', onOuter);
     }
     outcome.timings.agentMs = Date.now() - tAgent;
+    lap('Worker container');
     const agent = await launch.finish();
+    lap('gateway closed, agent report read');
     outcome.timings.agentOwnMs = agent.report?.durationMs ?? outcome.timings.agentMs;
     outcome.costUsd = agent.gateway.requests > 0 ? agent.gateway.costUsd : (agent.report?.costUsd ?? 0);
     if (deps.signal?.aborted) throw new FactoryError('interrupted', 'interrupted', 130);
-    const after = takeSnapshot(ws, { previous: before });
+    const after = await afterSnapshot(staging, before, deps.signal);
     const changes: Change[] = diffSnapshots(before, after);
+    // The watchdog polls; a Worker that wrote past the cap and exited in between is caught here.
+    const overCap = growth.over || snapshotBytes(after) > growth.capBytes;
+    lap(`after snapshot, changeset of ${changes.length}`);
     outcome.changes = changes.map((c) => ({ path: c.path, kind: c.kind }));
     outcome.violations = checkScope(changes, plan.scope);
     let result: (WorkerResult & { forced: boolean }) | null = null;
@@ -381,6 +409,8 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     if (run.status === 'timeout') {
       timedOut = true;
       outcome.reasons.push(`time cap: the Worker ran past ${plan.timeout_minutes} min and was killed`);
+    } else if (overCap) {
+      outcome.reasons.push(`workspace size cap: the Worker wrote more than ${config.worker.workspaceMb} MiB into the staging copy and was stopped`);
     } else if (budgetHit || agent.gateway.budgetExceeded) {
       outcome.reasons.push(`budget cap: the cycle spent $${agent.gateway.costUsd.toFixed(4)} of $${config.killSwitch.budgetUsd.toFixed(2)}; the gateway refused further calls`);
     } else if (run.status === 'error') {
@@ -416,8 +446,9 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
               docker,
               logger: log,
             });
-      gate = await runGate({ config, treeDir: ws, runner, cache: new GateCache(paths.gateCache), runId: plan.run_id, logger: log, ...(deps.signal ? { signal: deps.signal } : {}) });
+      gate = await runGate({ config, treeDir: ws, treeHash: stagingTreeHash(staging, changes, after), runner, cache: new GateCache(paths.gateCache), runId: plan.run_id, logger: log, ...(deps.signal ? { signal: deps.signal } : {}) });
       outcome.timings.gateMs = Date.now() - tGate;
+      lap('Gate');
       outcome.timings.gateCommandMs = Math.round([...gate.guards, ...gate.stages].reduce((sum, st) => sum + (st.cached ? 0 : st.durationMs), 0));
       emit({ type: 'output', runId: plan.run_id, source: 'gate', text: gate.log });
       if (gate.status !== 'PASS') outcome.reasons.push(`Gate FAIL at ${gate.failedAt ?? 'unknown step'}`);
@@ -454,10 +485,11 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
 
     // ---- ADJUST
     const tAdjust = Date.now();
+    lap('CHECK done');
     if (outcome.reasons.length === 0 && gate) {
       // The gateway's per-call records (no headers or bodies: provider, model, tokens, cost).
       const gatewayLog = agent.records.map((r) => JSON.stringify(r)).join('\n');
-      await adjustPass({ root, config, paths, plan, built, index, changes, before, staging, gate, result, pnl, profit, startedAt, outcome, state, setPhase, now, signal: deps.signal, gatewayLog });
+      await adjustPass({ root, config, paths, plan, built, index, changes, before, staging, gate, result, pnl, profit, startedAt, outcome, state, setPhase, now, signal: deps.signal, gatewayLog, lap });
     } else {
       keepStaging = true;
       outcome.stagingKept = staging.dir;
@@ -622,7 +654,7 @@ function pruneKeptStaging(historyFile: string, keep: number): void {
       .records.map((r) => r.stagingKept)
       .filter((p): p is string => typeof p === 'string');
     for (const dir of kept.slice(0, Math.max(0, kept.length - keep))) {
-      if (path.dirname(path.resolve(dir)) === path.resolve(os.tmpdir()) && path.basename(dir).startsWith('factory-')) fs.rmSync(dir, { recursive: true, force: true });
+      if (isOwnTempFolder(dir)) fs.rmSync(dir, { recursive: true, force: true });
     }
   } catch {
     // pruning is housekeeping; never fail a cycle for it
@@ -637,7 +669,7 @@ interface AdjustInput {
   built: BuiltPlan;
   index: SsotIndex;
   changes: Change[];
-  before: ReturnType<typeof takeSnapshot>;
+  before: Snapshot;
   staging: StagingCopy;
   gate: GateReport;
   result: (WorkerResult & { forced: boolean }) | null;
@@ -651,6 +683,7 @@ interface AdjustInput {
   signal: AbortSignal | undefined;
   /** gateway.jsonl for the evidence run. */
   gatewayLog: string;
+  lap: (step: string) => void;
 }
 
 /**
@@ -675,6 +708,7 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     } else backups[f] = null;
   }
   await a.setPhase('ADJUST', { changes: outcome.changes, backups, backupDir });
+  a.lap('ADJUST backups');
 
   const applied = await applyChangeset({ hostRoot: root, stagingRoot: a.staging.workspace, changes: a.changes, base: a.before });
   if (!applied.applied) {
@@ -687,6 +721,7 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     return;
   }
   faultPoint('ADJUST:applied');
+  a.lap('changeset applied');
 
   // Ledger: every AC of the plan DONE with its evidence and the commit it was verified on.
   const shortBase = a.state.baseCommit.slice(0, 7);
@@ -702,8 +737,10 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     await editDocument(path.join(root, config.ssot.roadmap), (t) => setTicketStatus(t, plan.ticket_id, { status: ticketStatus, done: doneCount, total }));
   }
   faultPoint('ADJUST:documents');
+  a.lap('ledger and roadmap');
 
   const git = await collectGitInfo(root, a.startedAt, a.signal);
+  a.lap('git info');
   const evidence = await writeEvidence(paths.evidence, {
     runId: plan.run_id,
     ticketId: plan.ticket_id,
@@ -723,12 +760,14 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     ...(a.gatewayLog ? { extraFiles: [{ path: 'gateway.jsonl', content: a.gatewayLog + '\n' }] } : {}),
     reproduce: [`git checkout ${a.state.baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
   });
+  a.lap('evidence written');
   const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
   if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid', 1);
   outcome.evidencePath = evidenceRel;
   outcome.status = 'PASS';
   const summary = await record(paths, config, plan, outcome, 'PASS', a.now, { evidence: evidenceRel, changes: outcome.changes.length });
   faultPoint('ADJUST:recorded');
+  a.lap('evidence checked, history recorded');
 
   if (config.git.commit) {
     const files = [...new Set([...outcome.changes.map((c) => c.path), ...ssotDocs(config).filter((d) => fs.existsSync(path.join(root, d))), evidenceRel.replace(/\/$/, ''), rel(root, paths.history), rel(root, summary), rel(root, paths.plan)])];
@@ -744,6 +783,7 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     ].join('\n');
     outcome.commit = await commitPaths(root, files, message, a.signal);
     faultPoint('ADJUST:committed');
+    a.lap('committed');
     if (config.git.push) {
       const { execCapture } = await import('../sandbox/staging');
       const r = await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'push'], { ...(a.signal ? { signal: a.signal } : {}) });

@@ -43,30 +43,27 @@ export async function collectGitInfo(root: string, now: Date = new Date(), signa
     return emptyGitInfo(now);
   }
   const info = emptyGitInfo(now);
-  try {
-    const status = await git.status();
-    info.branch = status.current ?? null;
-    info.remote.tracking_branch = status.tracking ?? null;
-    info.status = status.isClean() ? 'clean' : 'dirty';
-    info.modified_files = [...status.modified, ...status.renamed.map((r) => r.to)].sort();
-    info.added_files = [...status.created, ...status.not_added].sort();
-    info.deleted_files = [...status.deleted].sort();
-  } catch {
+  // Three independent read-only questions: asked side by side.
+  const [status, head, remotes] = await Promise.allSettled([git.status(), git.log({ maxCount: 1 }), git.getRemotes(true)]);
+  if (status.status === 'fulfilled') {
+    const st = status.value;
+    info.branch = st.current ?? null;
+    info.remote.tracking_branch = st.tracking ?? null;
+    info.status = st.isClean() ? 'clean' : 'dirty';
+    info.modified_files = [...st.modified, ...st.renamed.map((r) => r.to)].sort();
+    info.added_files = [...st.created, ...st.not_added].sort();
+    info.deleted_files = [...st.deleted].sort();
+  } else {
     info.status = 'unknown';
   }
-  try {
-    const head = await git.log({ maxCount: 1 });
-    info.commit = head.latest?.hash ?? null;
-    info.commit_message = head.latest?.message ?? null;
-  } catch {
-    /* no commits yet */
+  if (head.status === 'fulfilled') {
+    // No commits yet: the log fails and both stay null.
+    info.commit = head.value.latest?.hash ?? null;
+    info.commit_message = head.value.latest?.message ?? null;
   }
-  try {
-    const remotes = await git.getRemotes(true);
-    const origin = remotes.find((r) => r.name === 'origin') ?? remotes[0];
+  if (remotes.status === 'fulfilled') {
+    const origin = remotes.value.find((r) => r.name === 'origin') ?? remotes.value[0];
     info.remote.origin = origin ? stripUrlCredentials(origin.refs.fetch) : null;
-  } catch {
-    /* no remotes */
   }
   return info;
 }

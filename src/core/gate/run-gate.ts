@@ -15,6 +15,11 @@ export interface RunGateOptions {
   config: Pick<FactoryConfig, 'gate' | 'guards' | 'paths'>;
   /** The tree under test on the host (the working tree or a cycle's staging copy): hashed for the cache. */
   treeDir: string;
+  /**
+   * The tree's content identity when the caller knows it without a walk (a cycle: base commit +
+   * changeset, `stagingTreeHash`); otherwise the tree is hashed.
+   */
+  treeHash?: string;
   /** Where the commands run; bound to `treeDir` (host) or a copy of it mounted in a container. */
   runner: StageRunner;
   /** Run only this stage (after the preflight guards), as `factory gate --stage NAME`. */
@@ -110,7 +115,7 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   const identity = opts.runner.identity(opts.signal);
   identity.catch(() => undefined);
   // The Controller's own output folders are not part of the code under test.
-  const treeHash = hashTree(opts.treeDir, { exclude: [opts.config.paths.evidence, opts.config.paths.autopilot] });
+  const treeHash = opts.treeHash ?? hashTree(opts.treeDir, { exclude: [opts.config.paths.evidence, opts.config.paths.autopilot] });
   const runnerIdentity = await identity;
 
   let cache: GateCacheInfo | undefined;

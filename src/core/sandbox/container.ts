@@ -6,6 +6,8 @@ import type Docker from 'dockerode';
 import { connectDocker } from '../docker/connect';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
+import { isOwnTempFolder } from './staging-root';
+import { stopwatch } from '../util/stopwatch';
 
 /** Label keys every Factory container carries; the reaper and `docker ps --filter` use them. */
 export const LABELS = {
@@ -324,6 +326,7 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
   validateSpec(spec);
   const docker = opts.docker ?? (await connectDocker({ signal: opts.signal })).docker;
   const t0 = Date.now();
+  const lap = stopwatch(logger, `container ${spec.labels.role}`);
   const warnings: string[] = [];
   const cap = spec.logCapBytes ?? DEFAULT_LOG_CAP;
   let outputBytes = 0;
@@ -350,6 +353,7 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
     return result('error', { error: `cannot create the container: ${errorMessage(err)}` });
   }
   const id = created.id;
+  lap('created');
   const container = docker.getContainer(id);
   // Once the engine has failed to answer, clean-up calls get only the grace period: a wedged
   // engine must not hold the Controller for several full call timeouts.
@@ -432,8 +436,10 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
     onAbort = () => kill({ status: 'killed', why: 'aborted by the Controller' });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+    lap('attached');
     await withTimeout(container.start(), ENGINE_CALL_MS, 'start');
     started = true;
+    lap('started');
     timer = setTimeout(() => kill({ status: 'timeout', why: `time cap of ${spec.timeoutMs} ms reached` }), spec.timeoutMs);
     if (opts.signal?.aborted) onAbort();
     if (opts.onStart) {
@@ -474,6 +480,7 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
     if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
   }
 
+  lap('exited');
   // Collect: exit code and OOM flag from inspect (authoritative even when the wait stream broke).
   let exitCode: number | null = null;
   let oomKilled = false;
@@ -497,7 +504,9 @@ export async function runContainer(spec: ContainerSpec, opts: RunContainerOption
   // Give the attach stream a moment to flush the last frames, then stop listening.
   await Promise.race([attachDone.promise, new Promise((r) => setTimeout(r, 1_000).unref?.())]);
   attachStream?.destroy();
+  lap('inspected, output flushed');
   await remove();
+  lap('removed');
   if (logStream) {
     const ls = logStream;
     await new Promise<void>((r) => ls.end(r));
@@ -579,9 +588,3 @@ export async function reapOrphans(opts: { docker?: Docker; logger?: Logger; now?
   return reaped;
 }
 
-/** Only folders we create (`<tmpdir>/factory-…`) may be deleted on the word of a container label. */
-export function isOwnTempFolder(p: string): boolean {
-  const tmp = path.resolve(os.tmpdir());
-  const abs = path.resolve(p);
-  return path.dirname(abs) === tmp && path.basename(abs).startsWith('factory-');
-}

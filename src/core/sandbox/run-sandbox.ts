@@ -5,7 +5,9 @@ import type Docker from 'dockerode';
 import { applyChangeset, type Conflict } from '../changeset/apply';
 import { diffSnapshots, type Change, type ChangeKind } from '../changeset/diff';
 import { checkScope, compileScope, type Violation } from '../changeset/scope';
-import { takeSnapshot, treeBytes, type Snapshot } from '../changeset/snapshot';
+import { snapshotBytes, type Snapshot } from '../changeset/snapshot';
+import { afterSnapshot, baseSnapshot } from './staging-snapshots';
+import { watchWorkspace } from './workspace-cap';
 import type { Plan } from '../contracts/plan';
 import { readResultJson, type WorkerResult } from '../contracts/result';
 import { UntrustedJsonError } from '../contracts/untrusted-json';
@@ -161,10 +163,10 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
       markerWritten = true;
     }
     progress({ step: 2, maxStep: steps, message: 'exporting the staging copy' });
-    staging = await createStagingCopy({ root: opts.root, runId: plan.run_id, modify: plan.scope.modify, signal: deps.signal });
+    staging = await createStagingCopy({ root: opts.root, runId: plan.run_id, modify: plan.scope.modify, signal: deps.signal, workspaceMb: opts.workspaceMb ?? 1024, memoryMb: opts.limits?.memoryMb ?? DEFAULT_LIMITS.memoryMb });
     report.baseCommit = staging.baseCommit;
     fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
-    const before = takeSnapshot(staging.workspace);
+    const before = baseSnapshot(staging);
 
     const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]);
     if (overlays.length > MAX_OVERLAY_MOUNTS) logger.warn(`${overlays.length} read-only paths; overlaying the first ${MAX_OVERLAY_MOUNTS} (the changeset check covers all)`);
@@ -177,25 +179,10 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
       ...(opts.extraMounts ?? []),
     ];
 
-    // Workspace growth cap: a watchdog, since a bind mount has no size limit of its own (each
-    // single file is kernel-capped by RLIMIT_FSIZE below). It polls as often as the tree allows:
-    // every 100 ms on small trees, never spending more than a third of the time walking.
-    const capBytes = treeBytes(ws) + (opts.workspaceMb ?? 1024) * 1024 * 1024;
     const inner = new AbortController();
-    let overCap = false;
     const onOuterAbort = () => inner.abort();
     deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    let watchdog: NodeJS.Timeout | undefined;
-    const check = () => {
-      const t = Date.now();
-      if (treeBytes(ws, capBytes) > capBytes) {
-        overCap = true;
-        inner.abort();
-        return;
-      }
-      watchdog = setTimeout(check, Math.max(100, 3 * (Date.now() - t)));
-    };
-    watchdog = setTimeout(check, 100);
+    const growth = watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: opts.workspaceMb ?? 1024, onOver: () => inner.abort() });
 
     progress({ step: 3, maxStep: steps, message: `running the Worker (${opts.command[0]})` });
     let run: ContainerResult;
@@ -221,7 +208,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
         { docker, logger, signal: inner.signal, ...(deps.onOutput ? { onOutput: deps.onOutput } : {}), ...(deps.onStart ? { onStart: deps.onStart } : {}) },
       );
     } finally {
-      clearTimeout(watchdog);
+      growth.stop();
       deps.signal?.removeEventListener('abort', onOuterAbort);
     }
     report.exitCode = run.exitCode;
@@ -229,13 +216,13 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
 
     progress({ step: 4, maxStep: steps, message: 'checking the changeset' });
     try {
-      const after = takeSnapshot(ws, { previous: before });
+      const after = await afterSnapshot(staging, before, deps.signal);
       const { changes, ignored } = await dropIgnored(path.resolve(opts.root), diffSnapshots(before, after), plan.scope, deps.signal);
       report.ignored = { count: ignored.length, sample: ignored.slice(0, 20) };
       report.changeset = changes.map((c) => ({ path: c.path, kind: c.kind }));
       report.violations = checkScope(changes, plan.scope);
       if (run.status !== 'error') readResult(staging, report);
-      decide(report, run, overCap, deps.signal?.aborted === true);
+      decide(report, run, growth.over || snapshotBytes(after) > growth.capBytes, deps.signal?.aborted === true);
       if (report.status === 'PASS' && opts.apply) {
         progress({ step: 5, maxStep: steps, message: 'applying the changeset to the host' });
         if (lock.compromised) throw new Error('the repo lock was lost during the run; not applying');

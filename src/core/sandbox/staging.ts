@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { FactoryError } from '../util/errors';
+import { chooseStagingRoot, realMachine, type MachineFacts, type StagingRootChoice } from './staging-root';
+import { TarUsageMeter } from './tar-usage';
 
 /** uid:gid the Worker runs as: 1000:1000 when the Controller is root, else the Controller's own ids. */
 export function workerIdentity(): { uid: number; gid: number } {
@@ -67,7 +68,11 @@ export async function dirtyPaths(root: string, globs: readonly string[], signal?
   if (globs.length === 0) return [];
   const prefix = await repoPrefix(root, signal);
   // Porcelain paths are relative to the repository's top; keep those under `root`, relative to it.
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', '.'], { signal });
+  // Only the folders the globs can match are scanned (a 10,000-file repository is not walked for
+  // `engine/**`); the globs themselves are applied below.
+  const scopes = globPrefixes(globs);
+  const pathspecs = scopes.includes('') ? ['.'] : scopes.map((d) => `:(literal)${d}`);
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', ...pathspecs], { signal });
   if (r.code !== 0) throw new FactoryError(`git status failed in ${root}: ${r.stderr.trim()}`, 'git-status');
   const fields = r.stdout.toString('utf8').split('\0');
   const paths: string[] = [];
@@ -82,6 +87,30 @@ export async function dirtyPaths(root: string, globs: readonly string[], signal?
   const match = picomatch([...globs], { dot: true, nonegate: true, noextglob: true });
   const local = paths.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
   return [...new Set(local.filter((p) => p && match(p)))].sort();
+}
+
+/**
+ * The literal folder each glob starts with (`engine/**` → `engine`, `src/*.py` → `src`, `''`
+ * for a glob that starts with a wildcard): every path the glob can match lies under it.
+ */
+export function globPrefixes(globs: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const g of globs) {
+    const clean = g.replace(/^\.\//, '');
+    const parts = clean.split('/');
+    if (!/[*?[\]{}()!+@\\]/.test(clean) && !parts.includes('..')) {
+      out.add(clean.replace(/\/+$/, '')); // a literal path: just that file (or folder)
+      continue;
+    }
+    const literal: string[] = [];
+    // The last part names files, and a part with a glob character (or an escape) ends the prefix.
+    for (const part of parts.slice(0, -1)) {
+      if (/[*?[\]{}()!+@\\]/.test(part) || part === '..' || part === '.' || part === '') break;
+      literal.push(part);
+    }
+    out.add(literal.join('/'));
+  }
+  return [...out].sort();
 }
 
 /**
@@ -101,8 +130,10 @@ export async function ignoredPaths(root: string, paths: readonly string[], signa
 
 /** A staging copy: the base commit's tracked files, owned by the Worker user. */
 export interface StagingCopy {
-  /** The temp folder holding everything below (`<tmp>/factory-<runId>-XXXX`). */
+  /** The temp folder holding everything below (`<staging root>/factory-<runId>-XXXX`). */
   dir: string;
+  /** Where `dir` was made and why (RAM or disk; see staging-root.ts). */
+  placement: StagingRootChoice;
   /** The exported tree; mounted at /workspace. */
   workspace: string;
   /** Read-only control folder (plan.json); mounted at /factory/plan. */
@@ -110,6 +141,8 @@ export interface StagingCopy {
   /** The Worker's output folder (result.json); mounted at /factory/out. */
   output: string;
   baseCommit: string;
+  /** The folder exported (the repository root or a folder inside it). */
+  source: string;
   uid: number;
   gid: number;
   /** Delete the whole staging folder. Idempotent. */
@@ -121,21 +154,56 @@ function slug(runId: string): string {
   return runId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80) || 'run';
 }
 
+export interface StagingOptions {
+  root: string;
+  runId: string;
+  modify: readonly string[];
+  ref?: string;
+  signal?: AbortSignal;
+  /** The Worker's growth allowance and memory limit (MiB), which decide whether the copy fits in RAM. */
+  workspaceMb?: number;
+  memoryMb?: number;
+  /** Tests: the machine's facts for the choice of root. */
+  machine?: MachineFacts;
+}
+
 /**
  * Export commit `ref` of `root` into a fresh temp folder (SECURITY 13): `git archive` streams the
  * tracked files of the commit — never `.git`, never ignored or untracked files such as `.env` —
  * into `tar -x` running as the Worker user, so the copy is owned by that user without a chown pass.
- * Refuses (naming them) when any `scope.modify` path is dirty on the host.
+ * Refuses (naming them) when any `scope.modify` path is dirty on the host. The folder is in RAM
+ * when the tree fits (staging-root.ts), else in the temp folder.
  */
-export async function createStagingCopy(opts: { root: string; runId: string; modify: readonly string[]; ref?: string; signal?: AbortSignal }): Promise<StagingCopy> {
+export async function createStagingCopy(opts: StagingOptions): Promise<StagingCopy> {
   const root = path.resolve(opts.root);
   const baseCommit = await resolveCommit(root, opts.ref ?? 'HEAD', opts.signal);
-  const dirty = await dirtyPaths(root, opts.modify, opts.signal);
-  if (dirty.length) {
-    throw new FactoryError(`refusing to start: paths in scope.modify have uncommitted changes on the host: ${dirty.map((p) => JSON.stringify(p)).join(', ')}`, 'scope-dirty');
+  const machine = opts.machine ?? realMachine;
+  const placement = chooseStagingRoot({ workspaceMb: opts.workspaceMb ?? 1024, memoryMb: opts.memoryMb ?? 2048 }, machine);
+  const exported = async () => {
+    try {
+      return await exportInto(root, opts, baseCommit, placement);
+    } catch (err) {
+      if (!(err instanceof FactoryError && err.code === 'staging-over-budget')) throw err;
+      // Larger than RAM allows: the export stopped early; the disk takes it.
+      const onDisk: StagingRootChoice = { root: path.resolve(machine.tmpdir), kind: 'tmpdir', reason: err.message };
+      return exportInto(root, opts, baseCommit, onDisk);
+    }
+  };
+  // The dirty check and the export read different things (the working tree, the commit): run
+  // them side by side, and drop the copy when the check refuses.
+  const [dirty, copy] = await Promise.allSettled([dirtyPaths(root, opts.modify, opts.signal), exported()]);
+  if (dirty.status === 'fulfilled' && dirty.value.length === 0 && copy.status === 'fulfilled') return copy.value;
+  if (copy.status === 'fulfilled') copy.value.dispose();
+  if (dirty.status === 'rejected') throw dirty.reason;
+  if (dirty.value.length) {
+    throw new FactoryError(`refusing to start: paths in scope.modify have uncommitted changes on the host: ${dirty.value.map((p) => JSON.stringify(p)).join(', ')}`, 'scope-dirty');
   }
+  throw (copy as PromiseRejectedResult).reason;
+}
+
+async function exportInto(root: string, opts: StagingOptions, baseCommit: string, placement: StagingRootChoice): Promise<StagingCopy> {
   const { uid, gid } = workerIdentity();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `factory-${slug(opts.runId)}-`));
+  const dir = fs.mkdtempSync(path.join(placement.root, `factory-${slug(opts.runId)}-`));
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
@@ -158,17 +226,29 @@ export async function createStagingCopy(opts: { root: string; runId: string; mod
       fs.chownSync(output, uid, gid);
     }
     // Run inside `root`, git archive exports only that folder's subtree (a monorepo package works).
-    await exportTree(root, baseCommit, workspace, asRoot ? { uid, gid } : undefined, opts.signal);
-    return { dir, workspace, control, output, baseCommit, uid, gid, dispose };
+    await exportTree(root, baseCommit, workspace, { ...(asRoot ? { as: { uid, gid } } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(placement.budgetBytes !== undefined ? { budgetBytes: placement.budgetBytes } : {}) });
+    return { dir, placement, workspace, control, output, baseCommit, source: root, uid, gid, dispose };
   } catch (err) {
     dispose();
     throw err;
   }
 }
 
-/** `git archive <commit> | tar -x` with the extraction running as `as` (when given). */
-async function exportTree(root: string, commit: string, dest: string, as: { uid: number; gid: number } | undefined, signal?: AbortSignal): Promise<void> {
-  const git = spawn('git', [...SAFE_GIT, '-C', root, 'archive', '--format=tar', commit], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+interface ExportOptions {
+  /** Run the extraction as this user (root Controllers hand the copy to the Worker user). */
+  as?: { uid: number; gid: number };
+  signal?: AbortSignal;
+  /** Stop with 'staging-over-budget' once the tree would take more than this on a tmpfs. */
+  budgetBytes?: number;
+  /** Only these paths (relative to `root`, taken literally — no pathspec magic). */
+  paths?: readonly string[];
+}
+
+/** `git archive <commit> | tar -x` (in `root`: its subtree only), the extraction running as `opts.as`. */
+export async function exportTree(root: string, commit: string, dest: string, opts: ExportOptions = {}): Promise<void> {
+  const { as, signal, budgetBytes } = opts;
+  const only = opts.paths ? ['--', ...opts.paths] : [];
+  const git = spawn('git', [...SAFE_GIT, '--literal-pathspecs', '-C', root, 'archive', '--format=tar', commit, ...only], { stdio: ['ignore', 'pipe', 'pipe'], signal });
   const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', dest, '-f', '-'], {
     stdio: ['pipe', 'ignore', 'pipe'],
     signal,
@@ -178,7 +258,30 @@ async function exportTree(root: string, commit: string, dest: string, as: { uid:
   let tarErr = '';
   git.stderr.on('data', (c: Buffer) => (gitErr += c.toString()));
   tar.stderr.on('data', (c: Buffer) => (tarErr += c.toString()));
-  git.stdout.pipe(tar.stdin);
+  let overBudget = 0;
+  // Once tar is gone nobody reads git's output: stop git too, and drop what it still sends, so
+  // neither process waits on a full pipe for ever (a disk that fills, a budget that runs out).
+  const stopBoth = () => {
+    git.kill('SIGKILL');
+    tar.kill('SIGKILL');
+    git.stdout.unpipe();
+    git.stdout.resume();
+  };
+  if (budgetBytes !== undefined) {
+    const meter = new TarUsageMeter(budgetBytes, (usage) => {
+      overBudget = usage;
+      stopBoth();
+      meter.destroy();
+    });
+    git.stdout.pipe(meter).pipe(tar.stdin);
+  } else {
+    git.stdout.pipe(tar.stdin);
+  }
+  tar.on('close', (code) => {
+    // A tar that failed (a full disk, a bad entry) leaves git blocked on the pipe. A tar that
+    // succeeded has read the whole archive; git then exits on its own.
+    if (code !== 0 && git.exitCode === null && git.signalCode === null) stopBoth();
+  });
   // An early tar exit must not crash the Controller with EPIPE.
   tar.stdin.on('error', () => undefined);
   const done = (p: ReturnType<typeof spawn>) =>
@@ -188,6 +291,7 @@ async function exportTree(root: string, commit: string, dest: string, as: { uid:
     });
   const [g, t] = await Promise.all([done(git), done(tar)]);
   if (signal?.aborted) throw new FactoryError('interrupted while exporting the staging copy', 'interrupted', 130);
+  if (overBudget) throw new FactoryError(`the tree needs more than the ${Math.round(budgetBytes! / 1048576)} MiB of RAM it may take (over ${Math.round(overBudget / 1048576)} MiB when the export stopped)`, 'staging-over-budget');
   if (g !== 0 || t !== 0) {
     throw new FactoryError(`exporting ${commit.slice(0, 12)} failed: ${(gitErr || tarErr || `git ${g}, tar ${t}`).trim()}`, 'staging-export');
   }

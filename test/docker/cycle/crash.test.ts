@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCycle, type CycleEvent } from '../../../src/core/cycle/orchestrator';
 import type { Recovery } from '../../../src/core/cycle/recover';
@@ -9,6 +8,7 @@ import { parseLedger } from '../../../src/core/ssot/ledger';
 import { parseRoadmap } from '../../../src/core/ssot/roadmap';
 import { requireDocker } from '../../support/engines';
 import { REPLAYS, build, cleanup, cli, containersOf, exampleRepo, git, sleep } from './helpers';
+import { stagingDirsOf } from '../../support/staging';
 
 const LEDGER = 'docs/v2/design/AC_LEDGER.md';
 const count = (text: string, needle: string) => text.split(needle).length - 1;
@@ -64,7 +64,7 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
       assert.equal(recovery?.interrupted?.runId, crashed);
       assert.equal(recovery?.result, expect);
       assert.deepEqual(containersOf(crashed), [], 'no container of the crashed run is left');
-      assert.deepEqual(fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith(`factory-${crashed}-`)), [], 'its staging copy is gone');
+      assert.deepEqual(stagingDirsOf(crashed), [], 'its staging copy is gone');
 
       const history = readHistory(path.join(repo, 'logs/autopilot/history.jsonl'));
       assert.deepEqual(history.problems, []);

@@ -171,6 +171,29 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.deepEqual(containersOf(o.runId), []);
   });
 
+  it('SEC-04 workspace cap in a cycle: a Worker writing past worker.workspaceMb is stopped (or caught after it exits) and nothing is applied', async () => {
+    const repo = exampleRepo();
+    const mib = 'x'.repeat(1024 * 1024);
+    const fill = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'write', path: `engine/fill${i}.bin`, content: mib }));
+    const head = git(repo, 'rev-parse', 'HEAD').trim();
+    const c = await config(repo, (x) => (x.worker.workspaceMb = 8));
+    // Writes 12 MiB, then lingers: the watchdog stops it long before the sleep ends.
+    const lingering = replayDir({ 'D201.json': { steps: [...fill(12), { op: 'sleep', ms: 120_000 }] } });
+    const t0 = Date.now();
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: lingering, config: c });
+    assert.ok(Date.now() - t0 < 60_000, 'stopped by the watchdog, not by the time cap');
+    assert.equal(o.status, 'FAIL', o.reasons.join('; '));
+    assert.match(o.reasons.join('\n'), /workspace size cap: the Worker wrote more than 8 MiB/);
+    assert.deepEqual(containersOf(o.runId), []);
+    // Writes 12 MiB and exits at once: judged on the after snapshot.
+    const quick = replayDir({ 'D201.json': { steps: fill(12) } });
+    const o2 = await runCycle({ root: repo, agent: 'replay', replayDir: quick, config: c });
+    assert.equal(o2.status, 'FAIL', o2.reasons.join('; '));
+    assert.match(o2.reasons.join('\n'), /workspace size cap/);
+    assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), head, 'no commit');
+    assert.equal(fs.existsSync(path.join(repo, 'engine', 'fill0.bin')), false, 'nothing applied');
+  });
+
   it('budget cap: once the metered spend passes the budget the gateway refuses, the cycle stops, the cost equals the meter and the ticket is BLOCKED', async () => {
     const provider = await ScriptedProvider.start({ script: () => ({ text: 'ok', usage: { input: 100_000, output: 1_000 } }) });
     const prevKey = process.env.ANTHROPIC_API_KEY;

@@ -11,6 +11,7 @@ import { readHistory } from '../../../src/core/history/history';
 import { LABELS } from '../../../src/core/sandbox/container';
 import { runSandbox, type SandboxOptions, type SandboxReport } from '../../../src/core/sandbox/run-sandbox';
 import { WORKER_IMAGE, ensureWorkerImage, hashTree, labelledContainers } from './helpers';
+import { stagingDirsOf, stagingFreeBytes } from '../../support/staging';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 let seq = 0;
@@ -79,7 +80,7 @@ describe('docker: adversarial Worker suite (each hostile script runs in a real c
     );
     // No labelled container of this run survives, whatever happened.
     assert.deepEqual(await labelledContainers(docker, p.run_id), [], 'container removed');
-    assert.ok(!fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`factory-${p.run_id}`)), 'staging copy removed');
+    assert.deepEqual(stagingDirsOf(p.run_id), [], 'staging copy removed');
     return report;
   }
   const assertHostUntouched = () => assert.equal(hashTree(repo), hostHash, 'host tree (with .git, .env, ignored files) must be byte-identical');
@@ -171,10 +172,7 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
   });
 
   it('SEC-04 writing past the tmpfs cap fails inside the container; host free space drops by at most the cap', async () => {
-    const free = () => {
-      const s = fs.statfsSync(os.tmpdir());
-      return s.bavail * s.bsize;
-    };
+    const free = stagingFreeBytes;
     const start = free();
     let minFree = start;
     const poll = setInterval(() => (minFree = Math.min(minFree, free())), 20);
@@ -209,10 +207,7 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
   });
 
   it('SEC-04 a Worker filling the workspace with many files is stopped at the workspace cap', async () => {
-    const free = () => {
-      const st = fs.statfsSync(os.tmpdir());
-      return st.bavail * st.bsize;
-    };
+    const free = stagingFreeBytes;
     const start = free();
     let minFree = start;
     const poll = setInterval(() => (minFree = Math.min(minFree, free())), 20);
@@ -258,7 +253,7 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       assert.equal((await labelledContainers(docker, first.run_id)).length, 1, 'an orphan is left behind');
-      assert.ok(fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`factory-${first.run_id}`)), 'its staging copy too');
+      assert.equal(stagingDirsOf(first.run_id).length, 1, 'its staging copy too');
 
       // The dead Controller's repo lock goes stale after lockStaleMs (SEC-27); then the next one starts.
       await new Promise((r) => setTimeout(r, 2_500));
@@ -277,7 +272,7 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
       assert.deepEqual(await labelledContainers(docker, otherRun), []);
       assert.equal(r.status, 'PASS', r.reasons.join('; '));
       assert.equal(fs.existsSync(`${history}.inflight.json`), false, 'in-flight marker removed at the end');
-      assert.ok(!fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`factory-${first.run_id}`)), 'orphan staging copy deleted');
+      assert.deepEqual(stagingDirsOf(first.run_id), [], 'orphan staging copy deleted');
       const h = readHistory(history);
       assert.deepEqual(h.problems, []);
       assert.deepEqual(h.records.map((x) => [x.runId, x.status]), [[first.run_id, 'ABORTED'], [second.run_id, 'PASS']]);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { requireDocker } from '../../support/engines';
 import { connectDocker } from '../../../src/core/docker/connect';
 import { planSchema } from '../../../src/core/contracts/plan';
+import { stagingDirsOf } from '../../support/staging';
 import { runContainer } from '../../../src/core/sandbox/container';
 import { runSandbox } from '../../../src/core/sandbox/run-sandbox';
 import { FactoryError } from '../../../src/core/util/errors';
@@ -112,7 +113,7 @@ describe('docker: remote engine over TCP+TLS (a second, private dockerd on 127.0
         assert.notEqual(report.status, 'PASS');
         assert.ok(report.status === 'ERROR' || report.status === 'FAIL', `${report.status}: ${report.reasons.join('; ')}`);
         assert.ok(took < capMs, `took ${took} ms (cap ${capMs})`);
-        assert.ok(!fs.readdirSync(os.tmpdir()).some((d) => d.startsWith(`factory-${report.runId}`)), 'staging copy removed');
+        assert.deepEqual(stagingDirsOf(report.runId), [], 'staging copy removed');
       } finally {
         fs.rmSync(repo, { recursive: true, force: true });
       }

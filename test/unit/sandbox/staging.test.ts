@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createStagingCopy, dirtyPaths, ignoredPaths, workerIdentity } from '../../../src/core/sandbox/staging';
 import { FactoryError } from '../../../src/core/util/errors';
+import { stagingDirsOf } from '../../support/staging';
 
 describe('sandbox: staging copy of the base commit', function () {
   this.timeout(20_000);
@@ -57,7 +58,7 @@ describe('sandbox: staging copy of the base commit', function () {
       createStagingCopy({ root: repo, runId: 'unit', modify: ['src/**'] }),
       (e: unknown) => e instanceof FactoryError && e.code === 'scope-dirty' && e.message.includes('"src/a.py"') && e.message.includes('"src/new file.py"'),
     );
-    assert.ok(!fs.readdirSync(os.tmpdir()).some((d) => d.startsWith('factory-unit-')), 'nothing left behind');
+    assert.deepEqual(stagingDirsOf('unit'), [], 'nothing left behind');
   });
 
   it('exports only the subtree when the root is a folder inside a larger repository', async () => {
