@@ -16,7 +16,7 @@ export interface SnapshotEntry {
   ino: number;
   mtimeNs: bigint;
   ctimeNs: bigint;
-  /** Bytes allocated (st_blocks × 512), what `treeBytes` counts. */
+  /** Bytes allocated (st_blocks × 512), what the workspace cap counts. */
   allocated: number;
 }
 
@@ -91,35 +91,9 @@ export function unhashedTouched(before: Snapshot, after: Snapshot): string[] {
   return out;
 }
 
-/** What the tree of a snapshot allocates, as `treeBytes` would count it (no second walk). */
+/** What the tree of a snapshot allocates, as the workspace cap's walk counts it (no second walk). */
 export function snapshotBytes(s: Snapshot): number {
   let total = 0;
   for (const e of s.values()) total += e.allocated;
-  return total;
-}
-
-/** Bytes allocated by the entries of a tree (lstat, no following); for the workspace size cap. */
-export function treeBytes(root: string, stopAbove = Number.POSITIVE_INFINITY): number {
-  let total = 0;
-  const walk = (dir: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const d of entries) {
-      if (total > stopAbove) return;
-      const abs = path.join(dir, d.name);
-      try {
-        const st = fs.lstatSync(abs);
-        total += st.blocks * 512;
-        if (st.isDirectory()) walk(abs);
-      } catch {
-        // Deleted while we walked: the Worker is still running.
-      }
-    }
-  };
-  walk(root);
   return total;
 }

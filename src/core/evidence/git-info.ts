@@ -36,15 +36,19 @@ export function emptyGitInfo(now: Date): GitInfo {
  * changed files). Read-only git commands only; hooks never run for these.
  */
 export async function collectGitInfo(root: string, now: Date = new Date(), signal?: AbortSignal): Promise<GitInfo> {
-  const git = simpleGit({ baseDir: root, abort: signal, timeout: { block: 20_000 } });
-  try {
-    if (!(await git.checkIsRepo())) return emptyGitInfo(now);
-  } catch {
-    return emptyGitInfo(now);
-  }
+  // Nothing the repository configures may run here (SECURITY 10): no fsmonitor, no hooks. simple-git
+  // refuses to set these two keys at all unless told it may; the values set are the safe ones.
+  const git = simpleGit({
+    baseDir: root,
+    abort: signal,
+    timeout: { block: 20_000 },
+    config: ['core.fsmonitor=false', 'core.hooksPath=/dev/null'],
+    unsafe: { allowUnsafeFsMonitor: true, allowUnsafeHooksPath: true },
+  });
   const info = emptyGitInfo(now);
-  // Three independent read-only questions: asked side by side.
+  // Three independent read-only questions, side by side; outside a repository all three fail.
   const [status, head, remotes] = await Promise.allSettled([git.status(), git.log({ maxCount: 1 }), git.getRemotes(true)]);
+  if (status.status === 'rejected' && /not a git repository/i.test(String(status.reason))) return emptyGitInfo(now);
   if (status.status === 'fulfilled') {
     const st = status.value;
     info.branch = st.current ?? null;

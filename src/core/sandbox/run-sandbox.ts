@@ -19,7 +19,7 @@ import { atomicWrite } from '../util/atomic-write';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
 import { ownerTag, reapOrphans, runContainer, type ContainerLimits, type ContainerMount, type ContainerResult, type ReapedContainer } from './container';
-import { createStagingCopy, ignoredPaths, type StagingCopy } from './staging';
+import { createStagingCopy, globPrefixes, ignoredPaths, type StagingCopy } from './staging';
 
 /** Fixed paths inside the Worker container (documented for agent adapters). */
 export const SANDBOX_PATHS = {
@@ -111,9 +111,25 @@ export function overlayTargets(before: Snapshot, globs: readonly string[]): stri
     if (m && !/[*?[\]{}()!]/.test(m[1]) && before.get(m[1])?.type === 'dir') dirs.add(m[1]);
     else fileGlobs.push(g);
   }
-  const match = fileGlobs.length ? picomatch(fileGlobs, { dot: true, nonegate: true, noextglob: true }) : () => false;
   const inDir = (p: string) => [...dirs].some((d) => p.startsWith(d + '/'));
-  const files = [...before].filter(([p, e]) => e.type === 'file' && match(p) && !inDir(p) && !checkRepoPath(p, { protect: false })).map(([p]) => p);
+  const files = new Set<string>();
+  const take = (p: string) => {
+    if (before.get(p)?.type === 'file' && !inDir(p) && !checkRepoPath(p, { protect: false })) files.add(p);
+  };
+  // Literal paths are looked up; a wildcard glob is matched only against entries under its
+  // literal folder (a 10,000-file tree is not run through picomatch for `engine/fees.py`).
+  const wild: string[] = [];
+  for (const g of fileGlobs) {
+    const prefix = globPrefixes([g])[0] ?? '';
+    if (prefix === g.replace(/^\.\//, '').replace(/\/+$/, '')) take(prefix);
+    else wild.push(g);
+  }
+  if (wild.length) {
+    const prefixes = globPrefixes(wild);
+    const match = picomatch(wild, { dot: true, nonegate: true, noextglob: true });
+    const under = (p: string) => prefixes.some((d) => d === '' || p === d || p.startsWith(d + '/'));
+    for (const p of before.keys()) if (under(p) && match(p)) take(p);
+  }
   return [...dirs, ...files].sort();
 }
 

@@ -1,4 +1,5 @@
-import { treeBytes } from '../changeset/snapshot';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export interface WorkspaceWatch {
   /** True once the tree grew past the cap (the `onOver` callback has run). */
@@ -6,6 +7,45 @@ export interface WorkspaceWatch {
   /** The cap in bytes: base + growth allowance. A Worker that exits between two polls is judged on the after snapshot against it. */
   readonly capBytes: number;
   stop(): void;
+}
+
+/** Entries walked between two yields to the event loop. */
+const SLICE = 256;
+
+/**
+ * Bytes allocated under `root` (lstat, never following links), stopping early past `stopAbove`.
+ * It yields to the event loop every few hundred entries: the Controller's gateway and the
+ * container's output stream keep running while a large tree is walked.
+ */
+export async function treeBytesYielding(root: string, stopAbove: number, stopped: () => boolean): Promise<number> {
+  let total = 0;
+  let n = 0;
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue; // deleted while we walked: the Worker is still running
+    }
+    for (const d of entries) {
+      const abs = path.join(dir, d.name);
+      try {
+        const st = fs.lstatSync(abs);
+        total += st.blocks * 512;
+        if (st.isDirectory()) stack.push(abs);
+      } catch {
+        /* deleted while we walked */
+      }
+      if (total > stopAbove) return total;
+      if (++n % SLICE === 0) {
+        await new Promise((r) => setImmediate(r));
+        if (stopped()) return total;
+      }
+    }
+  }
+  return total;
 }
 
 /**
@@ -20,17 +60,19 @@ export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb:
   let over = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const check = () => {
+  const check = async () => {
     if (stopped) return;
     const t = Date.now();
-    if (treeBytes(dir, cap) > cap) {
+    const bytes = await treeBytesYielding(dir, cap, () => stopped);
+    if (stopped) return;
+    if (bytes > cap) {
       over = true;
       opts.onOver();
       return;
     }
-    timer = setTimeout(check, Math.max(100, 3 * (Date.now() - t)));
+    timer = setTimeout(() => void check(), Math.max(100, 3 * (Date.now() - t)));
   };
-  timer = setTimeout(check, 100);
+  timer = setTimeout(() => void check(), 100);
   return {
     get over() {
       return over;

@@ -1,0 +1,33 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import { takeSnapshot } from '../../../src/core/changeset/snapshot';
+import { overlayTargets } from '../../../src/core/sandbox/run-sandbox';
+
+describe('sandbox: read-only overlay targets', () => {
+  let root: string;
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-overlay-'));
+    const files = ['lib/a.py', 'lib/sub/b.py', 'engine/fees.py', 'engine/pnl.py', 'engine/deep/x.py', 'docs/a.md', 'docs/b.txt', 'docs/deep/c.md', 'D_ROADMAP.md', 'k.secret', 'engine/s.secret', '.git-like/x', 'odd [1].py'];
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      fs.writeFileSync(path.join(root, f), f);
+    }
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('folders as one mount, literal files by lookup, wildcard globs matched under their folder: the same files picomatch over every path gives', () => {
+    const snap = takeSnapshot(root);
+    const globs = ['lib/**', 'engine/fees.py', 'docs/*.md', '**/*.secret', 'D_ROADMAP.md', 'nonexistent.py', 'engine/**/*.py', 'odd [1].py', './docs/b.txt'];
+    const got = overlayTargets(snap, globs);
+    // Reference: every file path of the snapshot through picomatch, minus what the lib/ mount covers.
+    const match = picomatch(globs.filter((g) => g !== 'lib/**').map((g) => g.replace(/^\.\//, '')), { dot: true, nonegate: true, noextglob: true });
+    const expected = ['lib', ...[...snap].filter(([p, e]) => e.type === 'file' && !p.startsWith('lib/') && match(p)).map(([p]) => p)].sort();
+    assert.deepEqual(got, expected);
+    assert.ok(got.includes('engine/fees.py') && got.includes('k.secret') && got.includes('engine/s.secret') && got.includes('docs/a.md'));
+    assert.ok(!got.includes('docs/deep/c.md'), 'docs/*.md is one level');
+    assert.ok(!got.includes('nonexistent.py'));
+  });
+});
