@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   git('add', '-A');
   git('commit', '-q', '-m', 'base');
   git('repack', '-adq');
+  execFileSync('sync');
   // FACTORY_TRACE_PROFILE=out.cpuprofile: a CPU profile of the cycle alone (open it in DevTools).
   const profile = process.env.FACTORY_TRACE_PROFILE;
   const session = profile ? new Session() : undefined;

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: read by the replay player inside the Worker container (see contracts/plan.ts).
+import * as z from 'zod/mini';
 import { emptyResult, pushCapped, settleOutcome } from './base';
 import { LineSplitter, classifyMessage, num, obj, parseJsonLine, str } from './lines';
 import type { PriceTable } from './prices';
@@ -12,25 +13,25 @@ import { PROVIDERS } from '../gateway/usage';
  * the adversarial tests, and the container (not the agent) is what contains it.
  */
 export const replayStep = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('write'), path: z.string().min(1), content: z.string() }),
-  z.strictObject({ op: z.literal('append'), path: z.string().min(1), content: z.string() }),
-  z.strictObject({ op: z.literal('replace'), path: z.string().min(1), find: z.string().min(1), replace: z.string() }),
-  z.strictObject({ op: z.literal('delete'), path: z.string().min(1) }),
-  z.strictObject({ op: z.literal('mkdir'), path: z.string().min(1) }),
-  z.strictObject({ op: z.literal('symlink'), path: z.string().min(1), target: z.string().min(1) }),
+  z.strictObject({ op: z.literal('write'), path: z.string().check(z.minLength(1)), content: z.string() }),
+  z.strictObject({ op: z.literal('append'), path: z.string().check(z.minLength(1)), content: z.string() }),
+  z.strictObject({ op: z.literal('replace'), path: z.string().check(z.minLength(1)), find: z.string().check(z.minLength(1)), replace: z.string() }),
+  z.strictObject({ op: z.literal('delete'), path: z.string().check(z.minLength(1)) }),
+  z.strictObject({ op: z.literal('mkdir'), path: z.string().check(z.minLength(1)) }),
+  z.strictObject({ op: z.literal('symlink'), path: z.string().check(z.minLength(1)), target: z.string().check(z.minLength(1)) }),
   /** A model call through the gateway shim (exercises metering, budget and key handling). */
-  z.strictObject({ op: z.literal('call'), provider: z.enum(PROVIDERS as [string, ...string[]]), path: z.string().startsWith('/'), body: z.record(z.string(), z.unknown()) }),
-  z.strictObject({ op: z.literal('sleep'), ms: z.number().int().nonnegative() }),
-  z.strictObject({ op: z.literal('exit'), code: z.number().int().min(0).max(255) }),
+  z.strictObject({ op: z.literal('call'), provider: z.enum(PROVIDERS as [string, ...string[]]), path: z.string().check(z.startsWith('/')), body: z.record(z.string(), z.unknown()) }),
+  z.strictObject({ op: z.literal('sleep'), ms: z.int().check(z.nonnegative()) }),
+  z.strictObject({ op: z.literal('exit'), code: z.int().check(z.gte(0), z.lte(255)) }),
 ]);
 export type ReplayStep = z.infer<typeof replayStep>;
 
 export const replayFileSchema = z.strictObject({
   /** Free text for people (what this recording does). */
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   steps: z.array(replayStep),
   /** The final message the agent "prints". */
-  finalText: z.string().optional(),
+  finalText: z.optional(z.string()),
 });
 export type ReplayFile = z.infer<typeof replayFileSchema>;
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: parsed inside every Worker container (see contracts/plan.ts).
+import * as z from 'zod/mini';
 
 /**
  * worker-task.json (Controller → Worker runtime), next to plan.json: what the runtime needs beyond
@@ -7,27 +8,28 @@ import { z } from 'zod';
  */
 export const workerTaskSchema = z.strictObject({
   schema_version: z.literal(1),
-  acceptanceCriteria: z.array(z.strictObject({ id: z.string().min(1).max(200), text: z.string().max(20_000) })).max(500).default([]),
+  acceptanceCriteria: z._default(z.array(z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(200)), text: z.string().check(z.maxLength(20_000)) })).check(z.maxLength(500)), []),
   /** The rules document's text (docs/v2/SSOT_RULES.md), capped. */
-  rules: z.string().max(200_000).default(''),
-  rulesPath: z.string().max(1000).optional(),
+  rules: z._default(z.string().check(z.maxLength(200_000)), ''),
+  rulesPath: z.optional(z.string().check(z.maxLength(1000))),
   agent: z.strictObject({
-    name: z.string().min(1).max(100),
-    model: z.string().max(200).optional(),
-    args: z.array(z.string().max(10_000)).max(200).default([]),
-    maxTurns: z.number().int().positive().optional(),
-    budgetUsd: z.number().positive().optional(),
-    command: z.array(z.string()).min(1).optional(),
+    name: z.string().check(z.minLength(1), z.maxLength(100)),
+    model: z.optional(z.string().check(z.maxLength(200))),
+    args: z._default(z.array(z.string().check(z.maxLength(10_000))).check(z.maxLength(200)), []),
+    maxTurns: z.optional(z.int().check(z.positive())),
+    budgetUsd: z.optional(z.number().check(z.positive())),
+    command: z.optional(z.array(z.string()).check(z.minLength(1))),
     /** Container path of the replay file (agent `replay`). */
-    replayFile: z.string().optional(),
+    replayFile: z.optional(z.string()),
     /** The agent's own time cap inside the container (the host's container cap is the hard one). */
-    timeoutSeconds: z.number().positive().optional(),
+    timeoutSeconds: z.optional(z.number().check(z.positive())),
   }),
-  gate: z
-    .strictObject({
-      stages: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), command: z.array(z.string()).min(1), timeoutSeconds: z.number().positive().default(600) })).default([]),
-    })
-    .prefault({}),
+  gate: z.prefault(
+    z.strictObject({
+      stages: z._default(z.array(z.strictObject({ name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), command: z.array(z.string()).check(z.minLength(1)), timeoutSeconds: z._default(z.number().check(z.positive()), 600) })), []),
+    }),
+    {},
+  ),
 });
 export type WorkerTask = z.output<typeof workerTaskSchema>;
 export type WorkerTaskInput = z.input<typeof workerTaskSchema>;
@@ -48,18 +50,18 @@ export const AGENT_PATHS = {
 
 /** agent-result.json (runtime → Controller): informational, untrusted; the gateway's figures win. */
 export const agentReportSchema = z.strictObject({
-  agent: z.string().max(100),
+  agent: z.string().check(z.maxLength(100)),
   outcome: z.enum(['success', 'max_turns', 'budget_exceeded', 'auth_error', 'rate_limited', 'timeout', 'killed', 'agent_error', 'unknown']),
-  model: z.string().max(200).optional(),
-  numTurns: z.number().int().nonnegative().optional(),
-  usage: z.strictObject({ inputTokens: z.number().nonnegative(), cachedInputTokens: z.number().nonnegative(), cacheWriteTokens: z.number().nonnegative(), outputTokens: z.number().nonnegative() }),
-  costUsd: z.number().nonnegative().optional(),
+  model: z.optional(z.string().check(z.maxLength(200))),
+  numTurns: z.optional(z.int().check(z.nonnegative())),
+  usage: z.strictObject({ inputTokens: z.number().check(z.nonnegative()), cachedInputTokens: z.number().check(z.nonnegative()), cacheWriteTokens: z.number().check(z.nonnegative()), outputTokens: z.number().check(z.nonnegative()) }),
+  costUsd: z.optional(z.number().check(z.nonnegative())),
   costSource: z.enum(['gateway', 'reported', 'computed', 'unknown']),
-  errors: z.array(z.string().max(2000)).max(50),
-  warnings: z.array(z.string().max(2000)).max(50),
-  finalText: z.string().max(20_000).optional(),
-  exitCode: z.number().int().nullable(),
-  durationMs: z.number().nonnegative(),
-  gate: z.record(z.string().max(64), z.enum(['PASS', 'FAIL', 'SKIPPED'])),
+  errors: z.array(z.string().check(z.maxLength(2000))).check(z.maxLength(50)),
+  warnings: z.array(z.string().check(z.maxLength(2000))).check(z.maxLength(50)),
+  finalText: z.optional(z.string().check(z.maxLength(20_000))),
+  exitCode: z.nullable(z.int()),
+  durationMs: z.number().check(z.nonnegative()),
+  gate: z.record(z.string().check(z.maxLength(64)), z.enum(['PASS', 'FAIL', 'SKIPPED'])),
 });
 export type AgentReport = z.output<typeof agentReportSchema>;

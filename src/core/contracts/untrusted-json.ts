@@ -33,7 +33,7 @@ function prototypeKey(value: unknown, depth = 0): string | undefined {
  * directory), at most `maxBytes`, valid JSON with no `__proto__`/`constructor`/`prototype` keys,
  * and match `schema`. Throws UntrustedJsonError with a clear message; never anything else.
  */
-export function readUntrustedJson<S extends z.ZodType>(file: string, schema: S, maxBytes = 1024 * 1024, label = 'file'): z.output<S> {
+export function readUntrustedJson<S extends z.core.$ZodType>(file: string, schema: S, maxBytes = 1024 * 1024, label = 'file'): z.output<S> {
   let fd: number;
   try {
     // O_NOFOLLOW: a symlink at the final component fails with ELOOP instead of being followed.
@@ -65,7 +65,7 @@ export function readUntrustedJson<S extends z.ZodType>(file: string, schema: S, 
     }
     const bad = prototypeKey(parsed);
     if (bad) throw new UntrustedJsonError('prototype-key', `${label} contains the forbidden key "${bad}"`);
-    const r = schema.safeParse(parsed);
+    const r = z.safeParse(schema, parsed);
     if (!r.success) {
       const first = r.error.issues[0];
       const where = first?.path.length ? first.path.join('.') : '(root)';

@@ -532,7 +532,8 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     throw err;
   } finally {
     await launch?.dispose();
-    if (staging && !keepStaging) staging.dispose();
+    // The outcome is settled; the copy is deleted while the caller goes on.
+    if (staging && !keepStaging) void staging.disposeInBackground();
     pruneKeptStaging(paths.history, opts.keepFailedStaging ?? 3);
     await lock.release();
   }

@@ -147,6 +147,11 @@ export interface StagingCopy {
   gid: number;
   /** Delete the whole staging folder. Idempotent. */
   dispose(): void;
+  /**
+   * Delete it off the caller's path (a 10,000-file copy takes ≈ 0.1 s): the caller goes on, the
+   * process stays alive until the deletion is done. Resolves when it is; never rejects.
+   */
+  disposeInBackground(): Promise<void>;
 }
 
 /** Safe folder-name fragment of a run id. */
@@ -210,6 +215,12 @@ async function exportInto(root: string, opts: StagingOptions, baseCommit: string
     disposed = true;
     fs.rmSync(dir, { recursive: true, force: true });
   };
+  const disposeInBackground = async () => {
+    if (disposed) return;
+    disposed = true;
+    // Errors are swallowed as a failed synchronous delete would have to be: the outcome stands.
+    await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  };
   try {
     const workspace = path.join(dir, 'workspace');
     const control = path.join(dir, 'control');
@@ -227,7 +238,7 @@ async function exportInto(root: string, opts: StagingOptions, baseCommit: string
     }
     // Run inside `root`, git archive exports only that folder's subtree (a monorepo package works).
     await exportTree(root, baseCommit, workspace, { ...(asRoot ? { as: { uid, gid } } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(placement.budgetBytes !== undefined ? { budgetBytes: placement.budgetBytes } : {}) });
-    return { dir, placement, workspace, control, output, baseCommit, source: root, uid, gid, dispose };
+    return { dir, placement, workspace, control, output, baseCommit, source: root, uid, gid, dispose, disposeInBackground };
   } catch (err) {
     dispose();
     throw err;

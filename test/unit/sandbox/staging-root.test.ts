@@ -111,9 +111,8 @@ describe('sandbox: where the staging copy lives (RAM when it fits)', function ()
       let calls = 0;
       const m = new TarUsageMeter(budget, () => calls++);
       const out: Buffer[] = [];
-      await pipeline(Readable.from(parts), m, async function* (src: AsyncIterable<Buffer>) {
-        for await (const c of src) out.push(c);
-      });
+      m.on('data', (c: Buffer) => out.push(c));
+      await pipeline(Readable.from(parts), m);
       return { usage: m.usage, calls, passed: Buffer.concat(out), tar };
     }
 
