@@ -34,9 +34,10 @@ export interface SnapshotOptions {
   previous?: Snapshot;
   /**
    * false: record regular files by their lstat only (hash ''), for a tree whose content is known
-   * elsewhere (a staging copy is an export of a commit); see `unhashedTouched`.
+   * elsewhere (a staging copy is an export of a commit); see `unhashedTouched`. A function hashes
+   * only the files it accepts.
    */
-  hashFiles?: boolean;
+  hashFiles?: boolean | ((rel: string) => boolean);
 }
 
 export function hashFile(abs: string): string {
@@ -60,7 +61,8 @@ export function takeSnapshot(root: string, opts: SnapshotOptions = {}): Snapshot
       const entry: SnapshotEntry = { type, mode: Number(st.mode) & 0o777, size: Number(st.size), hash: '', ino: Number(st.ino), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, allocated: Number(st.blocks) * 512 };
       if (type === 'file') {
         const prev = opts.previous?.get(rel);
-        entry.hash = prev && sameState(prev, entry) ? prev.hash : opts.hashFiles === false ? '' : hashFile(abs);
+        const wanted = typeof opts.hashFiles === 'function' ? opts.hashFiles(rel) : opts.hashFiles !== false;
+        entry.hash = prev && sameState(prev, entry) ? prev.hash : wanted ? hashFile(abs) : '';
       } else if (type === 'symlink') {
         entry.hash = crypto.createHash('sha256').update(fs.readlinkSync(abs, { encoding: 'buffer' })).digest('hex');
       }

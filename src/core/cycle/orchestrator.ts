@@ -319,7 +319,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     await setPhase('DO', { stagingDir: staging.dir });
     fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
     lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
-    const before = baseSnapshot(staging);
+    const before = baseSnapshot(staging, plan.scope.modify);
     lap(`snapshot of ${before.size} entries`);
     const inner = new AbortController();
     let budgetHit = false;

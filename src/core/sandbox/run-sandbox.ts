@@ -182,7 +182,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     staging = await createStagingCopy({ root: opts.root, runId: plan.run_id, modify: plan.scope.modify, signal: deps.signal, workspaceMb: opts.workspaceMb ?? 1024, memoryMb: opts.limits?.memoryMb ?? DEFAULT_LIMITS.memoryMb });
     report.baseCommit = staging.baseCommit;
     fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
-    const before = baseSnapshot(staging);
+    const before = baseSnapshot(staging, plan.scope.modify);
 
     const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]);
     if (overlays.length > MAX_OVERLAY_MOUNTS) logger.warn(`${overlays.length} read-only paths; overlaying the first ${MAX_OVERLAY_MOUNTS} (the changeset check covers all)`);

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import picomatch from 'picomatch';
 import { hashFile, takeSnapshot, unhashedTouched, type Snapshot } from '../changeset/snapshot';
 import { exportTree, type StagingCopy } from './staging';
 
@@ -8,12 +9,15 @@ import { exportTree, type StagingCopy } from './staging';
 const BATCH = 500;
 
 /**
- * The snapshot of a fresh staging copy, before the Worker runs: lstat only. The copy is an export
- * of `baseCommit`, so the content of any file is known without reading it now — and on a large
- * tree, hashing every file costs more than the rest of the check.
+ * The snapshot of a fresh staging copy, before the Worker runs: lstat only, except the files in
+ * `scope.modify` — the ones the Worker is there to change, hashed now so that afterwards the
+ * common case needs no second export. The copy is an export of `baseCommit`, so any other file's
+ * content is known without reading it now; on a large tree hashing every file costs more than the
+ * rest of the check.
  */
-export function baseSnapshot(staging: StagingCopy): Snapshot {
-  return takeSnapshot(staging.workspace, { hashFiles: false });
+export function baseSnapshot(staging: StagingCopy, modify: readonly string[] = []): Snapshot {
+  const inScope = modify.length ? picomatch([...modify], { dot: true, nonegate: true, noextglob: true }) : () => false;
+  return takeSnapshot(staging.workspace, { hashFiles: (rel) => inScope(rel) });
 }
 
 /**

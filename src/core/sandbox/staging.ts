@@ -182,18 +182,7 @@ export interface StagingOptions {
 export async function createStagingCopy(opts: StagingOptions): Promise<StagingCopy> {
   const root = path.resolve(opts.root);
   const baseCommit = await resolveCommit(root, opts.ref ?? 'HEAD', opts.signal);
-  const machine = opts.machine ?? realMachine;
-  const placement = chooseStagingRoot({ workspaceMb: opts.workspaceMb ?? 1024, memoryMb: opts.memoryMb ?? 2048 }, machine);
-  const exported = async () => {
-    try {
-      return await exportInto(root, opts, baseCommit, placement);
-    } catch (err) {
-      if (!(err instanceof FactoryError && err.code === 'staging-over-budget')) throw err;
-      // Larger than RAM allows: the export stopped early; the disk takes it.
-      const onDisk: StagingRootChoice = { root: path.resolve(machine.tmpdir), kind: 'tmpdir', reason: err.message };
-      return exportInto(root, opts, baseCommit, onDisk);
-    }
-  };
+  const exported = () => exportPlaced(root, opts, baseCommit);
   // The dirty check and the export read different things (the working tree, the commit): run
   // them side by side, and drop the copy when the check refuses.
   const [dirty, copy] = await Promise.allSettled([dirtyPaths(root, opts.modify, opts.signal), exported()]);
@@ -206,41 +195,69 @@ export async function createStagingCopy(opts: StagingOptions): Promise<StagingCo
   throw (copy as PromiseRejectedResult).reason;
 }
 
-async function exportInto(root: string, opts: StagingOptions, baseCommit: string, placement: StagingRootChoice): Promise<StagingCopy> {
-  const { uid, gid } = workerIdentity();
-  const dir = fs.mkdtempSync(path.join(placement.root, `factory-${slug(opts.runId)}-`));
-  let disposed = false;
-  const dispose = () => {
-    if (disposed) return;
-    disposed = true;
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  const disposeInBackground = async () => {
-    if (disposed) return;
-    disposed = true;
-    // Errors are swallowed as a failed synchronous delete would have to be: the outcome stands.
-    await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-  };
+/** Export into the root the machine allows (RAM when the tree fits), moving to disk when it does not. */
+async function exportPlaced(root: string, opts: StagingOptions, baseCommit: string): Promise<StagingCopy> {
+  const machine = opts.machine ?? realMachine;
+  const placement = chooseStagingRoot({ workspaceMb: opts.workspaceMb ?? 1024, memoryMb: opts.memoryMb ?? 2048 }, machine);
   try {
-    const workspace = path.join(dir, 'workspace');
-    const control = path.join(dir, 'control');
-    const output = path.join(dir, 'out');
-    fs.mkdirSync(workspace, { mode: 0o755 });
-    fs.mkdirSync(control, { mode: 0o755 });
-    fs.mkdirSync(output, { mode: 0o755 });
+    return await exportInto(root, opts, baseCommit, placement);
+  } catch (err) {
+    if (!(err instanceof FactoryError && err.code === 'staging-over-budget')) throw err;
+    // Larger than RAM allows: the export stopped early; the disk takes it.
+    const onDisk: StagingRootChoice = { root: path.resolve(machine.tmpdir), kind: 'tmpdir', reason: err.message };
+    return exportInto(root, opts, baseCommit, onDisk);
+  }
+}
+
+/** The StagingCopy view of folder `dir`. */
+function stagingAt(dir: string, placement: StagingRootChoice, baseCommit: string, source: string): StagingCopy {
+  const { uid, gid } = workerIdentity();
+  let disposed = false;
+  return {
+    dir,
+    placement,
+    workspace: path.join(dir, 'workspace'),
+    control: path.join(dir, 'control'),
+    output: path.join(dir, 'out'),
+    baseCommit,
+    source,
+    uid,
+    gid,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    async disposeInBackground() {
+      if (disposed) return;
+      disposed = true;
+      // Errors are swallowed as a failed synchronous delete would have to be: the outcome stands.
+      await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
+
+async function exportInto(root: string, opts: StagingOptions, baseCommit: string, placement: StagingRootChoice): Promise<StagingCopy> {
+  const dir = fs.mkdtempSync(path.join(placement.root, `factory-${slug(opts.runId)}-`));
+  const copy = stagingAt(dir, placement, baseCommit, root);
+  const { uid, gid } = copy;
+  try {
+    fs.mkdirSync(copy.workspace, { mode: 0o755 });
+    fs.mkdirSync(copy.control, { mode: 0o755 });
+    fs.mkdirSync(copy.output, { mode: 0o755 });
     // mkdtemp makes it 0700; the extraction runs as the Worker uid and must traverse it. It stays
     // owned by the Controller, so the Worker cannot rename or replace its sub-folders.
     fs.chmodSync(dir, 0o755);
     const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     if (asRoot) {
-      fs.chownSync(workspace, uid, gid);
-      fs.chownSync(output, uid, gid);
+      fs.chownSync(copy.workspace, uid, gid);
+      fs.chownSync(copy.output, uid, gid);
     }
     // Run inside `root`, git archive exports only that folder's subtree (a monorepo package works).
-    await exportTree(root, baseCommit, workspace, { ...(asRoot ? { as: { uid, gid } } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(placement.budgetBytes !== undefined ? { budgetBytes: placement.budgetBytes } : {}) });
-    return { dir, placement, workspace, control, output, baseCommit, source: root, uid, gid, dispose, disposeInBackground };
+    await exportTree(root, baseCommit, copy.workspace, { ...(asRoot ? { as: { uid, gid } } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(placement.budgetBytes !== undefined ? { budgetBytes: placement.budgetBytes } : {}) });
+    return copy;
   } catch (err) {
-    dispose();
+    copy.dispose();
     throw err;
   }
 }

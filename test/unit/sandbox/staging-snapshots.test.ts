@@ -53,6 +53,15 @@ describe('sandbox: snapshots of a staging copy (lstat before, base content from 
     assert.deepEqual(fs.readdirSync(s.dir).sort(), ['control', 'out', 'workspace'], 'the scratch export is gone');
   });
 
+  it('hashes the scope.modify files up front (the ones the Worker is there to change), nothing else', async () => {
+    const before = baseSnapshot(s, ['src/a.py', 'tests/**']);
+    assert.equal(before.get('src/a.py')?.hash, sha('a\n'));
+    assert.equal(before.get('src/b.py')?.hash, '');
+    fs.writeFileSync(path.join(s.workspace, 'src/a.py'), 'a\n'); // touched, same bytes: no change, no export needed
+    fs.writeFileSync(path.join(s.workspace, 'src/b.py'), 'B\n');
+    assert.deepEqual(diffSnapshots(before, await afterSnapshot(s, before)).map((c) => c.path), ['src/b.py']);
+  });
+
   it('the base hashes it fills in make the conflict check work: an unchanged host applies, a changed one conflicts', async () => {
     const before = baseSnapshot(s);
     fs.writeFileSync(path.join(s.workspace, 'src/a.py'), 'A\n');
