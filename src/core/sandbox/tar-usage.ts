@@ -59,6 +59,12 @@ export class TarUsageMeter extends Transform {
         i += n;
         continue;
       }
+      if (this.partialLen === 0 && chunk.length - i >= BLOCK) {
+        // The common case: the whole header is in this chunk (no copy).
+        this.header(chunk.subarray(i, i + BLOCK));
+        i += BLOCK;
+        continue;
+      }
       const need = BLOCK - this.partialLen;
       const take = chunk.subarray(i, i + need);
       i += take.length;
@@ -78,7 +84,8 @@ export class TarUsageMeter extends Transform {
   }
 
   private header(h: Buffer): void {
-    if (h.every((b) => b === 0)) return; // end-of-archive blocks
+    // End-of-archive blocks are all zeros; a real header has a name and a checksum.
+    if (h[0] === 0 && h[148] === 0 && h.every((b) => b === 0)) return;
     const size = headerSize(h);
     const type = String.fromCharCode(h[156] ?? 0);
     this.skip = roundUp(size, BLOCK);
