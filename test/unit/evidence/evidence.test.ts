@@ -186,6 +186,30 @@ describe('evidence writer and validator', () => {
     assert.equal(stripUrlCredentials('git@host:org/r.git'), 'git@host:org/r.git');
     assert.equal((await collectGitInfo(tmp)).status, 'unknown');
   });
+
+  it('SEC-10 collecting git_info.json runs no program the repository configures (fsmonitor, hooks)', async () => {
+    const repo = path.join(tmp, 'hostile');
+    fs.mkdirSync(repo);
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'a');
+    git('add', 'a.txt');
+    git('commit', '-q', '-m', 'first');
+    const marker = path.join(tmp, 'ran');
+    const script = path.join(tmp, 'fsmonitor.sh');
+    fs.writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\n`, { mode: 0o755 });
+    git('config', 'core.fsmonitor', script);
+    git('config', 'core.hooksPath', tmp);
+    // The script really would run: plain `git status` in this repository calls it.
+    execFileSync('git', ['status', '--porcelain'], { cwd: repo, stdio: 'pipe' });
+    assert.ok(fs.existsSync(marker), 'control: git runs the configured fsmonitor');
+    fs.rmSync(marker);
+    fs.writeFileSync(path.join(repo, 'a.txt'), 'b');
+    const info = await collectGitInfo(repo);
+    assert.equal(info.status, 'dirty');
+    assert.deepEqual(info.modified_files, ['a.txt']);
+    assert.equal(fs.existsSync(marker), false, 'the fsmonitor did not run');
+  });
 });
 
 describe('evidence index', () => {
