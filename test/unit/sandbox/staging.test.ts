@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createStagingCopy, dirtyPaths, ignoredPaths, workerIdentity } from '../../../src/core/sandbox/staging';
+import { createStagingCopy, dirtyPaths, globPrefixes, ignoredPaths, workerIdentity } from '../../../src/core/sandbox/staging';
 import { FactoryError } from '../../../src/core/util/errors';
 import { stagingDirsOf } from '../../support/staging';
 
@@ -59,6 +59,16 @@ describe('sandbox: staging copy of the base commit', function () {
       (e: unknown) => e instanceof FactoryError && e.code === 'scope-dirty' && e.message.includes('"src/a.py"') && e.message.includes('"src/new file.py"'),
     );
     assert.deepEqual(stagingDirsOf('unit'), [], 'nothing left behind');
+  });
+
+  it('the dirty check scans only the folders scope.modify can match, and still sees everything they match', async () => {
+    assert.deepEqual(globPrefixes(['engine/**', 'src/*.py', 'a/b/c.txt', './x/y/**', 'docs/{a,b}/x', 'a/[bc]/d', '../up']), ['', 'a', 'a/b/c.txt', 'docs', 'engine', 'src', 'x/y']);
+    assert.deepEqual(globPrefixes(['**/*.py']), ['']);
+    write('src/new.py', 'n\n');
+    write('pkg/sub/b.py', 'dirty\n');
+    write('elsewhere/x.py', 'x\n');
+    assert.deepEqual(await dirtyPaths(repo, ['src/*.py', 'pkg/sub/b.py']), ['pkg/sub/b.py', 'src/new.py']);
+    assert.deepEqual(await dirtyPaths(repo, ['**/*.py']), ['elsewhere/x.py', 'pkg/sub/b.py', 'src/new.py']);
   });
 
   it('exports only the subtree when the root is a folder inside a larger repository', async () => {
