@@ -16,7 +16,7 @@ import { fmt, line, summarize, time } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'demo-project');
-const REPLAYS = path.join(EXAMPLE, 'replays');
+export const REPLAYS = path.join(EXAMPLE, 'replays');
 const IMAGE = 'agentic-factory/worker-base:bookworm';
 
 function git(repo: string, ...args: string[]): void {
@@ -24,7 +24,7 @@ function git(repo: string, ...args: string[]): void {
 }
 
 /** A git copy of the example, optionally with `extraFiles` small tracked files under data/. */
-function makeRepo(extraFiles: number): string {
+export function makeRepo(extraFiles: number): string {
   const repo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-bench-')), 'demo');
   fs.cpSync(EXAMPLE, repo, { recursive: true, filter: (s) => !s.startsWith(REPLAYS) });
   for (let i = 0; i < extraFiles; i++) {

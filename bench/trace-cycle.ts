@@ -2,32 +2,15 @@
  * One traced cycle (not a benchmark): every log line and cycle event with its time since the
  * start, to see where the Controller's own time goes. `node --import tsx bench/trace-cycle.ts [files]`
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { runCycle } from '../src/core/cycle/orchestrator';
-
-const ROOT = path.resolve(__dirname, '..');
-const EXAMPLE = path.join(ROOT, 'examples', 'demo-project');
-const REPLAYS = path.join(EXAMPLE, 'replays');
+import { REPLAYS, makeRepo } from './cycle.bench';
 
 async function main(): Promise<void> {
   const files = Number(process.argv[2] ?? 10_000);
-  const repo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-trace-')), 'demo');
-  fs.cpSync(EXAMPLE, repo, { recursive: true, filter: (s) => !s.startsWith(REPLAYS) });
-  for (let i = 0; i < files; i++) {
-    const dir = path.join(repo, 'data', String(Math.floor(i / 500)).padStart(3, '0'));
-    if (i % 500 === 0) fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `f${i}.txt`), `row ${i}\n`);
-  }
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@localhost', '-C', repo, ...a], { stdio: 'pipe' });
-  git('init', '-q');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'base');
-  git('repack', '-adq');
-  execFileSync('sync');
+  const repo = makeRepo(files);
   // FACTORY_TRACE_PROFILE=out.cpuprofile: a CPU profile of the cycle alone (open it in DevTools).
   const profile = process.env.FACTORY_TRACE_PROFILE;
   const session = profile ? new Session() : undefined;

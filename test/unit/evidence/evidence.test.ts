@@ -164,14 +164,20 @@ describe('evidence writer and validator', () => {
     await assert.rejects(writeEvidence(evidenceDir, input({ extraFiles: [{ path: 'gate.log', content: 'PASS' }] })), /overwrite/);
   });
 
-  it('git_info.json comes from the real repository, without credentials in the remote', async () => {
-    const repo = path.join(tmp, 'repo');
+  /** A repository on branch main with a.txt committed as "first"; returns its git runner. */
+  function oneCommitRepo(repo: string): (...args: string[]) => Buffer {
     fs.mkdirSync(repo);
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, stdio: 'pipe' });
     git('init', '-q', '-b', 'main');
     fs.writeFileSync(path.join(repo, 'a.txt'), 'a');
     git('add', 'a.txt');
     git('commit', '-q', '-m', 'first');
+    return git;
+  }
+
+  it('git_info.json comes from the real repository, without credentials in the remote', async () => {
+    const repo = path.join(tmp, 'repo');
+    const git = oneCommitRepo(repo);
     git('remote', 'add', 'origin', 'https://user:s3cret@git.example.invalid/org/repo.git');
     fs.writeFileSync(path.join(repo, 'a.txt'), 'b');
     fs.writeFileSync(path.join(repo, 'new.txt'), 'n');
@@ -189,12 +195,7 @@ describe('evidence writer and validator', () => {
 
   it('SEC-10 collecting git_info.json runs no program the repository configures (fsmonitor, hooks)', async () => {
     const repo = path.join(tmp, 'hostile');
-    fs.mkdirSync(repo);
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: repo, stdio: 'pipe' });
-    git('init', '-q', '-b', 'main');
-    fs.writeFileSync(path.join(repo, 'a.txt'), 'a');
-    git('add', 'a.txt');
-    git('commit', '-q', '-m', 'first');
+    const git = oneCommitRepo(repo);
     const marker = path.join(tmp, 'ran');
     const script = path.join(tmp, 'fsmonitor.sh');
     fs.writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\n`, { mode: 0o755 });
