@@ -384,8 +384,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     if (deps.signal?.aborted) throw new FactoryError('interrupted', 'interrupted', 130);
     const after = await afterSnapshot(staging, before, deps.signal);
     const changes: Change[] = diffSnapshots(before, after);
-    // The watchdog polls; a Worker that wrote past the cap and exited in between is caught here.
-    const overCap = growth.over || snapshotBytes(after) > growth.capBytes;
+    const overCap = growth.exceeded(after);
     lap(`after snapshot, changeset of ${changes.length}`);
     outcome.changes = changes.map((c) => ({ path: c.path, kind: c.kind }));
     outcome.violations = checkScope(changes, plan.scope);

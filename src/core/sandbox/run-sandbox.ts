@@ -238,7 +238,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
       report.changeset = changes.map((c) => ({ path: c.path, kind: c.kind }));
       report.violations = checkScope(changes, plan.scope);
       if (run.status !== 'error') readResult(staging, report);
-      decide(report, run, growth.over || snapshotBytes(after) > growth.capBytes, deps.signal?.aborted === true);
+      decide(report, run, growth.exceeded(after), deps.signal?.aborted === true);
       if (report.status === 'PASS' && opts.apply) {
         progress({ step: 5, maxStep: steps, message: 'applying the changeset to the host' });
         if (lock.compromised) throw new Error('the repo lock was lost during the run; not applying');

@@ -1,11 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { snapshotBytes, type Snapshot } from '../changeset/snapshot';
 
 export interface WorkspaceWatch {
   /** True once the tree grew past the cap (the `onOver` callback has run). */
   readonly over: boolean;
-  /** The cap in bytes: base + growth allowance. A Worker that exits between two polls is judged on the after snapshot against it. */
-  readonly capBytes: number;
+  /**
+   * Over the cap, by the watchdog's polls or by the snapshot taken after the Worker exited (a
+   * Worker that wrote past the cap between two polls and exited is caught here).
+   */
+  exceeded(after: Snapshot): boolean;
   stop(): void;
 }
 
@@ -77,7 +81,7 @@ export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb:
     get over() {
       return over;
     },
-    capBytes: cap,
+    exceeded: (after) => over || snapshotBytes(after) > cap,
     stop() {
       stopped = true;
       clearTimeout(timer);
