@@ -12,7 +12,7 @@ import { PriceTable } from '../core/agents/prices';
 import { getAdapter } from '../core/agents/registry';
 import { AGENT_PATHS, workerTaskSchema, type AgentReport, type WorkerTask } from '../core/agents/task';
 import type { AgentResult } from '../core/agents/types';
-import { changedFiles, quickSnapshot } from './changes';
+import { beforeAgent, changedFiles } from './changes';
 import { runLocalGate } from './gate';
 import { runReplay } from './replay';
 import { startShim } from './shim';
@@ -75,7 +75,7 @@ async function run(): Promise<number> {
 
   // The prices are only for agents that report no cost; the gateway's metering is authoritative.
   const parser = adapter.parser(PriceTable.withOverrides(), task.agent.model ?? adapter.defaultModel);
-  const before = quickSnapshot(workdir);
+  const before = beforeAgent(workdir);
   log(`running ${adapter.name} (${inv.argv[0]}) via ${gatewayUrl}`);
   const proc = await runProcess({
     argv: inv.argv, env: { ...baseEnv(), ...inv.env }, cwd: workdir, stdinFile: inv.stdinFile,
@@ -97,16 +97,18 @@ async function run(): Promise<number> {
   await shim?.close();
   log(`agent ${adapter.name}: ${result.outcome}${result.errors.length ? ` (${result.errors[0]})` : ''}`);
 
+  const tGate = Date.now();
   const gate = result.outcome === 'success'
     ? await runLocalGate(task.gate.stages, { cwd: workdir, env: baseEnv(), logFile: path.join(agentOut, 'gate.log') })
     : Object.fromEntries(task.gate.stages.map((s) => [s.name, 'SKIPPED' as const]));
-  const files = changedFiles(before, quickSnapshot(workdir));
+  const agentMs = proc.durationMs + (Date.now() - tGate);
+  const files = changedFiles(workdir, before);
   const pass = result.outcome === 'success' && Object.values(gate).every((v) => v === 'PASS');
 
   const report: AgentReport = {
     agent: result.agent, outcome: result.outcome, model: result.model, numTurns: result.numTurns, usage: result.usage,
     costUsd: result.costUsd, costSource: result.costSource, errors: result.errors.slice(0, 50), warnings: result.warnings.slice(0, 50),
-    finalText: result.finalText?.slice(0, 20_000), exitCode: proc.code, durationMs: Date.now() - t0, gate,
+    finalText: result.finalText?.slice(0, 20_000), exitCode: proc.code, durationMs: Date.now() - t0, agentMs, gate,
   };
   fs.writeFileSync(path.join(agentOut, 'agent-result.json'), JSON.stringify(report, null, 2) + '\n');
   const resultJson = {

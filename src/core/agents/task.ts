@@ -61,7 +61,10 @@ export const agentReportSchema = z.strictObject({
   warnings: z.array(z.string().check(z.maxLength(2000))).check(z.maxLength(50)),
   finalText: z.optional(z.string().check(z.maxLength(20_000))),
   exitCode: z.nullable(z.int()),
+  /** The runtime's whole run, from its start to this report. */
   durationMs: z.number().check(z.nonnegative()),
+  /** Of that, the agent process and the Worker's own gate commands: the part that is not the runtime's. */
+  agentMs: z.optional(z.number().check(z.nonnegative())),
   gate: z.record(z.string().check(z.maxLength(64)), z.enum(['PASS', 'FAIL', 'SKIPPED'])),
 });
 export type AgentReport = z.output<typeof agentReportSchema>;
