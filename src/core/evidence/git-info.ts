@@ -1,4 +1,4 @@
-import { simpleGit } from 'simple-git';
+import { SAFE_GIT, execCapture } from '../sandbox/staging';
 import type { GitInfo } from './evidence-format';
 
 /** A remote URL without credentials (`https://user:token@host/x` → `https://host/x`). */
@@ -31,43 +31,77 @@ export function emptyGitInfo(now: Date): GitInfo {
   };
 }
 
+/** What `git status --porcelain=v2 --branch -z` says, in git_info.json's terms. */
+export function parseStatusV2(out: string): Pick<GitInfo, 'branch' | 'status' | 'modified_files' | 'added_files' | 'deleted_files'> & { tracking: string | null } {
+  let branch: string | null = null;
+  let tracking: string | null = null;
+  const modified: string[] = [];
+  const added: string[] = [];
+  const deleted: string[] = [];
+  let entries = 0;
+  const fields = out.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f.startsWith('# branch.head ')) {
+      const b = f.slice('# branch.head '.length);
+      branch = b === '(detached)' ? null : b;
+    } else if (f.startsWith('# branch.upstream ')) {
+      tracking = f.slice('# branch.upstream '.length);
+    } else if (f.startsWith('? ')) {
+      entries++;
+      added.push(f.slice(2));
+    } else if (f[0] === '1' || f[0] === '2' || f[0] === 'u') {
+      entries++;
+      // Ordinary: 8 fields before the path; renamed/copied: 9 (the score), then the old path as
+      // the next NUL field; unmerged: 10.
+      const before = f[0] === '1' ? 8 : f[0] === '2' ? 9 : 10;
+      let at = 0;
+      for (let k = 0; k < before; k++) at = f.indexOf(' ', at) + 1;
+      const p = f.slice(at);
+      const xy = f.slice(2, 4);
+      if (f[0] === '2') {
+        i++; // the old path
+        modified.push(p);
+      } else if (f[0] === 'u' || xy.includes('M') || xy.includes('T')) modified.push(p);
+      else if (xy[0] === 'A') added.push(p);
+      if (xy.includes('D')) deleted.push(p);
+    }
+  }
+  return { branch, tracking, status: entries ? 'dirty' : 'clean', modified_files: [...new Set(modified)].sort(), added_files: added.sort(), deleted_files: deleted.sort() };
+}
+
 /**
  * The git snapshot of EVIDENCE_FORMAT.md §3 (branch, commit, message, clean/dirty, remote and the
- * changed files). Read-only git commands only; hooks never run for these.
+ * changed files). Three read-only git commands side by side, with the same guards as every other
+ * git call on the host: nothing the repository configures runs (SECURITY 10: no fsmonitor, no
+ * hooks, no pager) and no lock is taken.
  */
 export async function collectGitInfo(root: string, now: Date = new Date(), signal?: AbortSignal): Promise<GitInfo> {
-  // Nothing the repository configures may run here (SECURITY 10): no fsmonitor, no hooks. simple-git
-  // refuses to set these two keys at all unless told it may; the values set are the safe ones.
-  const git = simpleGit({
-    baseDir: root,
-    abort: signal,
-    timeout: { block: 20_000 },
-    config: ['core.fsmonitor=false', 'core.hooksPath=/dev/null'],
-    unsafe: { allowUnsafeFsMonitor: true, allowUnsafeHooksPath: true },
-  });
+  const git = (args: string[]) => execCapture('git', [...SAFE_GIT, '-C', root, ...args], signal ? { signal } : {});
+  const [status, head, remotes] = await Promise.all([
+    git(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal']),
+    git(['log', '-1', '--format=%H%x00%s']),
+    git(['remote', '-v']),
+  ]);
+  if (status.code !== 0) return emptyGitInfo(now);
+  const st = parseStatusV2(status.stdout.toString('utf8'));
   const info = emptyGitInfo(now);
-  // Three independent read-only questions, side by side; outside a repository all three fail.
-  const [status, head, remotes] = await Promise.allSettled([git.status(), git.log({ maxCount: 1 }), git.getRemotes(true)]);
-  if (status.status === 'rejected' && /not a git repository/i.test(String(status.reason))) return emptyGitInfo(now);
-  if (status.status === 'fulfilled') {
-    const st = status.value;
-    info.branch = st.current ?? null;
-    info.remote.tracking_branch = st.tracking ?? null;
-    info.status = st.isClean() ? 'clean' : 'dirty';
-    info.modified_files = [...st.modified, ...st.renamed.map((r) => r.to)].sort();
-    info.added_files = [...st.created, ...st.not_added].sort();
-    info.deleted_files = [...st.deleted].sort();
-  } else {
-    info.status = 'unknown';
+  info.branch = st.branch;
+  info.remote.tracking_branch = st.tracking;
+  info.status = st.status;
+  info.modified_files = st.modified_files;
+  info.added_files = st.added_files;
+  info.deleted_files = st.deleted_files;
+  // No commits yet: the log fails and both stay null.
+  if (head.code === 0) {
+    const [hash, subject] = head.stdout.toString('utf8').replace(/\n$/, '').split('\0');
+    info.commit = hash || null;
+    info.commit_message = subject ?? null;
   }
-  if (head.status === 'fulfilled') {
-    // No commits yet: the log fails and both stay null.
-    info.commit = head.value.latest?.hash ?? null;
-    info.commit_message = head.value.latest?.message ?? null;
-  }
-  if (remotes.status === 'fulfilled') {
-    const origin = remotes.value.find((r) => r.name === 'origin') ?? remotes.value[0];
-    info.remote.origin = origin ? stripUrlCredentials(origin.refs.fetch) : null;
+  if (remotes.code === 0) {
+    const list = remotes.stdout.toString('utf8').split('\n').map((l) => /^(\S+)\t(\S+) \(fetch\)$/.exec(l)).filter((m): m is RegExpExecArray => !!m);
+    const origin = list.find((m) => m[1] === 'origin') ?? list[0];
+    info.remote.origin = origin ? stripUrlCredentials(origin[2]!) : null;
   }
   return info;
 }

@@ -18,7 +18,7 @@ export function workerIdentity(): { uid: number; gid: number } {
  * Host git invocations never run repository-controlled programs: no fsmonitor, no hooks, no
  * pager. (The user's own filters still apply to `git archive`, as for any checkout of theirs.)
  */
-const SAFE_GIT = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '--no-optional-locks'];
+export const SAFE_GIT = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '--no-optional-locks'];
 
 interface Proc {
   code: number | null;

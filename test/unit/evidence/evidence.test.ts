@@ -193,6 +193,37 @@ describe('evidence writer and validator', () => {
     assert.equal((await collectGitInfo(tmp)).status, 'unknown');
   });
 
+  it('git_info.json names renames, deletions, staged additions, the tracking branch and a detached HEAD', async () => {
+    const repo = path.join(tmp, 'states');
+    const git = oneCommitRepo(repo);
+    fs.writeFileSync(path.join(repo, 'b.txt'), 'b');
+    fs.writeFileSync(path.join(repo, 'c d.txt'), 'c');
+    git('add', 'b.txt', 'c d.txt');
+    git('commit', '-q', '-m', 'second');
+    git('config', 'branch.main.remote', '.');
+    git('config', 'branch.main.merge', 'refs/heads/main');
+    git('mv', 'b.txt', 'renamed.txt');
+    fs.rmSync(path.join(repo, 'c d.txt'));
+    fs.writeFileSync(path.join(repo, 'staged new.txt'), 'n');
+    git('add', 'staged new.txt');
+    fs.writeFileSync(path.join(repo, 'untracked.txt'), 'u');
+    const info = await collectGitInfo(repo);
+    assert.equal(info.branch, 'main');
+    assert.equal(info.remote.tracking_branch, 'main');
+    assert.equal(info.commit_message, 'second');
+    assert.deepEqual(info.modified_files, ['renamed.txt']);
+    assert.deepEqual(info.added_files, ['staged new.txt', 'untracked.txt']);
+    assert.deepEqual(info.deleted_files, ['c d.txt']);
+    assert.equal(info.remote.origin, null);
+    git('checkout', '-q', '--detach');
+    const detached = await collectGitInfo(repo);
+    assert.equal(detached.branch, null);
+    assert.equal(detached.commit, info.commit);
+    fs.rmSync(path.join(repo, 'untracked.txt'));
+    git('reset', '-q', '--hard');
+    assert.equal((await collectGitInfo(repo)).status, 'clean');
+  });
+
   it('SEC-10 collecting git_info.json runs no program the repository configures (fsmonitor, hooks)', async () => {
     const repo = path.join(tmp, 'hostile');
     const git = oneCommitRepo(repo);
