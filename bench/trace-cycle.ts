@@ -28,7 +28,10 @@ async function main(): Promise<void> {
       {
         logger: { trace: say('trace'), debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') },
         onEvent: (e) => {
-          if (e.type !== 'output') console.log(`${at()} ms event ${e.type}${'phase' in e ? ` ${String((e as { phase?: string }).phase)}` : ''}`);
+          // FACTORY_TRACE_OUTPUT=1: the containers' own output too, line by line with its arrival time.
+          if (e.type === 'output') {
+            if (process.env.FACTORY_TRACE_OUTPUT) process.stdout.write(e.text.replace(/^(?=.)/gm, `${at()} ms output `));
+          } else console.log(`${at()} ms event ${e.type}${'phase' in e ? ` ${String((e as { phase?: string }).phase)}` : ''}`);
         },
       },
     );
