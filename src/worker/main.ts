@@ -16,6 +16,7 @@ import { beforeAgent, changedFiles } from './changes';
 import { runLocalGate } from './gate';
 import { runReplay } from './replay';
 import { startShim } from './shim';
+import { waitForFile } from './wait';
 import { runProcess } from './spawn';
 
 const env = process.env;
@@ -45,6 +46,13 @@ async function run(): Promise<number> {
   const workdir = process.cwd();
   const home = env.HOME ?? '/home/worker';
 
+  // The cycle starts this container while it takes its snapshot of the staging copy, and writes
+  // plan.json only once that is done: nothing may touch the workspace before.
+  const waitMs = Number(env.FACTORY_PLAN_WAIT_MS ?? 120_000);
+  if (!(await waitForFile(planFile, Number.isFinite(waitMs) ? waitMs : 120_000))) {
+    log(`no plan at ${planFile} after ${Math.round(waitMs / 1000)} s: the Controller never sent one`);
+    return 2;
+  }
   let plan: Plan;
   let task: WorkerTask;
   try {

@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -44,18 +43,23 @@ export function hashFile(abs: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
 }
 
+/** Entries between two yields of `snapshotWalk`. */
+const SLICE = 512;
+
 /**
- * lstat every entry under `root` (no symlink following, ever) and hash file contents. Names are
- * kept as the file system returns them, so Unicode normalisation variants stay distinct.
+ * lstat every entry under `root` (no symlink following, ever) and hash file contents into `out`,
+ * yielding every few hundred entries so an async caller can let other work run in between. Names
+ * are kept as the file system returns them, so Unicode normalisation variants stay distinct.
  */
-export function takeSnapshot(root: string, opts: SnapshotOptions = {}): Snapshot {
-  const out: Snapshot = new Map();
-  const walk = (relDir: string) => {
-    const absDir = relDir ? path.join(root, relDir) : root;
+function* snapshotWalk(root: string, opts: SnapshotOptions, out: Snapshot): Generator<void, void, void> {
+  const stack: Array<[rel: string, abs: string]> = [['', root]];
+  let n = 0;
+  while (stack.length) {
+    const [relDir, absDir] = stack.pop()!;
     for (const d of fs.readdirSync(absDir, { withFileTypes: true })) {
       const rel = relDir ? `${relDir}/${d.name}` : d.name;
       if (opts.skip?.(rel)) continue;
-      const abs = path.join(absDir, d.name);
+      const abs = `${absDir}/${d.name}`;
       const st = fs.lstatSync(abs, { bigint: true });
       const type: EntryType = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
       const entry: SnapshotEntry = { type, mode: Number(st.mode) & 0o777, size: Number(st.size), hash: '', ino: Number(st.ino), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, allocated: Number(st.blocks) * 512 };
@@ -67,10 +71,26 @@ export function takeSnapshot(root: string, opts: SnapshotOptions = {}): Snapshot
         entry.hash = crypto.createHash('sha256').update(fs.readlinkSync(abs, { encoding: 'buffer' })).digest('hex');
       }
       out.set(rel, entry);
-      if (type === 'dir') walk(rel);
+      if (type === 'dir') stack.push([rel, abs]);
+      if (++n % SLICE === 0) yield;
     }
-  };
-  walk('');
+  }
+}
+
+/** The snapshot of the tree under `root`, in one go (see `snapshotWalk`). */
+export function takeSnapshot(root: string, opts: SnapshotOptions = {}): Snapshot {
+  const out: Snapshot = new Map();
+  for (const _ of snapshotWalk(root, opts, out));
+  return out;
+}
+
+/**
+ * The same snapshot, taken in slices with the event loop running in between: the Docker API calls
+ * that start a container (and the gateway) go on while a large tree is walked.
+ */
+export async function takeSnapshotYielding(root: string, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const out: Snapshot = new Map();
+  for (const _ of snapshotWalk(root, opts, out)) await new Promise((r) => setImmediate(r));
   return out;
 }
 

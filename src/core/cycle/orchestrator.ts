@@ -9,7 +9,7 @@ import { diffSnapshots, type Change } from '../changeset/diff';
 import { checkScope, type Violation } from '../changeset/scope';
 import { snapshotBytes, type Snapshot } from '../changeset/snapshot';
 import { afterSnapshot, baseSnapshot, stagingTreeHash } from '../sandbox/staging-snapshots';
-import { watchWorkspace } from '../sandbox/workspace-cap';
+import { watchWorkspace, type WorkspaceWatch } from '../sandbox/workspace-cap';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
@@ -27,7 +27,7 @@ import { runGate } from '../gate/run-gate';
 import { appendHistory, readHistory } from '../history/history';
 import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
 import { buildPlan, type BuiltPlan } from '../plan/builder';
-import { overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
+import { overlayListing, overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { ownerTag, runContainer, type ContainerMount, type ContainerResult } from '../sandbox/container';
 import { createStagingCopy, type StagingCopy } from '../sandbox/staging';
 import { isOwnTempFolder } from '../sandbox/staging-root';
@@ -207,6 +207,12 @@ function faultPoint(name: string): void {
   if (at && at === name) process.kill(process.pid, 'SIGKILL');
 }
 
+/** Delay injection for the ordering tests: `FACTORY_FAULT_DELAY_AT=DO:snapshot=1500` waits 1.5 s there. */
+async function faultDelay(name: string): Promise<void> {
+  const m = /^(.+)=(\d+)$/.exec(process.env.FACTORY_FAULT_DELAY_AT ?? '');
+  if (m && m[1] === name) await new Promise((r) => setTimeout(r, Number(m[2])));
+}
+
 function emptyOutcome(plan: Plan): CycleOutcome {
   return {
     runId: plan.run_id,
@@ -318,10 +324,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     lap('PLAN recorded');
     staging = await createStagingCopy({ root, runId: plan.run_id, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(deps.signal ? { signal: deps.signal } : {}) });
     await setPhase('DO', { stagingDir: staging.dir });
-    fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
     lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
-    const before = baseSnapshot(staging, plan.scope.modify);
-    lap(`snapshot of ${before.size} entries`);
     const inner = new AbortController();
     let budgetHit = false;
     const onOuter = () => inner.abort();
@@ -341,8 +344,9 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
       logger: log,
     });
     lap('gateway and agent set up');
-    const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]).slice(0, 200);
     const ws = staging.workspace;
+    const protectedGlobs = [...plan.scope.readonly, ...plan.scope.forbidden];
+    const overlays = overlayTargets(overlayListing(ws, protectedGlobs), protectedGlobs).slice(0, 200);
     const mounts: ContainerMount[] = [
       { hostPath: ws, containerPath: SANDBOX_PATHS.workspace, readOnly: false },
       ...overlays.map((p) => ({ hostPath: path.join(ws, p), containerPath: `${SANDBOX_PATHS.workspace}/${p}`, readOnly: true })),
@@ -352,10 +356,11 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     ];
     const [uid, gid] = [staging.uid, staging.gid];
     let run: ContainerResult;
-    const growth = watchWorkspace(staging.workspace, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, onOver: () => inner.abort() });
+    let before: Snapshot;
+    let growth: WorkspaceWatch | undefined;
     const tAgent = Date.now();
     try {
-      run = await runContainer(
+      const running = runContainer(
         {
           image: opts.image ?? config.worker.image,
           cmd: launch.command,
@@ -372,8 +377,25 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
         },
         { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
       );
+      // The container starts while the base snapshot is taken. Its runtime starts the agent only
+      // once plan.json is there, and plan.json is written only when the snapshot is complete, so
+      // nothing the Worker does can happen before the state it is measured against.
+      try {
+        await faultDelay('DO:snapshot');
+        before = await baseSnapshot(staging, plan.scope.modify);
+        lap(`snapshot of ${before.size} entries, container starting meanwhile`);
+        growth = watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, onOver: () => inner.abort() });
+        const planTmp = path.join(staging.control, '.plan.json.tmp');
+        fs.writeFileSync(planTmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
+        fs.renameSync(planTmp, path.join(staging.control, 'plan.json'));
+      } catch (err) {
+        inner.abort();
+        await running.catch(() => undefined);
+        throw err;
+      }
+      run = await running;
     } finally {
-      growth.stop();
+      growth?.stop();
       deps.signal?.removeEventListener('abort', onOuter);
     }
     outcome.timings.agentMs = Date.now() - tAgent;

@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { applyChangeset, type Conflict } from '../changeset/apply';
 import { diffSnapshots, type Change, type ChangeKind } from '../changeset/diff';
 import { checkScope, compileScope, type Violation } from '../changeset/scope';
-import { snapshotBytes, type Snapshot } from '../changeset/snapshot';
+import { snapshotBytes, type EntryType } from '../changeset/snapshot';
 import { afterSnapshot, baseSnapshot } from './staging-snapshots';
 import { watchWorkspace } from './workspace-cap';
 import type { Plan } from '../contracts/plan';
@@ -102,8 +102,60 @@ export interface SandboxReport {
   durationMs: number;
 }
 
-/** Files (or whole folders for `dir/**` globs) of the staging copy to overlay read-only. */
-export function overlayTargets(before: Snapshot, globs: readonly string[]): string[] {
+/** Path → type, of a whole tree (a Snapshot) or of the parts of it some globs can name (`overlayListing`). */
+export type TreeListing = ReadonlyMap<string, { type: EntryType }>;
+
+/**
+ * The entries of the staging copy that `globs` can name, without walking the rest: each glob's
+ * literal folder (or file) is looked up one path part at a time with lstat — a symlink is never
+ * followed, not even as a middle part — and a folder found is listed below it. What
+ * `overlayTargets` needs before the Worker starts, while the full snapshot is still being taken.
+ */
+export function overlayListing(ws: string, globs: readonly string[]): TreeListing {
+  const out = new Map<string, { type: EntryType }>();
+  const typeOf = (st: fs.Stats): EntryType => (st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other');
+  const list = (rel: string) => {
+    const stack = [rel];
+    while (stack.length) {
+      const dir = stack.pop()!;
+      for (const name of fs.readdirSync(dir ? path.join(ws, dir) : ws)) {
+        const r = dir ? `${dir}/${name}` : name;
+        if (out.has(r)) continue; // listed already under an enclosing prefix
+        const st = fs.lstatSync(path.join(ws, r), { throwIfNoEntry: false });
+        if (!st) continue;
+        out.set(r, { type: typeOf(st) });
+        if (st.isDirectory()) stack.push(r);
+      }
+    }
+  };
+  for (const prefix of globPrefixes(globs)) {
+    if (prefix === '') {
+      list('');
+      continue;
+    }
+    let rel = '';
+    let st: fs.Stats | undefined;
+    for (const part of prefix.split('/')) {
+      if (rel && !st?.isDirectory()) {
+        st = undefined; // a file, a symlink or nothing in the middle: the path names nothing here
+        break;
+      }
+      rel = rel ? `${rel}/${part}` : part;
+      st = fs.lstatSync(path.join(ws, rel), { throwIfNoEntry: false });
+      if (!st) break;
+    }
+    if (!st) continue;
+    out.set(prefix, { type: typeOf(st) });
+    if (st.isDirectory()) list(prefix);
+  }
+  return out;
+}
+
+/**
+ * Files (or whole folders for `dir/**` globs) of the staging copy to overlay read-only. `before`
+ * is the snapshot of the copy, or `overlayListing` of the same globs.
+ */
+export function overlayTargets(before: TreeListing, globs: readonly string[]): string[] {
   const dirs = new Set<string>();
   const fileGlobs: string[] = [];
   for (const g of globs) {
@@ -182,7 +234,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     staging = await createStagingCopy({ root: opts.root, runId: plan.run_id, modify: plan.scope.modify, signal: deps.signal, workspaceMb: opts.workspaceMb ?? 1024, memoryMb: opts.limits?.memoryMb ?? DEFAULT_LIMITS.memoryMb });
     report.baseCommit = staging.baseCommit;
     fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
-    const before = baseSnapshot(staging, plan.scope.modify);
+    const before = await baseSnapshot(staging, plan.scope.modify);
 
     const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]);
     if (overlays.length > MAX_OVERLAY_MOUNTS) logger.warn(`${overlays.length} read-only paths; overlaying the first ${MAX_OVERLAY_MOUNTS} (the changeset check covers all)`);

@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { hashFile, takeSnapshot, unhashedTouched, type Snapshot } from '../changeset/snapshot';
+import { hashFile, takeSnapshot, takeSnapshotYielding, unhashedTouched, type Snapshot } from '../changeset/snapshot';
 import { exportTree, type StagingCopy } from './staging';
 
 /** Paths per `git archive` call, well under any argv limit. */
@@ -13,11 +13,12 @@ const BATCH = 500;
  * `scope.modify` — the ones the Worker is there to change, hashed now so that afterwards the
  * common case needs no second export. The copy is an export of `baseCommit`, so any other file's
  * content is known without reading it now; on a large tree hashing every file costs more than the
- * rest of the check.
+ * rest of the check. Taken in slices, so a cycle can start the Worker container meanwhile (the
+ * runtime waits for plan.json, written once this is done, before it starts the agent).
  */
-export function baseSnapshot(staging: StagingCopy, modify: readonly string[] = []): Snapshot {
+export function baseSnapshot(staging: StagingCopy, modify: readonly string[] = []): Promise<Snapshot> {
   const inScope = modify.length ? picomatch([...modify], { dot: true, nonegate: true, noextglob: true }) : () => false;
-  return takeSnapshot(staging.workspace, { hashFiles: (rel) => inScope(rel) });
+  return takeSnapshotYielding(staging.workspace, { hashFiles: (rel) => inScope(rel) });
 }
 
 /**

@@ -84,6 +84,28 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.deepEqual(containersOf(o.runId), [], 'every Worker/Gate container removed');
   });
 
+  it('the Worker container starts while the base snapshot is taken, but its agent only once the snapshot is complete', async () => {
+    // With the snapshot held back 1.5 s, a runtime that did not wait for plan.json would let the
+    // (fast) replay agent edit before the snapshot, which would then take the edits as the base:
+    // an empty changeset. The runtime waits, so the edits are the changeset.
+    const repo = exampleRepo();
+    const lines: string[] = [];
+    process.env.FACTORY_FAULT_DELAY_AT = 'DO:snapshot=1500';
+    let o: Awaited<ReturnType<typeof runCycle>>;
+    try {
+      o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }, { logger: { trace: () => undefined, debug: (m) => lines.push(String(m)), info: () => undefined, warn: () => undefined, error: () => undefined } });
+    } finally {
+      delete process.env.FACTORY_FAULT_DELAY_AT;
+    }
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+    assert.deepEqual(o.changes.map((c) => c.path).sort(), ['engine/pricing.py', 'tests/test_pricing.py']);
+    // The container was really up before the snapshot ended (the overlap is real, not sequential).
+    const started = lines.findIndex((l) => /container worker: started/.test(l));
+    const snapped = lines.findIndex((l) => /snapshot of \d+ entries/.test(l));
+    assert.ok(started >= 0 && snapped > started, `container started before the snapshot finished: ${lines.join(' | ')}`);
+    assert.ok(o.timings.agentMs >= 1_500, `the Worker waited for plan.json (${o.timings.agentMs} ms)`);
+  });
+
   it('the Gate runs on the staging copy read-only: a test that rewrites a changed file cannot alter what ADJUST applies', async () => {
     const repo = exampleRepo();
     const recorded = JSON.parse(fs.readFileSync(path.join(REPLAYS, 'D201.json'), 'utf8'));

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { takeSnapshot } from '../../../src/core/changeset/snapshot';
-import { overlayTargets } from '../../../src/core/sandbox/run-sandbox';
+import { overlayListing, overlayTargets } from '../../../src/core/sandbox/run-sandbox';
 
 describe('sandbox: read-only overlay targets', () => {
   let root: string;
@@ -29,5 +29,35 @@ describe('sandbox: read-only overlay targets', () => {
     assert.ok(got.includes('engine/fees.py') && got.includes('k.secret') && got.includes('engine/s.secret') && got.includes('docs/a.md'));
     assert.ok(!got.includes('docs/deep/c.md'), 'docs/*.md is one level');
     assert.ok(!got.includes('nonexistent.py'));
+  });
+
+  it('the partial listing (only what the globs can name, taken before the full snapshot) gives the same targets', () => {
+    const snap = takeSnapshot(root);
+    for (const globs of [
+      ['lib/**', 'engine/fees.py', 'docs/*.md', 'D_ROADMAP.md', 'nonexistent.py', 'engine/**/*.py', 'odd [1].py', './docs/b.txt'],
+      ['**/*.secret', 'docs/**'],
+      ['engine/deep/x.py', 'lib/sub/**', 'missing/dir/**'],
+    ]) {
+      const listing = overlayListing(root, globs);
+      assert.deepEqual(overlayTargets(listing, globs), overlayTargets(snap, globs), globs.join(' '));
+    }
+    // Only the named parts are listed: a literal file needs no walk of the tree.
+    assert.deepEqual([...overlayListing(root, ['engine/fees.py']).keys()], ['engine/fees.py']);
+  });
+
+  it('a symlink is never followed by the listing, not even as a middle part of a glob\'s folder', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-overlay-outside-'));
+    try {
+      fs.mkdirSync(path.join(outside, 'sub'));
+      fs.writeFileSync(path.join(outside, 'sub', 'secret.py'), 'x');
+      fs.symlinkSync(outside, path.join(root, 'linked'));
+      const globs = ['linked/sub/secret.py', 'linked/sub/**', 'linked/**/*.py'];
+      const listing = overlayListing(root, globs);
+      assert.deepEqual([...listing.entries()], [['linked', { type: 'symlink' }]]);
+      assert.deepEqual(overlayTargets(listing, globs), []);
+    } finally {
+      fs.rmSync(path.join(root, 'linked'), { force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

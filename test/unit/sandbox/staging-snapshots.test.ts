@@ -36,7 +36,7 @@ describe('sandbox: snapshots of a staging copy (lstat before, base content from 
   });
 
   it('hashes nothing before the run, then only what the Worker touched; touched-but-identical is no change', async () => {
-    const before = baseSnapshot(s);
+    const before = await baseSnapshot(s);
     assert.ok([...before.values()].filter((e) => e.type === 'file').every((e) => e.hash === ''), 'no file read before the run');
     const ws = s.workspace;
     fs.writeFileSync(path.join(ws, 'src/a.py'), 'A\n'); // modified
@@ -54,7 +54,7 @@ describe('sandbox: snapshots of a staging copy (lstat before, base content from 
   });
 
   it('hashes the scope.modify files up front (the ones the Worker is there to change), nothing else', async () => {
-    const before = baseSnapshot(s, ['src/a.py', 'tests/**']);
+    const before = await baseSnapshot(s, ['src/a.py', 'tests/**']);
     assert.equal(before.get('src/a.py')?.hash, sha('a\n'));
     assert.equal(before.get('src/b.py')?.hash, '');
     fs.writeFileSync(path.join(s.workspace, 'src/a.py'), 'a\n'); // touched, same bytes: no change, no export needed
@@ -63,7 +63,7 @@ describe('sandbox: snapshots of a staging copy (lstat before, base content from 
   });
 
   it('the base hashes it fills in make the conflict check work: an unchanged host applies, a changed one conflicts', async () => {
-    const before = baseSnapshot(s);
+    const before = await baseSnapshot(s);
     fs.writeFileSync(path.join(s.workspace, 'src/a.py'), 'A\n');
     const after = await afterSnapshot(s, before);
     const changes = diffSnapshots(before, after);
@@ -78,7 +78,7 @@ describe('sandbox: snapshots of a staging copy (lstat before, base content from 
   });
 
   it('the tree identity for the Gate cache changes with any content or mode change and not with timestamps', async () => {
-    const before = baseSnapshot(s);
+    const before = await baseSnapshot(s);
     const id = async () => {
       const after = await afterSnapshot(s, before);
       return stagingTreeHash(s, diffSnapshots(before, after), after);
