@@ -103,5 +103,5 @@ export async function run(): Promise<void> {
   const largeFloor = await floorFor(10_000, '10,000 files');
 
   report('example (≈ 30 files)', await cycles(0, 3), exampleFloor);
-  report('generated 10,000-file repo', await cycles(10_000, 2), largeFloor);
+  report('generated 10,000-file repo', await cycles(10_000, 4), largeFloor);
 }
