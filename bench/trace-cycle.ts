@@ -35,6 +35,7 @@ async function main(): Promise<void> {
         },
       },
     );
+    console.log(`${at()} ms runCycle returned`);
     if (session && profile) fs.writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
     console.log(JSON.stringify({ status: o.status, timings: o.timings }, null, 1));
   } finally {

@@ -7,8 +7,9 @@ import * as path from 'node:path';
  * the Controller computes the real changeset itself from lstat snapshots and content hashes, so
  * this list is made as cheaply as possible, with one stat pass after the agent instead of two:
  *
- * - before the agent: the names under the working directory (readdir only, no stat) and a time
- *   a little before the runtime started;
+ * - before the agent: the names under the working directory — from the Controller's own base
+ *   snapshot when it wrote them next to plan.json, else by readdir — and a time a little before
+ *   the runtime started;
  * - after it: every file whose inode changed (ctime) since then, by GNU find (≈ 20 ms for 10,000
  *   files on one CPU, against ≈ 70 ms for the same stat walk in Node), plus the names now gone.
  *
@@ -26,8 +27,29 @@ const CAP = 100_000;
 /** How far before the runtime's own start the mark is put: more than a coarse clock tick. */
 const MARGIN_NS = 10_000_000n;
 
-/** `startedMs`: when the runtime started (the default); tests pass their own. */
-export function beforeAgent(root: string, startedMs = Date.now() - process.uptime() * 1000): BeforeAgent {
+/**
+ * The names of the `D`/`F` + path, NUL-separated list the Controller wrote from its own base
+ * snapshot (/factory/plan/base-entries), or undefined when there is none.
+ */
+export function readBaseEntries(file: string): Map<string, boolean> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const names = new Map<string, boolean>();
+  for (const item of text.split('\0')) if (item.length > 1) names.set(item.slice(1), item[0] === 'D');
+  return names;
+}
+
+/**
+ * `startedMs`: when the runtime started (the default); tests pass their own. `known`: the names
+ * from `readBaseEntries`, when the Controller supplied them; otherwise the tree is listed here.
+ */
+export function beforeAgent(root: string, startedMs = Date.now() - process.uptime() * 1000, known?: Map<string, boolean>): BeforeAgent {
+  const sinceNs = BigInt(Math.floor(startedMs)) * 1_000_000n - MARGIN_NS;
+  if (known) return { names: known, sinceNs };
   const names = new Map<string, boolean>();
   const walk = (dir: string, rel: string) => {
     let entries: fs.Dirent[];
@@ -44,7 +66,7 @@ export function beforeAgent(root: string, startedMs = Date.now() - process.uptim
     }
   };
   walk(root, '');
-  return { names, sinceNs: BigInt(Math.floor(startedMs)) * 1_000_000n - MARGIN_NS };
+  return { names, sinceNs };
 }
 
 /** path → [is a directory, changed since the mark], by find; undefined when find cannot run. */

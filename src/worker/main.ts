@@ -12,7 +12,7 @@ import { PriceTable } from '../core/agents/prices';
 import { getAdapter } from '../core/agents/registry';
 import { AGENT_PATHS, workerTaskSchema, type AgentReport, type WorkerTask } from '../core/agents/task';
 import type { AgentResult } from '../core/agents/types';
-import { beforeAgent, changedFiles } from './changes';
+import { beforeAgent, changedFiles, readBaseEntries } from './changes';
 import { runLocalGate } from './gate';
 import { runReplay } from './replay';
 import { startShim } from './shim';
@@ -83,7 +83,7 @@ async function run(): Promise<number> {
 
   // The prices are only for agents that report no cost; the gateway's metering is authoritative.
   const parser = adapter.parser(PriceTable.withOverrides(), task.agent.model ?? adapter.defaultModel);
-  const before = beforeAgent(workdir);
+  const before = beforeAgent(workdir, undefined, readBaseEntries(path.join(path.dirname(planFile), 'base-entries')));
   log(`running ${adapter.name} (${inv.argv[0]}) via ${gatewayUrl}`);
   const proc = await runProcess({
     argv: inv.argv, env: { ...baseEnv(), ...inv.env }, cwd: workdir, stdinFile: inv.stdinFile,
@@ -137,7 +137,11 @@ async function run(): Promise<number> {
 async function main(): Promise<void> {
   const [cmd, arg] = process.argv.slice(2);
   if (cmd === 'replay' && arg) process.exitCode = await runReplay(arg);
-  else if (cmd === 'run' || cmd === undefined) process.exitCode = await run();
+  else if (cmd === 'run' || cmd === undefined) {
+    // Everything is written (stdout and stderr are pipes, written synchronously on Linux): end
+    // now rather than when the last handle happens to close — the cycle waits for this exit.
+    process.exit(await run());
+  }
   else {
     process.stderr.write('usage: worker.js run | worker.js replay FILE\n');
     process.exitCode = 2;

@@ -8,7 +8,7 @@ import { applyChangeset } from '../changeset/apply';
 import { diffSnapshots, type Change } from '../changeset/diff';
 import { checkScope, type Violation } from '../changeset/scope';
 import { snapshotBytes, type Snapshot } from '../changeset/snapshot';
-import { afterSnapshot, baseSnapshot, stagingTreeHash } from '../sandbox/staging-snapshots';
+import { afterSnapshot, baseSnapshot, stagingTreeHash, writeBaseEntries } from '../sandbox/staging-snapshots';
 import { watchWorkspace, type WorkspaceWatch } from '../sandbox/workspace-cap';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
@@ -385,6 +385,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
         before = await baseSnapshot(staging, plan.scope.modify);
         lap(`snapshot of ${before.size} entries, container starting meanwhile`);
         growth = watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, onOver: () => inner.abort() });
+        writeBaseEntries(staging, before);
         const planTmp = path.join(staging.control, '.plan.json.tmp');
         fs.writeFileSync(planTmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
         fs.renameSync(planTmp, path.join(staging.control, 'plan.json'));

@@ -6,7 +6,7 @@ import { applyChangeset, type Conflict } from '../changeset/apply';
 import { diffSnapshots, type Change, type ChangeKind } from '../changeset/diff';
 import { checkScope, compileScope, type Violation } from '../changeset/scope';
 import { snapshotBytes, type EntryType } from '../changeset/snapshot';
-import { afterSnapshot, baseSnapshot } from './staging-snapshots';
+import { afterSnapshot, baseSnapshot, writeBaseEntries } from './staging-snapshots';
 import { watchWorkspace } from './workspace-cap';
 import type { Plan } from '../contracts/plan';
 import { readResultJson, type WorkerResult } from '../contracts/result';
@@ -114,23 +114,41 @@ export type TreeListing = ReadonlyMap<string, { type: EntryType }>;
 export function overlayListing(ws: string, globs: readonly string[]): TreeListing {
   const out = new Map<string, { type: EntryType }>();
   const typeOf = (st: fs.Stats): EntryType => (st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other');
-  const list = (rel: string) => {
-    const stack = [rel];
+  // How deep below its literal folder a glob can reach: as many parts as it has there, unless a
+  // globstar or a brace (which may hold a slash) makes it unbounded. `.env.*` needs the top
+  // folder only, not a walk of the whole tree.
+  const depthOf = (glob: string, prefix: string): number => {
+    const rest = glob.replace(/^\.\//, '').replace(/\/+$/, '').slice(prefix ? prefix.length + 1 : 0);
+    return /\*\*|\{/.test(rest) ? Infinity : rest.split('/').length;
+  };
+  const depth = new Map<string, number>();
+  for (const g of globs) {
+    const prefix = globPrefixes([g])[0] ?? '';
+    depth.set(prefix, Math.max(depth.get(prefix) ?? 0, depthOf(g, prefix)));
+  }
+  const listed = new Map<string, number>();
+  const list = (rel: string, maxDepth: number) => {
+    const stack: Array<[string, number]> = [[rel, maxDepth]];
     while (stack.length) {
-      const dir = stack.pop()!;
+      const [dir, left] = stack.pop()!;
+      if (left <= 0 || (listed.get(dir) ?? 0) >= left) continue; // listed as deep already
+      listed.set(dir, left);
       for (const name of fs.readdirSync(dir ? path.join(ws, dir) : ws)) {
         const r = dir ? `${dir}/${name}` : name;
-        if (out.has(r)) continue; // listed already under an enclosing prefix
-        const st = fs.lstatSync(path.join(ws, r), { throwIfNoEntry: false });
-        if (!st) continue;
-        out.set(r, { type: typeOf(st) });
-        if (st.isDirectory()) stack.push(r);
+        let type = out.get(r)?.type;
+        if (!type) {
+          const st = fs.lstatSync(path.join(ws, r), { throwIfNoEntry: false });
+          if (!st) continue;
+          type = typeOf(st);
+          out.set(r, { type });
+        }
+        if (type === 'dir') stack.push([r, left - 1]);
       }
     }
   };
-  for (const prefix of globPrefixes(globs)) {
+  for (const [prefix, maxDepth] of depth) {
     if (prefix === '') {
-      list('');
+      list('', maxDepth);
       continue;
     }
     let rel = '';
@@ -146,7 +164,7 @@ export function overlayListing(ws: string, globs: readonly string[]): TreeListin
     }
     if (!st) continue;
     out.set(prefix, { type: typeOf(st) });
-    if (st.isDirectory()) list(prefix);
+    if (st.isDirectory()) list(prefix, maxDepth);
   }
   return out;
 }
@@ -235,6 +253,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     report.baseCommit = staging.baseCommit;
     fs.writeFileSync(path.join(staging.control, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
     const before = await baseSnapshot(staging, plan.scope.modify);
+    writeBaseEntries(staging, before);
 
     const overlays = overlayTargets(before, [...plan.scope.readonly, ...plan.scope.forbidden]);
     if (overlays.length > MAX_OVERLAY_MOUNTS) logger.warn(`${overlays.length} read-only paths; overlaying the first ${MAX_OVERLAY_MOUNTS} (the changeset check covers all)`);

@@ -64,3 +64,22 @@ export function stagingTreeHash(staging: Pick<StagingCopy, 'baseCommit' | 'sourc
   }
   return h.digest('hex');
 }
+
+/** Above this many entries the runtime lists the tree itself (the list would be large). */
+const BASE_ENTRIES_CAP = 100_000;
+
+/**
+ * Hand the runtime the names of the base snapshot (`control/base-entries`, mounted read-only at
+ * /factory/plan/base-entries): `D` or `F` and the path, NUL-separated. The runtime uses it as the
+ * "before" of its own `files_changed` list instead of walking the tree again inside the
+ * container. That list is the Worker's claim, never trusted; the Controller's changeset is the
+ * real one.
+ */
+export function writeBaseEntries(staging: Pick<StagingCopy, 'control'>, before: Snapshot): void {
+  if (before.size > BASE_ENTRIES_CAP) return;
+  const parts: string[] = [];
+  for (const [p, e] of before) parts.push(`${e.type === 'dir' ? 'D' : 'F'}${p}`);
+  const tmp = path.join(staging.control, '.base-entries.tmp');
+  fs.writeFileSync(tmp, parts.join('\0'), { mode: 0o644 });
+  fs.renameSync(tmp, path.join(staging.control, 'base-entries'));
+}

@@ -52,20 +52,52 @@ export async function treeBytesYielding(root: string, stopAbove: number, stopped
   return total;
 }
 
+/** Bytes in use on the file system holding `dir` (statfs: one system call, no walk). */
+export function fsUsedBytes(dir: string): number {
+  const s = fs.statfsSync(dir);
+  return (s.blocks - s.bfree) * s.bsize;
+}
+
 /**
  * The workspace growth cap: a bind mount has no size limit of its own — on a disk or on a tmpfs
- * in RAM (staging-root.ts) — and RLIMIT_FSIZE caps single files only, so this watchdog walks the
- * tree and calls `onOver` (which stops the Worker) when it holds more than `baseBytes` plus
- * `growthMb`. It polls as often as the tree allows: every 100 ms on small trees, never spending
- * more than a quarter of the time walking. A Worker may overshoot by what it writes in one interval.
+ * in RAM (staging-root.ts) — and RLIMIT_FSIZE caps single files only, so this watchdog calls
+ * `onOver` (which stops the Worker) when the tree holds more than `baseBytes` plus `growthMb`.
+ *
+ * Each poll first asks the file system how much it holds in all (statfs). The workspace cannot
+ * have grown by more than the whole file system has, so while that growth is under the
+ * allowance there is nothing to walk; only past it is the tree itself walked and counted. A
+ * Worker filling the tree is seen within one poll (50 ms), and a quiet one costs one system call
+ * per poll instead of an lstat of every file competing with it for the CPU. (Another process
+ * freeing space on the same file system meanwhile could hide part of the growth from the
+ * pre-check; the after-snapshot verdict, `exceeded`, counts the tree itself.) Walks yield to the
+ * event loop and take no more than a quarter of the time. A Worker may overshoot by what it
+ * writes in one interval.
  */
-export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb: number; onOver: () => void }): WorkspaceWatch {
-  const cap = opts.baseBytes + opts.growthMb * 1024 * 1024;
+export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb: number; onOver: () => void; fsUsed?: (dir: string) => number }): WorkspaceWatch {
+  const growth = opts.growthMb * 1024 * 1024;
+  const cap = opts.baseBytes + growth;
+  const usedOf = opts.fsUsed ?? fsUsedBytes;
+  let fsBase: number | undefined;
+  try {
+    fsBase = usedOf(dir);
+  } catch {
+    fsBase = undefined; // no statfs here: every poll walks
+  }
   let over = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
     if (stopped) return;
+    if (fsBase !== undefined) {
+      try {
+        if (usedOf(dir) - fsBase <= growth) {
+          timer = setTimeout(() => void check(), 50);
+          return;
+        }
+      } catch {
+        /* walk */
+      }
+    }
     const t = Date.now();
     const bytes = await treeBytesYielding(dir, cap, () => stopped);
     if (stopped) return;
@@ -76,7 +108,7 @@ export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb:
     }
     timer = setTimeout(() => void check(), Math.max(100, 3 * (Date.now() - t)));
   };
-  timer = setTimeout(() => void check(), 100);
+  timer = setTimeout(() => void check(), 50);
   return {
     get over() {
       return over;

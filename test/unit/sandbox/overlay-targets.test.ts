@@ -37,12 +37,17 @@ describe('sandbox: read-only overlay targets', () => {
       ['lib/**', 'engine/fees.py', 'docs/*.md', 'D_ROADMAP.md', 'nonexistent.py', 'engine/**/*.py', 'odd [1].py', './docs/b.txt'],
       ['**/*.secret', 'docs/**'],
       ['engine/deep/x.py', 'lib/sub/**', 'missing/dir/**'],
+      ['*.secret', '.env.*', 'docs/*.md', 'engine/*/x.py', 'odd [1].py'],
+      ['**/*.secret', 'engine/*/x.py', 'engine/**'],
     ]) {
       const listing = overlayListing(root, globs);
       assert.deepEqual(overlayTargets(listing, globs), overlayTargets(snap, globs), globs.join(' '));
     }
     // Only the named parts are listed: a literal file needs no walk of the tree.
     assert.deepEqual([...overlayListing(root, ['engine/fees.py']).keys()], ['engine/fees.py']);
+    // A wildcard without a globstar reaches only as deep as its parts: `*.secret` lists the top folder.
+    assert.deepEqual([...overlayListing(root, ['*.secret']).keys()].filter((k) => k.includes('/')), []);
+    assert.deepEqual([...overlayListing(root, ['engine/*.py']).keys()].sort(), ['engine', 'engine/deep', 'engine/fees.py', 'engine/pnl.py', 'engine/s.secret']);
   });
 
   it('a symlink is never followed by the listing, not even as a middle part of a glob\'s folder', () => {

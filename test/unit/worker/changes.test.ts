@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAgent, changedFiles, testing } from '../../../src/worker/changes';
+import { takeSnapshot } from '../../../src/core/changeset/snapshot';
+import { writeBaseEntries } from '../../../src/core/sandbox/staging-snapshots';
+import { beforeAgent, changedFiles, readBaseEntries, testing } from '../../../src/worker/changes';
 
 /**
  * The runtime's own `files_changed` list: names before the agent, one ctime pass after. The
@@ -73,5 +75,23 @@ describe('worker runtime: files_changed from one pass after the agent', () => {
     write('-rf', 'x');
     write('odd name\nwith newline.py', 'changed');
     assert.deepEqual(changedFiles(root, before), ['-rf', 'odd name\nwith newline.py']);
+  });
+
+  it('the names the Controller hands over (base-entries, from its own snapshot) give the same list as the runtime\'s own walk', async () => {
+    const control = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-wcontrol-'));
+    try {
+      writeBaseEntries({ control }, takeSnapshot(root, { hashFiles: false }));
+      const known = readBaseEntries(path.join(control, 'base-entries'));
+      await sleep(30);
+      const t = Date.now();
+      const walked = beforeAgent(root, t);
+      const handed = beforeAgent(root, t, known);
+      assert.deepEqual([...handed.names].sort(), [...walked.names].sort());
+      agentEdits();
+      assert.deepEqual(changedFiles(root, handed), expected);
+      assert.equal(readBaseEntries(path.join(control, 'missing')), undefined, 'no file: the runtime walks itself');
+    } finally {
+      fs.rmSync(control, { recursive: true, force: true });
+    }
   });
 });
