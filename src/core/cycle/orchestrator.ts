@@ -276,13 +276,13 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     // ---- PLAN
     const tPlan = Date.now();
     const startedAt = now();
-    // Three independent questions asked side by side; their failures are reported in this order.
-    const [head, dirty, prepared] = await Promise.allSettled([
-      headCommit(root, deps.signal),
+    // Independent questions asked side by side (HEAD is read by preparePlan).
+    const [dirty, prepared] = await Promise.allSettled([
       changedSinceHead(root, ssotDocs(config), deps.signal),
       preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, ...(deps.signal ? { signal: deps.signal } : {}) }),
     ]);
-    const baseCommit = settled(head);
+    // A repository without a commit fails every question; say the plain reason first.
+    const baseCommit = prepared.status === 'fulfilled' ? prepared.value.baseCommit : await headCommit(root, deps.signal);
     if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit', 2);
     const dirtyDocs = settled(dirty);
     if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty', 2);
@@ -322,7 +322,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
       throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config', 2);
     }
     lap('PLAN recorded');
-    staging = await createStagingCopy({ root, runId: plan.run_id, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(deps.signal ? { signal: deps.signal } : {}) });
+    staging = await createStagingCopy({ root, runId: plan.run_id, commit: baseCommit, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(deps.signal ? { signal: deps.signal } : {}) });
     await setPhase('DO', { stagingDir: staging.dir });
     lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
     const inner = new AbortController();

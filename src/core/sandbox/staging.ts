@@ -164,6 +164,8 @@ export interface StagingOptions {
   runId: string;
   modify: readonly string[];
   ref?: string;
+  /** The commit already resolved (full id, e.g. the plan's base commit): exported as is, no `rev-parse`. */
+  commit?: string;
   signal?: AbortSignal;
   /** The Worker's growth allowance and memory limit (MiB), which decide whether the copy fits in RAM. */
   workspaceMb?: number;
@@ -181,7 +183,7 @@ export interface StagingOptions {
  */
 export async function createStagingCopy(opts: StagingOptions): Promise<StagingCopy> {
   const root = path.resolve(opts.root);
-  const baseCommit = await resolveCommit(root, opts.ref ?? 'HEAD', opts.signal);
+  const baseCommit = opts.commit && /^[0-9a-f]{40,64}$/.test(opts.commit) ? opts.commit : await resolveCommit(root, opts.commit ?? opts.ref ?? 'HEAD', opts.signal);
   const exported = () => exportPlaced(root, opts, baseCommit);
   // The dirty check and the export read different things (the working tree, the commit): run
   // them side by side, and drop the copy when the check refuses.
