@@ -23,9 +23,13 @@ export async function headCommit(root: string, signal?: AbortSignal): Promise<st
   return r.code === 0 ? r.stdout.toString().trim() : null;
 }
 
-/** Tracked files at HEAD (repo-relative, forward slashes); [] outside git. */
-export async function trackedFiles(root: string, signal?: AbortSignal): Promise<string[]> {
-  const r = await execCapture('git', [...SAFE, '-C', root, 'ls-files', '-z'], { signal });
+/**
+ * Tracked files (repo-relative, forward slashes); [] outside git. `under`: only those below these
+ * folders or files, taken literally (`''` among them, or none given: every file).
+ */
+export async function trackedFiles(root: string, signal?: AbortSignal, under?: readonly string[]): Promise<string[]> {
+  const limit = under && !under.includes('') ? ['--', ...under.map((p) => `:(literal)${p}`)] : [];
+  const r = await execCapture('git', [...SAFE, '-C', root, 'ls-files', '-z', ...limit], { signal });
   if (r.code !== 0) return [];
   return r.stdout.toString('utf8').split('\0').filter(Boolean);
 }

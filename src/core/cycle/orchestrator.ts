@@ -29,7 +29,7 @@ import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
 import { buildPlan, type BuiltPlan } from '../plan/builder';
 import { overlayListing, overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { ownerTag, runContainer, type ContainerMount, type ContainerResult } from '../sandbox/container';
-import { createStagingCopy, type StagingCopy } from '../sandbox/staging';
+import { createStagingCopy, globPrefixes, type StagingCopy } from '../sandbox/staging';
 import { isOwnTempFolder } from '../sandbox/staging-root';
 import type { AcceptanceCriterion, SsotIndex } from '../ssot/model';
 import { indexWorkspace } from '../ssot/workspace';
@@ -184,8 +184,12 @@ export async function preparePlan(
   config: FactoryConfig,
   opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal } = {},
 ): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null }> {
-  // Independent reads (documents, HEAD, the file list): side by side.
-  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), headCommit(root, opts.signal), trackedFiles(root, opts.signal)]);
+  // Independent reads (documents, HEAD, the file list): side by side. The risk rules look only
+  // at files a Worker may modify, so only the folders some scope.modify can reach are listed (a
+  // ticket's own modify list is not known before the documents are read; the union is).
+  const modifySets = [config.scope.modify, ...config.scope.tickets.map((t) => t.modify).filter((m): m is string[] => !!m)];
+  const under = modifySets.some((m) => m.length === 0) ? undefined : globPrefixes(modifySets.flat());
+  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), headCommit(root, opts.signal), trackedFiles(root, opts.signal, under)]);
   const built = buildPlan(index, config, {
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     ...(opts.agent ? { agent: opts.agent } : {}),
