@@ -72,17 +72,3 @@ export async function commitPaths(root: string, paths: string[], message: string
   return head;
 }
 
-/** Paths (among `paths`) that differ from HEAD in the working tree or the index. */
-export async function changedSinceHead(root: string, paths: string[], signal?: AbortSignal): Promise<string[]> {
-  if (paths.length === 0) return [];
-  const out = await git(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...paths], signal);
-  const fields = out.split('\0');
-  const changed: string[] = [];
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i] ?? '';
-    if (f.length < 4) continue;
-    changed.push(f.slice(3));
-    if (f[0] === 'R' || f[0] === 'C') i++;
-  }
-  return changed;
-}

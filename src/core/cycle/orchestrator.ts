@@ -29,7 +29,7 @@ import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
 import { buildPlan, type BuiltPlan } from '../plan/builder';
 import { overlayListing, overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { ownerTag, runContainer, type ContainerMount, type ContainerResult } from '../sandbox/container';
-import { createStagingCopy, globPrefixes, type StagingCopy } from '../sandbox/staging';
+import { createStagingCopy, dirtyScopeError, globPrefixes, hostChanges, matchingPaths, type StagingCopy } from '../sandbox/staging';
 import { isOwnTempFolder } from '../sandbox/staging-root';
 import type { AcceptanceCriterion, SsotIndex } from '../ssot/model';
 import { indexWorkspace } from '../ssot/workspace';
@@ -39,7 +39,7 @@ import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { summarizeMonth, monthOf } from './cost-summary';
 import { clearCycleState, readCycleState, stateFile, writeCycleState, type CyclePhase, type CycleState } from './cycle-state';
-import { changedSinceHead, commitPaths, headCommit, trackedFiles } from './git-ops';
+import { commitPaths, headCommit, trackedFiles } from './git-ops';
 import { evaluateKillSwitches, type CycleRecord, type CycleStatus } from './kill-switches';
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust, type Recovery } from './recover';
 import { prepareWorkerLaunch, type WorkerLaunch } from './worker-launch';
@@ -178,18 +178,27 @@ function readText(root: string, rel: string): string {
   }
 }
 
+/**
+ * Every modify glob the config can give a plan (the global list and each ticket's own), or
+ * undefined when one of them is empty: an empty modify list means "anything" to the risk rules.
+ */
+function modifyGlobsOf(config: FactoryConfig): string[] | undefined {
+  const sets = [config.scope.modify, ...config.scope.tickets.map((t) => t.modify).filter((m): m is string[] => !!m)];
+  return sets.some((m) => m.length === 0) ? undefined : sets.flat();
+}
+
 /** Plan the next cycle without running anything: config, SSOT index, base commit, plan. */
 export async function preparePlan(
   root: string,
   config: FactoryConfig,
-  opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal } = {},
+  opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal; head?: Promise<string | null> } = {},
 ): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null }> {
   // Independent reads (documents, HEAD, the file list): side by side. The risk rules look only
   // at files a Worker may modify, so only the folders some scope.modify can reach are listed (a
   // ticket's own modify list is not known before the documents are read; the union is).
-  const modifySets = [config.scope.modify, ...config.scope.tickets.map((t) => t.modify).filter((m): m is string[] => !!m)];
-  const under = modifySets.some((m) => m.length === 0) ? undefined : globPrefixes(modifySets.flat());
-  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), headCommit(root, opts.signal), trackedFiles(root, opts.signal, under)]);
+  const all = modifyGlobsOf(config);
+  const under = all ? globPrefixes(all) : undefined;
+  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.head ?? headCommit(root, opts.signal), trackedFiles(root, opts.signal, under)]);
   const built = buildPlan(index, config, {
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     ...(opts.agent ? { agent: opts.agent } : {}),
@@ -280,17 +289,25 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     // ---- PLAN
     const tPlan = Date.now();
     const startedAt = now();
-    // Independent questions asked side by side (HEAD is read by preparePlan).
-    const [dirty, prepared] = await Promise.allSettled([
-      changedSinceHead(root, ssotDocs(config), deps.signal),
-      preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, ...(deps.signal ? { signal: deps.signal } : {}) }),
+    // The host's state and the plan, side by side: one `git status` covers the SSOT documents and
+    // every folder a scope.modify can reach (filtered by the plan's own globs below), and its
+    // rev-parse gives the HEAD the plan is built on.
+    const docs = ssotDocs(config);
+    const host = hostChanges(root, [...docs, ...(modifyGlobsOf(config) ?? ['**'])], deps.signal);
+    const [hostState, prepared] = await Promise.allSettled([
+      host,
+      preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, head: host.then((h) => h.head), ...(deps.signal ? { signal: deps.signal } : {}) }),
     ]);
     // A repository without a commit fails every question; say the plain reason first.
-    const baseCommit = prepared.status === 'fulfilled' ? prepared.value.baseCommit : await headCommit(root, deps.signal);
+    const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, deps.signal);
     if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit', 2);
-    const dirtyDocs = settled(dirty);
+    const changed = settled(hostState).paths;
+    const dirtyDocs = changed.filter((p) => docs.includes(p));
     if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty', 2);
     const { index, built } = settled(prepared);
+    // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts.
+    const dirtyScope = matchingPaths(changed, built.plan.scope.modify);
+    if (dirtyScope.length) throw dirtyScopeError(dirtyScope);
     const plan = built.plan;
     lap('SSOT index and plan');
     const outcome = emptyOutcome(plan);
@@ -326,7 +343,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
       throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config', 2);
     }
     lap('PLAN recorded');
-    staging = await createStagingCopy({ root, runId: plan.run_id, commit: baseCommit, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(deps.signal ? { signal: deps.signal } : {}) });
+    staging = await createStagingCopy({ root, runId: plan.run_id, commit: baseCommit, dirtyChecked: true, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(deps.signal ? { signal: deps.signal } : {}) });
     await setPhase('DO', { stagingDir: staging.dir });
     lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
     const inner = new AbortController();

@@ -50,31 +50,37 @@ export async function resolveCommit(root: string, ref = 'HEAD', signal?: AbortSi
   return r.stdout.toString().trim();
 }
 
-/**
- * Where `root` sits inside its repository (`''` at the top, else `sub/dir/`): a folder inside a
- * larger repository (a monorepo package, the bundled example) is exported on its own.
- */
-export async function repoPrefix(root: string, signal?: AbortSignal): Promise<string> {
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'rev-parse', '--show-prefix'], { signal });
-  if (r.code !== 0) throw new FactoryError(`${root} is not inside a git repository: ${r.stderr.trim()}`, 'not-a-repo');
-  return r.stdout.toString().trim();
+/** What the host repository says before a cycle: HEAD, and the paths that differ from it. */
+export interface HostChanges {
+  /** Full id of HEAD, null in a repository without commits. */
+  head: string | null;
+  /**
+   * Paths under the folders the globs can reach (relative to `root`) that differ from HEAD:
+   * modified, staged, deleted, renamed (both names) or untracked. Filter with the globs.
+   */
+  paths: string[];
 }
 
 /**
- * Host paths that differ from HEAD (modified, staged, deleted, renamed or untracked) and match
- * any of `globs`. Paths come from `git status -z`, so odd names arrive intact.
+ * HEAD and the changed paths under the folders `globs` can reach, in two git calls side by side:
+ * `rev-parse` (where `root` sits in its repository, and HEAD) and one `git status -z` limited to
+ * those folders, so a 10,000-file repository is not walked for `engine/**` and odd names arrive
+ * intact.
  */
-export async function dirtyPaths(root: string, globs: readonly string[], signal?: AbortSignal): Promise<string[]> {
-  if (globs.length === 0) return [];
-  const prefix = await repoPrefix(root, signal);
-  // Porcelain paths are relative to the repository's top; keep those under `root`, relative to it.
-  // Only the folders the globs can match are scanned (a 10,000-file repository is not walked for
-  // `engine/**`); the globs themselves are applied below.
+export async function hostChanges(root: string, globs: readonly string[], signal?: AbortSignal): Promise<HostChanges> {
   const scopes = globPrefixes(globs);
   const pathspecs = scopes.includes('') ? ['.'] : scopes.map((d) => `:(literal)${d}`);
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', ...pathspecs], { signal });
-  if (r.code !== 0) throw new FactoryError(`git status failed in ${root}: ${r.stderr.trim()}`, 'git-status');
-  const fields = r.stdout.toString('utf8').split('\0');
+  const [rp, st] = await Promise.all([
+    execCapture('git', [...SAFE_GIT, '-C', root, 'rev-parse', '--show-prefix', '--verify', '-q', 'HEAD^{commit}'], { signal }),
+    globs.length ? execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', ...pathspecs], { signal }) : undefined,
+  ]);
+  // Without a commit rev-parse still prints the prefix, then fails the HEAD lookup (exit 1).
+  if (rp.code !== 0 && rp.code !== 1) throw new FactoryError(`${root} is not inside a git repository: ${rp.stderr.trim()}`, 'not-a-repo');
+  const [prefix = '', head = ''] = rp.stdout.toString('utf8').split('\n');
+  if (!st) return { head: head || null, paths: [] };
+  if (st.code !== 0) throw new FactoryError(`git status failed in ${root}: ${st.stderr.trim()}`, 'git-status');
+  // Porcelain paths are relative to the repository's top; keep those under `root`, relative to it.
+  const fields = st.stdout.toString('utf8').split('\0');
   const paths: string[] = [];
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i] ?? '';
@@ -84,9 +90,29 @@ export async function dirtyPaths(root: string, globs: readonly string[], signal?
     // Renames and copies carry the original path in the next field.
     if (xy[0] === 'R' || xy[0] === 'C') paths.push(fields[++i] ?? '');
   }
+  const local = paths.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length)).filter(Boolean);
+  return { head: rp.code === 0 && head ? head : null, paths: [...new Set(local)].sort() };
+}
+
+/** Those of `changed` (root-relative) that any of `globs` matches. */
+export function matchingPaths(changed: readonly string[], globs: readonly string[]): string[] {
+  if (globs.length === 0) return [];
   const match = picomatch([...globs], { dot: true, nonegate: true, noextglob: true });
-  const local = paths.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
-  return [...new Set(local.filter((p) => p && match(p)))].sort();
+  return changed.filter((p) => match(p));
+}
+
+/**
+ * Host paths that differ from HEAD (modified, staged, deleted, renamed or untracked) and match
+ * any of `globs`. Paths come from `git status -z`, so odd names arrive intact.
+ */
+export async function dirtyPaths(root: string, globs: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  if (globs.length === 0) return [];
+  return matchingPaths((await hostChanges(root, globs, signal)).paths, globs);
+}
+
+/** The refusal when scope.modify paths are dirty on the host (the Worker sees HEAD, ADJUST would overwrite them). */
+export function dirtyScopeError(dirty: readonly string[]): FactoryError {
+  return new FactoryError(`refusing to start: paths in scope.modify have uncommitted changes on the host: ${dirty.map((p) => JSON.stringify(p)).join(', ')}`, 'scope-dirty');
 }
 
 /**
@@ -166,6 +192,8 @@ export interface StagingOptions {
   ref?: string;
   /** The commit already resolved (full id, e.g. the plan's base commit): exported as is, no `rev-parse`. */
   commit?: string;
+  /** The caller has refused dirty scope.modify paths itself (the cycle does it in PLAN, with `hostChanges`). */
+  dirtyChecked?: boolean;
   signal?: AbortSignal;
   /** The Worker's growth allowance and memory limit (MiB), which decide whether the copy fits in RAM. */
   workspaceMb?: number;
@@ -187,13 +215,11 @@ export async function createStagingCopy(opts: StagingOptions): Promise<StagingCo
   const exported = () => exportPlaced(root, opts, baseCommit);
   // The dirty check and the export read different things (the working tree, the commit): run
   // them side by side, and drop the copy when the check refuses.
-  const [dirty, copy] = await Promise.allSettled([dirtyPaths(root, opts.modify, opts.signal), exported()]);
+  const [dirty, copy] = await Promise.allSettled([opts.dirtyChecked ? Promise.resolve([]) : dirtyPaths(root, opts.modify, opts.signal), exported()]);
   if (dirty.status === 'fulfilled' && dirty.value.length === 0 && copy.status === 'fulfilled') return copy.value;
   if (copy.status === 'fulfilled') copy.value.dispose();
   if (dirty.status === 'rejected') throw dirty.reason;
-  if (dirty.value.length) {
-    throw new FactoryError(`refusing to start: paths in scope.modify have uncommitted changes on the host: ${dirty.value.map((p) => JSON.stringify(p)).join(', ')}`, 'scope-dirty');
-  }
+  if (dirty.value.length) throw dirtyScopeError(dirty.value);
   throw (copy as PromiseRejectedResult).reason;
 }
 

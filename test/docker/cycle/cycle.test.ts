@@ -245,6 +245,24 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     }
   });
 
+  it('uncommitted host changes in the plan\'s scope.modify refuse the cycle in PLAN, before any copy or container; elsewhere they do not', async () => {
+    const repo = exampleRepo();
+    fs.writeFileSync(path.join(repo, 'engine/pricing.py'), '# uncommitted work\n');
+    fs.writeFileSync(path.join(repo, 'tests/test_new file.py'), '# untracked\n');
+    const before = treeDigest(repo);
+    await assert.rejects(
+      runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }),
+      (e: unknown) => e instanceof FactoryError && e.code === 'scope-dirty' && /"engine\/pricing\.py"/.test(e.message) && !/test_new file/.test(e.message),
+    );
+    assert.equal(treeDigest(repo), before, 'nothing written: no plan.json, no history, no state');
+    assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/history.jsonl')), false);
+    // D201's scope is engine/pricing.py and tests/test_pricing.py: a dirty file outside it is no reason to refuse.
+    git(repo, 'checkout', '--', 'engine/pricing.py');
+    fs.writeFileSync(path.join(repo, 'engine/fees.py'), fs.readFileSync(path.join(repo, 'engine/fees.py'), 'utf8') + '\n# local note\n');
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201' });
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+  });
+
   it('SEC-15 ADJUST refuses when the user edited a file in scope during the cycle: conflict reported, nothing applied', async () => {
     const repo = exampleRepo();
     const userEdit = '# the user was here\n';
