@@ -28,6 +28,27 @@ const CAP = 100_000;
 /** How far before the runtime's own start the mark is put: more than a coarse clock tick. */
 const MARGIN_NS = 10_000_000n;
 
+/** Every entry under `root` (readdir; symlinks are never followed), parents first, up to CAP. */
+function eachEntry(root: string, visit: (rel: string, abs: string, e: fs.Dirent) => void): void {
+  let n = 0;
+  const walk = (dir: string, rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone meanwhile, or unreadable
+    }
+    for (const e of entries) {
+      if (n++ >= CAP) return;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const abs = path.join(dir, e.name);
+      visit(r, abs, e);
+      if (e.isDirectory()) walk(abs, r);
+    }
+  };
+  walk(root, '');
+}
+
 /**
  * The names of the `D`/`F` + path, NUL-separated list the Controller wrote from its own base
  * snapshot (/factory/plan/base-entries), or undefined when there is none.
@@ -52,21 +73,7 @@ export function beforeAgent(root: string, startedMs = Date.now() - process.uptim
   const sinceNs = BigInt(Math.floor(startedMs)) * 1_000_000n - MARGIN_NS;
   if (known) return { names: known, sinceNs };
   const names = new Map<string, boolean>();
-  const walk = (dir: string, rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (names.size >= CAP) return;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      names.set(r, e.isDirectory());
-      if (e.isDirectory()) walk(path.join(dir, e.name), r);
-    }
-  };
-  walk(root, '');
+  eachEntry(root, (r, _abs, e) => names.set(r, e.isDirectory()));
   return { names, sinceNs };
 }
 
@@ -138,32 +145,13 @@ function changedFromFind(root: string, before: BeforeAgent, found: { files: Set<
   return [...changed].sort();
 }
 
-/** The same answer from Node (images without GNU find). */
+/** The same answer from Node (images without GNU find): path → [is a directory, changed since the mark]. */
 function walkAfter(root: string, sinceNs: bigint): Map<string, [boolean, boolean]> {
   const out = new Map<string, [boolean, boolean]>();
-  const walk = (dir: string, rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (out.size >= CAP) return;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      const abs = path.join(dir, e.name);
-      let st: fs.BigIntStats;
-      try {
-        st = fs.lstatSync(abs, { bigint: true });
-      } catch {
-        continue;
-      }
-      const isDir = st.isDirectory();
-      out.set(r, [isDir, !isDir && st.ctimeNs > sinceNs]);
-      if (isDir) walk(abs, r);
-    }
-  };
-  walk(root, '');
+  eachEntry(root, (r, abs, e) => {
+    const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (st) out.set(r, [e.isDirectory(), !e.isDirectory() && st.ctimeNs > sinceNs]);
+  });
   return out;
 }
 
