@@ -222,13 +222,12 @@ export async function writeEvidence(evidenceDir: string, input: EvidenceInput): 
     files.set(p, f.content);
   }
 
-  const entries: EvidenceManifest['files'] = [];
-  for (const [rel, content] of files) {
-    const abs = path.join(dir, ...rel.split('/'));
-    await fs.promises.mkdir(path.dirname(abs), { recursive: true });
-    await atomicWrite(abs, content);
-    entries.push({ path: rel, sha256: sha256(content), bytes: Buffer.byteLength(content) });
-  }
+  // The files are independent of each other: written side by side (each atomically), the
+  // manifest that lists them last, so a run without a manifest is one still being written.
+  const abs = (rel: string) => path.join(dir, ...rel.split('/'));
+  for (const d of new Set([...files.keys()].map((rel) => path.dirname(abs(rel))))) await fs.promises.mkdir(d, { recursive: true });
+  await Promise.all([...files].map(([rel, content]) => atomicWrite(abs(rel), content)));
+  const entries: EvidenceManifest['files'] = [...files].map(([rel, content]) => ({ path: rel, sha256: sha256(content), bytes: Buffer.byteLength(content) }));
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const manifest: EvidenceManifest = {
