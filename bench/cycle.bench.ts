@@ -119,7 +119,7 @@ async function rounds(extraFiles: number, n: number): Promise<{ rounds: Round[];
       docker.push(...runs);
       commit.push(c);
       const [cycle] = await cycles(extraFiles, 1);
-      out.push({ floor: d + c, cycle: cycle! });
+      out.push({ floor: d + c, cycle: cycle });
     }
   } finally {
     fs.rmSync(path.dirname(scratch), { recursive: true, force: true });

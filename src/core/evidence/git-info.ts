@@ -41,7 +41,7 @@ export function parseStatusV2(out: string): Pick<GitInfo, 'branch' | 'status' | 
   let entries = 0;
   const fields = out.split('\0');
   for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
+    const f = fields[i];
     if (f.startsWith('# branch.head ')) {
       const b = f.slice('# branch.head '.length);
       branch = b === '(detached)' ? null : b;
@@ -101,7 +101,7 @@ export async function collectGitInfo(root: string, now: Date = new Date(), signa
   if (remotes.code === 0) {
     const list = remotes.stdout.toString('utf8').split('\n').map((l) => /^(\S+)\t(\S+) \(fetch\)$/.exec(l)).filter((m): m is RegExpExecArray => !!m);
     const origin = list.find((m) => m[1] === 'origin') ?? list[0];
-    info.remote.origin = origin ? stripUrlCredentials(origin[2]!) : null;
+    info.remote.origin = origin ? stripUrlCredentials(origin[2]) : null;
   }
   return info;
 }
