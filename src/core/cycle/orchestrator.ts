@@ -29,7 +29,7 @@ import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
 import { buildPlan, type BuiltPlan } from '../plan/builder';
 import { overlayListing, overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { ownerTag, runContainer, type ContainerMount, type ContainerResult } from '../sandbox/container';
-import { createStagingCopy, dirtyScopeError, globPrefixes, hostChanges, matchingPaths, type StagingCopy } from '../sandbox/staging';
+import { SAFE_GIT, createStagingCopy, dirtyScopeError, execCapture, globPrefixes, hostChanges, matchingPaths, type StagingCopy } from '../sandbox/staging';
 import { isOwnTempFolder } from '../sandbox/staging-root';
 import type { AcceptanceCriterion, SsotIndex } from '../ssot/model';
 import { indexWorkspace } from '../ssot/workspace';
@@ -832,8 +832,9 @@ async function adjustPass(a: AdjustInput): Promise<void> {
     faultPoint('ADJUST:committed');
     a.lap('committed');
     if (config.git.push) {
-      const { execCapture } = await import('../sandbox/staging');
-      const r = await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'push'], { ...(a.signal ? { signal: a.signal } : {}) });
+      // The repository's upstream, with the same guards as every host git call (no hooks: no
+      // pre-push program runs); a failure keeps the commit and is reported.
+      const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'push'], { ...(a.signal ? { signal: a.signal } : {}) });
       if (r.code !== 0) outcome.reasons.push(`git push failed (the commit is kept): ${r.stderr.trim()}`);
     }
   }

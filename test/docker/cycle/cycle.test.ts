@@ -263,6 +263,31 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.equal(o.status, 'PASS', o.reasons.join('; '));
   });
 
+  it('git.push: the PASS commit reaches the upstream (SEC-10: no pre-push hook runs); a push that fails keeps the commit and says why', async () => {
+    const repo = exampleRepo();
+    const remote = `${repo}-remote.git`;
+    git(path.dirname(repo), 'init', '-q', '--bare', remote);
+    git(repo, 'remote', 'add', 'origin', remote);
+    git(repo, 'push', '-q', '-u', 'origin', 'HEAD');
+    // SEC-10: the repository's pre-push hook is not run by the Controller's push.
+    const marker = `${repo}-hook-ran`;
+    fs.writeFileSync(path.join(repo, '.git', 'hooks', 'pre-push'), `#!/bin/sh\ntouch ${JSON.stringify(marker)}\n`, { mode: 0o755 });
+    const c = await config(repo, (x) => (x.git.push = true));
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, config: c });
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+    assert.equal(git(remote, 'rev-parse', 'HEAD').trim(), o.commit, 'the upstream has the cycle\'s commit');
+    assert.deepEqual(o.reasons, []);
+    assert.equal(fs.existsSync(marker), false, 'the pre-push hook did not run');
+    // No upstream for a new branch: the push fails, the cycle stays PASS with its commit, and says so.
+    git(repo, 'checkout', '-q', '-b', 'no-upstream');
+    const note = replayDir({ 'D302.json': { steps: [{ op: 'append', path: 'engine/inventory.py', content: '\n# reviewed\n' }, { op: 'exit', code: 0 }] } });
+    const o2 = await runCycle({ root: repo, ticket: 'D302', agent: 'replay', replayDir: note, config: c });
+    assert.equal(o2.status, 'PASS', o2.reasons.join('; '));
+    assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), o2.commit);
+    assert.match(o2.reasons.join('\n'), /git push failed \(the commit is kept\)/);
+    assert.notEqual(git(remote, 'rev-parse', 'HEAD').trim(), o2.commit);
+  });
+
   it('SEC-15 ADJUST refuses when the user edited a file in scope during the cycle: conflict reported, nothing applied', async () => {
     const repo = exampleRepo();
     const userEdit = '# the user was here\n';
