@@ -10,6 +10,7 @@ import { prepareWorkerLaunch, type WorkerLaunch } from '../cycle/worker-launch';
 import type { ProviderKeys } from '../gateway/gateway';
 import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
 import { runContainer, type ContainerMount } from '../sandbox/container';
+import { watchWorkspace } from '../sandbox/workspace-cap';
 import { execCapture, workerIdentity } from '../sandbox/staging';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
@@ -132,6 +133,12 @@ export async function runAuditor(
       { hostPath: outDir, containerPath: SANDBOX_PATHS.outDir, readOnly: false },
       ...launch.mounts,
     ];
+    // The Auditor reads everything read-only but writes its report and its agent's logs to host
+    // folders: those count against the same growth cap as a Worker's (SECURITY 4).
+    const stop = new AbortController();
+    const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
+    const writable = mounts.filter((m) => !m.readOnly).map((m) => m.hostPath);
+    const growth = await watchWorkspace(writable[0], { baseBytes: 0, growthMb: req.config.worker.workspaceMb, extraDirs: writable.slice(1), onOver: () => stop.abort() });
     const run = await runContainer(
       {
         image: req.image ?? req.config.worker.image,
@@ -146,19 +153,25 @@ export async function runAuditor(
         timeoutMs: plan.timeout_minutes * 60_000,
         cleanupPath: dir,
       },
-      { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) },
-    );
+      { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, signal, ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) },
+    ).finally(() => growth.stop());
+    const overCap = await growth.exceeded(new Map());
     const agentOut = await launch.finish();
     const costUsd = agentOut.gateway.requests > 0 ? agentOut.gateway.costUsd : (agentOut.report?.costUsd ?? 0);
     const file = path.join(outDir, 'audit_report.json');
     let report: AuditReport;
     try {
+      if (overCap) throw new Error('over the growth cap');
       report = readAuditReport(file);
       if (report.ticket_id !== plan.ticket_id) throw new Error(`the report is about ${report.ticket_id}, not ${plan.ticket_id}`);
       // The gateway's meter is the cost, whatever the report claims.
       report = { ...report, run_id: plan.run_id, cost_usd: costUsd };
     } catch (err) {
-      const why = fs.existsSync(file) ? errorMessage(err) : `no audit_report.json (container ${run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''})`;
+      const why = overCap
+        ? `it wrote more than ${req.config.worker.workspaceMb} MiB into its output folders and was stopped`
+        : fs.existsSync(file)
+          ? errorMessage(err)
+          : `no audit_report.json (container ${run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''})`;
       report = { schema_version: 1, run_id: plan.run_id, ticket_id: plan.ticket_id, verdict: 'FAIL', violations: [], summary: `the Auditor gave no valid verdict: ${why}`, model, cost_usd: costUsd };
     }
     return { report, costUsd, durationMs: Date.now() - t0 };

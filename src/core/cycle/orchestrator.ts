@@ -405,7 +405,10 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
         await faultDelay('DO:snapshot');
         before = await baseSnapshot(staging, plan.scope.modify);
         lap(`snapshot of ${before.size} entries, container starting meanwhile`);
-        growth = watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, onOver: () => inner.abort() });
+        // Every host folder the Worker may write counts against the cap: the workspace, its output
+        // folder and the agent's log folder.
+        const extraDirs = mounts.filter((m) => !m.readOnly && m.hostPath !== ws).map((m) => m.hostPath);
+        growth = await watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, extraDirs, onOver: () => inner.abort() });
         writeBaseEntries(staging, before);
         const planTmp = path.join(staging.control, '.plan.json.tmp');
         fs.writeFileSync(planTmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
@@ -431,7 +434,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     if (deps.signal?.aborted) throw new FactoryError('interrupted', 'interrupted', 130);
     const after = await afterSnapshot(staging, before, deps.signal);
     const changes: Change[] = diffSnapshots(before, after);
-    const overCap = growth.exceeded(after);
+    const overCap = await growth.exceeded(after);
     lap(`after snapshot, changeset of ${changes.length}`);
     outcome.changes = changes.map((c) => ({ path: c.path, kind: c.kind }));
     outcome.violations = checkScope(changes, plan.scope);

@@ -269,7 +269,9 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
     const inner = new AbortController();
     const onOuterAbort = () => inner.abort();
     deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const growth = watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: opts.workspaceMb ?? 1024, onOver: () => inner.abort() });
+    // Every host folder the Worker may write counts against the cap, not only the workspace.
+    const extraDirs = mounts.filter((m) => !m.readOnly && m.hostPath !== ws).map((m) => m.hostPath);
+    const growth = await watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: opts.workspaceMb ?? 1024, extraDirs, onOver: () => inner.abort() });
 
     progress({ step: 3, maxStep: steps, message: `running the Worker (${opts.command[0]})` });
     let run: ContainerResult;
@@ -309,7 +311,7 @@ export async function runSandbox(opts: SandboxOptions, deps: SandboxDeps = {}): 
       report.changeset = changes.map((c) => ({ path: c.path, kind: c.kind }));
       report.violations = checkScope(changes, plan.scope);
       if (run.status !== 'error') readResult(staging, report);
-      decide(report, run, growth.exceeded(after), deps.signal?.aborted === true);
+      decide(report, run, await growth.exceeded(after), deps.signal?.aborted === true);
       if (report.status === 'PASS' && opts.apply) {
         progress({ step: 5, maxStep: steps, message: 'applying the changeset to the host' });
         if (lock.compromised) throw new Error('the repo lock was lost during the run; not applying');

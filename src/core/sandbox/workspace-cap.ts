@@ -6,10 +6,11 @@ export interface WorkspaceWatch {
   /** True once the tree grew past the cap (the `onOver` callback has run). */
   readonly over: boolean;
   /**
-   * Over the cap, by the watchdog's polls or by the snapshot taken after the Worker exited (a
-   * Worker that wrote past the cap between two polls and exited is caught here).
+   * Over the cap, by the watchdog's polls or by the snapshot taken after the Worker exited plus
+   * what the other writable folders hold now (a Worker that wrote past the cap between two polls
+   * and exited is caught here).
    */
-  exceeded(after: Snapshot): boolean;
+  exceeded(after: Snapshot): Promise<boolean>;
   stop(): void;
 }
 
@@ -58,31 +59,64 @@ export function fsUsedBytes(dir: string): number {
   return (s.blocks - s.bfree) * s.bsize;
 }
 
+/** The file systems under `dirs`, one folder each (statfs counts a whole file system once). */
+function distinctFileSystems(dirs: readonly string[]): string[] {
+  const seen = new Map<number, string>();
+  for (const d of dirs) {
+    try {
+      const dev = fs.statSync(d).dev;
+      if (!seen.has(dev)) seen.set(dev, d);
+    } catch {
+      /* gone: nothing to count there */
+    }
+  }
+  return [...seen.values()];
+}
+
 /**
  * The workspace growth cap: a bind mount has no size limit of its own — on a disk or on a tmpfs
  * in RAM (staging-root.ts) — and RLIMIT_FSIZE caps single files only, so this watchdog calls
- * `onOver` (which stops the Worker) when the tree holds more than `baseBytes` plus `growthMb`.
+ * `onOver` (which stops the Worker) when the workspace and every other host folder the Worker
+ * may write (`extraDirs`: its output folder, the agent's log folder) hold more than `baseBytes`
+ * plus `growthMb` together.
  *
- * Each poll first asks the file system how much it holds in all (statfs). The workspace cannot
- * have grown by more than the whole file system has, so while that growth is under the
- * allowance there is nothing to walk; only past it is the tree itself walked and counted. A
- * Worker filling the tree is seen within one poll (50 ms), and a quiet one costs one system call
- * per poll instead of an lstat of every file competing with it for the CPU. (Another process
- * freeing space on the same file system meanwhile could hide part of the growth from the
- * pre-check; the after-snapshot verdict, `exceeded`, counts the tree itself.) Walks yield to the
- * event loop and take no more than a quarter of the time. A Worker may overshoot by what it
+ * Each poll first asks the file systems how much they hold in all (statfs). The folders cannot
+ * have grown by more than their file systems have, so while that growth is under the allowance
+ * there is nothing to walk; only past it are the folders themselves walked and counted. A Worker
+ * filling them is seen within one poll (50 ms), and a quiet one costs a system call per file
+ * system per poll instead of an lstat of every file competing with it for the CPU. (Another
+ * process freeing space on the same file system meanwhile could hide part of the growth from the
+ * pre-check; the verdict after the run, `exceeded`, counts the folders themselves.) Walks yield to
+ * the event loop and take no more than a quarter of the time. A Worker may overshoot by what it
  * writes in one interval.
  */
-export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb: number; onOver: () => void; fsUsed?: (dir: string) => number }): WorkspaceWatch {
+export async function watchWorkspace(
+  dir: string,
+  opts: { baseBytes: number; growthMb: number; onOver: () => void; extraDirs?: readonly string[]; fsUsed?: (dir: string) => number },
+): Promise<WorkspaceWatch> {
+  const extra = opts.extraDirs ?? [];
   const growth = opts.growthMb * 1024 * 1024;
-  const cap = opts.baseBytes + growth;
+  // What the other folders hold before the Worker starts (the prompt, the task: a few KiB).
+  let extraBase = 0;
+  for (const d of extra) extraBase += await treeBytesYielding(d, Infinity, () => false);
+  const cap = opts.baseBytes + extraBase + growth;
   const usedOf = opts.fsUsed ?? fsUsedBytes;
+  const filesystems = distinctFileSystems([dir, ...extra]);
+  const fsUsedNow = () => filesystems.reduce((sum, d) => sum + usedOf(d), 0);
   let fsBase: number | undefined;
   try {
-    fsBase = usedOf(dir);
+    fsBase = fsUsedNow();
   } catch {
     fsBase = undefined; // no statfs here: every poll walks
   }
+  const treeBytes = async (stopAbove: number, stopped: () => boolean) => {
+    let total = 0;
+    for (const d of [dir, ...extra]) {
+      total += await treeBytesYielding(d, stopAbove - total, stopped);
+      if (total > stopAbove || stopped()) break;
+    }
+    return total;
+  };
   let over = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -90,7 +124,7 @@ export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb:
     if (stopped) return;
     if (fsBase !== undefined) {
       try {
-        if (usedOf(dir) - fsBase <= growth) {
+        if (fsUsedNow() - fsBase <= growth) {
           timer = setTimeout(() => void check(), 50);
           return;
         }
@@ -99,7 +133,7 @@ export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb:
       }
     }
     const t = Date.now();
-    const bytes = await treeBytesYielding(dir, cap, () => stopped);
+    const bytes = await treeBytes(cap, () => stopped);
     if (stopped) return;
     if (bytes > cap) {
       over = true;
@@ -113,7 +147,12 @@ export function watchWorkspace(dir: string, opts: { baseBytes: number; growthMb:
     get over() {
       return over;
     },
-    exceeded: (after) => over || snapshotBytes(after) > cap,
+    async exceeded(after) {
+      if (over) return true;
+      let total = snapshotBytes(after);
+      for (const d of extra) total += await treeBytesYielding(d, cap - total, () => false);
+      return total > cap;
+    },
     stop() {
       stopped = true;
       clearTimeout(timer);

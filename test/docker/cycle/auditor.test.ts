@@ -68,6 +68,28 @@ describe('the Auditor (read-only container, real engine)', function () {
     assert.match(o2.reasons.join('\n'), /no valid verdict: no audit_report\.json/);
   });
 
+  it('SEC-04 an Auditor that fills its output folder past the growth cap is stopped, and its PASS does not count', async () => {
+    const repo = exampleRepo();
+    const config = await highRisk(repo);
+    config.worker.workspaceMb = 8;
+    const mib = 'x'.repeat(1024 * 1024);
+    const filler = {
+      steps: [
+        ...verdict('PASS').steps,
+        ...Array.from({ length: 12 }, (_, i) => ({ op: 'write', path: `/factory/out/fill${i}.bin`, content: mib })),
+        { op: 'sleep', ms: 120_000 },
+      ],
+    };
+    const replays = replayDir({ 'D201.json': JSON.parse(fs.readFileSync(path.join(REPLAYS, 'D201.json'), 'utf8')), 'D201.audit.json': filler });
+    const t0 = Date.now();
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays, config });
+    assert.ok(Date.now() - t0 < 60_000, 'stopped by the watchdog, not by the time cap');
+    assert.equal(o.audit?.verdict, 'FAIL');
+    assert.equal(o.status, 'FAIL');
+    assert.match(o.reasons.join('\n'), /wrote more than 8 MiB into its output folders/);
+    assert.equal(git(repo, 'rev-list', '--count', 'HEAD').trim(), '1', 'nothing committed');
+  });
+
   it('SEC-01 the Auditor container: no network, caps dropped, read-only root, the tree and its inputs mounted read-only; it cannot change the tree', async () => {
     const repo = exampleRepo();
     const { config } = await loadConfigStrict(repo);

@@ -193,7 +193,7 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.deepEqual(containersOf(o.runId), []);
   });
 
-  it('SEC-04 workspace cap in a cycle: a Worker writing past worker.workspaceMb is stopped (or caught after it exits) and nothing is applied', async () => {
+  it('SEC-04 workspace cap in a cycle: a Worker writing past worker.workspaceMb (in the workspace or its log folder) is stopped (or caught after it exits) and nothing is applied', async () => {
     const repo = exampleRepo();
     const mib = 'x'.repeat(1024 * 1024);
     const fill = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'write', path: `engine/fill${i}.bin`, content: mib }));
@@ -214,6 +214,14 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.match(o2.reasons.join('\n'), /workspace size cap/);
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), head, 'no commit');
     assert.equal(fs.existsSync(path.join(repo, 'engine', 'fill0.bin')), false, 'nothing applied');
+    // The agent's log folder (/factory/agent, a host folder) counts too: 12 MiB there is over the cap.
+    const logs = replayDir({ 'D201.json': { steps: [...Array.from({ length: 12 }, (_, i) => ({ op: 'write', path: `/factory/agent/fill${i}.log`, content: mib })), { op: 'sleep', ms: 120_000 }] } });
+    const fresh = exampleRepo(); // two FAILs on D201 already: a third would hit the retry cap
+    const t1 = Date.now();
+    const o3 = await runCycle({ root: fresh, agent: 'replay', replayDir: logs, config: await config(fresh, (x) => (x.worker.workspaceMb = 8)) });
+    assert.ok(Date.now() - t1 < 60_000, 'stopped by the watchdog, not by the time cap');
+    assert.equal(o3.status, 'FAIL', o3.reasons.join('; '));
+    assert.match(o3.reasons.join('\n'), /workspace size cap/);
   });
 
   it('budget cap: once the metered spend passes the budget the gateway refuses, the cycle stops, the cost equals the meter and the ticket is BLOCKED', async () => {

@@ -224,6 +224,15 @@ ip -o link | awk -F': ' '{print $2}' > src/links.txt`.replace('PORT', String(por
     assertHostUntouched();
   });
 
+  it('SEC-04 the output folder counts against the workspace cap: a Worker filling /factory/out is stopped too', async () => {
+    // /factory/out (result.json) is a host folder next to the workspace, writable by the Worker.
+    // 64 files of 1 MiB, then a normal exit: four times the 16 MiB allowance.
+    const r = await hostile('i=0; while [ $i -lt 64 ]; do i=$((i+1)); head -c 1048576 /dev/zero > /factory/out/f$i.bin || exit 9; done; echo "a = 42" > src/a.py', { workspaceMb: 16 });
+    assert.equal(r.status, 'FAIL', r.reasons.join('; '));
+    assert.ok(r.reasons.some((x) => /workspace size cap/.test(x)), r.reasons.join('; '));
+    assertHostUntouched();
+  });
+
   it('SEC-05 a Worker that sleeps forever is killed at the time cap, removed, and recorded as TIMEOUT', async () => {
     const history = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-hist-')), 'history.jsonl');
     const t0 = Date.now();
