@@ -42,7 +42,7 @@ export function cycleLine(o: CycleOutcome): string {
     o.commit ? `  commit ${o.commit.slice(0, 7)}, evidence ${o.evidencePath ?? '-'}` : '',
     o.escalated ? `  escalated: Auditor ${o.audit ? o.audit.verdict : 'not run'}${o.audit ? ` (${o.audit.report})` : ''}` : o.audit ? `  Auditor ${o.audit.verdict} (${o.audit.report})` : '',
     ...o.reasons.map((r) => `  - ${r}`),
-    o.stagingKept ? `  staging copy kept for inspection: ${o.stagingKept}` : '',
+    o.stagingKept ? `  staging copy kept for inspection: ${o.stagingKept} (the agent's log and prompt in agent/)` : '',
   ].filter(Boolean);
   return [head, ...tail].join('\n') + '\n';
 }

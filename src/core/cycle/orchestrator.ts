@@ -580,6 +580,14 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     }
     throw err;
   } finally {
+    // A FAILed cycle keeps its staging copy for inspection, and with it what the agent said.
+    if (keepStaging && staging && launch) {
+      try {
+        launch.keepOutput(path.join(staging.dir, 'agent'));
+      } catch (err) {
+        log.warn(`could not keep the agent's output next to the staging copy: ${errorMessage(err)}`);
+      }
+    }
     await launch?.dispose();
     // The outcome is settled; the copy is deleted while the caller goes on.
     if (staging && !keepStaging) void staging.disposeInBackground();

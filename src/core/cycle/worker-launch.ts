@@ -48,6 +48,12 @@ export interface WorkerLaunch {
   mounts: ContainerMount[];
   /** The gateway's meter (the cycle's cost) and the runtime's agent-result.json, after the run. */
   finish(): Promise<{ gateway: GatewaySummary; records: GatewayRecord[]; report: AgentReport | null; reportError?: string }>;
+  /**
+   * Copy the agent's output (its log, stderr, prompt, command line and report: regular files
+   * only, each capped) and the gateway's call records into `dest`, for a FAILed cycle whose
+   * staging copy is kept for inspection. Before `dispose`.
+   */
+  keepOutput(dest: string): void;
   /** Stop the gateway and delete the temp folders. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -141,6 +147,34 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
         return { gateway, records, report: null, reportError: errorMessage(err) };
       }
     },
+    keepOutput(dest) {
+      fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
+      for (const name of fs.readdirSync(agentOut)) {
+        const from = path.join(agentOut, name);
+        const st = fs.lstatSync(from, { throwIfNoEntry: false });
+        // What the Worker wrote here is untrusted: no links, no folders, no more than the cap.
+        if (!st?.isFile()) continue;
+        let fd: number;
+        try {
+          fd = fs.openSync(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+        } catch {
+          continue; // unreadable to the Controller's user (a 0600 file of another uid): skipped
+        }
+        try {
+          const buf = Buffer.alloc(Math.min(st.size, KEPT_FILE_CAP));
+          const n = fs.readSync(fd, buf, 0, buf.length, 0);
+          const note = st.size > KEPT_FILE_CAP ? `\n[cut: ${st.size} bytes, the first ${KEPT_FILE_CAP} kept]\n` : '';
+          fs.writeFileSync(path.join(dest, name), Buffer.concat([buf.subarray(0, n), Buffer.from(note)]), { mode: 0o644 });
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      const records = gw.records();
+      if (records.length) fs.writeFileSync(path.join(dest, 'gateway.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o644 });
+    },
     dispose,
   };
 }
+
+/** Per file of a FAILed run's agent output kept next to its staging copy. */
+const KEPT_FILE_CAP = 5 * 1024 * 1024;

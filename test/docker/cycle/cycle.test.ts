@@ -150,6 +150,10 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.equal(o.evidencePath, null);
     // The staging copy is kept for inspection and holds what the Worker did.
     assert.ok(o.stagingKept && fs.existsSync(path.join(o.stagingKept, 'workspace', 'engine', 'slippage.py')));
+    // ... and what the agent said: its log, prompt and command line, regular files only.
+    const kept = path.join(o.stagingKept, 'agent');
+    for (const f of ['agent.log', 'prompt.md', 'cmd_history.txt', 'agent-result.json']) assert.ok(fs.statSync(path.join(kept, f)).isFile(), `${f} kept`);
+    assert.match(fs.readFileSync(path.join(kept, 'prompt.md'), 'utf8'), /D202/);
     const last = readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).records.at(-1);
     assert.equal(last?.status, 'FAIL');
     assert.deepEqual(containersOf(o.runId), []);

@@ -49,4 +49,30 @@ describe('cycle worker launch', () => {
       assert.equal(sock.mode & 0o077, 0, 'socket not reachable by group/others');
     }
   });
+
+  it('a FAILed cycle keeps the agent output: regular files only, each capped, never a link the Worker planted', async () => {
+    const runtime = path.join(tmp, 'worker.js');
+    const replay = path.join(tmp, 'T-1.json');
+    fs.writeFileSync(runtime, '// runtime stand-in\n');
+    fs.writeFileSync(replay, '{"steps":[]}\n');
+    const plan = planSchema.parse({
+      schema_version: 1, run_id: 'r2', ticket_id: 'T-1', ac_ids: ['T-1::AC-1'],
+      scope: { modify: ['src/**'] }, timeout_minutes: 1, model_budget: 'standard', risk_level: 'MED',
+      agent: 'replay', created_at: new Date().toISOString(),
+    });
+    launch = await prepareWorkerLaunch({ plan, config: defaultConfig(), acs: [], rules: '', replayFile: replay, runtimeFile: runtime });
+    const out = launch.mounts.find((m) => !m.readOnly)!.hostPath;
+    const secret = path.join(tmp, 'host-secret');
+    fs.writeFileSync(secret, 'do not copy');
+    fs.writeFileSync(path.join(out, 'agent.log'), 'the agent said this\n');
+    fs.writeFileSync(path.join(out, 'big.log'), Buffer.alloc(6 * 1024 * 1024, 0x61));
+    fs.symlinkSync(secret, path.join(out, 'evil.log'));
+    fs.mkdirSync(path.join(out, 'sub'));
+    const dest = path.join(tmp, 'kept', 'agent');
+    launch.keepOutput(dest);
+    assert.deepEqual(fs.readdirSync(dest).sort(), ['agent.log', 'big.log']);
+    assert.equal(fs.readFileSync(path.join(dest, 'agent.log'), 'utf8'), 'the agent said this\n');
+    const big = fs.readFileSync(path.join(dest, 'big.log'), 'utf8');
+    assert.ok(big.length < 5 * 1024 * 1024 + 200 && /\[cut: 6291456 bytes, the first 5242880 kept\]/.test(big));
+  });
 });
