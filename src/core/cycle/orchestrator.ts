@@ -398,6 +398,9 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
         },
         { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
       );
+      // A refusal (a spec the runner rejects, no engine) surfaces at `await running` below; until
+      // then it must not count as an unhandled rejection while the snapshot is taken.
+      running.catch(() => undefined);
       // The container starts while the base snapshot is taken. Its runtime starts the agent only
       // once plan.json is there, and plan.json is written only when the snapshot is complete, so
       // nothing the Worker does can happen before the state it is measured against.
