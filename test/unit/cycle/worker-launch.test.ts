@@ -19,17 +19,22 @@ describe('cycle worker launch', () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('SEC-24 the gateway socket and the agent output folder belong to the Worker user only', async function () {
+  /** A replay Worker's launch for run `runId` (the runtime is a stand-in: only copied, never run here). */
+  async function launchFor(runId: string): Promise<WorkerLaunch> {
     const runtime = path.join(tmp, 'worker.js');
     const replay = path.join(tmp, 'T-1.json');
-    fs.writeFileSync(runtime, '// runtime stand-in: only copied, never run here\n');
-    fs.writeFileSync(replay, '{"schema_version":1,"edits":[]}\n');
+    fs.writeFileSync(runtime, '// runtime stand-in\n');
+    fs.writeFileSync(replay, '{"steps":[]}\n');
     const plan = planSchema.parse({
-      schema_version: 1, run_id: 'r1', ticket_id: 'T-1', ac_ids: ['T-1::AC-1'],
+      schema_version: 1, run_id: runId, ticket_id: 'T-1', ac_ids: ['T-1::AC-1'],
       scope: { modify: ['src/**'] }, timeout_minutes: 1, model_budget: 'standard', risk_level: 'MED',
       agent: 'replay', created_at: new Date().toISOString(),
     });
-    launch = await prepareWorkerLaunch({ plan, config: defaultConfig(), acs: [], rules: '', replayFile: replay, runtimeFile: runtime });
+    return prepareWorkerLaunch({ plan, config: defaultConfig(), acs: [], rules: '', replayFile: replay, runtimeFile: runtime });
+  }
+
+  it('SEC-24 the gateway socket and the agent output folder belong to the Worker user only', async function () {
+    launch = await launchFor('r1');
     const gatewayDir = launch.mounts.find((m) => fs.existsSync(path.join(m.hostPath, 'gateway.sock')));
     assert.ok(gatewayDir, `a mount holds the gateway socket: ${JSON.stringify(launch.mounts)}`);
     assert.equal(gatewayDir.readOnly, true);
@@ -51,16 +56,7 @@ describe('cycle worker launch', () => {
   });
 
   it('a FAILed cycle keeps the agent output: regular files only, each capped, never a link the Worker planted', async () => {
-    const runtime = path.join(tmp, 'worker.js');
-    const replay = path.join(tmp, 'T-1.json');
-    fs.writeFileSync(runtime, '// runtime stand-in\n');
-    fs.writeFileSync(replay, '{"steps":[]}\n');
-    const plan = planSchema.parse({
-      schema_version: 1, run_id: 'r2', ticket_id: 'T-1', ac_ids: ['T-1::AC-1'],
-      scope: { modify: ['src/**'] }, timeout_minutes: 1, model_budget: 'standard', risk_level: 'MED',
-      agent: 'replay', created_at: new Date().toISOString(),
-    });
-    launch = await prepareWorkerLaunch({ plan, config: defaultConfig(), acs: [], rules: '', replayFile: replay, runtimeFile: runtime });
+    launch = await launchFor('r2');
     const out = launch.mounts.find((m) => !m.readOnly)!.hostPath;
     const secret = path.join(tmp, 'host-secret');
     fs.writeFileSync(secret, 'do not copy');
