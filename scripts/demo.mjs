@@ -131,7 +131,13 @@ console.log(`\n== report
 `);
 for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.what}`);
 const bad = checks.filter((c) => !c.ok).length;
-if (process.env.FACTORY_DEMO_KEEP === '1') console.log(`\nkept: ${repo}`);
-else fs.rmSync(tmp, { recursive: true, force: true });
+// The FAILed cycles kept their staging copies for inspection (in RAM when they fit); they go with
+// the throw-away repository unless it is kept.
+const keptCopies = [c2, ...c3].map((c) => c?.stagingKept).filter(Boolean);
+if (process.env.FACTORY_DEMO_KEEP === '1') console.log(`\nkept: ${repo}${keptCopies.length ? ` and the FAILed cycles' staging copies ${keptCopies.join(', ')}` : ''}`);
+else {
+  for (const d of keptCopies) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
 if (bad) fail(`${bad} of ${checks.length} expectations failed`);
 console.log(`\nAll ${checks.length} expectations met. Try: node dist/cli.js dry --root examples/demo-project`);

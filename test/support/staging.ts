@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stagingRoots } from '../../src/core/sandbox/staging-root';
+import { readHistory } from '../../src/core/history/history';
+import { isOwnTempFolder, stagingRoots } from '../../src/core/sandbox/staging-root';
 
 /**
  * Staging copies of a run, wherever the Controller put them (the temp folder, or RAM when the
@@ -36,4 +37,17 @@ export function stagingFreeBytes(): number {
     }
   }
   return [...seen.values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Delete the staging copies a throw-away repository's FAILed cycles kept for inspection (they may
+ * be in RAM, /dev/shm, and outlive the repository): the ones its history names. Call it before
+ * deleting the repository.
+ */
+export function removeKeptStaging(root: string, historyRel = path.join('logs', 'autopilot', 'history.jsonl')): void {
+  const history = path.join(root, historyRel);
+  if (!fs.existsSync(history)) return;
+  for (const r of readHistory(history).records) {
+    if (typeof r.stagingKept === 'string' && isOwnTempFolder(r.stagingKept)) fs.rmSync(r.stagingKept, { recursive: true, force: true });
+  }
 }

@@ -3,8 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readHistory } from '../../../src/core/history/history';
-import { isOwnTempFolder } from '../../../src/core/sandbox/staging-root';
+import { removeKeptStaging } from '../../support/staging';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const EXAMPLE = path.join(REPO_ROOT, 'examples', 'demo-project');
@@ -35,14 +34,8 @@ export function replayDir(files: Record<string, unknown>): string {
 
 export function cleanup(): void {
   for (const d of made.splice(0)) {
-    // FAILed cycles keep their staging copy for inspection, possibly in RAM (/dev/shm): delete
-    // the ones these throw-away repositories' histories name before the repositories go.
-    const history = path.join(d, 'demo-project', 'logs', 'autopilot', 'history.jsonl');
-    if (fs.existsSync(history)) {
-      for (const r of readHistory(history).records) {
-        if (typeof r.stagingKept === 'string' && isOwnTempFolder(r.stagingKept)) fs.rmSync(r.stagingKept, { recursive: true, force: true });
-      }
-    }
+    // FAILed cycles keep their staging copy for inspection, possibly in RAM (/dev/shm).
+    removeKeptStaging(path.join(d, 'demo-project'));
     fs.rmSync(d, { recursive: true, force: true });
   }
 }
