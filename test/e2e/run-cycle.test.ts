@@ -7,7 +7,6 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { loadConfig } from '../../src/core/config/load';
 import { indexWorkspace } from '../../src/core/ssot/workspace';
 import { requireChromium, requireDocker } from '../support/engines';
-import { removeKeptStaging } from '../support/staging';
 import { requireCodeServer } from './harness/code-server';
 import { EXAMPLE_DIR, Session } from './harness/session';
 import { treeRows, viewPane, waitForRows } from './harness/tree';
@@ -103,10 +102,7 @@ describe('e2e: run a ticket from the Roadmap in a real VS Code (replay agent, re
   after(async function () {
     this.timeout(60_000);
     await session?.close();
-    if (repo) {
-      removeKeptStaging(repo); // the FAILed cycles' copies, possibly in RAM, outlive the repository
-      fs.rmSync(path.dirname(repo), { recursive: true, force: true });
-    }
+    if (repo) fs.rmSync(path.dirname(repo), { recursive: true, force: true });
   });
 
   afterEach(async function () {

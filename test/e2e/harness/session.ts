@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Workbench } from './browser';
+import { removeKeptStaging } from '../../support/staging';
 import { CodeServer, createProfile, installExtension, type CodeServerInstall, type Profile } from './code-server';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -142,6 +143,9 @@ export class Session {
       this.workbench = undefined;
       await this.server?.stop();
       this.server = undefined;
+      // Cycles the session ran may have kept FAILed staging copies (in RAM when they fit): they
+      // go with the copied folder.
+      removeKeptStaging(this.folder);
       fs.rmSync(this.profile.dir, { recursive: true, force: true });
     }
   }
