@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { CYCLE_PHASES, type CyclePhase } from '../contracts/status';
 import { atomicWrite } from '../util/atomic-write';
 
-/** The phases of one PDCA cycle, in order (spec §4). */
-export const CYCLE_PHASES = ['PLAN', 'DO', 'CHECK', 'ADJUST'] as const;
-export type CyclePhase = (typeof CYCLE_PHASES)[number];
+export { CYCLE_PHASES, type CyclePhase };
 
 const stateSchema = z.object({
   version: z.literal(1),

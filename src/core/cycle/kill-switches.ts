@@ -1,7 +1,7 @@
 import type { FactoryConfig } from '../config/schema';
+import type { CycleStatus } from '../contracts/status';
 
-/** Outcome of one PDCA cycle as history records it. */
-export type CycleStatus = 'PASS' | 'FAIL' | 'BLOCKED' | 'TIMEOUT' | 'ABORTED';
+export type { CycleStatus };
 
 /** The part of a history.jsonl record the kill switches and cost summary read. */
 export interface CycleRecord {
