@@ -38,14 +38,14 @@ export async function parseUpstreams(pairs: readonly string[]): Promise<Record<s
     const i = pair.indexOf('=');
     const provider = i > 0 ? pair.slice(0, i) : '';
     const url = i > 0 ? pair.slice(i + 1) : '';
-    if (!(PROVIDERS as readonly string[]).includes(provider)) throw new FactoryError(`--upstream ${JSON.stringify(pair)}: provider must be one of ${PROVIDERS.join(', ')}`, 'usage', 2);
+    if (!(PROVIDERS as readonly string[]).includes(provider)) throw new FactoryError(`--upstream ${JSON.stringify(pair)}: provider must be one of ${PROVIDERS.join(', ')}`, 'usage');
     let ok = false;
     try {
       ok = ['http:', 'https:'].includes(new URL(url).protocol);
     } catch {
       ok = false;
     }
-    if (!ok) throw new FactoryError(`--upstream ${JSON.stringify(pair)}: not an http(s) URL`, 'usage', 2);
+    if (!ok) throw new FactoryError(`--upstream ${JSON.stringify(pair)}: not an http(s) URL`, 'usage');
     out[provider] = url;
   }
   return out;
@@ -71,7 +71,7 @@ export async function runSandboxWithAgent(request: SandboxOptions, opts: AgentCl
   let budgetUsd = config.killSwitch.budgetUsd;
   if (opts.budgetUsd !== undefined) {
     budgetUsd = Number(opts.budgetUsd);
-    if (!Number.isFinite(budgetUsd) || budgetUsd <= 0) throw new FactoryError(`--budget-usd must be a positive number, got "${opts.budgetUsd}"`, 'usage', 2);
+    if (!Number.isFinite(budgetUsd) || budgetUsd <= 0) throw new FactoryError(`--budget-usd must be a positive number, got "${opts.budgetUsd}"`, 'usage');
   }
   const upstreams = { ...config.gateway.upstreams, ...(await parseUpstreams(opts.upstream ?? [])) };
   const { taskFromWorkspace } = await import('../core/agents/task-from-workspace');

@@ -40,7 +40,7 @@ export function printJson(value: unknown): void {
  */
 export async function runCommand(body: (signal: AbortSignal) => Promise<number | void>): Promise<void> {
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new FactoryError('interrupted', 'interrupted', 130));
+  const onSigint = () => controller.abort(new FactoryError('interrupted', 'interrupted'));
   // `on`, not `once`: signal-exit (used by proper-lockfile's repo lock) re-raises a signal when its
   // own handler is the last one listening, which killed the process before the abort could clean
   // up (stop the Worker, record ABORTED, release the lock). The finally below removes these.

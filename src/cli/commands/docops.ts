@@ -20,7 +20,7 @@ export function register(program: Command): void {
         const { docOpsWorkspace } = await import('../../core/guards/docops-workspace');
         const { FactoryError } = await import('../../core/util/errors');
         if (opts.runIn !== undefined && opts.runIn !== 'host' && opts.runIn !== 'container') {
-          throw new FactoryError(`--run-in must be "host" or "container", got "${opts.runIn}"`, 'usage', 2);
+          throw new FactoryError(`--run-in must be "host" or "container", got "${opts.runIn}"`, 'usage');
         }
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);

@@ -27,7 +27,7 @@ export function register(program: Command): void {
         let ids: string[];
         if (runId !== undefined) {
           // A run id is a folder name, never a path: `../x` must not validate something elsewhere.
-          if (!/^[\w.-]+$/.test(runId) || runId === '.' || runId === '..') throw new FactoryError(`not a run id: ${runId}`, 'usage', 2);
+          if (!/^[\w.-]+$/.test(runId) || runId === '.' || runId === '..') throw new FactoryError(`not a run id: ${runId}`, 'usage');
           ids = [runId];
         } else {
           const index = await loadEvidenceIndex(evidenceDir, { cacheFile: evidenceIndexFile(root, config) });

@@ -32,7 +32,7 @@ export function register(program: Command): void {
         const { gateWorkspace } = await import('../../core/gate/gate-workspace');
         const { FactoryError } = await import('../../core/util/errors');
         if (opts.runIn !== undefined && opts.runIn !== 'host' && opts.runIn !== 'container') {
-          throw new FactoryError(`--run-in must be "host" or "container", got "${opts.runIn}"`, 'usage', 2);
+          throw new FactoryError(`--run-in must be "host" or "container", got "${opts.runIn}"`, 'usage');
         }
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
@@ -71,7 +71,7 @@ export function register(program: Command): void {
           process.stdout.write(`Evidence: ${path.relative(process.cwd(), evidence.dir) || '.'}\n`);
         }
         // Ctrl-C: the evidence says ABORTED; the exit code is the interrupt's (130), not a Gate FAIL.
-        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new FactoryError('interrupted', 'interrupted', 130);
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new FactoryError('interrupted', 'interrupted');
         return report.status === 'PASS' ? 0 : 1;
       });
     });

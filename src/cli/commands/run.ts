@@ -71,7 +71,7 @@ export function register(program: Command): void {
         const { runCycle } = await import('../../core/cycle/orchestrator');
         const { FactoryError } = await import('../../core/util/errors');
         const max = Number(opts.maxCycles);
-        if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage', 2);
+        if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage');
         const root = path.resolve(opts.root);
         const logger = stderrLogger(opts.verbose ?? false);
         const onEvent = (e: CycleEvent) => {

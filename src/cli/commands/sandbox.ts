@@ -75,19 +75,19 @@ export async function buildSandboxRequest(command: string[], opts: SandboxCliOpt
   const { FactoryError } = await import('../../core/util/errors');
   const { planSchema } = await import('../../core/contracts/plan');
   const { readUntrustedJson, UntrustedJsonError } = await import('../../core/contracts/untrusted-json');
-  if (command.length === 0 && !opts.agent) throw new FactoryError('no Worker command given (put it after --, or use --agent)', 'usage', 2);
-  if (command.length > 0 && opts.agent) throw new FactoryError('give either --agent or a Worker command, not both', 'usage', 2);
+  if (command.length === 0 && !opts.agent) throw new FactoryError('no Worker command given (put it after --, or use --agent)', 'usage');
+  if (command.length > 0 && opts.agent) throw new FactoryError('give either --agent or a Worker command, not both', 'usage');
   let plan;
   try {
     plan = readUntrustedJson(path.resolve(opts.plan), planSchema, 1024 * 1024, `plan ${opts.plan}`);
   } catch (err) {
-    if (err instanceof UntrustedJsonError) throw new FactoryError(err.message, 'plan-invalid', 2);
+    if (err instanceof UntrustedJsonError) throw new FactoryError(err.message, 'plan.invalid');
     throw err;
   }
   let timeoutMs: number | undefined;
   if (opts.timeout !== undefined) {
     const sec = Number(opts.timeout);
-    if (!Number.isFinite(sec) || sec <= 0) throw new FactoryError(`--timeout must be a positive number of seconds, got "${opts.timeout}"`, 'usage', 2);
+    if (!Number.isFinite(sec) || sec <= 0) throw new FactoryError(`--timeout must be a positive number of seconds, got "${opts.timeout}"`, 'usage');
     timeoutMs = Math.round(sec * 1000);
   }
   return {

@@ -123,7 +123,6 @@ async function requireSsotDocuments(root: string, config: FactoryConfig): Promis
     throw new FactoryError(
       `missing SSOT document(s) under ${root}: ${missing.join(', ')} (run \`factory init\` to scaffold them)`,
       'ssot.missing',
-      2,
     );
   }
 }

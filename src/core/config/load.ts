@@ -77,7 +77,7 @@ export async function loadConfigStrict(root: string): Promise<LoadedConfig> {
   if (errors.length > 0) {
     const first = errors[0];
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-    throw new FactoryError(`invalid config ${first.file}:${first.line}: ${first.message}${more}`, 'config.invalid', 2);
+    throw new FactoryError(`invalid config ${first.file}:${first.line}: ${first.message}${more}`, 'config.invalid');
   }
   return loaded;
 }

@@ -54,7 +54,7 @@ function selectStages(stages: StageConfig[], only: string | undefined): StageCon
   if (only === undefined) return stages;
   const found = stages.filter((s) => s.name === only);
   if (found.length === 0) {
-    throw new FactoryError(`unknown gate stage "${only}" (configured: ${stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage', 2);
+    throw new FactoryError(`unknown gate stage "${only}" (configured: ${stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage');
   }
   return found;
 }

@@ -110,7 +110,7 @@ export class FactoryRunner implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', BUSY_KEY, true);
     try {
       return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Factory: ${label}`, cancellable: true }, async (progress, token) => {
-        const sub = token.onCancellationRequested(() => abort.abort(new FactoryError(`${label} cancelled`, 'interrupted', 130)));
+        const sub = token.onCancellationRequested(() => abort.abort(new FactoryError(`${label} cancelled`, 'interrupted')));
         try {
           return await work(abort.signal, progress);
         } finally {
@@ -251,7 +251,7 @@ export class FactoryRunner implements vscode.Disposable {
     if (this.op) {
       const label = this.op.label;
       this.reviewer.reject('the cycle was stopped during the review');
-      this.op.abort.abort(new FactoryError(`${label} stopped`, 'interrupted', 130));
+      this.op.abort.abort(new FactoryError(`${label} stopped`, 'interrupted'));
       return { stopped: label };
     }
     const s = this.deps.store.state;
@@ -307,7 +307,7 @@ export class FactoryRunner implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.op?.abort.abort(new FactoryError('the window closed', 'interrupted', 130));
+    this.op?.abort.abort(new FactoryError('the window closed', 'interrupted'));
     this.reviewer.dispose();
   }
 }

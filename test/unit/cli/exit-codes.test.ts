@@ -1,0 +1,72 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCommand } from '../../../src/cli/io';
+import { ERROR_CODES, FactoryError, exitCodeOf, type FactoryErrorCode } from '../../../src/core/util/errors';
+import { buildCli, runCli, tempDirs } from './cli-process';
+
+const CODES = Object.keys(ERROR_CODES) as FactoryErrorCode[];
+
+describe('FactoryError codes: one table of meanings and exit codes', () => {
+  it('every code has a one-line meaning and an exit code of the CLI convention', () => {
+    assert.ok(CODES.length > 0);
+    for (const code of CODES) {
+      const { exit, meaning } = ERROR_CODES[code];
+      assert.ok([0, 1, 2, 3, 130].includes(exit), `${code}: exit ${exit}`);
+      assert.ok(meaning.trim().length >= 10, `${code}: meaning missing`);
+      assert.ok(!meaning.includes('\n'), `${code}: meaning is one line`);
+    }
+  });
+
+  it('an error takes its exit code from the table; a contradicting legacy exit code is refused', () => {
+    for (const code of CODES) assert.equal(new FactoryError('x', code).exitCode, exitCodeOf(code));
+    assert.equal(new FactoryError('x', 'locked', 3).exitCode, 3, 'a matching legacy argument is accepted');
+    assert.throws(() => new FactoryError('x', 'locked', 2), /exit code 2 passed, the table says 3/);
+  });
+
+  it('the CLI exits with the table\'s exit code for every code (runCommand)', async () => {
+    const saved = process.exitCode;
+    const stderr = process.stderr.write;
+    try {
+      for (const code of CODES) {
+        const lines: string[] = [];
+        process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
+        await runCommand(async () => {
+          throw new FactoryError(`failing with ${code}`, code);
+        });
+        process.stderr.write = stderr;
+        assert.equal(process.exitCode, ERROR_CODES[code].exit, code);
+        assert.deepEqual(lines, [`factory: failing with ${code}\n`], 'one line on stderr');
+      }
+    } finally {
+      process.stderr.write = stderr;
+      process.exitCode = saved;
+    }
+  });
+
+  describe('real process (node dist/cli.js)', function () {
+    this.timeout(60_000);
+    const tmp = tempDirs();
+    before(() => buildCli());
+    after(() => tmp.cleanup());
+
+    it('usage, ssot.missing and plan.queue-empty exit with their table codes', () => {
+      const empty = tmp.make('exit-empty');
+      const missing = runCli(['status', '--root', empty]);
+      assert.equal(missing.code, ERROR_CODES['ssot.missing'].exit, missing.stderr);
+      assert.match(missing.stderr, /^factory: missing SSOT document\(s\)/);
+
+      const usage = runCli(['run', '--root', empty, '--max-cycles', '0']);
+      assert.equal(usage.code, ERROR_CODES.usage.exit, usage.stderr);
+      assert.match(usage.stderr, /--max-cycles must be a positive integer/);
+
+      const done = tmp.make('exit-done');
+      assert.equal(runCli(['init', '--root', done]).code, 0);
+      const ledger = path.join(done, 'docs', 'v2', 'design', 'AC_LEDGER.md');
+      fs.writeFileSync(ledger, fs.readFileSync(ledger, 'utf8').replace('| D100 | OPEN |', '| D100 | DONE |'));
+      const empty2 = runCli(['plan', '--root', done]);
+      assert.equal(empty2.code, ERROR_CODES['plan.queue-empty'].exit, empty2.stderr);
+      assert.match(empty2.stderr, /the queue is empty/);
+    });
+  });
+});
