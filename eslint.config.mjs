@@ -1,7 +1,9 @@
-// Type-aware lint. The one architectural rule: only src/extension (and the extension-host tests)
-// may import `vscode`; src/core is shared by the extension, the CLI and the Worker runtime.
+// Type-aware lint. Architectural rules: only src/extension (and the extension-host tests) may import
+// `vscode` (src/core is shared by the extension, the CLI and the Worker runtime); the layering, cycle
+// and size rules live in eslint.architecture.mjs (the final rule set is stated there).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { architecture, ROOT } from './eslint.architecture.mjs';
 
 const noVscode = {
   'no-restricted-imports': ['error', {
@@ -10,7 +12,7 @@ const noVscode = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'examples/**', 'test-results/**', 'scratch/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'examples/**', 'test-results/**', 'scratch/**', 'test/fixtures/lint/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -34,4 +36,5 @@ export default tseslint.config(
     files: ['src/extension/**/*.ts', 'test/exthost/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
+  ...architecture(ROOT),
 );
