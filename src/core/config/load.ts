@@ -1,34 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Diagnostic } from '../ssot/model';
 import { FactoryError } from '../util/errors';
-import DEFAULTS from './defaults.json';
-import type { FactoryConfig } from './schema';
+import { CONFIG_FILE, CONFIG_MAX_BYTES, configFileDiagnostic, defaultConfigFast, type LoadedConfig } from './config-file';
 
-/** Where the project config lives, relative to the workspace root (forward slashes). */
-export const CONFIG_FILE = '.factory/config.json';
-
-/** A config file larger than this is refused unread: nobody writes 1 MiB of settings by hand. */
-export const CONFIG_MAX_BYTES = 1024 * 1024;
-
-/** The result of reading `.factory/config.json`. */
-export interface LoadedConfig {
-  /** The config to use: the file's values with defaults applied, or all defaults if the file is absent or invalid. */
-  config: FactoryConfig;
-  /** Problems found in the file; any `error` means `config` is the defaults, not the file. */
-  diagnostics: Diagnostic[];
-  /** Absolute path of the file that was read, when one exists. */
-  file?: string;
-}
-
-/**
- * The defaults without loading zod: `defaults.json` is `configSchema.parse({})` written by
- * `npm run schemas` (a unit test fails when it is stale). A fresh copy per call, so callers may
- * mutate it.
- */
-export function defaultConfigFast(): FactoryConfig {
-  return structuredClone(DEFAULTS) as unknown as FactoryConfig;
-}
+// What parse-config.ts shares with this module lives in config-file.ts (no import cycle); re-exported
+// here so callers keep one entry point for reading the config.
+export { CONFIG_FILE, CONFIG_MAX_BYTES, configFileDiagnostic, defaultConfigFast, type LoadedConfig } from './config-file';
 
 /**
  * Read `<root>/.factory/config.json`. An absent file gives the defaults and no diagnostics; a file
@@ -81,9 +58,3 @@ export async function loadConfigStrict(root: string): Promise<LoadedConfig> {
   }
   return loaded;
 }
-
-/** A problem with the config file as a whole (line 1). */
-export function configFileDiagnostic(what: string): Diagnostic {
-  return { file: CONFIG_FILE, line: 1, severity: 'error', message: `${CONFIG_FILE} ${what}`, code: 'config.unreadable' };
-}
-

@@ -1,7 +1,7 @@
 import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import type { Diagnostic } from '../ssot/model';
-import { CONFIG_FILE, configFileDiagnostic, defaultConfigFast, type LoadedConfig } from './load';
+import { CONFIG_FILE, configFileDiagnostic, defaultConfigFast, type LoadedConfig } from './config-file';
 import { configSchema } from './schema';
 
 // This module holds everything that needs zod and jsonc-parser; load.ts imports it only when a
