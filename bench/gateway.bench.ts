@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import { PriceTable } from '../src/core/agents/prices';
+import { PriceTable } from '../src/core/config/prices';
 import { ModelGateway, makeSocketDir } from '../src/core/gateway/gateway';
 import { startShim } from '../src/worker/shim';
 import { ScriptedProvider } from '../test/support/scripted-provider';

@@ -59,7 +59,7 @@ export async function parseUpstreams(pairs: readonly string[]): Promise<Record<s
 export async function runSandboxWithAgent(request: SandboxOptions, opts: AgentCliOptions, deps: SandboxDeps): Promise<AgentSandboxReport> {
   const { FactoryError } = await import('../core/util/errors');
   const { loadConfigStrict } = await import('../core/config/load');
-  const { PriceTable } = await import('../core/agents/prices');
+  const { PriceTable } = await import('../core/config/prices');
   const { keysFromEnv } = await import('../core/gateway/gateway');
   const { getAdapter } = await import('../core/agents/registry');
   const { runAgentSandbox } = await import('../core/agents/run-agent');

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planSchema, type Plan } from '../core/contracts/plan';
 import { buildPrompt } from '../core/agents/prompt';
-import { PriceTable } from '../core/agents/prices';
+import { PriceTable } from '../core/config/prices';
 import { getAdapter } from '../core/agents/registry';
 import { AGENT_PATHS, workerTaskSchema, type AgentReport, type WorkerTask } from '../core/agents/task';
 import type { AgentResult } from '../core/agents/types';

@@ -1,4 +1,4 @@
-import { PriceTable, ZERO_USAGE, addUsage, type TokenUsage } from './prices';
+import { PriceTable, ZERO_USAGE, addUsage, type TokenUsage } from '../config/prices';
 import type { AgentExit, AgentOutcome, AgentResult, CostSource, ModelUsage } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import { LineSplitter, classifyMessage, num, obj, optNum, parseJsonLine, str } from './lines';
 import { emptyResult, pushCapped, settleOutcome, totalUsage } from './base';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../config/prices';
 import type { AgentAdapter, AgentExit, AgentOutcome, AgentParser, AgentResult, AgentRunSpec, Invocation, ModelUsage } from './types';
 import { PLACEHOLDER_KEY } from './placeholder';
 

@@ -1,7 +1,7 @@
 import { emptyResult, computeCost, pushCapped, settleOutcome } from './base';
 import { LineSplitter, classifyMessage, num, obj, parseJsonLine, str } from './lines';
 import { PLACEHOLDER_KEY } from './placeholder';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../config/prices';
 import type { AgentAdapter, AgentExit, AgentOutcome, AgentParser, AgentResult, AgentRunSpec, Invocation } from './types';
 
 /**

@@ -1,7 +1,7 @@
 import { emptyResult, pushCapped, settleOutcome } from './base';
 import { LineSplitter, classifyMessage } from './lines';
 import { PLACEHOLDER_KEY } from './placeholder';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../config/prices';
 import type { AgentAdapter, AgentExit, AgentParser, AgentResult, AgentRunSpec, Invocation } from './types';
 import { FactoryError } from '../util/errors';
 

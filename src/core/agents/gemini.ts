@@ -1,7 +1,7 @@
 import { emptyResult, computeCost, pushCapped, settleOutcome, totalUsage } from './base';
 import { classifyMessage, num, obj, str } from './lines';
 import { PLACEHOLDER_KEY } from './placeholder';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../config/prices';
 import type { AgentAdapter, AgentExit, AgentOutcome, AgentParser, AgentResult, AgentRunSpec, Invocation, ModelUsage } from './types';
 
 /** Gemini CLI's documented exit codes. */

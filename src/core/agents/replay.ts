@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 import { emptyResult, pushCapped, settleOutcome } from './base';
 import { LineSplitter, classifyMessage, num, obj, parseJsonLine, str } from './lines';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../config/prices';
 import type { AgentAdapter, AgentExit, AgentOutcome, AgentParser, AgentResult, AgentRunSpec, Invocation } from './types';
 import { FactoryError } from '../util/errors';
 import { PROVIDERS } from '../gateway/usage';

@@ -11,7 +11,7 @@ import { workerIdentity } from '../sandbox/staging';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger } from '../util/log';
-import type { PriceTable } from './prices';
+import type { PriceTable } from '../config/prices';
 import { getAdapter } from './registry';
 import { AGENT_PATHS, agentReportSchema, workerTaskSchema, type AgentReport, type WorkerTaskInput } from './task';
 import type { AgentOutcome } from './types';

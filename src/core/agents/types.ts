@@ -1,5 +1,5 @@
 import type { Provider } from '../gateway/usage';
-import type { PriceTable, TokenUsage } from './prices';
+import type { PriceTable, TokenUsage } from '../config/prices';
 
 /** How an agent run ended, in the Controller's words (AGENT-CLIS.md "Adapter shape"). */
 export type AgentOutcome = 'success' | 'max_turns' | 'budget_exceeded' | 'auth_error' | 'rate_limited' | 'timeout' | 'killed' | 'agent_error' | 'unknown';

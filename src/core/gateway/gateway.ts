@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { addUsage, PriceTable, ZERO_USAGE, type TokenUsage } from '../agents/prices';
+import { addUsage, PriceTable, ZERO_USAGE, type TokenUsage } from '../config/prices';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';

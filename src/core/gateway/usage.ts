@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { ZERO_USAGE, type TokenUsage } from '../agents/prices';
+import { ZERO_USAGE, type TokenUsage } from '../config/prices';
 
 /** The model APIs the gateway forwards to. */
 export type Provider = 'anthropic' | 'openai' | 'gemini';

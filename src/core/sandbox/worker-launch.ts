@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PriceTable } from '../agents/prices';
+import { PriceTable } from '../config/prices';
 import { getAdapter } from '../agents/registry';
 import { AGENT_PATHS, agentReportSchema, type AgentReport, type WorkerTaskInput } from '../agents/task';
 import type { FactoryConfig } from '../config/schema';

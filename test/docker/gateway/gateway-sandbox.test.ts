@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PriceTable } from '../../../src/core/agents/prices';
+import { PriceTable } from '../../../src/core/config/prices';
 import { runAgentSandbox, type AgentSandboxOptions, type AgentSandboxReport } from '../../../src/core/agents/run-agent';
 import type { ReplayFile } from '../../../src/core/agents/replay';
 import { requireDocker } from '../../support/engines';

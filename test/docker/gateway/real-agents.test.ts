@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { PriceTable } from '../../../src/core/agents/prices';
+import { PriceTable } from '../../../src/core/config/prices';
 import { runAgentSandbox, type AgentSandboxReport } from '../../../src/core/agents/run-agent';
 import { requireDocker } from '../../support/engines';
 import { ScriptedProvider, type Script, type ScriptedTurn } from '../../support/scripted-provider';

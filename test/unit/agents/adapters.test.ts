@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PriceTable } from '../../../src/core/agents/prices';
+import { PriceTable } from '../../../src/core/config/prices';
 import { ADAPTERS, getAdapter } from '../../../src/core/agents/registry';
 import { PLACEHOLDER_KEY } from '../../../src/core/agents/placeholder';
 import type { AgentExit, AgentResult, AgentRunSpec } from '../../../src/core/agents/types';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { PriceTable } from '../../../src/core/agents/prices';
+import { PriceTable } from '../../../src/core/config/prices';
 import { ModelGateway, makeSocketDir, type GatewaySummary } from '../../../src/core/gateway/gateway';
 import { REDACTED } from '../../../src/core/gateway/redact';
 import { ScriptedProvider, type Script } from '../../support/scripted-provider';

@@ -1,4 +1,4 @@
-import type { Price } from '../config/schema';
+import type { Price } from './schema';
 
 /**
  * The built-in price table: model id → USD per million tokens. Dated because providers change

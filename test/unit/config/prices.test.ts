@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { BUILTIN_PRICES, BUILTIN_PRICES_DATE, PriceTable } from '../../../src/core/agents/prices';
+import { BUILTIN_PRICES, BUILTIN_PRICES_DATE, PriceTable } from '../../../src/core/config/prices';
 import { configSchema } from '../../../src/core/config/schema';
 
 describe('price table', () => {
