@@ -12,8 +12,9 @@
 //   Side trees:
 //     src/shared   imports only L0 (and packages such as zod)
 //     src/webview  imports only src/shared and L0
-//     src/worker   imports only L0, src/core/agents and src/core/gateway/usage.ts (the in-container
-//                  runtime: agent adapters plus the token meter the replay agent shares with the gateway)
+//     src/worker   imports only L0, src/core/agents, src/core/config/prices.ts and src/core/gateway/usage.ts
+//                  (the in-container runtime: the agent adapters, the price table they meter with, and the
+//                  token meter the replay agent shares with the gateway)
 //     core (L0-L3) never imports src/shared, src/webview, src/worker, src/cli or src/extension.
 //   No import cycles anywhere, within a layer too (import-x/no-cycle; dynamic `import()` counts;
 //     type-only imports are erased by the build and are exempt from the cycle check, not from the layers).
@@ -53,9 +54,10 @@ function zones() {
   out.push({ target: 'src/extension', from: 'src/cli', message: 'src/cli and src/extension are independent shells over src/core.' });
   out.push({ target: SHARED, from: [...above(0), WEBVIEW, WORKER], message: 'src/shared may import only L0 (contracts, util, paths).' });
   out.push({ target: WEBVIEW, from: [...above(0), WORKER], message: 'src/webview may import only src/shared and L0.' });
-  const workerMessage = 'src/worker may import only L0, src/core/agents and src/core/gateway/usage.ts.';
-  out.push({ target: WORKER, from: [...above(0).filter((f) => f !== 'src/core/agents' && f !== 'src/core/gateway'), SHARED, WEBVIEW], message: workerMessage });
-  out.push({ target: WORKER, from: 'src/core/gateway', except: ['./usage.ts'], message: workerMessage });
+  const workerMessage = 'src/worker may import only L0, src/core/agents, src/core/config/prices.ts and src/core/gateway/usage.ts.';
+  const workerPartly = { 'src/core/config': './prices.ts', 'src/core/gateway': './usage.ts' };
+  out.push({ target: WORKER, from: [...above(0).filter((f) => f !== 'src/core/agents' && !(f in workerPartly)), SHARED, WEBVIEW], message: workerMessage });
+  for (const [from, allowed] of Object.entries(workerPartly)) out.push({ target: WORKER, from, except: [allowed], message: workerMessage });
   return out;
 }
 

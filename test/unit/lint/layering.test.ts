@@ -49,15 +49,19 @@ describe('lint: layering, cycles and size (eslint.architecture.mjs)', function (
     );
   });
 
-  it('reports src/worker importing the gateway proper and src/shared importing config', async () => {
+  it('reports src/worker importing the gateway proper or the config schema, and src/shared importing config', async () => {
     const found = await lintFixture('side');
     assert.deepEqual(
-      found.map((f) => [f.file, f.rule]).sort(),
-      [['src/shared/protocol.ts', 'import-x/no-restricted-paths'], ['src/worker/main.ts', 'import-x/no-restricted-paths']],
+      found.map((f) => [f.file, f.line, f.rule]).sort(),
+      [
+        ['src/shared/protocol.ts', 2, 'import-x/no-restricted-paths'],
+        ['src/worker/main.ts', 3, 'import-x/no-restricted-paths'],
+        ['src/worker/main.ts', 4, 'import-x/no-restricted-paths'],
+      ],
     );
   });
 
-  it('passes a clean tree (downward, same-layer and dynamic imports; worker → agents and gateway/usage)', async () => {
+  it('passes a clean tree (downward, same-layer and dynamic imports; worker → agents, config/prices and gateway/usage)', async () => {
     assert.deepEqual(await lintFixture('clean'), []);
   });
 });
