@@ -4,59 +4,17 @@
  * imports `vscode` or the DOM: the host, the webview bundle and plain-mocha tests share it.
  */
 import * as z from 'zod';
+import { evidenceFileSchema, runIdSchema, runSnapshot, shortText as short } from '../core/contracts/run-snapshot';
+
+// The Run panel's snapshot is a record of the core's contracts; the messages below carry it.
+export { evidenceFileSchema, runIdSchema, runSnapshot, timelinePhase, type RunSnapshot, type TimelinePhase } from '../core/contracts/run-snapshot';
 
 /** Hard caps: a message from the other side is untrusted and must not grow without bound. */
 export const MAX_TEXT = 1_000_000;
-const short = z.string().max(500);
 const text = z.string().max(MAX_TEXT);
-/** A run id as the evidence folders name them (`20261125_104920_d201_seed`); nothing path-like. */
-export const runIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/).refine((s) => !s.includes('..'));
-/** A file inside an evidence run: relative, forward slashes, no `..`, no empty or dot segments. */
-export const evidenceFileSchema = z
-  .string()
-  .min(1)
-  .max(300)
-  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.includes('\0') && !p.split('/').some((s) => s === '' || s === '.' || s === '..'));
-
-export const PHASES = ['PLAN', 'DO', 'CHECK', 'ADJUST'] as const;
-export const phaseName = z.enum(PHASES);
-export type PhaseName = z.infer<typeof phaseName>;
-export const phaseStatus = z.enum(['PENDING', 'RUNNING', 'PASS', 'FAIL', 'SKIPPED', 'UNKNOWN']);
-
-/** One phase of the PDCA timeline; `steps` are the Gate's guards/stages inside CHECK. */
-export const timelinePhase = z.object({
-  name: phaseName,
-  status: phaseStatus,
-  startedAt: short.nullable(),
-  durationMs: z.number().nonnegative().nullable(),
-  steps: z
-    .array(z.object({ name: short, status: short, durationMs: z.number().nonnegative().nullable() }))
-    .max(200),
-});
-export type TimelinePhase = z.infer<typeof timelinePhase>;
 
 export const logStream = z.enum(['worker', 'gate']);
 export type LogStream = z.infer<typeof logStream>;
-
-/** What the Run panel shows about one cycle (fed from the latest evidence run until the cycle streams events). */
-export const runSnapshot = z.object({
-  runId: runIdSchema.nullable(),
-  ticketId: short.nullable(),
-  taskName: short.nullable(),
-  status: short,
-  timestamp: short.nullable(),
-  durationSeconds: z.number().nonnegative().nullable(),
-  timeline: z.array(timelinePhase).max(8),
-  manifest: z.array(z.object({ path: evidenceFileSchema, bytes: z.number().nonnegative().nullable() })).max(1000),
-  kpi: z.array(z.object({ key: short, value: short })).max(200),
-  gates: z.array(z.object({ name: short, status: short })).max(100),
-  scopeViolations: z.array(short).max(1000),
-  audit: z.object({ verdict: short, summary: short }).nullable(),
-  cost: z.object({ spentUsd: z.number().nonnegative().nullable(), budgetUsd: z.number().positive() }),
-  /** Why the panel is empty (no evidence yet, folder not trusted …). */
-  note: short.nullable(),
-});
-export type RunSnapshot = z.infer<typeof runSnapshot>;
 
 const costBar = z.object({ label: short, usd: z.number().nonnegative(), cycles: z.number().int().nonnegative() });
 export type CostBar = z.infer<typeof costBar>;

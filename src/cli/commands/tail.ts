@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { HistoryEntry, HistoryLine } from '../../core/contracts/history-entry';
+import type { CycleState } from '../../core/contracts/records';
 import { printJson, runCommand } from '../io';
 
 interface TailOptions {
@@ -10,12 +12,11 @@ interface TailOptions {
   json?: boolean;
 }
 
-/** One history record as a line for people. */
-function line(r: Record<string, unknown>): string {
-  const reasons = Array.isArray(r.reasons) && r.reasons.length ? `  — ${(r.reasons as string[]).join('; ')}` : typeof r.reason === 'string' ? `  — ${r.reason}` : '';
-  const cost = typeof r.costUsd === 'number' ? `$${r.costUsd.toFixed(4)}` : '';
-  const ended = typeof r.endedAt === 'string' ? r.endedAt : '';
-  return `${ended.slice(0, 19)}  ${String(r.status).padEnd(7)} ${String(r.ticketId).padEnd(10)} ${String(r.runId)}  ${cost}${typeof r.evidence === 'string' ? `  ${r.evidence}` : ''}${reasons}\n`;
+/** One history entry as a line for people. */
+function line(r: HistoryEntry): string {
+  const reasons = r.reasons?.length ? `  — ${r.reasons.join('; ')}` : r.reason !== undefined ? `  — ${r.reason}` : '';
+  const cost = r.costUsd !== undefined ? `$${r.costUsd.toFixed(4)}` : '';
+  return `${(r.endedAt ?? '').slice(0, 19)}  ${r.status.padEnd(7)} ${r.ticketId.padEnd(10)} ${r.runId}  ${cost}${r.evidence !== undefined ? `  ${r.evidence}` : ''}${reasons}\n`;
 }
 
 /**
@@ -41,21 +42,22 @@ export function register(program: Command): void {
         const { config } = await loadConfigStrict(root);
         const p = cyclePaths(root, config);
         const n = Math.max(0, Number(opts.lines) || 0);
-        const emit = (type: 'cycle' | 'phase', value: Record<string, unknown>) => {
-          if (opts.json) process.stdout.write(JSON.stringify({ type, ...value }) + '\n');
-          else if (type === 'cycle') process.stdout.write(line(value));
-          else process.stdout.write(`${'in flight'.padEnd(19)}  ${String(value.phase).padEnd(7)} ${String(value.ticketId).padEnd(10)} ${String(value.runId)}\n`);
-        };
+        const json = (value: Record<string, unknown>) => process.stdout.write(JSON.stringify(value) + '\n');
+        const emitCycle = (r: HistoryLine) => (opts.json ? json({ type: 'cycle', ...r }) : process.stdout.write(line(r)));
+        const emitPhase = (st: CycleState) =>
+          opts.json
+            ? json({ type: 'phase', runId: st.runId, ticketId: st.ticketId, phase: st.phase, startedAt: st.startedAt })
+            : process.stdout.write(`${'in flight'.padEnd(19)}  ${st.phase.padEnd(7)} ${st.ticketId.padEnd(10)} ${st.runId}\n`);
         let seen = 0;
         let lastPhase = '';
         const poll = (initial: boolean) => {
           const h = readHistory(p.history);
           const fresh = h.records.slice(initial ? Math.max(0, h.records.length - n) : seen);
           seen = h.records.length;
-          for (const r of fresh) emit('cycle', r);
+          for (const r of fresh) emitCycle(r);
           const st = readCycleState(p.state);
           const key = st ? `${st.runId}:${st.phase}` : '';
-          if (st && key !== lastPhase) emit('phase', { runId: st.runId, ticketId: st.ticketId, phase: st.phase, startedAt: st.startedAt });
+          if (st && key !== lastPhase) emitPhase(st);
           lastPhase = key;
           if (initial && h.problems.length && !opts.json) for (const pr of h.problems) process.stderr.write(`history.jsonl line ${pr.line}: ${pr.kind}: ${pr.message}\n`);
         };

@@ -2,7 +2,7 @@
  * The status and phase vocabularies of a cycle, defined once. Core, CLI, extension and the webview
  * bundle import them from here (this module depends on nothing but zod, so every bundle can).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The phases of one PDCA cycle, in order (spec §4). */
 export const CYCLE_PHASES = ['PLAN', 'DO', 'CHECK', 'ADJUST'] as const;
@@ -16,3 +16,8 @@ export const cycleStatusSchema = z.enum(CYCLE_STATUSES);
 
 /** Statuses that count as a failed attempt of a ticket (retry cap, escalation). */
 export const FAILED_STATUSES: ReadonlySet<CycleStatus> = new Set<CycleStatus>(['FAIL', 'TIMEOUT']);
+
+/** Status of one phase on the Run panel's timeline (and in a history entry's `phases`). */
+export const PHASE_STATUSES = ['PENDING', 'RUNNING', 'PASS', 'FAIL', 'SKIPPED', 'UNKNOWN'] as const;
+export type PhaseStatus = (typeof PHASE_STATUSES)[number];
+export const phaseStatusSchema = z.enum(PHASE_STATUSES);

@@ -1,15 +1,7 @@
-import type { CycleRecord } from './kill-switches';
+import type { CycleRecord } from '../contracts/history-entry';
+import type { CostGroup, CostSummary } from '../contracts/records';
 
-/** logs/autopilot/cost_summary_YYYYMM.json (spec §7-3). */
-export interface CostSummary {
-  month: string; // YYYYMM
-  totalUsd: number;
-  cycles: number;
-  byStatus: Record<string, number>;
-  byTicket: Record<string, { cycles: number; costUsd: number }>;
-  byAgent: Record<string, { cycles: number; costUsd: number }>;
-  byModel: Record<string, { cycles: number; costUsd: number }>;
-}
+export type { CostSummary };
 
 /** `YYYYMM` of an ISO timestamp (UTC). */
 export function monthOf(iso: string): string {
@@ -23,13 +15,13 @@ function usd(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
 
-function bump(map: Record<string, { cycles: number; costUsd: number }>, key: string, cost: number): void {
+function bump(map: Record<string, CostGroup>, key: string, cost: number): void {
   const e = (map[key] ??= { cycles: 0, costUsd: 0 });
   e.cycles++;
   e.costUsd = usd(e.costUsd + cost);
 }
 
-/** Aggregate the history records of one month. */
+/** Aggregate the history records of one month into logs/autopilot/cost_summary_YYYYMM.json (spec §7-3). */
 export function summarizeMonth(history: readonly CycleRecord[], month: string): CostSummary {
   const s: CostSummary = { month, totalUsd: 0, cycles: 0, byStatus: {}, byTicket: {}, byAgent: {}, byModel: {} };
   for (const r of history) {

@@ -1,24 +1,19 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseHistoryEntry, type HistoryEntry, type HistoryLine } from '../contracts/history-entry';
 import { atomicWrite } from '../util/atomic-write';
 
 /** The hash of the (virtual) line before the first one. */
 export const GENESIS = '0'.repeat(64);
 
 /**
- * One cycle's record: at least the fields of `CycleRecord` (src/core/cycle/kill-switches.ts) that
- * identify it. Further fields (endedAt, costUsd, agent, …) are kept as written.
+ * What a writer hands to `appendHistory`: a history entry (contracts/history-entry.ts). The
+ * runId/ticketId/status floor stays loose until every writer builds a typed `HistoryEntry`.
  */
-export interface HistoryRecord {
-  runId: string;
-  ticketId: string;
-  status: string;
-  [key: string]: unknown;
-}
+export type HistoryRecord = Pick<HistoryEntry, 'runId' | 'ticketId'> & { status: string; [key: string]: unknown };
 
-/** A stored line: the record plus its place in the chain. */
-export type HistoryLine = HistoryRecord & { prev_hash: string; hash: string };
+export type { HistoryEntry, HistoryLine };
 
 export interface HistoryProblem {
   /** 1-based line number. */
@@ -75,9 +70,9 @@ export function readHistory(file: string): HistoryRead {
   for (const [i, raw] of lines.entries()) {
     if (raw.trim() === '') continue;
     const isLast = i === lines.length - 1;
-    let parsed: HistoryLine;
+    let parsed: { hash: string; prev_hash: string } & Record<string, unknown>;
     try {
-      parsed = JSON.parse(raw) as HistoryLine;
+      parsed = JSON.parse(raw) as typeof parsed;
       if (!parsed || typeof parsed !== 'object' || typeof parsed.hash !== 'string' || typeof parsed.prev_hash !== 'string') throw new Error('not a history record');
     } catch (err) {
       problems.push(
@@ -92,7 +87,10 @@ export function readHistory(file: string): HistoryRead {
     } else if (lineHash(parsed, parsed.prev_hash) !== parsed.hash) {
       problems.push({ line: i + 1, kind: 'tampered', message: 'the line was edited after it was written (hash mismatch)' });
     }
-    records.push(parsed);
+    // The chain covers the line as written; readers get it as an entry (odd fields dropped).
+    const entry = parseHistoryEntry(parsed);
+    if (entry) records.push({ ...entry, prev_hash: parsed.prev_hash, hash: parsed.hash });
+    else problems.push({ line: i + 1, kind: 'malformed', message: 'not a history entry (runId, ticketId or status missing or invalid)' });
     head = parsed.hash;
   }
   return { records, problems, head };

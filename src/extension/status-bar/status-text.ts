@@ -1,9 +1,10 @@
 /** Text of the Factory status bar item. Pure (no `vscode`), so plain mocha tests it. */
+import type { CyclePhase } from '../../core/contracts/status';
 
 /** What the status bar shows: a running cycle, or the last run when idle. */
 export interface CycleStatusView {
   /** `PLAN` … `ADJUST` while a cycle runs; `IDLE` otherwise. */
-  phase: 'PLAN' | 'DO' | 'CHECK' | 'ADJUST' | 'IDLE';
+  phase: CyclePhase | 'IDLE';
   ticketId?: string | null;
   /** Epoch ms the cycle started (for the elapsed time). */
   startedAt?: number;

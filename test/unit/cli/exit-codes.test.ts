@@ -26,11 +26,14 @@ describe('FactoryError codes: one table of meanings and exit codes', () => {
 
   it('the CLI exits with the table\'s exit code for every code (runCommand)', async () => {
     const saved = process.exitCode;
-    const stderr = process.stderr.write;
+    const stderr = process.stderr.write.bind(process.stderr);
     try {
       for (const code of CODES) {
         const lines: string[] = [];
-        process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
+        process.stderr.write = (s: string | Uint8Array) => {
+          lines.push(String(s));
+          return true;
+        };
         await runCommand(async () => {
           throw new FactoryError(`failing with ${code}`, code);
         });

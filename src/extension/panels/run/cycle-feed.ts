@@ -5,7 +5,8 @@
  * panel and the status bar are handed in as callbacks, so plain mocha drives it with events.
  */
 import type { CycleEvent } from '../../../core/cycle/orchestrator';
-import type { LogStream, PhaseName, RunSnapshot, TimelinePhase } from '../../../shared/protocol';
+import { CYCLE_PHASES, type CyclePhase } from '../../../core/contracts/status';
+import type { LogStream, RunSnapshot, TimelinePhase } from '../../../shared/protocol';
 import type { CycleStatusView } from '../../status-bar/status-text';
 
 export interface CycleFeedTarget {
@@ -15,12 +16,11 @@ export interface CycleFeedTarget {
   status(view: CycleStatusView): void;
 }
 
-const PHASES: readonly PhaseName[] = ['PLAN', 'DO', 'CHECK', 'ADJUST'];
 const cut = (s: string, n = 500): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export class CycleFeed {
   private run: RunSnapshot;
-  private phaseStart = new Map<PhaseName, number>();
+  private phaseStart = new Map<CyclePhase, number>();
   private startedAt: number | undefined;
 
   constructor(
@@ -33,7 +33,7 @@ export class CycleFeed {
   private blank(): RunSnapshot {
     return {
       runId: null, ticketId: null, taskName: null, status: 'RUNNING', timestamp: null, durationSeconds: null,
-      timeline: PHASES.map((name): TimelinePhase => ({ name, status: 'PENDING', startedAt: null, durationMs: null, steps: [] })),
+      timeline: CYCLE_PHASES.map((name): TimelinePhase => ({ name, status: 'PENDING', startedAt: null, durationMs: null, steps: [] })),
       manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd: this.budgetUsd }, note: null,
     };
   }
@@ -119,7 +119,7 @@ export class CycleFeed {
     }
   }
 
-  private publish(phase?: PhaseName): void {
+  private publish(phase?: CyclePhase): void {
     this.target.snapshot(this.run);
     if (phase) this.target.status({ phase, ticketId: this.run.ticketId, startedAt: this.startedAt, costUsd: this.run.cost.spentUsd, budgetUsd: this.budgetUsd });
   }

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FactoryConfig } from '../../../core/config/schema';
+import type { HistoryLine } from '../../../core/contracts/history-entry';
+import { CYCLE_PHASES } from '../../../core/contracts/status';
 import { readHistory } from '../../../core/history/history';
 import { evidenceFileSchema, runIdSchema, type RunSnapshot, type TimelinePhase } from '../../../shared/protocol';
 
@@ -118,21 +120,16 @@ export function parseGateSteps(log: string): GateStep[] {
   return steps;
 }
 
-const PHASE_NAMES = ['PLAN', 'DO', 'CHECK', 'ADJUST'] as const;
-const PHASE_STATUS = new Set(['PENDING', 'RUNNING', 'PASS', 'FAIL', 'SKIPPED', 'UNKNOWN']);
-
 /** The timeline: phases recorded in history when the cycle wrote them, otherwise CHECK from the gate log. */
-export function buildTimeline(record: Record<string, unknown> | undefined, manifest: Record<string, unknown> | undefined, steps: GateStep[]): TimelinePhase[] {
-  const recorded = Array.isArray(record?.phases) ? (record.phases as unknown[]) : [];
-  return PHASE_NAMES.map((name): TimelinePhase => {
-    const r = recorded.find((p): p is Record<string, unknown> => !!p && typeof p === 'object' && (p as Record<string, unknown>).name === name);
+export function buildTimeline(record: HistoryLine | undefined, manifest: Record<string, unknown> | undefined, steps: GateStep[]): TimelinePhase[] {
+  return CYCLE_PHASES.map((name): TimelinePhase => {
+    const r = record?.phases?.find((p) => p.name === name);
     const checkSteps = name === 'CHECK' ? steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs })) : [];
     if (r) {
-      const status = typeof r.status === 'string' && PHASE_STATUS.has(r.status) ? r.status : 'UNKNOWN';
       const started = str(r.startedAt);
       const ended = str(r.endedAt);
       const durationMs = num(r.durationMs) ?? (started && ended ? Math.max(0, Date.parse(ended) - Date.parse(started)) || null : null);
-      return { name, status: status as TimelinePhase['status'], startedAt: started, durationMs, steps: checkSteps };
+      return { name, status: r.status, startedAt: started, durationMs, steps: checkSteps };
     }
     if (name === 'CHECK' && (steps.length || manifest?.gates)) {
       const failed = steps.some((s) => s.status !== 'PASS' && s.status !== 'SKIPPED') || Object.values((manifest?.gates as Record<string, unknown>) ?? {}).some((g) => g !== 'PASS' && g !== 'SKIPPED');
@@ -150,7 +147,7 @@ export function buildTimeline(record: Record<string, unknown> | undefined, manif
 function emptySnapshot(budgetUsd: number, note: string): RunSnapshot {
   return {
     runId: null, ticketId: null, taskName: null, status: 'NONE', timestamp: null, durationSeconds: null,
-    timeline: PHASE_NAMES.map((name) => ({ name, status: 'PENDING', startedAt: null, durationMs: null, steps: [] })),
+    timeline: CYCLE_PHASES.map((name) => ({ name, status: 'PENDING', startedAt: null, durationMs: null, steps: [] })),
     manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd }, note,
   };
 }
@@ -174,7 +171,7 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
   const manifest = readJson(path.join(runDir, 'manifest.json'));
   const kpi = readJson(path.join(runDir, 'kpi.json'));
   const history = readHistory(path.join(root, config.paths.autopilot, 'history.jsonl'));
-  const record = [...history.records].reverse().find((r) => r.runId === id) as Record<string, unknown> | undefined;
+  const record = history.records.findLast((r) => r.runId === id);
 
   const gateLog = regularFile(path.join(runDir, 'gate.log')) ? path.join(runDir, 'gate.log') : undefined;
   let steps: GateStep[] = [];
@@ -206,16 +203,17 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
   const gates = Object.entries({ ...((manifest?.guards as Record<string, unknown>) ?? {}), ...((manifest?.gates as Record<string, unknown>) ?? {}) })
     .slice(0, 100)
     .map(([name, status]) => ({ name: cut(name), status: cut(status) }));
-  const violations = record?.scopeViolations ?? record?.scope_violations ?? manifest?.scope_violations;
-  const audit = (record?.audit ?? manifest?.audit) as Record<string, unknown> | undefined;
-  const spent = num(manifest?.cost_usd) ?? num(record?.costUsd) ?? num(kpi?.cost_usd);
+  const violations = record?.scopeViolations ?? manifest?.scope_violations;
+  // History's audit wins over the manifest's; only a report object (not a bare verdict) is shown here.
+  const audit = record?.audit ?? (manifest?.audit as Record<string, unknown> | undefined);
+  const spent = num(manifest?.cost_usd) ?? record?.costUsd ?? num(kpi?.cost_usd);
 
   return {
     snapshot: {
       runId: id,
       ticketId: str(manifest?.ticket_id) ?? str(record?.ticketId),
       taskName: str(manifest?.task_name),
-      status: str(record?.status) ?? str(manifest?.status) ?? (manifest ? 'UNKNOWN' : 'INCOMPLETE'),
+      status: record?.status ?? str(manifest?.status) ?? (manifest ? 'UNKNOWN' : 'INCOMPLETE'),
       timestamp: str(manifest?.timestamp),
       durationSeconds: num(manifest?.duration_seconds),
       timeline: buildTimeline(record, manifest, steps),
@@ -235,11 +233,10 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
 /** A run known only from history.jsonl (no evidence folder): status, ticket, cost, reasons. */
 function historyOnlyRun(root: string, config: FactoryConfig, runId: string): RunSnapshot | undefined {
   const history = readHistory(path.join(root, config.paths.autopilot, 'history.jsonl'));
-  const record = [...history.records].reverse().find((r) => r.runId === runId) as Record<string, unknown> | undefined;
+  const record = history.records.findLast((r) => r.runId === runId);
   if (!record) return undefined;
-  const status = str(record.status) ?? 'UNKNOWN';
-  const violations = record.scopeViolations;
-  const reasons = Array.isArray(record.reasons) ? record.reasons.map((r) => cut(r)) : [];
+  const status = record.status;
+  const reasons = (record.reasons ?? []).map((r) => cut(r));
   const audit = record.audit;
   return {
     ...emptySnapshot(config.killSwitch.budgetUsd, reasons.length ? cut(reasons.join('; ')) : `Run ${runId} left no evidence (${status}).`),
@@ -247,10 +244,10 @@ function historyOnlyRun(root: string, config: FactoryConfig, runId: string): Run
     ticketId: str(record.ticketId),
     status,
     timestamp: str(record.endedAt),
-    timeline: PHASE_NAMES.map((name) => ({ name, status: 'UNKNOWN', startedAt: null, durationMs: null, steps: [] })),
-    scopeViolations: Array.isArray(violations) ? violations.slice(0, 1000).map((v) => cut(v)) : [],
+    timeline: CYCLE_PHASES.map((name) => ({ name, status: 'UNKNOWN', startedAt: null, durationMs: null, steps: [] })),
+    scopeViolations: (record.scopeViolations ?? []).slice(0, 1000).map((v) => cut(v)),
     audit: typeof audit === 'string' ? { verdict: cut(audit), summary: '' } : null,
-    cost: { spentUsd: num(record.costUsd), budgetUsd: config.killSwitch.budgetUsd },
+    cost: { spentUsd: record.costUsd ?? null, budgetUsd: config.killSwitch.budgetUsd },
   };
 }
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { readUntrustedJson } from '../../../core/contracts/untrusted-json';
 import { MANIFEST_FILE } from '../../../core/evidence/evidence-format';
 import { loadEvidenceIndex, type EvidenceIndexEntry } from '../../../core/evidence/run-index';
-import { readHistory, type HistoryProblem } from '../../../core/history/history';
+import { readHistory, type HistoryLine, type HistoryProblem } from '../../../core/history/history';
 import { errorMessage } from '../../../core/util/errors';
 import { evidenceFileSchema } from '../../../shared/protocol';
 import type { EvidenceFile } from './runs-rows';
@@ -22,8 +22,8 @@ const MAX_FILES = 1000;
 
 export interface RunsData {
   evidence: EvidenceIndexEntry[];
-  /** history.jsonl records, oldest first. */
-  history: Record<string, unknown>[];
+  /** history.jsonl entries, oldest first. */
+  history: HistoryLine[];
   /** Problems worth a log line (a broken hash chain, an unreadable file). */
   problems: string[];
 }
@@ -40,7 +40,7 @@ export async function loadRunsData(root: string, evidenceDir: string, autopilotD
   } catch (err) {
     problems.push(`evidence index: ${errorMessage(err)}`);
   }
-  let history: Record<string, unknown>[] = [];
+  let history: HistoryLine[] = [];
   const historyFile = path.join(root, autopilotDir, HISTORY_FILE);
   try {
     const read = readHistory(historyFile);

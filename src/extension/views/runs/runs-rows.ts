@@ -4,6 +4,7 @@
  * that wrote no evidence). No `vscode` here: plain mocha tests it. Both sources are files in the
  * user's repository, so every value is checked and cut before it is shown.
  */
+import { parseHistoryEntry, type HistoryEntry } from '../../../core/contracts/history-entry';
 import type { EvidenceIndexEntry } from '../../../core/evidence/run-index';
 import { parseRunId } from '../../../core/evidence/run-id';
 import type { IconSpec } from '../status-icon';
@@ -151,23 +152,22 @@ interface HistoryFacts {
   cause?: string;
 }
 
-function historyFacts(r: Record<string, unknown>): HistoryFacts {
-  const ended = str(r.endedAt);
-  const endedAt = ended ? new Date(ended) : undefined;
+function historyFacts(r: HistoryEntry): HistoryFacts {
+  const endedAt = validDate(r.endedAt);
   // The cycle writes `reasons` (a list); crash recovery and the sandbox write one `reason`.
   const reasons = strList(r.reasons);
   const one = str(r.reason);
   if (one && !reasons.includes(one)) reasons.push(one);
   return {
     ticketId: str(r.ticketId),
-    status: str(r.status),
-    ...(endedAt && !Number.isNaN(endedAt.getTime()) ? { endedAt } : {}),
-    costUsd: num(r.costUsd),
+    status: r.status,
+    ...(endedAt ? { endedAt } : {}),
+    costUsd: r.costUsd,
     acIds: strList(r.acIds),
     reasons,
     agent: str(r.agent),
     audit: str(r.audit),
-    cause: str(r.cause),
+    cause: r.cause,
   };
 }
 
@@ -209,13 +209,15 @@ export function runTooltip(row: Omit<RunRow, 'tooltip'>, opts: RunRowOptions = {
  * One row per run id, newest first (by start time; run ids start with it), from the evidence
  * index and the history records (oldest first, as the file holds them; the last record of a run
  * id wins). History is the authority on a cycle's outcome and metered cost; evidence adds the run
- * duration, the gate results and the files.
+ * duration, the gate results and the files. Each record is read as a history entry
+ * (`parseHistoryEntry`): fields of the wrong type are ignored, a record without a run id is skipped.
  */
 export function buildRunRows(evidence: readonly EvidenceIndexEntry[], history: readonly Record<string, unknown>[], opts: RunRowOptions = {}): RunRow[] {
   const byRun = new Map<string, HistoryFacts>();
-  for (const r of history) {
-    const runId = str(r.runId);
-    if (runId) byRun.set(runId, historyFacts(r));
+  for (const raw of history) {
+    const r = parseHistoryEntry(raw);
+    const runId = str(r?.runId);
+    if (r && runId) byRun.set(runId, historyFacts(r));
   }
   const evidenceByRun = new Map(evidence.map((e) => [e.runId, e]));
   const ids = new Set<string>([...evidenceByRun.keys(), ...byRun.keys()]);

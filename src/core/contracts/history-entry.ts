@@ -1,0 +1,122 @@
+/**
+ * One line of history.jsonl: the record of one cycle (or of one `factory sandbox --history` run,
+ * or of a cycle a crash ended). Written by the cycle's record phase, crash recovery and the
+ * sandbox; read by the kill switches, the cost summary, `factory tail`, the Runs view, the Run
+ * panel and the Cost dashboard. This module depends on nothing but zod and status.ts.
+ */
+import * as z from 'zod';
+import { cyclePhaseSchema, cycleStatusSchema, phaseStatusSchema } from './status';
+
+/** One phase of a finished cycle, for the Run panel's timeline after a reload. */
+export const historyPhaseSchema = z.looseObject({
+  name: cyclePhaseSchema,
+  status: phaseStatusSchema,
+  durationMs: z.number().nonnegative().nullable().optional(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+});
+export type HistoryPhase = z.infer<typeof historyPhaseSchema>;
+
+/**
+ * A history entry. Only `runId`, `ticketId` and `status` are always there; every other field is
+ * optional because older versions wrote fewer (an ABORTED line has no `acIds`, `phases`, …).
+ * Unknown fields are kept as written (loose), so a newer line still loads in an older reader.
+ */
+export const historyEntrySchema = z.looseObject({
+  runId: z.string().min(1),
+  /** '' when an interrupted sandbox run's marker did not name its ticket. */
+  ticketId: z.string(),
+  status: cycleStatusSchema,
+  /** What the attempt counts as when a cap changed `status` (e.g. FAIL under a BLOCKED). */
+  cause: cycleStatusSchema.optional(),
+  acIds: z.array(z.string()).optional(),
+  /** ISO time the cycle ended. */
+  endedAt: z.string().optional(),
+  /** Metered model spend of the cycle. */
+  costUsd: z.number().nonnegative().optional(),
+  agent: z.string().optional(),
+  model: z.string().optional(),
+  /** Why the cycle ended as it did (the cycle and the sandbox write a list). */
+  reasons: z.array(z.string()).optional(),
+  /** Crash recovery writes one reason. */
+  reason: z.string().optional(),
+  /** A FAILed cycle's staging copy kept for inspection (pruned to the newest few). */
+  stagingKept: z.string().optional(),
+  /** The Auditor's verdict, when it ran (the cycle writes the verdict; a report object is read too). */
+  audit: z.union([z.string(), z.looseObject({ verdict: z.string(), summary: z.string().optional(), reason: z.string().optional() })]).optional(),
+  phases: z.array(historyPhaseSchema).optional(),
+  /** `path (rule)` per change outside the plan's scope (a FAIL keeps no evidence, only this). */
+  scopeViolations: z.array(z.string()).optional(),
+  /** Why the kill switch set the ticket BLOCKED. */
+  blockedReason: z.string().optional(),
+  /** A PASS: the evidence folder (repo-relative) and how many paths it changed. */
+  evidence: z.string().optional(),
+  changes: z.number().int().nonnegative().optional(),
+  /** `factory sandbox --apply`: whether the changeset was applied. */
+  applied: z.boolean().optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/** A stored line: the entry plus its place in the hash chain. */
+export type HistoryLine = HistoryEntry & { prev_hash: string; hash: string };
+
+/** Fields without which a line is no history entry at all. */
+const REQUIRED = new Set(['runId', 'ticketId', 'status']);
+
+/** The value with the fields (or list elements) the issues name removed; undefined if a required one is bad. */
+function withoutInvalid(value: Record<string, unknown>, issues: readonly z.core.$ZodIssue[]): Record<string, unknown> | undefined {
+  const out = { ...value };
+  const badElements = new Map<string, Set<number>>();
+  for (const issue of issues) {
+    const [key, index] = issue.path;
+    if (typeof key !== 'string' || REQUIRED.has(key)) return undefined;
+    if (typeof index === 'number' && Array.isArray(out[key])) {
+      const set = badElements.get(key) ?? new Set<number>();
+      badElements.set(key, set.add(index));
+    } else {
+      delete out[key];
+    }
+  }
+  for (const [key, set] of badElements) {
+    const list = out[key];
+    if (Array.isArray(list)) out[key] = list.filter((_, i) => !set.has(i));
+  }
+  return out;
+}
+
+/**
+ * Read one parsed history line tolerantly: an optional field of the wrong type is dropped (a bad
+ * element of a list is left out), unknown fields are kept, and the line keeps its key order.
+ * Undefined when `runId`, `ticketId` or `status` is missing or invalid. Never throws.
+ */
+export function parseHistoryEntry(raw: unknown): HistoryEntry | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  let value: Record<string, unknown> | undefined = { ...(raw as Record<string, unknown>) };
+  // Each round removes what the last one named; lists of objects may need a second look.
+  for (let round = 0; round < 4 && value; round++) {
+    const checked = historyEntrySchema.safeParse(value);
+    if (checked.success) return value as HistoryEntry;
+    value = withoutInvalid(value, checked.error.issues);
+  }
+  return undefined;
+}
+
+/** The part of a history entry the kill switches and the cost summary read. */
+export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model'> & {
+  /** ISO time the cycle ended (the epoch when the line has none). */
+  endedAt: string;
+  costUsd: number;
+};
+
+/** A history entry as a CycleRecord: a line without `endedAt` ended at the epoch, without `costUsd` cost 0. */
+export function toCycleRecord(e: HistoryEntry): CycleRecord {
+  return {
+    runId: e.runId,
+    ticketId: e.ticketId,
+    status: e.status,
+    endedAt: e.endedAt ?? new Date(0).toISOString(),
+    costUsd: e.costUsd ?? 0,
+    ...(e.agent !== undefined ? { agent: e.agent } : {}),
+    ...(e.model !== undefined ? { model: e.model } : {}),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The Controller's own record files besides history.jsonl (history-entry.ts): the cycle state
+ * (`<autopilot>/cycle_state.json`, present while a cycle is in flight) and the month's cost
+ * summary (`<autopilot>/cost_summary_YYYYMM.json`, spec §7-3). Depends on nothing but zod.
+ */
+import * as z from 'zod';
+import { cyclePhaseSchema } from './status';
+
+/** cycle_state.json: where the cycle in flight is, so a restart can recover it. */
+export const cycleStateSchema = z.object({
+  version: z.literal(1),
+  runId: z.string(),
+  ticketId: z.string(),
+  acIds: z.array(z.string()),
+  phase: cyclePhaseSchema,
+  baseCommit: z.string(),
+  startedAt: z.string(),
+  /** `host:pid` of the Controller that runs the cycle. */
+  owner: z.string(),
+  /** The staging copy (a `<tmp>/factory-*` folder), once made. */
+  stagingDir: z.string().optional(),
+  /** ADJUST only: repo-relative paths of the changeset being applied. */
+  changes: z.array(z.object({ path: z.string(), kind: z.string() })).optional(),
+  /** ADJUST only: Controller files about to be rewritten → their backup (null: did not exist). */
+  backups: z.record(z.string(), z.string().nullable()).optional(),
+  /** ADJUST only: folder of the backups. */
+  backupDir: z.string().optional(),
+});
+export type CycleState = z.infer<typeof cycleStateSchema>;
+
+/** Cycles and spend of one group (a ticket, an agent, a model). */
+const costGroupSchema = z.object({ cycles: z.number().int().nonnegative(), costUsd: z.number().nonnegative() });
+export type CostGroup = z.infer<typeof costGroupSchema>;
+
+/** cost_summary_YYYYMM.json: the month's cycles and spend, recomputed from history after every cycle. */
+export const costSummarySchema = z.object({
+  /** `YYYYMM` (UTC). */
+  month: z.string().regex(/^\d{6}$/),
+  totalUsd: z.number().nonnegative(),
+  cycles: z.number().int().nonnegative(),
+  /** Cycle status → how many cycles ended so. */
+  byStatus: z.record(z.string(), z.number().int().nonnegative()),
+  byTicket: z.record(z.string(), costGroupSchema),
+  byAgent: z.record(z.string(), costGroupSchema),
+  byModel: z.record(z.string(), costGroupSchema),
+});
+export type CostSummary = z.infer<typeof costSummarySchema>;
