@@ -92,6 +92,22 @@ function forCache(r: GateReport): Record<string, unknown> {
   return { guards: r.guards.map(strip), stages: r.stages.map(strip) };
 }
 
+/** One guard or stage to run, in Gate order. */
+interface GateStep {
+  kind: 'guard' | 'stage';
+  name: string;
+  argv: string[];
+  timeoutSeconds: number;
+}
+
+/** What every step of one Gate shares. */
+interface GateContext {
+  opts: RunGateOptions;
+  log: Logger;
+  now: () => Date;
+  secrets: (string | undefined)[];
+}
+
 /**
  * The Controller's Gate: preflight guards first and fail-fast (a guard that fails stops the Gate;
  * no stage runs), then each configured stage in order (doctor → fast → regression by default),
@@ -103,12 +119,10 @@ function forCache(r: GateReport): Record<string, unknown> {
  * Gate, before the first stage, since every stage of one Gate sees the same tree.
  */
 export async function runGate(opts: RunGateOptions): Promise<GateReport> {
-  const log = opts.logger ?? nullLogger;
-  const now = opts.now ?? (() => new Date());
-  const secrets = [...(opts.secrets ?? [])];
+  const ctx: GateContext = { opts, log: opts.logger ?? nullLogger, now: opts.now ?? (() => new Date()), secrets: [...(opts.secrets ?? [])] };
   const guards = preflightGuards(opts.config.guards);
   const stages = selectStages(opts.config.gate.stages, opts.stage);
-  const startedAt = now();
+  const startedAt = ctx.now();
   const t0 = performance.now();
 
   // Asked first so the engine answers (image inspect) while the tree is being hashed.
@@ -117,6 +131,7 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   // The Controller's own output folders are not part of the code under test.
   const treeHash = opts.treeHash ?? hashTree(opts.treeDir, { exclude: [opts.config.paths.evidence, opts.config.paths.autopilot] });
   const runnerIdentity = await identity;
+  const header = { runner: opts.runner.kind, runnerIdentity, treeHash, startedAt: startedAt.toISOString() };
 
   let cache: GateCacheInfo | undefined;
   const useCache = opts.cache !== undefined && opts.config.gate.cache.enabled;
@@ -127,31 +142,12 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
       stages: stages.map((s) => ({ name: s.name, argv: s.command })),
       runnerIdentity,
     });
-    const entry = opts.cache!.get(key);
-    const parsed = entry ? cachedReportSchema.safeParse(entry.report) : undefined;
-    const decideMs = performance.now() - t0;
-    if (entry && parsed?.success) {
-      log.info(`gate: cache hit ${key.slice(0, 12)} (from run ${entry.runId ?? '?'}), commands not re-run`);
-      const endedAt = now();
-      const mark = (s: z.infer<typeof cachedStepSchema>): StepResult => ({ ...s, cached: true });
-      const base: Omit<GateReport, 'log'> = {
-        status: 'PASS',
-        runner: opts.runner.kind,
-        runnerIdentity,
-        treeHash,
-        startedAt: startedAt.toISOString(),
-        endedAt: endedAt.toISOString(),
-        durationMs: performance.now() - t0,
-        guards: parsed.data.guards.map(mark),
-        stages: parsed.data.stages.map(mark),
-        cache: { key, hit: true, ...(entry.runId ? { sourceRunId: entry.runId } : {}), storedAt: entry.storedAt, decideMs },
-      };
-      return { ...base, log: renderGateLog(base) };
-    }
-    cache = { key, hit: false, decideMs };
+    const lookup = cachedPass(ctx, opts.cache!, key, header, t0);
+    if ('report' in lookup) return lookup.report;
+    cache = lookup.info;
   }
 
-  const plan: { kind: 'guard' | 'stage'; name: string; argv: string[]; timeoutSeconds: number }[] = [
+  const plan: GateStep[] = [
     ...guards.map((g) => ({ kind: 'guard' as const, name: g.name, argv: g.command, timeoutSeconds: g.timeoutSeconds })),
     ...stages.map((s) => ({ kind: 'stage' as const, name: s.name, argv: s.command, timeoutSeconds: s.timeoutSeconds })),
   ];
@@ -159,89 +155,20 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
   let failedAt: string | undefined;
   for (const [i, step] of plan.entries()) {
     if (failedAt !== undefined || opts.signal?.aborted) {
-      const at = now().toISOString();
-      results.push({
-        kind: step.kind,
-        name: step.name,
-        argv: step.argv.map((a) => redact(a, secrets)),
-        status: 'SKIPPED',
-        exitCode: null,
-        startedAt: at,
-        endedAt: at,
-        durationMs: 0,
-        reason: opts.signal?.aborted ? 'gate aborted' : `${failedAt} failed`,
-        outputTail: '',
-      });
+      results.push(skippedStep(ctx, step, opts.signal?.aborted ? 'gate aborted' : `${failedAt} failed`));
       continue;
     }
     opts.progress?.({ step: i + 1, maxStep: plan.length, message: `${step.kind} ${step.name}` });
-    log.info(`gate: ${step.kind} ${step.name}: ${redact(step.argv.join(' '), secrets)}`);
-    const stepStart = now();
-    // Streamed output goes through a redacting stream, so a key split across chunks is still caught.
-    let live: RedactingStream | undefined;
-    if (opts.onOutput) {
-      const onOutput = opts.onOutput;
-      live = new RedactingStream(secrets);
-      live.on('data', (d: Buffer) => onOutput({ kind: step.kind, name: step.name }, d.toString('utf8')));
-    }
-    const raw = await opts.runner.run(
-      { argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name, ...(live ? { onOutput: (c: Buffer) => live.write(c) } : {}) },
-      opts.signal,
-    );
-    if (live) {
-      const stream = live;
-      await new Promise<void>((resolve) => stream.end(resolve));
-    }
-    const outcome = { ...raw, output: redact(raw.output, secrets) };
-    const counts = parseTestCounts(outcome.output);
-    let status: StepResult['status'];
-    let reason: string | undefined;
-    if (outcome.startError !== undefined) {
-      status = 'ERROR';
-      reason = `could not start: ${outcome.startError}`;
-    } else if (outcome.timedOut) {
-      status = 'TIMEOUT';
-      reason = `timed out after ${step.timeoutSeconds}s`;
-    } else if (outcome.aborted) {
-      status = 'ERROR';
-      reason = 'aborted';
-    } else if (outcome.exitCode !== 0) {
-      status = 'FAIL';
-      reason = `exit ${outcome.exitCode}`;
-    } else if (counts && (counts.failed > 0 || counts.errors > 0)) {
-      // A runner that exits 0 while its own summary reports failures is not believed.
-      status = 'FAIL';
-      reason = 'exit 0 but the test summary reports failures';
-    } else {
-      status = 'PASS';
-    }
-    const result: StepResult = {
-      kind: step.kind,
-      name: step.name,
-      argv: step.argv.map((a) => redact(a, secrets)),
-      status,
-      exitCode: outcome.exitCode,
-      startedAt: stepStart.toISOString(),
-      endedAt: now().toISOString(),
-      durationMs: outcome.durationMs,
-      ...(counts ? { counts } : {}),
-      ...(reason ? { reason } : {}),
-      outputTail: tailLines(outcome.output),
-      output: outcome.output,
-    };
+    const result = await runStep(ctx, step);
     results.push(result);
-    log.info(`gate: ${step.kind} ${step.name}: ${status}${reason ? ` (${reason})` : ''}`);
-    if (status !== 'PASS') failedAt = step.name;
+    if (result.status !== 'PASS') failedAt = step.name;
   }
 
-  const endedAt = now();
+  const endedAt = ctx.now();
   const base: Omit<GateReport, 'log'> = {
     status: failedAt === undefined && !opts.signal?.aborted ? 'PASS' : 'FAIL',
     ...(failedAt !== undefined ? { failedAt } : opts.signal?.aborted ? { failedAt: 'aborted' } : {}),
-    runner: opts.runner.kind,
-    runnerIdentity,
-    treeHash,
-    startedAt: startedAt.toISOString(),
+    ...header,
     endedAt: endedAt.toISOString(),
     durationMs: performance.now() - t0,
     guards: results.filter((r) => r.kind === 'guard'),
@@ -249,13 +176,111 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
     ...(cache ? { cache } : {}),
   };
   const report: GateReport = { ...base, log: renderGateLog(base) };
-  if (useCache && cache && report.status === 'PASS') {
-    try {
-      await opts.cache!.put({ key: cache.key, storedAt: report.endedAt, ...(opts.runId ? { runId: opts.runId } : {}), report: forCache(report) });
-    } catch (err) {
-      // A cache that cannot be written costs a re-run next time; it must not turn a PASS into an error.
-      log.warn(`gate: could not store the PASS in the gate cache: ${errorMessage(err)}`);
-    }
-  }
+  if (useCache && cache && report.status === 'PASS') await storePass(ctx, opts.cache!, cache.key, report);
   return report;
+}
+
+/** The report fields known before any step runs (or the cache is asked). */
+type GateHeader = Pick<GateReport, 'runner' | 'runnerIdentity' | 'treeHash' | 'startedAt'>;
+
+/** An identical earlier PASS as this Gate's report, or the cache info a fresh run records. */
+function cachedPass(ctx: GateContext, store: GateCache, key: string, header: GateHeader, t0: number): { report: GateReport } | { info: GateCacheInfo } {
+  const entry = store.get(key);
+  const parsed = entry ? cachedReportSchema.safeParse(entry.report) : undefined;
+  const decideMs = performance.now() - t0;
+  if (!entry || !parsed?.success) return { info: { key, hit: false, decideMs } };
+  ctx.log.info(`gate: cache hit ${key.slice(0, 12)} (from run ${entry.runId ?? '?'}), commands not re-run`);
+  const endedAt = ctx.now();
+  const mark = (s: z.infer<typeof cachedStepSchema>): StepResult => ({ ...s, cached: true });
+  const base: Omit<GateReport, 'log'> = {
+    status: 'PASS',
+    ...header,
+    endedAt: endedAt.toISOString(),
+    durationMs: performance.now() - t0,
+    guards: parsed.data.guards.map(mark),
+    stages: parsed.data.stages.map(mark),
+    cache: { key, hit: true, ...(entry.runId ? { sourceRunId: entry.runId } : {}), storedAt: entry.storedAt, decideMs },
+  };
+  return { report: { ...base, log: renderGateLog(base) } };
+}
+
+/** A PASS goes into the cache; a cache that cannot be written costs a re-run next time, not the PASS. */
+async function storePass(ctx: GateContext, store: GateCache, key: string, report: GateReport): Promise<void> {
+  try {
+    await store.put({ key, storedAt: report.endedAt, ...(ctx.opts.runId ? { runId: ctx.opts.runId } : {}), report: forCache(report) });
+  } catch (err) {
+    ctx.log.warn(`gate: could not store the PASS in the gate cache: ${errorMessage(err)}`);
+  }
+}
+
+/** A step not run because an earlier one failed or the Gate was aborted. */
+function skippedStep(ctx: GateContext, step: GateStep, reason: string): StepResult {
+  const at = ctx.now().toISOString();
+  return {
+    kind: step.kind,
+    name: step.name,
+    argv: step.argv.map((a) => redact(a, ctx.secrets)),
+    status: 'SKIPPED',
+    exitCode: null,
+    startedAt: at,
+    endedAt: at,
+    durationMs: 0,
+    reason,
+    outputTail: '',
+  };
+}
+
+/** Run one step through the runner, streaming its redacted output, and judge it. */
+async function runStep(ctx: GateContext, step: GateStep): Promise<StepResult> {
+  const { opts, log, secrets } = ctx;
+  log.info(`gate: ${step.kind} ${step.name}: ${redact(step.argv.join(' '), secrets)}`);
+  const stepStart = ctx.now();
+  // Streamed output goes through a redacting stream, so a key split across chunks is still caught.
+  let live: RedactingStream | undefined;
+  if (opts.onOutput) {
+    const onOutput = opts.onOutput;
+    live = new RedactingStream(secrets);
+    live.on('data', (d: Buffer) => onOutput({ kind: step.kind, name: step.name }, d.toString('utf8')));
+  }
+  const raw = await opts.runner.run(
+    { argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name, ...(live ? { onOutput: (c: Buffer) => live.write(c) } : {}) },
+    opts.signal,
+  );
+  if (live) {
+    const stream = live;
+    await new Promise<void>((resolve) => stream.end(resolve));
+  }
+  const outcome = { ...raw, output: redact(raw.output, secrets) };
+  const counts = parseTestCounts(outcome.output);
+  const { status, reason } = judgeStep(outcome, counts, step.timeoutSeconds);
+  log.info(`gate: ${step.kind} ${step.name}: ${status}${reason ? ` (${reason})` : ''}`);
+  return {
+    kind: step.kind,
+    name: step.name,
+    argv: step.argv.map((a) => redact(a, secrets)),
+    status,
+    exitCode: outcome.exitCode,
+    startedAt: stepStart.toISOString(),
+    endedAt: ctx.now().toISOString(),
+    durationMs: outcome.durationMs,
+    ...(counts ? { counts } : {}),
+    ...(reason ? { reason } : {}),
+    outputTail: tailLines(outcome.output),
+    output: outcome.output,
+  };
+}
+
+/** A step's status: it passes only if it exits 0 and its own test summary reports no failures. */
+function judgeStep(
+  outcome: Awaited<ReturnType<StageRunner['run']>>,
+  counts: ReturnType<typeof parseTestCounts>,
+  timeoutSeconds: number,
+): { status: StepResult['status']; reason?: string } {
+  if (outcome.startError !== undefined) return { status: 'ERROR', reason: `could not start: ${outcome.startError}` };
+  if (outcome.timedOut) return { status: 'TIMEOUT', reason: `timed out after ${timeoutSeconds}s` };
+  if (outcome.aborted) return { status: 'ERROR', reason: 'aborted' };
+  if (outcome.exitCode !== 0) return { status: 'FAIL', reason: `exit ${outcome.exitCode}` };
+  // A runner that exits 0 while its own summary reports failures is not believed.
+  if (counts && (counts.failed > 0 || counts.errors > 0)) return { status: 'FAIL', reason: 'exit 0 but the test summary reports failures' };
+  return { status: 'PASS' };
 }
