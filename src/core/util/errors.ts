@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   'gate.unknown-stage': { exit: 2, meaning: 'a requested Gate stage is not configured' },
   image_missing: { exit: 2, meaning: 'the Worker image is not on the engine (build it first)' },
   runtime_missing: { exit: 2, meaning: 'the Worker runtime bundle (dist/worker.js) is not built' },
-  'runtime-missing': { exit: 2, meaning: 'old spelling of runtime_missing, still thrown by cycle/worker-launch.ts (to be renamed)' },
+  'runtime-missing': { exit: 2, meaning: 'old spelling of runtime_missing, still thrown by sandbox/worker-launch.ts (to be renamed)' },
 
   agent_unknown: { exit: 2, meaning: 'no agent adapter has the requested name' },
   agent_config: { exit: 2, meaning: 'the agent cannot run as configured (no custom command, no replay recording)' },

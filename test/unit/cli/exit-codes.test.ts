@@ -1,9 +1,29 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import ts from 'typescript';
 import { runCommand } from '../../../src/cli/io';
 import { ERROR_CODES, FactoryError, exitCodeOf, type FactoryErrorCode } from '../../../src/core/util/errors';
-import { buildCli, runCli, tempDirs } from './cli-process';
+import { buildCli, REPO_ROOT, runCli, tempDirs } from './cli-process';
+
+/** Every `new FactoryError(message, code[, exitCode])` under src, with its literal arguments. */
+function callSites(): Array<{ where: string; code: string; exit?: string }> {
+  const sites: Array<{ where: string; code: string; exit?: string }> = [];
+  const src = path.join(REPO_ROOT, 'src');
+  for (const rel of fs.readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+    const file = ts.createSourceFile(rel, fs.readFileSync(path.join(src, rel), 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (n: ts.Node): void => {
+      if (ts.isNewExpression(n) && n.expression.getText(file) === 'FactoryError') {
+        const [, code, exit] = n.arguments ?? [];
+        const where = `src/${rel}:${file.getLineAndCharacterOfPosition(n.getStart(file)).line + 1}`;
+        sites.push({ where, code: code?.getText(file) ?? '', ...(exit ? { exit: exit.getText(file) } : {}) });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(file);
+  }
+  return sites;
+}
 
 const CODES = Object.keys(ERROR_CODES) as FactoryErrorCode[];
 
@@ -22,6 +42,16 @@ describe('FactoryError codes: one table of meanings and exit codes', () => {
     for (const code of CODES) assert.equal(new FactoryError('x', code).exitCode, exitCodeOf(code));
     assert.equal(new FactoryError('x', 'locked', 3).exitCode, 3, 'a matching legacy argument is accepted');
     assert.throws(() => new FactoryError('x', 'locked', 2), /exit code 2 passed, the table says 3/);
+  });
+
+  it('every call site names a code of the table, and one that still passes an exit code passes the table\'s', () => {
+    const sites = callSites();
+    assert.ok(sites.length > 50, `found ${sites.length} call sites`);
+    for (const s of sites) {
+      const code = /^'([^']+)'$/.exec(s.code)?.[1];
+      assert.ok(code && code in ERROR_CODES, `${s.where}: code ${s.code} is not a literal of ERROR_CODES`);
+      if (s.exit !== undefined) assert.equal(Number(s.exit), ERROR_CODES[code as FactoryErrorCode].exit, `${s.where}: exit ${s.exit}`);
+    }
   });
 
   it('the CLI exits with the table\'s exit code for every code (runCommand)', async () => {
