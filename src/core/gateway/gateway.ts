@@ -12,6 +12,7 @@ import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { RedactingStream, redact, redactingLogger } from './redact';
 import { DEFAULT_UPSTREAMS, KEY_ENV, matchRoute, upstreamUrl, type Route } from './routes';
+import { UPSTREAM_IDLE_MS, errorBody, prepareBody, readBody, upstreamHeaders, withoutHopByHop } from './upstream';
 import { PROVIDERS, UsageMeter, type Provider } from './usage';
 
 /** One proxied (or refused) request, as recorded for evidence. Never holds headers or bodies. */
@@ -72,31 +73,11 @@ export interface GatewayOptions {
   socketOwner?: { uid: number; gid: number };
 }
 
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'host', 'content-length',
-  // Credentials from the container are dropped; the gateway sets its own.
-  'authorization', 'x-api-key', 'x-goog-api-key', 'api-key',
-  // Responses must come back uncompressed so usage can be read as they stream past.
-  'accept-encoding',
-]);
-
-const UPSTREAM_IDLE_MS = 10 * 60_000;
+/** Answers the container with a provider-shaped error and ends the exchange. */
+type SendError = (provider: Provider | undefined, status: number, kind: string, message: string) => void;
 
 function isProvider(p: string): p is Provider {
   return (PROVIDERS as readonly string[]).includes(p);
-}
-
-/** A provider-shaped error body, so the agent prints a message a person understands. */
-function errorBody(provider: Provider | undefined, status: number, kind: string, message: string): string {
-  switch (provider) {
-    case 'anthropic':
-      return JSON.stringify({ type: 'error', error: { type: kind, message } });
-    case 'gemini':
-      return JSON.stringify({ error: { code: status, message, status: kind.toUpperCase() } });
-    default:
-      return JSON.stringify({ error: { message, type: kind, code: kind } });
-  }
 }
 
 /**
@@ -247,7 +228,7 @@ export class ModelGateway {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const route = matchRoute(method, url);
-    const send = (provider: Provider | undefined, status: number, kind: string, message: string) => {
+    const send: SendError = (provider, status, kind, message) => {
       res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
       res.end(errorBody(provider, status, kind, `factory gateway: ${message}`));
       req.resume();
@@ -282,14 +263,7 @@ export class ModelGateway {
   }
 
   /** Forward one admitted request to its upstream, streaming the answer back through the meter. */
-  private async forward(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    route: Route,
-    key: string,
-    t0: number,
-    send: (provider: Provider | undefined, status: number, kind: string, message: string) => void,
-  ): Promise<void> {
+  private async forward(req: http.IncomingMessage, res: http.ServerResponse, route: Route, key: string, t0: number, send: SendError): Promise<void> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     let body: Buffer;
@@ -300,58 +274,8 @@ export class ModelGateway {
       return send(route.provider, 413, 'request_too_large', 'request body too large');
     }
     const { body: outBody, model: requestModel, stream } = prepareBody(route, body);
-
-    const target = upstreamUrl(this.upstreams[route.provider], route.upstreamPath);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
-    headers['accept-encoding'] = 'identity';
-    headers['content-length'] = String(outBody.length);
-    if (route.provider === 'anthropic') headers['x-api-key'] = key;
-    else if (route.provider === 'openai') headers.authorization = `Bearer ${key}`;
-    else headers['x-goog-api-key'] = key;
-
-    const lib = target.protocol === 'https:' ? https : http;
-    const upstreamReq = lib.request(target, {
-      method,
-      headers,
-      agent: target.protocol === 'https:' ? this.agents.https : this.agents.http,
-    });
-    // A silent upstream must not hold the Worker until its time cap: 10 minutes without a byte.
-    upstreamReq.setTimeout(UPSTREAM_IDLE_MS, () => upstreamReq.destroy(new Error(`no data from the upstream for ${UPSTREAM_IDLE_MS / 1000} s`)));
-    // The container hung up: stop paying for a response nobody reads.
-    res.on('close', () => {
-      if (!res.writableFinished) upstreamReq.destroy();
-    });
-
-    let status = 502;
-    let meter: UsageMeter | undefined;
-    let error: string | undefined;
-    try {
-      const upstreamRes = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        upstreamReq.once('response', resolve);
-        upstreamReq.once('error', reject);
-        upstreamReq.end(outBody);
-      });
-      status = upstreamRes.statusCode ?? 502;
-      const resHeaders: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(upstreamRes.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) resHeaders[k] = v;
-      res.writeHead(status, resHeaders);
-      res.flushHeaders();
-      const m = new UsageMeter(route.provider, upstreamRes.headers['content-type'], route.urlModel ?? requestModel);
-      meter = m;
-      // Tap → redact → client, chunk by chunk: nothing waits for the whole response.
-      const tap = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          m.push(chunk);
-          done(null, chunk);
-        },
-      });
-      await pipeline(upstreamRes, tap, new RedactingStream(this.secrets()), res);
-    } catch (err) {
-      error = errorMessage(err);
-      if (!res.headersSent) send(route.provider, 502, 'api_error', `upstream ${route.provider} unreachable: ${error}`);
-      else res.destroy();
-    }
+    const upstreamReq = this.openUpstream(req, res, route, key, outBody.length);
+    const { status, meter, error } = await this.relay(upstreamReq, outBody, res, route, requestModel, send);
 
     const metered = meter?.finish();
     const usage = metered?.usage ?? { ...ZERO_USAGE };
@@ -365,7 +289,64 @@ export class ModelGateway {
       status, model, stream, usage, costUsd: cost, priced, durationMs: Math.round((performance.now() - t0) * 10) / 10,
       ...(error ? { error: redact(error, this.secrets()) } : {}),
     });
+  }
+
+  /** The request to the upstream, with the host's key, cut when idle or when the container hangs up. */
+  private openUpstream(req: http.IncomingMessage, res: http.ServerResponse, route: Route, key: string, length: number): http.ClientRequest {
+    const target = upstreamUrl(this.upstreams[route.provider], route.upstreamPath);
+    const lib = target.protocol === 'https:' ? https : http;
+    const upstreamReq = lib.request(target, {
+      method: req.method ?? 'GET',
+      headers: upstreamHeaders(req.headers, route.provider, key, length),
+      agent: target.protocol === 'https:' ? this.agents.https : this.agents.http,
+    });
+    // A silent upstream must not hold the Worker until its time cap: 10 minutes without a byte.
+    upstreamReq.setTimeout(UPSTREAM_IDLE_MS, () => upstreamReq.destroy(new Error(`no data from the upstream for ${UPSTREAM_IDLE_MS / 1000} s`)));
+    // The container hung up: stop paying for a response nobody reads.
+    res.on('close', () => {
+      if (!res.writableFinished) upstreamReq.destroy();
+    });
+    return upstreamReq;
+  }
+
+  /** Send the body, then stream the answer to the client through the usage meter and redaction. */
+  private async relay(
+    upstreamReq: http.ClientRequest,
+    outBody: Buffer,
+    res: http.ServerResponse,
+    route: Route,
+    requestModel: string | undefined,
+    send: SendError,
+  ): Promise<{ status: number; meter?: UsageMeter; error?: string }> {
+    let status = 502;
+    let meter: UsageMeter | undefined;
+    try {
+      const upstreamRes = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        upstreamReq.once('response', resolve);
+        upstreamReq.once('error', reject);
+        upstreamReq.end(outBody);
+      });
+      status = upstreamRes.statusCode ?? 502;
+      res.writeHead(status, withoutHopByHop(upstreamRes.headers));
+      res.flushHeaders();
+      const m = new UsageMeter(route.provider, upstreamRes.headers['content-type'], route.urlModel ?? requestModel);
+      meter = m;
+      // Tap → redact → client, chunk by chunk: nothing waits for the whole response.
+      const tap = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          m.push(chunk);
+          done(null, chunk);
+        },
+      });
+      await pipeline(upstreamRes, tap, new RedactingStream(this.secrets()), res);
+      return { status, meter };
+    } catch (err) {
+      const error = errorMessage(err);
+      if (!res.headersSent) send(route.provider, 502, 'api_error', `upstream ${route.provider} unreachable: ${error}`);
+      else res.destroy();
+      return { status, ...(meter ? { meter } : {}), error };
     }
+  }
 
   /** Price `usage`; an unknown model is priced at the table's ceiling so the budget still holds. */
   private price(model: string | undefined, usage: TokenUsage): { cost: number; priced: boolean } {
@@ -378,42 +359,6 @@ export class ModelGateway {
     }
     return { cost: PriceTable.cost(usage, this.opts.prices.ceiling()), priced: false };
   }
-}
-
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    const chunk = c as Buffer;
-    size += chunk.length;
-    if (size > max) throw new Error('too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/**
- * Read the model and stream flag from a JSON request body. For streamed Chat Completions, ask the
- * upstream to include usage in the last chunk (otherwise a stream carries no token counts).
- */
-function prepareBody(route: Route, body: Buffer): { body: Buffer; model?: string; stream: boolean } {
-  let json: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : undefined;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
-  } catch {
-    return { body, stream: false };
-  }
-  const model = typeof json?.model === 'string' ? json.model : route.urlModel;
-  const stream = json?.stream === true || /:streamGenerateContent/.test(route.upstreamPath);
-  if (json && route.chatCompletions && stream) {
-    const so = json.stream_options && typeof json.stream_options === 'object' ? (json.stream_options as Record<string, unknown>) : {};
-    if (so.include_usage !== true) {
-      json.stream_options = { ...so, include_usage: true };
-      return { body: Buffer.from(JSON.stringify(json)), model, stream };
-    }
-  }
-  return { body, model, stream };
 }
 
 /** Only the container's user may connect: chown (when root) or own uid, then 0600; else 0666. */
