@@ -6,12 +6,11 @@ import type { Change } from '../changeset/diff';
 import type { FactoryConfig } from '../config/schema';
 import { readAuditReport, type AuditReport } from '../contracts/audit-report';
 import type { Plan } from '../contracts/plan';
-import { prepareWorkerLaunch, type WorkerLaunch } from '../cycle/worker-launch';
 import type { ProviderKeys } from '../gateway/gateway';
-import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
-import { runContainer, type ContainerMount } from '../sandbox/container';
-import { watchWorkspace } from '../sandbox/workspace-cap';
-import { execCapture, workerIdentity } from '../sandbox/staging';
+import type { ContainerResult } from '../sandbox/container-spec';
+import { SANDBOX_PATHS, containerOutputDir, jobLimits, runJob, type ContainerJob } from '../sandbox/job';
+import { execCapture } from '../sandbox/staging';
+import { prepareWorkerLaunch, type WorkerLaunch } from '../sandbox/worker-launch';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 
@@ -82,6 +81,94 @@ export async function changesetDiff(root: string, workspace: string, changes: Au
   }
 }
 
+/** The Auditor's temp folder: its inputs read-only, its output folder writable by its container's user only. */
+export interface AuditDirs {
+  dir: string;
+  planDir: string;
+  inDir: string;
+  outDir: string;
+}
+
+/** The Auditor's inputs on the host: plan.json, the changeset as a diff, the rules. */
+export async function writeAuditInputs(req: AuditRequest, plan: Plan): Promise<AuditDirs> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-audit-'));
+  const dirs: AuditDirs = { dir, planDir: path.join(dir, 'plan'), inDir: path.join(dir, 'in'), outDir: path.join(dir, 'out') };
+  try {
+    for (const d of [dirs.planDir, dirs.inDir, dirs.outDir]) fs.mkdirSync(d, { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    containerOutputDir(dirs.outDir);
+    fs.writeFileSync(path.join(dirs.planDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
+    fs.writeFileSync(path.join(dirs.inDir, 'changeset.diff'), await changesetDiff(req.root, req.workspace, req.changes, req.baseRef), { mode: 0o644 });
+    fs.writeFileSync(path.join(dirs.inDir, 'SSOT_RULES.md'), req.rules, { mode: 0o644 });
+    return dirs;
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The Auditor's runtime launch: one AC holding its instructions, its own gateway and budget. */
+function launchAuditAgent(req: AuditRequest, plan: Plan, log: Logger): Promise<WorkerLaunch> {
+  const instructions = [
+    `You are the Auditor of ticket ${plan.ticket_id} (${req.reason}). You may not change anything.`,
+    `Read the changeset ${AUDIT_PATHS.diff}, the rules ${AUDIT_PATHS.rules} and the plan ${AUDIT_PATHS.plan}.`,
+    `Decide whether the change violates the rules (PnL re-derived outside the engine, logic outside scope, SSOT edits).`,
+    `Write ${AUDIT_PATHS.report}: {"ticket_id","verdict":"PASS"|"FAIL","violations":[{"file","line","rule","message"}],"summary","model","cost_usd"}.`,
+  ].join(' ');
+  return prepareWorkerLaunch({
+    plan,
+    config: req.config,
+    acs: [{ id: `${plan.ticket_id}::AUDIT`, ticketId: plan.ticket_id, localId: 'AUDIT', title: instructions, status: 'OPEN', rawStatus: 'OPEN', source: { file: '', line: 0 } }],
+    rules: req.rules,
+    ...(req.keys ? { keys: req.keys } : {}),
+    ...(plan.agent === 'replay' && req.replayFile ? { replayFile: req.replayFile } : {}),
+    ...(req.runtimeFile ? { runtimeFile: req.runtimeFile } : {}),
+    logger: log,
+  });
+}
+
+/**
+ * The Auditor's container: everything read-only but its report folder and its agent's output,
+ * which count against the Worker's growth cap (SECURITY 4); held to the Worker's limits.
+ */
+export function auditJob(req: AuditRequest, plan: Plan, dirs: AuditDirs, launch: WorkerLaunch): ContainerJob {
+  return {
+    role: 'auditor',
+    image: req.image ?? req.config.worker.image,
+    cmd: launch.command,
+    mounts: [
+      { hostPath: req.workspace, containerPath: SANDBOX_PATHS.workspace, readOnly: true },
+      { hostPath: dirs.planDir, containerPath: SANDBOX_PATHS.planDir, readOnly: true },
+      { hostPath: dirs.inDir, containerPath: AUDIT_PATHS.dir, readOnly: true },
+      { hostPath: dirs.outDir, containerPath: SANDBOX_PATHS.outDir, readOnly: false },
+      ...launch.mounts,
+    ],
+    env: { FACTORY_PLAN: AUDIT_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: `${SANDBOX_PATHS.outDir}/result.json`, FACTORY_RUN_ID: plan.run_id, ...launch.env },
+    limits: jobLimits(req.config.worker),
+    labels: { runId: plan.run_id, ticket: plan.ticket_id, repo: req.root },
+    timeoutMs: plan.timeout_minutes * 60_000,
+    cleanupPath: dirs.dir,
+  };
+}
+
+/** The report as untrusted input; no report, an invalid one or a run over the cap is a FAIL verdict. */
+function readVerdict(req: AuditRequest, plan: Plan, file: string, run: ContainerResult & { overCap: boolean }, costUsd: number): AuditReport {
+  try {
+    if (run.overCap) throw new Error('over the growth cap');
+    const report = readAuditReport(file);
+    if (report.ticket_id !== plan.ticket_id) throw new Error(`the report is about ${report.ticket_id}, not ${plan.ticket_id}`);
+    // The gateway's meter is the cost, whatever the report claims.
+    return { ...report, run_id: plan.run_id, cost_usd: costUsd };
+  } catch (err) {
+    const why = run.overCap
+      ? `it wrote more than ${req.config.worker.workspaceMb} MiB into its output folders and was stopped`
+      : fs.existsSync(file)
+        ? errorMessage(err)
+        : `no audit_report.json (container ${run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''})`;
+    return { schema_version: 1, run_id: plan.run_id, ticket_id: plan.ticket_id, verdict: 'FAIL', violations: [], summary: `the Auditor gave no valid verdict: ${why}`, model: req.config.auditor.model ?? plan.agent, cost_usd: costUsd };
+  }
+}
+
 /**
  * The Auditor (spec §3-3): a container in which everything is read-only — the tree, the changeset
  * as a diff, the rules and the plan — running the auditor agent through its own model gateway.
@@ -96,87 +183,18 @@ export async function runAuditor(
   const t0 = Date.now();
   const agent = req.replayFile && fs.existsSync(req.replayFile) ? 'replay' : req.config.auditor.agent;
   const plan: Plan = { ...req.plan, agent };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-audit-'));
-  const planDir = path.join(dir, 'plan');
-  const inDir = path.join(dir, 'in');
-  const outDir = path.join(dir, 'out');
+  let dirs: AuditDirs | undefined;
   let launch: WorkerLaunch | undefined;
-  const model = req.config.auditor.model ?? agent;
   try {
-    for (const d of [planDir, inDir, outDir]) fs.mkdirSync(d, { mode: 0o755 });
-    fs.chmodSync(dir, 0o755);
-    fs.chmodSync(outDir, 0o777);
-    fs.writeFileSync(path.join(planDir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
-    fs.writeFileSync(path.join(inDir, 'changeset.diff'), await changesetDiff(req.root, req.workspace, req.changes, req.baseRef), { mode: 0o644 });
-    fs.writeFileSync(path.join(inDir, 'SSOT_RULES.md'), req.rules, { mode: 0o644 });
-    const instructions = [
-      `You are the Auditor of ticket ${plan.ticket_id} (${req.reason}). You may not change anything.`,
-      `Read the changeset ${AUDIT_PATHS.diff}, the rules ${AUDIT_PATHS.rules} and the plan ${AUDIT_PATHS.plan}.`,
-      `Decide whether the change violates the rules (PnL re-derived outside the engine, logic outside scope, SSOT edits).`,
-      `Write ${AUDIT_PATHS.report}: {"ticket_id","verdict":"PASS"|"FAIL","violations":[{"file","line","rule","message"}],"summary","model","cost_usd"}.`,
-    ].join(' ');
-    launch = await prepareWorkerLaunch({
-      plan,
-      config: req.config,
-      acs: [{ id: `${plan.ticket_id}::AUDIT`, ticketId: plan.ticket_id, localId: 'AUDIT', title: instructions, status: 'OPEN', rawStatus: 'OPEN', source: { file: '', line: 0 } }],
-      rules: req.rules,
-      ...(req.keys ? { keys: req.keys } : {}),
-      ...(agent === 'replay' && req.replayFile ? { replayFile: req.replayFile } : {}),
-      ...(req.runtimeFile ? { runtimeFile: req.runtimeFile } : {}),
-      logger: log,
-    });
-    const { uid, gid } = workerIdentity();
-    const mounts: ContainerMount[] = [
-      { hostPath: req.workspace, containerPath: SANDBOX_PATHS.workspace, readOnly: true },
-      { hostPath: planDir, containerPath: SANDBOX_PATHS.planDir, readOnly: true },
-      { hostPath: inDir, containerPath: AUDIT_PATHS.dir, readOnly: true },
-      { hostPath: outDir, containerPath: SANDBOX_PATHS.outDir, readOnly: false },
-      ...launch.mounts,
-    ];
-    // The Auditor reads everything read-only but writes its report and its agent's logs to host
-    // folders: those count against the same growth cap as a Worker's (SECURITY 4).
-    const stop = new AbortController();
-    const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
-    const writable = mounts.filter((m) => !m.readOnly).map((m) => m.hostPath);
-    const growth = await watchWorkspace(writable[0], { baseBytes: 0, growthMb: req.config.worker.workspaceMb, extraDirs: writable.slice(1), onOver: () => stop.abort() });
-    const run = await runContainer(
-      {
-        image: req.image ?? req.config.worker.image,
-        cmd: launch.command,
-        env: { HOME: SANDBOX_PATHS.home, FACTORY_PLAN: AUDIT_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: `${SANDBOX_PATHS.outDir}/result.json`, FACTORY_RUN_ID: plan.run_id, PYTHONDONTWRITEBYTECODE: '1', ...launch.env },
-        user: `${uid}:${gid}`,
-        workdir: SANDBOX_PATHS.workspace,
-        mounts,
-        tmpfs: ['/tmp', SANDBOX_PATHS.home],
-        limits: { ...DEFAULT_LIMITS, memoryMb: req.config.worker.memoryMb, cpus: req.config.worker.cpus, pidsLimit: req.config.worker.pidsLimit, tmpfsMb: req.config.worker.tmpfsMb },
-        labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'auditor' },
-        timeoutMs: plan.timeout_minutes * 60_000,
-        cleanupPath: dir,
-      },
-      { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, signal, ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) },
-    ).finally(() => growth.stop());
-    const overCap = await growth.exceeded(new Map());
+    dirs = await writeAuditInputs(req, plan);
+    launch = await launchAuditAgent(req, plan, log);
+    const run = await runJob(auditJob(req, plan, dirs, launch), { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) });
     const agentOut = await launch.finish();
     const costUsd = agentOut.gateway.requests > 0 ? agentOut.gateway.costUsd : (agentOut.report?.costUsd ?? 0);
-    const file = path.join(outDir, 'audit_report.json');
-    let report: AuditReport;
-    try {
-      if (overCap) throw new Error('over the growth cap');
-      report = readAuditReport(file);
-      if (report.ticket_id !== plan.ticket_id) throw new Error(`the report is about ${report.ticket_id}, not ${plan.ticket_id}`);
-      // The gateway's meter is the cost, whatever the report claims.
-      report = { ...report, run_id: plan.run_id, cost_usd: costUsd };
-    } catch (err) {
-      const why = overCap
-        ? `it wrote more than ${req.config.worker.workspaceMb} MiB into its output folders and was stopped`
-        : fs.existsSync(file)
-          ? errorMessage(err)
-          : `no audit_report.json (container ${run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''})`;
-      report = { schema_version: 1, run_id: plan.run_id, ticket_id: plan.ticket_id, verdict: 'FAIL', violations: [], summary: `the Auditor gave no valid verdict: ${why}`, model, cost_usd: costUsd };
-    }
+    const report = readVerdict(req, plan, path.join(dirs.outDir, 'audit_report.json'), run, costUsd);
     return { report, costUsd, durationMs: Date.now() - t0 };
   } finally {
     await launch?.dispose();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dirs) fs.rmSync(dirs.dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { connectDocker } from '../docker/connect';
-import { runContainer, type ContainerLimits } from '../sandbox/container';
+import { DEFAULT_JOB_LIMITS, runJob, type ContainerJob, type JobLimits } from '../sandbox/job';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { DEFAULT_OUTPUT_CAP, TailBuffer, type CommandOutcome, type CommandSpec, type StageRunner } from './stage-runner';
@@ -12,14 +12,17 @@ export interface ContainerRunnerOptions {
    */
   treeDir: string | (() => Promise<string>);
   image: string;
-  limits: ContainerLimits;
-  /** Numeric non-root `uid:gid`. */
+  /** The Worker's limits; the growth and log caps default to the config schema's. */
+  limits: Pick<JobLimits, 'memoryMb' | 'cpus' | 'pidsLimit' | 'tmpfsMb'> & Partial<JobLimits>;
+  /** Numeric non-root `uid:gid`; default the Worker's (`workerIdentity`). */
   user?: string;
   /** Mount the tree read-only (the working tree); a Controller-owned copy may be writable. */
   readOnly: boolean;
   /** Labels of the gate containers (the reaper and `docker ps` use them). */
   runId: string;
   ticket: string;
+  /** The repository the gate runs for (labelled, so a reaper records only its own). */
+  repo?: string;
   /** Host folder the reaper deletes if a gate container is found orphaned (a temp copy). */
   cleanupPath?: string;
   docker?: Docker;
@@ -27,6 +30,22 @@ export interface ContainerRunnerOptions {
   outputCap?: number;
   /** Called with each gate container's id once it runs (tests inspect the hardening with it). */
   onContainerStart?: (containerId: string) => void | Promise<void>;
+}
+
+/** One Gate step's container: the tree under test at /workspace (read-only unless the Controller owns a copy), the Worker's limits. */
+export function gateJob(opts: ContainerRunnerOptions, spec: CommandSpec, treeDir: string): ContainerJob {
+  return {
+    role: 'gate',
+    image: opts.image,
+    cmd: spec.argv,
+    env: { CI: 'true', NO_COLOR: '1', ...(spec.env ?? {}) },
+    ...(opts.user ? { user: opts.user } : {}),
+    mounts: [{ hostPath: treeDir, containerPath: '/workspace', readOnly: opts.readOnly }],
+    limits: { ...DEFAULT_JOB_LIMITS, ...opts.limits },
+    labels: { runId: opts.runId, ticket: opts.ticket, ...(opts.repo ? { repo: opts.repo } : {}) },
+    timeoutMs: spec.timeoutMs,
+    ...(opts.cleanupPath ? { cleanupPath: opts.cleanupPath } : {}),
+  };
 }
 
 /**
@@ -84,22 +103,8 @@ export class ContainerRunner implements StageRunner {
     } catch (err) {
       return { exitCode: null, timedOut: false, aborted: false, startError: `cannot prepare the tree: ${errorMessage(err)}`, durationMs: Date.now() - t0, output: '', truncated: false };
     }
-    const res = await runContainer(
-      {
-        image: this.opts.image,
-        cmd: spec.argv,
-        env: { CI: 'true', NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: '/home/worker', ...(spec.env ?? {}) },
-        ...(this.opts.user ? { user: this.opts.user } : {}),
-        workdir: '/workspace',
-        mounts: [{ hostPath: treeDir, containerPath: '/workspace', readOnly: this.opts.readOnly }],
-        limits: this.opts.limits,
-        labels: { runId: this.opts.runId, ticket: this.opts.ticket, role: 'gate' },
-        timeoutMs: spec.timeoutMs,
-        // No log file is written and the tail buffer bounds memory; a head-only cap in the runner
-        // would cut off the test summary that a flooding suite prints last.
-        logCapBytes: Number.MAX_SAFE_INTEGER,
-        ...(this.opts.cleanupPath ? { cleanupPath: this.opts.cleanupPath } : {}),
-      },
+    const res = await runJob(
+      gateJob(this.opts, spec, treeDir),
       {
         docker,
         ...(signal ? { signal } : {}),
@@ -112,6 +117,10 @@ export class ContainerRunner implements StageRunner {
       },
     );
     const base = { durationMs: res.durationMs, output: buf.text(), truncated: buf.truncated || res.logTruncated };
+    if (res.overCap) {
+      const cap = this.opts.limits.workspaceMb ?? DEFAULT_JOB_LIMITS.workspaceMb;
+      return { ...base, exitCode: null, timedOut: false, aborted: false, startError: `the step wrote more than ${cap} MiB into the tree and was stopped` };
+    }
     switch (res.status) {
       case 'exited':
         return { ...base, exitCode: res.exitCode, timedOut: false, aborted: false };

@@ -7,9 +7,10 @@ import { AGENT_PATHS, agentReportSchema, type AgentReport, type WorkerTaskInput 
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
 import { readUntrustedJson } from '../contracts/untrusted-json';
-import { ModelGateway, keysFromEnv, makeSocketDir, type GatewayRecord, type GatewaySummary, type ProviderKeys } from '../gateway/gateway';
-import type { ContainerMount } from '../sandbox/container';
-import { workerIdentity } from '../sandbox/staging';
+import { ModelGateway, keysFromEnv, makeSocketDir, type GatewayOptions, type GatewayRecord, type GatewaySummary, type ProviderKeys } from '../gateway/gateway';
+import type { ContainerMount } from './container-spec';
+import { containerOutputDir } from './job';
+import { workerIdentity } from './staging';
 import type { AcceptanceCriterion } from '../ssot/model';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
@@ -46,6 +47,10 @@ export interface WorkerLaunch {
   command: string[];
   env: Record<string, string>;
   mounts: ContainerMount[];
+  /** The agent's output folder on the host (mounted writable at AGENT_PATHS.agentOut). */
+  outputDir: string;
+  /** The gateway's call records, redacted, into `file`. */
+  writeRecords(file: string): Promise<void>;
   /** The gateway's meter (the cycle's cost) and the runtime's agent-result.json, after the run. */
   finish(): Promise<{ gateway: GatewaySummary; records: GatewayRecord[]; report: AgentReport | null; reportError?: string }>;
   /**
@@ -58,6 +63,18 @@ export interface WorkerLaunch {
   dispose(): Promise<void>;
 }
 
+/** The agent runtime's launch, whoever builds its task (the cycle, the Auditor, `factory sandbox --agent`). */
+export interface RuntimeLaunchRequest {
+  task: WorkerTaskInput;
+  /** Path of worker.js on the host. */
+  runtimeFile: string;
+  /** The replay agent's recorded edits (host path). */
+  replayFile?: string;
+  /** The per-run gateway: keys, upstreams, prices, budget and what to do once it is spent. */
+  gateway: Pick<GatewayOptions, 'keys' | 'upstreams' | 'prices' | 'budgetUsd' | 'onBudgetExceeded'>;
+  logger?: Logger;
+}
+
 /**
  * Prepare one Worker run of `plan.agent` (DESIGN §5): a read-only task folder holding worker.js,
  * worker-task.json (the ACs' text, the rules, the agent) and the replay file; a writable folder for
@@ -65,19 +82,56 @@ export interface WorkerLaunch {
  * only way out of the container, metering every call against the cycle's budget.
  */
 export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLaunch> {
-  const log = req.logger ?? nullLogger;
   const adapter = getAdapter(req.plan.agent);
   const agentCfg = req.config.agents[req.plan.agent];
   if (adapter.name === 'replay' && !req.replayFile) throw new FactoryError(`the replay agent needs a recording for ${req.plan.ticket_id} (--replay DIR with ${req.plan.ticket_id}.json)`, 'agent_config', 2);
+  const budgetUsd = req.budgetUsd ?? req.config.killSwitch.budgetUsd;
+  const task: WorkerTaskInput = {
+    schema_version: 1,
+    acceptanceCriteria: req.acs.map((a) => ({ id: a.id, text: a.title })),
+    rules: req.rules.slice(0, 200_000),
+    rulesPath: req.config.ssot.rules,
+    agent: {
+      name: adapter.name,
+      ...(agentCfg?.model ? { model: agentCfg.model } : {}),
+      args: agentCfg?.args ?? [],
+      ...(agentCfg?.maxTurns ? { maxTurns: agentCfg.maxTurns } : {}),
+      ...(agentCfg?.command ? { command: agentCfg.command } : {}),
+      budgetUsd,
+      ...(req.replayFile ? { replayFile: AGENT_PATHS.replay } : {}),
+    },
+    // The Controller re-runs the Gate itself in a fresh container; a Worker-side run would only
+    // double the time and leave caches (.pyc) in the changeset.
+    gate: { stages: [] },
+  };
+  return launchRuntime({
+    task,
+    runtimeFile: req.runtimeFile ?? defaultRuntimeFile(),
+    ...(req.replayFile ? { replayFile: req.replayFile } : {}),
+    gateway: {
+      keys: req.keys ?? keysFromEnv(),
+      upstreams: req.config.gateway.upstreams,
+      prices: PriceTable.withOverrides(req.config.prices),
+      budgetUsd,
+      ...(req.onBudgetExceeded ? { onBudgetExceeded: () => req.onBudgetExceeded?.() } : {}),
+    },
+    ...(req.logger ? { logger: req.logger } : {}),
+  });
+}
+
+/**
+ * The agent runtime's side of a Worker container: the read-only task folder (worker.js,
+ * worker-task.json, the replay file), the agent's output folder (owner-only, the container
+ * user's), and the per-run model gateway on a Unix socket only that user can reach.
+ */
+export async function launchRuntime(req: RuntimeLaunchRequest): Promise<WorkerLaunch> {
   const taskDir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-task-'));
   const agentOut = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-agent-'));
   // Only the container's user may write the agent's output (and reach the gateway socket): a
   // world-writable folder or socket would let any local user forge evidence or spend the budget.
   const owner = workerIdentity();
-  const asRoot = process.getuid?.() === 0;
   fs.chmodSync(taskDir, 0o755);
-  fs.chmodSync(agentOut, asRoot ? 0o700 : 0o777);
-  if (asRoot) fs.chownSync(agentOut, owner.uid, owner.gid);
+  containerOutputDir(agentOut, owner);
   let gateway: ModelGateway | undefined;
   let socketDir: string | undefined;
   let disposed = false;
@@ -88,47 +142,24 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
     for (const d of [taskDir, agentOut, socketDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
   };
   try {
-    fs.copyFileSync(req.runtimeFile ?? defaultRuntimeFile(), path.join(taskDir, 'worker.js'));
+    fs.copyFileSync(req.runtimeFile, path.join(taskDir, 'worker.js'));
     if (req.replayFile) fs.copyFileSync(req.replayFile, path.join(taskDir, 'replay.json'));
-    const task: WorkerTaskInput = {
-      schema_version: 1,
-      acceptanceCriteria: req.acs.map((a) => ({ id: a.id, text: a.title })),
-      rules: req.rules.slice(0, 200_000),
-      rulesPath: req.config.ssot.rules,
-      agent: {
-        name: adapter.name,
-        ...(agentCfg?.model ? { model: agentCfg.model } : {}),
-        args: agentCfg?.args ?? [],
-        ...(agentCfg?.maxTurns ? { maxTurns: agentCfg.maxTurns } : {}),
-        ...(agentCfg?.command ? { command: agentCfg.command } : {}),
-        budgetUsd: req.budgetUsd ?? req.config.killSwitch.budgetUsd,
-        ...(req.replayFile ? { replayFile: AGENT_PATHS.replay } : {}),
-      },
-      // The Controller re-runs the Gate itself in a fresh container; a Worker-side run would only
-      // double the time and leave caches (.pyc) in the changeset.
-      gate: { stages: [] },
-    };
     for (const f of fs.readdirSync(taskDir)) fs.chmodSync(path.join(taskDir, f), 0o644);
-    fs.writeFileSync(path.join(taskDir, 'worker-task.json'), JSON.stringify(task, null, 2) + '\n', { mode: 0o644 });
-
+    fs.writeFileSync(path.join(taskDir, 'worker-task.json'), JSON.stringify(req.task, null, 2) + '\n', { mode: 0o644 });
     const sock = await makeSocketDir();
     socketDir = sock.dir;
-    gateway = await ModelGateway.start({
-      socketPath: sock.socketPath,
-      keys: req.keys ?? keysFromEnv(),
-      upstreams: req.config.gateway.upstreams,
-      prices: PriceTable.withOverrides(req.config.prices),
-      budgetUsd: req.budgetUsd ?? req.config.killSwitch.budgetUsd,
-      socketOwner: owner,
-      logger: log,
-      ...(req.onBudgetExceeded ? { onBudgetExceeded: () => req.onBudgetExceeded?.() } : {}),
-    });
+    gateway = await ModelGateway.start({ ...req.gateway, socketPath: sock.socketPath, socketOwner: owner, logger: req.logger ?? nullLogger });
   } catch (err) {
     await dispose();
     throw err;
   }
-  const gw = gateway;
+  return launchHandle(gateway, taskDir, agentOut, dispose);
+}
+
+/** The launch's mounts and its read-back of the agent's output and the gateway's meter. */
+function launchHandle(gw: ModelGateway, taskDir: string, agentOut: string, dispose: () => Promise<void>): WorkerLaunch {
   return {
+    // Node from the image (Debian's 18 in the base image; the agents image puts its own first).
     command: ['node', AGENT_PATHS.runtime, 'run'],
     env: { FACTORY_TASK: AGENT_PATHS.task, FACTORY_AGENT_OUT: AGENT_PATHS.agentOut, FACTORY_GATEWAY_SOCKET: AGENT_PATHS.gatewaySocket },
     mounts: [
@@ -136,6 +167,8 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
       { hostPath: agentOut, containerPath: AGENT_PATHS.agentOut, readOnly: false },
       { hostPath: path.dirname(gw.socketPath), containerPath: AGENT_PATHS.gatewayDir, readOnly: true },
     ],
+    outputDir: agentOut,
+    writeRecords: (file) => gw.writeRecords(file),
     async finish() {
       const gateway = gw.summary();
       const records = gw.records();
@@ -147,33 +180,35 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
         return { gateway, records, report: null, reportError: errorMessage(err) };
       }
     },
-    keepOutput(dest) {
-      fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
-      for (const name of fs.readdirSync(agentOut)) {
-        const from = path.join(agentOut, name);
-        const st = fs.lstatSync(from, { throwIfNoEntry: false });
-        // What the Worker wrote here is untrusted: no links, no folders, no more than the cap.
-        if (!st?.isFile()) continue;
-        let fd: number;
-        try {
-          fd = fs.openSync(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-        } catch {
-          continue; // unreadable to the Controller's user (a 0600 file of another uid): skipped
-        }
-        try {
-          const buf = Buffer.alloc(Math.min(st.size, KEPT_FILE_CAP));
-          const n = fs.readSync(fd, buf, 0, buf.length, 0);
-          const note = st.size > KEPT_FILE_CAP ? `\n[cut: ${st.size} bytes, the first ${KEPT_FILE_CAP} kept]\n` : '';
-          fs.writeFileSync(path.join(dest, name), Buffer.concat([buf.subarray(0, n), Buffer.from(note)]), { mode: 0o644 });
-        } finally {
-          fs.closeSync(fd);
-        }
-      }
-      const records = gw.records();
-      if (records.length) fs.writeFileSync(path.join(dest, 'gateway.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o644 });
-    },
+    keepOutput: (dest) => keepOutput(agentOut, dest, gw.records()),
     dispose,
   };
+}
+
+/** A FAILed run's agent output (regular files only, each capped) and gateway records, into `dest`. */
+function keepOutput(agentOut: string, dest: string, records: GatewayRecord[]): void {
+  fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
+  for (const name of fs.readdirSync(agentOut)) {
+    const from = path.join(agentOut, name);
+    const st = fs.lstatSync(from, { throwIfNoEntry: false });
+    // What the Worker wrote here is untrusted: no links, no folders, no more than the cap.
+    if (!st?.isFile()) continue;
+    let fd: number;
+    try {
+      fd = fs.openSync(from, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch {
+      continue; // unreadable to the Controller's user (a 0600 file of another uid): skipped
+    }
+    try {
+      const buf = Buffer.alloc(Math.min(st.size, KEPT_FILE_CAP));
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      const note = st.size > KEPT_FILE_CAP ? `\n[cut: ${st.size} bytes, the first ${KEPT_FILE_CAP} kept]\n` : '';
+      fs.writeFileSync(path.join(dest, name), Buffer.concat([buf.subarray(0, n), Buffer.from(note)]), { mode: 0o644 });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  if (records.length) fs.writeFileSync(path.join(dest, 'gateway.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n', { mode: 0o644 });
 }
 
 /** Per file of a FAILed run's agent output kept next to its staging copy. */

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../../src/core/config/schema';
 import { planSchema } from '../../../src/core/contracts/plan';
-import { prepareWorkerLaunch, type WorkerLaunch } from '../../../src/core/cycle/worker-launch';
+import { prepareWorkerLaunch, type WorkerLaunch } from '../../../src/core/sandbox/worker-launch';
 import { workerIdentity } from '../../../src/core/sandbox/staging';
 
 describe('cycle worker launch', () => {
