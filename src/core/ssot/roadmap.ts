@@ -1,5 +1,5 @@
 import type { AcceptanceCriterion, Diagnostic, Phase, Status, Ticket } from './model';
-import { plainCell, scanDocument } from './markdown';
+import { plainCell, scanDocument, type Block } from './markdown';
 import { splitAcId } from './ledger';
 import { normalizeStatus } from './status-words';
 import { cellOf, readHeader, readTable, type TableView, type TableRow } from './tables';
@@ -83,133 +83,162 @@ export function statusLineValue(line: string): string | undefined {
   return value;
 }
 
+/** Parse one roadmap document (any of the three kinds above) into phases, tickets and their ACs. */
 export function parseRoadmap(text: string, file: string): RoadmapParse {
-  const { blocks } = scanDocument(text);
-  const diagnostics: Diagnostic[] = [];
-  const phases: Phase[] = [];
-  const tickets = new Map<string, Ticket>();
-  const stats: RoadmapStats = { ticketSections: 0, stepRows: 0, tableAcs: 0, statusLines: 0, checkboxes: 0, checkboxesDone: 0 };
+  return new RoadmapParser(file).parse(text);
+}
 
-  let phase: { phase: Phase; level: number; ids: Set<string> } | undefined;
+type HeadingBlock = Extract<Block, { kind: 'heading' }>;
+type TableBlock = Extract<Block, { kind: 'table' }>;
+type TextBlock = Extract<Block, { kind: 'text' }>;
+/** An open ticket section and the checkbox ACs numbered in it so far. */
+interface Section { ticket: Ticket; level: number; checkboxes: number }
+
+/** The state of one pass over a roadmap: where in the document we are, and what was read so far. */
+class RoadmapParser {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly phases: Phase[] = [];
+  private readonly tickets = new Map<string, Ticket>();
+  private readonly stats: RoadmapStats = { ticketSections: 0, stepRows: 0, tableAcs: 0, statusLines: 0, checkboxes: 0, checkboxesDone: 0 };
+  private phase: { phase: Phase; level: number; ids: Set<string> } | undefined;
   /** Open ticket sections, innermost last (a `#####` ticket may sit inside a `####` one). */
-  const stack: { ticket: Ticket; level: number; checkboxes: number }[] = [];
+  private readonly stack: Section[] = [];
 
-  const addToPhase = (id: string) => {
-    if (phase && !phase.ids.has(id)) {
-      phase.ids.add(id);
-      phase.phase.ticketIds.push(id);
+  constructor(private readonly file: string) {}
+
+  parse(text: string): RoadmapParse {
+    for (const block of scanDocument(text).blocks) {
+      if (block.kind === 'heading') this.heading(block);
+      else if (block.kind === 'table') this.table(block);
+      else this.paragraph(block);
     }
-  };
-  const ticketFor = (id: string, title: string, line: number): Ticket => {
-    let t = tickets.get(id);
+    // A ticket with no status of its own (ROADMAP_V2's heading sections) takes the state of its ACs.
+    for (const t of this.tickets.values()) {
+      if (t.rawStatus === '' && t.acs.length > 0) t.status = statusFromAcs(t.acs);
+    }
+    return { file: this.file, phases: this.phases, tickets: [...this.tickets.values()], diagnostics: this.diagnostics, stats: this.stats };
+  }
+
+  private warn(line: number, code: string, message: string): void {
+    this.diagnostics.push({ file: this.file, line, severity: 'warning', code, message });
+  }
+
+  private ticketFor(id: string, title: string, line: number): Ticket {
+    const phase = this.phase;
+    let t = this.tickets.get(id);
     if (!t) {
-      t = { id, title, phase: phase?.phase.title, status: 'UNKNOWN', rawStatus: '', acs: [], source: { file, line } };
-      tickets.set(id, t);
+      t = { id, title, phase: phase?.phase.title, status: 'UNKNOWN', rawStatus: '', acs: [], source: { file: this.file, line } };
+      this.tickets.set(id, t);
     } else {
       if (!t.title && title) t.title = title;
       if (!t.phase && phase) t.phase = phase.phase.title;
     }
-    addToPhase(id);
+    if (phase && !phase.ids.has(id)) {
+      phase.ids.add(id);
+      phase.phase.ticketIds.push(id);
+    }
     return t;
-  };
+  }
 
-  for (const block of blocks) {
-    if (block.kind === 'heading') {
-      while (stack.length > 0 && stack[stack.length - 1].level >= block.level) stack.pop();
-      if (phase && phase.level >= block.level) phase = undefined;
-      const heading = block.text.trim();
-      const pm = PHASE_RE.exec(heading);
-      if (pm) {
-        const p: Phase = { title: heading, ticketIds: [], source: { file, line: block.line + 1 } };
-        phases.push(p);
-        phase = { phase: p, level: block.level, ids: new Set() };
-        continue;
-      }
-      const hid = headingId(heading);
-      if (hid) {
-        stats.ticketSections++;
-        const ticket = ticketFor(hid.id, hid.rest, block.line + 1);
-        stack.push({ ticket, level: block.level, checkboxes: 0 });
-      }
-      continue;
+  /** A heading closes deeper sections and opens a phase or a ticket section. */
+  private heading(block: HeadingBlock): void {
+    const stack = this.stack;
+    while (stack.length > 0 && stack[stack.length - 1].level >= block.level) stack.pop();
+    if (this.phase && this.phase.level >= block.level) this.phase = undefined;
+    const heading = block.text.trim();
+    if (PHASE_RE.exec(heading)) {
+      const p: Phase = { title: heading, ticketIds: [], source: { file: this.file, line: block.line + 1 } };
+      this.phases.push(p);
+      this.phase = { phase: p, level: block.level, ids: new Set() };
+      return;
     }
-
-    if (block.kind === 'table') {
-      const header = readHeader(block.rows[0] ?? '');
-      if (header.index.status === undefined) continue;
-      if (header.index.step !== undefined) {
-        const table = readTable(block, file, diagnostics);
-        for (const row of table.rows) readStepRow(table, row);
-      } else if (header.index.id !== undefined) {
-        const table = readTable(block, file, diagnostics);
-        for (const row of table.rows) readAcRow(table, row);
-      }
-      continue;
+    const hid = headingId(heading);
+    if (hid) {
+      this.stats.ticketSections++;
+      const ticket = this.ticketFor(hid.id, hid.rest, block.line + 1);
+      stack.push({ ticket, level: block.level, checkboxes: 0 });
     }
+  }
 
-    // Paragraph text: status lines and checkboxes.
-    const current = stack[stack.length - 1];
+  /** Step tables (one ticket per row) and AC tables; tables without a status column are prose. */
+  private table(block: TableBlock): void {
+    const header = readHeader(block.rows[0] ?? '');
+    if (header.index.status === undefined) return;
+    if (header.index.step !== undefined) {
+      const table = readTable(block, this.file, this.diagnostics);
+      for (const row of table.rows) this.readStepRow(table, row);
+    } else if (header.index.id !== undefined) {
+      const table = readTable(block, this.file, this.diagnostics);
+      for (const row of table.rows) this.readAcRow(table, row);
+    }
+  }
+
+  /** Paragraph text: status lines and checkboxes. */
+  private paragraph(block: TextBlock): void {
+    const current = this.stack[this.stack.length - 1];
     if (block.listItem) {
       const cb = CHECKBOX.exec(block.text);
-      if (cb) {
-        stats.checkboxes++;
-        const done = cb[1] !== ' ';
-        if (done) stats.checkboxesDone++;
-        if (current) {
-          const body = block.text.slice(cb[0].length);
-          const firstLine = body.split('\n', 1)[0];
-          const acm = CHECKBOX_AC.exec(firstLine);
-          current.checkboxes++;
-          const localId = acm ? acm[1] : `#${current.checkboxes}`;
-          const title = (acm ? firstLine.slice(acm[0].length) : firstLine).trim();
-          current.ticket.acs.push({
-            id: `${current.ticket.id}::${localId}`,
-            ticketId: current.ticket.id,
-            localId,
-            title,
-            status: done ? 'DONE' : 'OPEN',
-            rawStatus: done ? '[x]' : '[ ]',
-            origin: 'checkbox',
-            source: { file, line: block.line + 1 },
-          });
-        }
-      }
+      if (cb) this.checkbox(block, cb, current);
     }
     // Cheap pre-check: most paragraphs have no bold label at all.
     if (block.text.includes('**') && (block.text.includes('상태') || /status/i.test(block.text))) {
       const textLines = block.text.split('\n');
       for (let k = 0; k < textLines.length; k++) {
         const value = statusLineValue(textLines[k]);
-        if (value === undefined) continue;
-        stats.statusLines++;
-        const line = block.line + k + 1;
-        const norm = normalizeStatus(value);
-        if (!norm.known) {
-          diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${value}"` });
-        }
-        // The first status line of a section is the ticket's own status; later ones (quoted
-        // report headers) describe documents, not the ticket.
-        if (current && current.ticket.rawStatus === '') {
-          current.ticket.rawStatus = value;
-          current.ticket.status = norm.status;
-          if (norm.status === 'BLOCKED') current.ticket.blockedReason = reasonOf(value);
-        }
+        if (value !== undefined) this.statusLine(value, block.line + k + 1, current);
       }
     }
   }
 
-  function readStepRow(table: TableView, row: TableRow): void {
+  /** A `- [ ]` / `- [x]` item: counted anywhere, an AC of the open ticket section. */
+  private checkbox(block: TextBlock, cb: RegExpExecArray, current: Section | undefined): void {
+    this.stats.checkboxes++;
+    const done = cb[1] !== ' ';
+    if (done) this.stats.checkboxesDone++;
+    if (!current) return;
+    const body = block.text.slice(cb[0].length);
+    const firstLine = body.split('\n', 1)[0];
+    const acm = CHECKBOX_AC.exec(firstLine);
+    current.checkboxes++;
+    const localId = acm ? acm[1] : `#${current.checkboxes}`;
+    const title = (acm ? firstLine.slice(acm[0].length) : firstLine).trim();
+    current.ticket.acs.push({
+      id: `${current.ticket.id}::${localId}`,
+      ticketId: current.ticket.id,
+      localId,
+      title,
+      status: done ? 'DONE' : 'OPEN',
+      rawStatus: done ? '[x]' : '[ ]',
+      origin: 'checkbox',
+      source: { file: this.file, line: block.line + 1 },
+    });
+  }
+
+  private statusLine(value: string, line: number, current: Section | undefined): void {
+    this.stats.statusLines++;
+    const norm = normalizeStatus(value);
+    if (!norm.known) this.warn(line, 'ssot.unknown-status', `unknown status "${value}"`);
+    // The first status line of a section is the ticket's own status; later ones (quoted
+    // report headers) describe documents, not the ticket.
+    if (current && current.ticket.rawStatus === '') {
+      current.ticket.rawStatus = value;
+      current.ticket.status = norm.status;
+      if (norm.status === 'BLOCKED') current.ticket.blockedReason = reasonOf(value);
+    }
+  }
+
+  private readStepRow(table: TableView, row: TableRow): void {
     const line = row.line + 1;
     const id = plainCell(cellOf(table, row, 'step') ?? '');
     if (!isTicketId(id)) {
-      diagnostics.push({ file, line, severity: 'warning', code: 'ssot.bad-ticket-id', message: `step "${id}" is not a ticket id; row ignored` });
+      this.warn(line, 'ssot.bad-ticket-id', `step "${id}" is not a ticket id; row ignored`);
       return;
     }
-    stats.stepRows++;
+    this.stats.stepRows++;
     const rawStatus = plainCell(cellOf(table, row, 'status') ?? '');
     const norm = normalizeStatus(rawStatus);
-    if (!norm.known) diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
-    const ticket = ticketFor(id, (cellOf(table, row, 'title') ?? '').trim(), line);
+    if (!norm.known) this.warn(line, 'ssot.unknown-status', `unknown status "${rawStatus}" for ${id}`);
+    const ticket = this.ticketFor(id, (cellOf(table, row, 'title') ?? '').trim(), line);
     ticket.status = norm.status;
     ticket.rawStatus = rawStatus;
     if (norm.status === 'BLOCKED') ticket.blockedReason = reasonOf(rawStatus);
@@ -220,32 +249,32 @@ export function parseRoadmap(text: string, file: string): RoadmapParse {
         ticket.done = Number(pm[1]);
         ticket.total = Number(pm[2]);
       } else {
-        diagnostics.push({ file, line, severity: 'warning', code: 'ssot.bad-progress', message: `DONE/TOTAL "${progress}" of ${id} is not N/M` });
+        this.warn(line, 'ssot.bad-progress', `DONE/TOTAL "${progress}" of ${id} is not N/M`);
       }
     }
   }
 
-  function readAcRow(table: TableView, row: TableRow): void {
+  private readAcRow(table: TableView, row: TableRow): void {
     const line = row.line + 1;
     const rawId = plainCell(cellOf(table, row, 'id') ?? '');
     if (rawId === '') {
-      diagnostics.push({ file, line, severity: 'warning', code: 'ssot.missing-id', message: 'AC row has no id; row ignored' });
+      this.warn(line, 'ssot.missing-id', 'AC row has no id; row ignored');
       return;
     }
     const split = splitAcId(rawId);
-    const owner = stack[stack.length - 1]?.ticket;
+    const owner = this.stack[this.stack.length - 1]?.ticket;
     const ticketId = split?.ticketId ?? owner?.id;
     const localId = split?.localId ?? rawId;
     if (!ticketId) {
-      diagnostics.push({ file, line, severity: 'warning', code: 'ssot.orphan-ac', message: `AC "${rawId}" is outside any ticket section; row ignored` });
+      this.warn(line, 'ssot.orphan-ac', `AC "${rawId}" is outside any ticket section; row ignored`);
       return;
     }
-    const ticket = owner?.id === ticketId ? owner : ticketFor(ticketId, '', line);
+    const ticket = owner?.id === ticketId ? owner : this.ticketFor(ticketId, '', line);
     const rawStatus = plainCell(cellOf(table, row, 'status') ?? '');
     const norm = normalizeStatus(rawStatus);
     const id = `${ticketId}::${localId}`;
-    if (!norm.known) diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
-    stats.tableAcs++;
+    if (!norm.known) this.warn(line, 'ssot.unknown-status', `unknown status "${rawStatus}" for ${id}`);
+    this.stats.tableAcs++;
     const evidence = cellOf(table, row, 'evidence');
     const ac: AcceptanceCriterion = {
       id,
@@ -255,19 +284,13 @@ export function parseRoadmap(text: string, file: string): RoadmapParse {
       status: norm.status,
       rawStatus,
       origin: 'table',
-      source: { file, line },
+      source: { file: this.file, line },
     };
     if (evidence !== undefined) ac.evidence = plainCell(evidence);
     const commit = cellOf(table, row, 'commit');
     if (commit !== undefined) ac.commit = plainCell(commit);
     ticket.acs.push(ac);
   }
-
-  // A ticket with no status of its own (ROADMAP_V2's heading sections) takes the state of its ACs.
-  for (const t of tickets.values()) {
-    if (t.rawStatus === '' && t.acs.length > 0) t.status = statusFromAcs(t.acs);
-  }
-  return { file, phases, tickets: [...tickets.values()], diagnostics, stats };
 }
 
 /** DONE when every AC is DONE, PARTIAL when some are, OPEN otherwise. */
