@@ -1,5 +1,5 @@
 import type { FactoryConfig } from '../config/schema';
-import type { CycleStatus } from '../contracts/status';
+import { FAILED_STATUSES, type CycleStatus } from '../contracts/status';
 
 export type { CycleStatus };
 
@@ -15,6 +15,7 @@ export interface CycleRecord {
   model?: string;
 }
 
+/** The retry counters of one ticket and what they call for. */
 export interface KillSwitchDecision {
   /** Failed attempts of this ticket since its last PASS (ABORTED cycles are not attempts). */
   attempts: number;
@@ -26,8 +27,6 @@ export interface KillSwitchDecision {
   escalate: boolean;
   reason?: string;
 }
-
-const FAILED: ReadonlySet<CycleStatus> = new Set(['FAIL', 'TIMEOUT']);
 
 /**
  * Retry counts derive from history alone (spec §5-4; DESIGN §3): no second state store.
@@ -42,7 +41,7 @@ export function evaluateKillSwitches(history: readonly CycleRecord[], ticketId: 
     if (!r || r.ticketId !== ticketId) continue;
     if (r.status === 'PASS' || r.status === 'BLOCKED') break; // a PASS resets; a BLOCKED was handled by a person
     if (r.status === 'ABORTED') continue;
-    if (FAILED.has(r.status)) {
+    if (FAILED_STATUSES.has(r.status)) {
       attempts++;
       if (trailing) consecutiveFails++;
     } else {

@@ -1,0 +1,36 @@
+import * as path from 'node:path';
+import type { FactoryConfig } from '../config/schema';
+import { readHistory } from '../history/history';
+import { stateFile } from './cycle-state';
+import type { CycleRecord } from './kill-switches';
+
+/** Repository paths of the Controller's own records. */
+export function cyclePaths(root: string, config: FactoryConfig) {
+  const autopilot = path.join(root, config.paths.autopilot);
+  return {
+    autopilot,
+    history: path.join(autopilot, 'history.jsonl'),
+    plan: path.join(autopilot, 'plan.json'),
+    state: stateFile(root, config.paths.autopilot),
+    evidence: path.join(root, config.paths.evidence),
+    audits: path.join(autopilot, 'audits'),
+    gateCache: path.join(autopilot, 'gate_cache'),
+    costSummary: (month: string) => path.join(autopilot, `cost_summary_${month}.json`),
+  };
+}
+
+/** The Controller's record paths of one repository (`cyclePaths`). */
+export type CyclePaths = ReturnType<typeof cyclePaths>;
+
+/** History records in the shape the kill switches read. */
+export function cycleRecords(historyFile: string): CycleRecord[] {
+  return readHistory(historyFile).records.map((r) => ({
+    runId: r.runId,
+    ticketId: r.ticketId,
+    status: r.status,
+    endedAt: typeof r.endedAt === 'string' ? r.endedAt : new Date(0).toISOString(),
+    costUsd: typeof r.costUsd === 'number' ? r.costUsd : 0,
+    ...(typeof r.agent === 'string' ? { agent: r.agent } : {}),
+    ...(typeof r.model === 'string' ? { model: r.model } : {}),
+  }));
+}

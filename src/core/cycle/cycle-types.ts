@@ -1,0 +1,129 @@
+/**
+ * The cycle's public vocabulary: its options and dependencies, the events it emits, the review
+ * hook's request and answer, and the outcome it returns. Phases and callers import them from here
+ * (orchestrator.ts re-exports them), so no phase depends on the orchestrator.
+ */
+import type Docker from 'dockerode';
+import type { FactoryConfig } from '../config/schema';
+import type { Plan } from '../contracts/plan';
+import type { CyclePhase, CycleStatus } from '../contracts/status';
+import type { Violation } from '../changeset/scope';
+import type { ProviderKeys } from '../gateway/gateway';
+import type { Logger } from '../util/log';
+import type { Recovery } from './recover';
+
+/** Events for the UI (Run panel, status bar) and `factory run` / `tail`. */
+export type CycleEvent =
+  | { type: 'recovered'; recovery: Recovery }
+  | { type: 'plan'; plan: Plan; escalate: boolean; auditorRequired: boolean }
+  | { type: 'phase'; runId: string; phase: CyclePhase; at: string }
+  | { type: 'output'; runId: string; source: 'worker' | 'gate' | 'auditor'; text: string }
+  | { type: 'review'; runId: string; changes: number }
+  | { type: 'end'; outcome: CycleOutcome };
+
+/** What one cycle runs on and with: the repository, an optional ticket, agent, config and image overrides. */
+export interface CycleOptions {
+  /** The repository (a git checkout with at least one commit). */
+  root: string;
+  /** Work on this ticket instead of the queue's next one. */
+  ticket?: string;
+  /** Agent override (default: config.worker.agent). */
+  agent?: string;
+  /** Recordings for the replay agent: `<dir>/<TICKET>.json` (Worker) and `<dir>/<TICKET>.audit.json` (Auditor). */
+  replayDir?: string;
+  /** Config to use instead of `.factory/config.json`. */
+  config?: FactoryConfig;
+  /** Worker/Gate/Auditor image override. */
+  image?: string;
+  lockStaleMs?: number;
+  /** How many FAILed staging copies to keep for inspection (older ones are pruned). Default 3. */
+  keepFailedStaging?: number;
+  /** worker.js on the host (default: next to the bundle, or dist/). */
+  runtimeFile?: string;
+  /** Provider keys for the model gateway (default: the host environment's; the extension passes SecretStorage's). */
+  keys?: ProviderKeys;
+}
+
+/** What a person reviews before ADJUST when approval is required (`factory.review.requireApproval`). */
+export interface ChangesetReview {
+  runId: string;
+  ticketId: string;
+  acIds: string[];
+  /** The commit the Worker started from: the "before" side of every diff. */
+  baseCommit: string;
+  /** The verified staging tree (the "after" side); read it, never write it. */
+  workspace: string;
+  changes: { path: string; kind: string }[];
+  /** The Auditor's verdict when it ran. */
+  audit: CycleOutcome['audit'];
+}
+
+/** A person's decision on a changeset: approve applies it; reject fails the cycle with the reason. */
+export type ReviewDecision = { approved: true } | { approved: false; reason: string };
+
+/** The cycle's collaborators, injectable for tests and the editor: engine, log, cancellation, events, clock, review. */
+export interface CycleDeps {
+  docker?: Docker;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onEvent?: (e: CycleEvent) => void;
+  now?: () => Date;
+  /**
+   * Asked after every check passed and before anything is applied. Absent: no review (the CLI).
+   * Interrupting the cycle (signal) while it waits ends the cycle ABORTED, nothing applied.
+   */
+  review?: (r: ChangesetReview) => Promise<ReviewDecision>;
+}
+
+/** One cycle's outcome: what `factory run --json` prints per cycle. */
+export interface CycleOutcome {
+  runId: string;
+  ticketId: string;
+  acIds: string[];
+  status: CycleStatus;
+  /** Why the status is not PASS, one line each. */
+  reasons: string[];
+  /** Metered by the gateway (the agent's own figure only when no call went through it). */
+  costUsd: number;
+  /** Repo-relative evidence folder (PASS), else null. */
+  evidencePath: string | null;
+  /** The ADJUST commit (PASS) or the BLOCKED commit, else null. */
+  commit: string | null;
+  /** The retry/budget/time cap set the ticket BLOCKED in the roadmap. */
+  blocked: boolean;
+  /** Two consecutive FAILs before this cycle: the Auditor was called. */
+  escalated: boolean;
+  audit: { verdict: 'PASS' | 'FAIL'; violations: number; report: string } | null;
+  changes: { path: string; kind: string }[];
+  violations: Violation[];
+  /** The staging copy kept for inspection after a FAIL. */
+  stagingKept: string | null;
+  /**
+   * Wall times (ms). `agentMs`: the Worker container, start to exit; `agentOwnMs`: the agent process
+   * and the Worker's own gate commands, as the runtime measured them (its boot, prompt and
+   * changed-file list are not in it); `gateMs`: the whole Gate; `gateCommandMs`: its commands alone.
+   * Controller overhead = totalMs − agentOwnMs − gateCommandMs (bench/cycle.bench.ts).
+   */
+  timings: { totalMs: number; agentMs: number; agentOwnMs: number; gateMs: number; gateCommandMs: number; auditMs: number; phases: Partial<Record<CyclePhase, number>> };
+}
+
+/** The outcome before anything is known: a FAIL with no reasons, nothing kept. */
+export function emptyOutcome(plan: Plan): CycleOutcome {
+  return {
+    runId: plan.run_id,
+    ticketId: plan.ticket_id,
+    acIds: [...plan.ac_ids],
+    status: 'FAIL',
+    reasons: [],
+    costUsd: 0,
+    evidencePath: null,
+    commit: null,
+    blocked: false,
+    escalated: false,
+    audit: null,
+    changes: [],
+    violations: [],
+    stagingKept: null,
+    timings: { totalMs: 0, agentMs: 0, agentOwnMs: 0, gateMs: 0, gateCommandMs: 0, auditMs: 0, phases: {} },
+  };
+}

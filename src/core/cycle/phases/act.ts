@@ -1,0 +1,196 @@
+/**
+ * ADJUST: act on the verdict. PASS: back up the Controller's files, apply the changeset
+ * (conflict-checked), set the ledger and roadmap cells, write and validate the evidence, record,
+ * commit and push. Anything else: nothing applied, the staging copy kept, the verdict recorded
+ * (and the ticket BLOCKED when a cap fired).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { applyChangeset } from '../../changeset/apply';
+import type { Plan } from '../../contracts/plan';
+import { collectGitInfo } from '../../evidence/git-info';
+import { validateEvidence } from '../../evidence/validator';
+import { writeEvidence } from '../../evidence/writer';
+import type { GateReport } from '../../gate/gate-model';
+import type { BuiltPlan } from '../../plan/builder';
+import { SAFE_GIT, execCapture } from '../../sandbox/staging';
+import type { AcceptanceCriterion, SsotIndex } from '../../ssot/model';
+import { editDocument, setAcStatus, setTicketStatus } from '../../ssot/writer';
+import { atomicWrite } from '../../util/atomic-write';
+import { FactoryError } from '../../util/errors';
+import { monthOf } from '../cost-summary';
+import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
+import type { CycleOutcome } from '../cycle-types';
+import { commitPaths } from '../git-ops';
+import type { Verdict } from '../verdict';
+import type { CheckOutput } from './check';
+import type { DoOutput } from './do';
+import { blockTicket, record } from './record';
+
+/** What ADJUST acts on. `outcome` is the cycle's, updated in place (status, evidence, commit). */
+export interface ActInput {
+  plan: Plan;
+  built: BuiltPlan;
+  index: SsotIndex;
+  startedAt: Date;
+  done: DoOutput;
+  checked: CheckOutput;
+  verdict: Verdict;
+  outcome: CycleOutcome;
+}
+
+/** Run ADJUST: apply a PASS, or record any other verdict with the staging copy named as kept. */
+export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
+  if (a.verdict.status === 'PASS' && a.checked.gate) return adjustPass(ctx, a, a.checked.gate);
+  a.outcome.stagingKept = a.done.staging.dir;
+  await recordVerdict(ctx, a.plan, a.outcome, a.verdict);
+}
+
+/** A verdict other than PASS: its status and history line; a fired cap also blocks the ticket. */
+export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: CycleOutcome, verdict: Verdict): Promise<void> {
+  outcome.status = verdict.status;
+  if (verdict.blockReason) {
+    await blockTicket({ root: ctx.root, config: ctx.config, paths: ctx.paths, plan, reason: verdict.blockReason, cause: verdict.cause, now: ctx.now, signal: ctx.signal }, outcome);
+  } else {
+    await record(ctx.paths, plan, outcome, verdict.cause, ctx.now);
+  }
+}
+
+/**
+ * ADJUST on PASS. Every file it will rewrite is backed up first and named in the state file, so a
+ * crash anywhere below is rolled back (or, once the commit exists, completed) on the next start —
+ * never applied twice.
+ */
+async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
+  const { root, config, paths } = ctx;
+  const { plan, outcome } = a;
+  const evidenceRel = `${config.paths.evidence.replace(/\/+$/, '')}/${plan.run_id}/`;
+  const backupDir = await backupControllerFiles(ctx, a);
+  ctx.lap('ADJUST backups');
+
+  const applied = await applyChangeset({ hostRoot: root, stagingRoot: a.done.staging.workspace, changes: a.done.changes, base: a.done.before });
+  if (!applied.applied) {
+    // SECURITY 15: the user edited a file in scope during the cycle; nothing was written.
+    outcome.status = 'FAIL';
+    outcome.reasons.push(`conflict: the host changed under the cycle: ${applied.conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`);
+    outcome.stagingKept = a.done.staging.dir;
+    await record(paths, plan, outcome, 'FAIL', ctx.now);
+    await fs.promises.rm(backupDir, { recursive: true, force: true });
+    return;
+  }
+  faultPoint('ADJUST:applied');
+  ctx.lap('changeset applied');
+
+  await updateDocuments(ctx, a, evidenceRel);
+  faultPoint('ADJUST:documents');
+  ctx.lap('ledger and roadmap');
+
+  await writeRunEvidence(ctx, a, gate);
+  outcome.evidencePath = evidenceRel;
+  outcome.status = 'PASS';
+  const summary = await record(paths, plan, outcome, 'PASS', ctx.now, { evidence: evidenceRel, changes: outcome.changes.length });
+  faultPoint('ADJUST:recorded');
+  ctx.lap('evidence checked, history recorded');
+
+  if (config.git.commit) await commitPass(ctx, a, evidenceRel, summary);
+  await fs.promises.rm(backupDir, { recursive: true, force: true });
+}
+
+/** Back up every Controller file ADJUST rewrites, then enter ADJUST with them named in the state. */
+async function backupControllerFiles(ctx: CycleContext, a: ActInput): Promise<string> {
+  const { root, config, paths } = ctx;
+  const month = monthOf(ctx.now().toISOString());
+  const controllerFiles = [...ssotDocs(config), rel(root, paths.history), rel(root, paths.costSummary(month)), rel(root, paths.plan)];
+  const backupDir = path.join(paths.autopilot, `.adjust-${a.plan.run_id}`);
+  const backups: Record<string, string | null> = {};
+  await fs.promises.mkdir(backupDir, { recursive: true });
+  for (const [i, f] of controllerFiles.entries()) {
+    const src = path.join(root, f);
+    if (fs.existsSync(src)) {
+      const dst = path.join(backupDir, String(i));
+      await atomicWrite(dst, fs.readFileSync(src));
+      backups[f] = dst;
+    } else backups[f] = null;
+  }
+  await ctx.setPhase('ADJUST', { changes: a.outcome.changes, backups, backupDir });
+  return backupDir;
+}
+
+/** Ledger: every AC of the plan DONE with its evidence and base commit; roadmap: the ticket's count and status. */
+async function updateDocuments(ctx: CycleContext, a: ActInput, evidenceRel: string): Promise<void> {
+  const { root, config } = ctx;
+  const { plan } = a;
+  const shortBase = ctx.state.baseCommit.slice(0, 7);
+  const ledger = path.join(root, config.ssot.ledger);
+  await editDocument(ledger, (t) => plan.ac_ids.reduce((text, id) => setAcStatus(text, id, { status: 'DONE', evidence: evidenceRel, commit: shortBase }), t));
+  // Roadmap: DONE/TOTAL and status of the ticket from the ledger as it now reads.
+  const done = new Set(plan.ac_ids);
+  const ticketAcs: AcceptanceCriterion[] = a.index.ledger.filter((x) => x.ticketId === plan.ticket_id);
+  const doneCount = ticketAcs.filter((x) => x.status === 'DONE' || done.has(x.id)).length;
+  const total = a.built.ticket?.total ?? ticketAcs.length;
+  const ticketStatus = doneCount >= total ? 'DONE' : doneCount > 0 ? 'PARTIAL' : 'OPEN';
+  if (a.built.ticket) {
+    await editDocument(path.join(root, config.ssot.roadmap), (t) => setTicketStatus(t, plan.ticket_id, { status: ticketStatus, done: doneCount, total }));
+  }
+}
+
+/** The evidence run of a PASS, validated before anything refers to it. */
+async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
+  const { root, config, paths } = ctx;
+  const { plan, outcome } = a;
+  const baseCommit = ctx.state.baseCommit;
+  const result = a.done.result.kind === 'read' ? a.done.result.result : null;
+  const pnl = a.checked.pnl;
+  // The gateway's per-call records (no headers or bodies: provider, model, tokens, cost).
+  const gatewayLog = a.done.agent.records.map((r) => JSON.stringify(r)).join('\n');
+  const git = await collectGitInfo(root, a.startedAt, ctx.signal);
+  ctx.lap('git info');
+  const evidence = await writeEvidence(paths.evidence, {
+    runId: plan.run_id,
+    ticketId: plan.ticket_id,
+    taskName: a.built.ticket?.title ?? '',
+    acIds: plan.ac_ids,
+    status: 'PASS',
+    startedAt: a.startedAt,
+    endedAt: ctx.now(),
+    git: { ...git, commit: baseCommit },
+    gate,
+    commands: [{ title: `Worker: ${plan.agent}`, command: ['factory', 'run', '--ticket', plan.ticket_id, '--agent', plan.agent], status: result?.status ?? 'PASS' }],
+    kpi: { ...(result?.kpi_summary ?? {}), files_changed: outcome.changes.length, agent: plan.agent },
+    ...(a.checked.profit && pnl ? { pnlBreakdown: pnl } : {}),
+    profitRelated: a.checked.profit,
+    worker: { claimedStatus: result?.status ?? 'NONE', recordedStatus: 'PASS', overridden: false, ...(result?.model_used ? { model: result.model_used } : {}) },
+    costUsd: outcome.costUsd,
+    ...(gatewayLog ? { extraFiles: [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] } : {}),
+    reproduce: [`git checkout ${baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
+  });
+  ctx.lap('evidence written');
+  const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
+  if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid', 1);
+}
+
+/** The one commit of a PASS (changeset, documents, evidence, records), then the push if configured. */
+async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, summary: string): Promise<void> {
+  const { root, config, paths } = ctx;
+  const { plan, outcome } = a;
+  const files = [...new Set([...outcome.changes.map((c) => c.path), ...ssotDocs(config).filter((d) => fs.existsSync(path.join(root, d))), evidenceRel.replace(/\/$/, ''), rel(root, paths.history), rel(root, summary), rel(root, paths.plan)])];
+  const message = [
+    `factory: ${plan.ticket_id} PASS — ${plan.ac_ids.join(', ')} DONE`,
+    '',
+    `Evidence: ${evidenceRel}`,
+    `Cost: $${outcome.costUsd.toFixed(4)} (agent ${plan.agent}, risk ${plan.risk_level})`,
+    `Changed: ${outcome.changes.map((c) => `${c.path} (${c.kind})`).join(', ')}`,
+    '',
+    `Factory-Run: ${plan.run_id}`,
+    '',
+  ].join('\n');
+  outcome.commit = await commitPaths(root, files, message, ctx.signal);
+  faultPoint('ADJUST:committed');
+  ctx.lap('committed');
+  if (config.git.push) {
+    // The repository's upstream, with the same guards as every host git call (no hooks: no
+    // pre-push program runs); a failure keeps the commit and is reported.
+    const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'push'], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    if (r.code !== 0) outcome.reasons.push(`git push failed (the commit is kept): ${r.stderr.trim()}`);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * CHECK: the Controller's own checks of what DO produced, each run only while the verdict so far
+ * (verdict.ts `findings`) leaves the cycle a chance: the Gate over the staging copy, the Auditor
+ * (risk or escalation), a profit ticket's pnl_breakdown.json, and the person's review.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { runAuditor } from '../../auditor/run-auditor';
+import type { Plan } from '../../contracts/plan';
+import { readUntrustedJson } from '../../contracts/untrusted-json';
+import { isProfitTicket } from '../../evidence/writer';
+import { ContainerRunner } from '../../gate/container-runner';
+import { GateCache } from '../../gate/gate-cache';
+import type { GateReport } from '../../gate/gate-model';
+import { HostRunner } from '../../gate/host-runner';
+import { runGate } from '../../gate/run-gate';
+import type { BuiltPlan } from '../../plan/builder';
+import type { StagingCopy } from '../../sandbox/staging';
+import { stagingTreeHash } from '../../sandbox/staging-snapshots';
+import { atomicWrite } from '../../util/atomic-write';
+import { FactoryError } from '../../util/errors';
+import { isSymlink, readText, rel, type CycleContext } from '../cycle-context';
+import type { CycleDeps, CycleOutcome } from '../cycle-types';
+import { auditNeeded, findings, verdictLimits, type CheckFacts, type Findings, type WorkerFacts } from '../verdict';
+import type { DoOutput } from './do';
+
+/** What CHECK needs. */
+export interface CheckInput {
+  plan: Plan;
+  built: BuiltPlan;
+  baseCommit: string;
+  /** Consecutive FAILs before this cycle call the Auditor (PLAN's verdict). */
+  escalate: boolean;
+  done: DoOutput;
+}
+
+/** What CHECK found: the facts the verdict is decided from, and what ADJUST and the outcome need. */
+export interface CheckOutput {
+  worker: WorkerFacts;
+  facts: CheckFacts;
+  gate?: GateReport;
+  audit: CycleOutcome['audit'];
+  /** The Worker's pnl_breakdown.json (profit tickets that passed every other check). */
+  pnl?: Record<string, unknown>;
+  profit: boolean;
+  gateMs: number;
+  gateCommandMs: number;
+  auditMs: number;
+  auditCostUsd: number;
+}
+
+/** DO's results as the verdict reads them. */
+export function workerFacts(done: DoOutput): WorkerFacts {
+  return {
+    result: done.result,
+    run: done.run,
+    overCap: done.overCap,
+    budgetHit: done.budgetHit,
+    spentUsd: done.agent.gateway.costUsd,
+    ...(done.agent.report ? { agentOutcome: done.agent.report.outcome } : {}),
+    changes: done.changes.length,
+    violations: done.violations,
+  };
+}
+
+/** Run CHECK. @throws FactoryError `worker-error` when the Worker container failed for no cap's reason. */
+export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<CheckOutput> {
+  await ctx.setPhase('CHECK');
+  const { plan, done } = input;
+  const limits = verdictLimits(ctx.config, plan.timeout_minutes);
+  const worker = workerFacts(done);
+  const facts: CheckFacts = {};
+  const out: CheckOutput = { worker, facts, audit: null, profit: isProfitTicket(plan.ticket_id, ctx.config.evidence.profitTickets), gateMs: 0, gateCommandMs: 0, auditMs: 0, auditCostUsd: 0 };
+  const now = (): Findings => findings(worker, facts, limits);
+  const first = now();
+  if (first.workerError) throw new FactoryError(first.workerError, 'worker-error', 1);
+  if (first.reasons.length === 0) await checkGate(ctx, input, out);
+  if (auditNeeded(now(), input.escalate, input.built.risk.auditorRequired)) await checkAudit(ctx, input, out);
+  if (out.profit && now().reasons.length === 0) {
+    const pnl = readWorkerPnl(done.staging.output);
+    if (pnl) out.pnl = pnl;
+    else facts.pnlMissing = true;
+  }
+  const review = ctx.deps.review;
+  if (review && now().reasons.length === 0 && out.gate) await reviewChangeset(ctx, review, input, out);
+  return out;
+}
+
+/**
+ * The Gate's container runner over the staging copy, read-only, a fresh container per step: no
+ * second copy of the tree (10 s on 10,000 files), and what the Gate verified is byte for byte
+ * what ADJUST applies — the tests cannot rewrite it on the way.
+ */
+function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy): ContainerRunner {
+  const { config, opts } = ctx;
+  return new ContainerRunner({
+    treeDir: staging.workspace,
+    image: opts.image ?? config.worker.image,
+    limits: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb },
+    user: `${staging.uid}:${staging.gid}`,
+    readOnly: true,
+    runId: plan.run_id,
+    ticket: plan.ticket_id,
+    cleanupPath: staging.dir,
+    docker: ctx.docker,
+    logger: ctx.log,
+  });
+}
+
+/** The Gate on the staging copy (gate.runIn "host" runs on it directly). */
+async function checkGate(ctx: CycleContext, input: CheckInput, out: CheckOutput): Promise<void> {
+  const { plan, done } = input;
+  const ws = done.staging.workspace;
+  const tGate = Date.now();
+  const runner = ctx.config.gate.runIn === 'host' ? new HostRunner({ cwd: ws }) : gateContainerRunner(ctx, plan, done.staging);
+  const gate = await runGate({ config: ctx.config, treeDir: ws, treeHash: stagingTreeHash(done.staging, done.changes, done.after), runner, cache: new GateCache(ctx.paths.gateCache), runId: plan.run_id, logger: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  out.gateMs = Date.now() - tGate;
+  ctx.lap('Gate');
+  out.gateCommandMs = Math.round([...gate.guards, ...gate.stages].reduce((sum, st) => sum + (st.cached ? 0 : st.durationMs), 0));
+  ctx.emit({ type: 'output', runId: plan.run_id, source: 'gate', text: gate.log });
+  out.gate = gate;
+  out.facts.gate = { status: gate.status, failedAt: gate.failedAt };
+}
+
+/** The read-only Auditor over the changeset; its report is kept under `<autopilot>/audits/`. */
+async function checkAudit(ctx: CycleContext, input: CheckInput, out: CheckOutput): Promise<void> {
+  const { root, config, opts, paths } = ctx;
+  const { plan, done } = input;
+  const tAudit = Date.now();
+  const audit = await runAuditor(
+    { root, config, plan, workspace: done.staging.workspace, changes: done.changes, rules: readText(root, config.ssot.rules), ...(opts.replayDir ? { replayFile: path.join(opts.replayDir, `${plan.ticket_id}.audit.json`) } : {}), ...(opts.image ? { image: opts.image } : {}), ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}), reason: input.escalate ? 'escalation' : 'risk', ...(opts.keys ? { keys: opts.keys } : {}) },
+    { docker: ctx.docker, logger: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+  );
+  out.auditMs = Date.now() - tAudit;
+  out.auditCostUsd = audit.costUsd;
+  await fs.promises.mkdir(paths.audits, { recursive: true });
+  const reportFile = path.join(paths.audits, `${plan.run_id}.json`);
+  await atomicWrite(reportFile, JSON.stringify(audit.report, null, 2) + '\n');
+  out.audit = { verdict: audit.report.verdict, violations: audit.report.violations.length, report: rel(root, reportFile) };
+  out.facts.audit = audit.report;
+}
+
+/** The review hook: a person approves or rejects the verified changeset before anything is applied. */
+async function reviewChangeset(ctx: CycleContext, review: NonNullable<CycleDeps['review']>, input: CheckInput, out: CheckOutput): Promise<void> {
+  const { plan, done } = input;
+  const changes = done.changes.map((c) => ({ path: c.path, kind: c.kind }));
+  ctx.emit({ type: 'review', runId: plan.run_id, changes: changes.length });
+  const decision = await review({ runId: plan.run_id, ticketId: plan.ticket_id, acIds: [...plan.ac_ids], baseCommit: input.baseCommit, workspace: done.staging.workspace, changes, audit: out.audit });
+  if (ctx.signal?.aborted) throw new FactoryError('interrupted during the changeset review', 'interrupted', 130);
+  out.facts.review = decision;
+}
+
+/** The Worker's pnl_breakdown.json (untrusted: regular file, ≤ 1 MB, a JSON object of numbers). */
+function readWorkerPnl(outDir: string): Record<string, unknown> | undefined {
+  const file = path.join(outDir, 'pnl_breakdown.json');
+  if (!fs.existsSync(file) && !isSymlink(file)) return undefined;
+  try {
+    return readUntrustedJson(file, z.record(z.string(), z.union([z.number(), z.string(), z.record(z.string(), z.number())])), 1024 * 1024, 'pnl_breakdown.json');
+  } catch {
+    return undefined;
+  }
+}

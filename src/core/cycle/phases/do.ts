@@ -1,0 +1,220 @@
+/**
+ * DO: the staging copy of the base commit, the Worker's gateway and agent, the Worker container
+ * (started while the base snapshot is taken), then the changeset from the snapshots and the
+ * Worker's result.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { diffSnapshots, type Change } from '../../changeset/diff';
+import { checkScope, type Violation } from '../../changeset/scope';
+import { snapshotBytes, type Snapshot } from '../../changeset/snapshot';
+import type { Plan } from '../../contracts/plan';
+import { readResultJson } from '../../contracts/result';
+import type { BuiltPlan } from '../../plan/builder';
+import { runContainer, type ContainerMount, type ContainerResult } from '../../sandbox/container';
+import { overlayListing, overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../../sandbox/run-sandbox';
+import { createStagingCopy, type StagingCopy } from '../../sandbox/staging';
+import { afterSnapshot, baseSnapshot, writeBaseEntries } from '../../sandbox/staging-snapshots';
+import { watchWorkspace, type WorkspaceWatch } from '../../sandbox/workspace-cap';
+import { FactoryError, errorMessage } from '../../util/errors';
+import { faultDelay, faultPoint, isSymlink, readText, type CycleContext } from '../cycle-context';
+import type { ResultRead } from '../verdict';
+import { prepareWorkerLaunch, type WorkerLaunch } from '../../sandbox/worker-launch';
+
+/** What the cycle must clean up whatever happens: filled in by DO as it creates them. */
+export interface CycleResources {
+  staging?: StagingCopy;
+  launch?: WorkerLaunch;
+  /** A FAILed cycle keeps its staging copy (and the agent's output) for inspection. */
+  keepStaging?: boolean;
+}
+
+/** What DO needs from PLAN. */
+export interface DoInput {
+  plan: Plan;
+  built: BuiltPlan;
+  baseCommit: string;
+}
+
+/** What DO produced. */
+export interface DoOutput {
+  staging: StagingCopy;
+  run: ContainerResult;
+  agent: Awaited<ReturnType<WorkerLaunch['finish']>>;
+  /** The gateway refused further calls (the cycle's budget is spent). */
+  budgetHit: boolean;
+  before: Snapshot;
+  after: Snapshot;
+  changes: Change[];
+  violations: Violation[];
+  /** The workspace growth watch stopped the Worker. */
+  overCap: boolean;
+  result: ResultRead;
+  /** Wall time of the Worker container, and the agent's own share as its runtime measured it. */
+  agentMs: number;
+  agentOwnMs: number;
+  /** Metered by the gateway (the agent's own figure only when no call went through it). */
+  costUsd: number;
+}
+
+/** Run DO. `res` receives the staging copy and the launch as soon as they exist, for clean-up. */
+export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResources): Promise<DoOutput> {
+  const { plan } = input;
+  const { root, config, opts, signal } = ctx;
+  await ctx.setPhase('DO');
+  const replayFile = opts.replayDir ? path.join(opts.replayDir, `${plan.ticket_id}.json`) : undefined;
+  if (plan.agent === 'replay' && (!replayFile || !fs.existsSync(replayFile))) {
+    throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config', 2);
+  }
+  ctx.lap('PLAN recorded');
+  const staging = await createStagingCopy({ root, runId: plan.run_id, commit: input.baseCommit, dirtyChecked: true, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(signal ? { signal } : {}) });
+  res.staging = staging;
+  await ctx.setPhase('DO', { stagingDir: staging.dir });
+  ctx.lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
+  const inner = new AbortController();
+  let budgetHit = false;
+  const onOuter = () => inner.abort();
+  signal?.addEventListener('abort', onOuter, { once: true });
+  const launch = await prepareWorkerLaunch({
+    plan,
+    config,
+    acs: input.built.acs,
+    rules: readText(root, config.ssot.rules),
+    ...(replayFile ? { replayFile } : {}),
+    ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
+    ...(opts.keys ? { keys: opts.keys } : {}),
+    onBudgetExceeded: () => {
+      budgetHit = true;
+      inner.abort();
+    },
+    logger: ctx.log,
+  });
+  res.launch = launch;
+  ctx.lap('gateway and agent set up');
+  let worker: WorkerRun;
+  try {
+    worker = await runWorkerContainer(ctx, plan, staging, launch, inner);
+  } finally {
+    signal?.removeEventListener('abort', onOuter);
+  }
+  return afterWorker(ctx, plan, staging, launch, worker, () => budgetHit);
+}
+
+/** The Worker container's run, with the base snapshot taken while it started. */
+interface WorkerRun {
+  run: ContainerResult;
+  before: Snapshot;
+  growth: WorkspaceWatch;
+  agentMs: number;
+}
+
+/**
+ * The Worker container: mounts, spec, and the snapshot interleaving. The container starts while
+ * the base snapshot is taken; plan.json is written only once it is complete.
+ */
+async function runWorkerContainer(ctx: CycleContext, plan: Plan, staging: StagingCopy, launch: WorkerLaunch, inner: AbortController): Promise<WorkerRun> {
+  const { config, opts, docker, log } = ctx;
+  const ws = staging.workspace;
+  const protectedGlobs = [...plan.scope.readonly, ...plan.scope.forbidden];
+  const overlays = overlayTargets(overlayListing(ws, protectedGlobs), protectedGlobs).slice(0, 200);
+  const mounts: ContainerMount[] = [
+    { hostPath: ws, containerPath: SANDBOX_PATHS.workspace, readOnly: false },
+    ...overlays.map((p) => ({ hostPath: path.join(ws, p), containerPath: `${SANDBOX_PATHS.workspace}/${p}`, readOnly: true })),
+    { hostPath: staging.control, containerPath: SANDBOX_PATHS.planDir, readOnly: true },
+    { hostPath: staging.output, containerPath: SANDBOX_PATHS.outDir, readOnly: false },
+    ...launch.mounts,
+  ];
+  const [uid, gid] = [staging.uid, staging.gid];
+  let run: ContainerResult;
+  let before: Snapshot;
+  let growth: WorkspaceWatch | undefined;
+  const tAgent = Date.now();
+  try {
+    const running = runContainer(
+      {
+        image: opts.image ?? config.worker.image,
+        cmd: launch.command,
+        env: { HOME: SANDBOX_PATHS.home, FACTORY_PLAN: SANDBOX_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: SANDBOX_PATHS.result, FACTORY_RUN_ID: plan.run_id, PYTHONDONTWRITEBYTECODE: '1', ...launch.env },
+        user: `${uid}:${gid}`,
+        workdir: SANDBOX_PATHS.workspace,
+        mounts,
+        tmpfs: ['/tmp', SANDBOX_PATHS.home],
+        limits: { ...DEFAULT_LIMITS, memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb, fileSizeMb: config.worker.workspaceMb },
+        labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'worker' },
+        timeoutMs: plan.timeout_minutes * 60_000,
+        cleanupPath: staging.dir,
+        logCapBytes: config.worker.logCapMb * 1024 * 1024,
+      },
+      { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => ctx.emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
+    );
+    // A refusal (a spec the runner rejects, no engine) surfaces at `await running` below; until
+    // then it must not count as an unhandled rejection while the snapshot is taken.
+    running.catch(() => undefined);
+    // The container starts while the base snapshot is taken. Its runtime starts the agent only
+    // once plan.json is there, and plan.json is written only when the snapshot is complete, so
+    // nothing the Worker does can happen before the state it is measured against.
+    try {
+      await faultDelay('DO:snapshot');
+      before = await baseSnapshot(staging, plan.scope.modify);
+      ctx.lap(`snapshot of ${before.size} entries, container starting meanwhile`);
+      // Every host folder the Worker may write counts against the cap: the workspace, its output
+      // folder and the agent's log folder.
+      const extraDirs = mounts.filter((m) => !m.readOnly && m.hostPath !== ws).map((m) => m.hostPath);
+      growth = await watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, extraDirs, onOver: () => inner.abort() });
+      writeBaseEntries(staging, before);
+      const planTmp = path.join(staging.control, '.plan.json.tmp');
+      fs.writeFileSync(planTmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
+      fs.renameSync(planTmp, path.join(staging.control, 'plan.json'));
+    } catch (err) {
+      inner.abort();
+      await running.catch(() => undefined);
+      throw err;
+    }
+    run = await running;
+  } finally {
+    growth?.stop();
+  }
+  return { run, before, growth, agentMs: Date.now() - tAgent };
+}
+
+/** After the container: the agent's report and cost, the changeset, the growth cap, result.json. */
+async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, launch: WorkerLaunch, w: WorkerRun, budgetHit: () => boolean): Promise<DoOutput> {
+  ctx.lap('Worker container');
+  const agent = await launch.finish();
+  ctx.lap('gateway closed, agent report read');
+  // The agent's own time, as the runtime measured it (a figure for the benchmark, never a
+  // decision): the agent process and the Worker's gate commands, not the runtime's own work.
+  const agentOwnMs = Math.min(w.agentMs, agent.report?.agentMs ?? agent.report?.durationMs ?? w.agentMs);
+  const costUsd = agent.gateway.requests > 0 ? agent.gateway.costUsd : (agent.report?.costUsd ?? 0);
+  if (ctx.signal?.aborted) throw new FactoryError('interrupted', 'interrupted', 130);
+  const after = await afterSnapshot(staging, w.before, ctx.signal);
+  const changes: Change[] = diffSnapshots(w.before, after);
+  const overCap = await w.growth.exceeded(after);
+  ctx.lap(`after snapshot, changeset of ${changes.length}`);
+  return {
+    staging,
+    run: w.run,
+    agent,
+    budgetHit: budgetHit() || agent.gateway.budgetExceeded,
+    before: w.before,
+    after,
+    changes,
+    violations: checkScope(changes, plan.scope),
+    overCap,
+    result: readWorkerResult(staging.output),
+    agentMs: w.agentMs,
+    agentOwnMs,
+    costUsd,
+  };
+}
+
+/** result.json from the Worker's output folder, as untrusted input. */
+function readWorkerResult(outDir: string): ResultRead {
+  const resultFile = path.join(outDir, 'result.json');
+  if (!fs.existsSync(resultFile) && !isSymlink(resultFile)) return { kind: 'missing' };
+  try {
+    return { kind: 'read', result: readResultJson(resultFile) };
+  } catch (err) {
+    return { kind: 'rejected', error: errorMessage(err) };
+  }
+}
