@@ -122,21 +122,7 @@ export function validateEvidence(dir: string, opts: ValidateOptions = {}): Evide
     problems.push({ file: '.', code: 'bad-run-id', message: `folder name ${runId} is not a run id (YYYYMMDD_HHMMSS_<label>_<hash7>)` });
   }
 
-  const raw = readRegular(dir, MANIFEST_FILE, problems);
-  let manifest: EvidenceManifest | undefined;
-  if (raw) {
-    const json = parseJson(MANIFEST_FILE, raw, problems);
-    if (json !== undefined) {
-      const parsed = manifestSchema.safeParse(json);
-      if (!parsed.success) problems.push({ file: MANIFEST_FILE, code: 'malformed', message: `manifest.json: ${zodMessage(parsed.error)}` });
-      else {
-        manifest = parsed.data;
-        if (manifest.run_id !== runId) {
-          problems.push({ file: MANIFEST_FILE, code: 'malformed', message: `manifest.json names run ${manifest.run_id}, folder is ${runId}` });
-        }
-      }
-    }
-  }
+  const manifest = readManifest(dir, runId, problems);
 
   const profit = manifest?.profit_related === true || (manifest !== undefined && isProfitTicket(manifest.ticket_id, opts.profitTickets ?? []));
   // A profit ticket's PASS must show its PnL; a FAIL run records the failure without one.
@@ -150,38 +136,71 @@ export function validateEvidence(dir: string, opts: ValidateOptions = {}): Evide
     if (!data) continue;
     contents.set(rel, data);
     if (manifest && !listed.has(rel)) problems.push({ file: rel, code: 'unlisted', message: `${rel} is not listed in manifest.json` });
-    const schema = rel === 'kpi.json' ? kpiSchema : rel === 'git_info.json' ? gitInfoSchema : rel === PNL_FILE ? pnlBreakdownSchema : undefined;
-    if (schema) {
-      const json = parseJson(rel, data, problems);
-      if (json !== undefined) {
-        const parsed = schema.safeParse(json);
-        if (!parsed.success) problems.push({ file: rel, code: 'malformed', message: `${rel}: ${zodMessage(parsed.error)}` });
-      }
-    } else if (rel === 'gate.log') {
-      const text = data.toString('utf8');
-      if (!/^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] /.test(text) || !/\] Status: .+/.test(text)) {
-        problems.push({ file: rel, code: 'malformed', message: 'gate.log has no timestamped lines or no final Status line' });
-      }
-    }
+    checkShape(rel, data, problems);
   }
 
-  if (manifest) {
-    for (const entry of manifest.files) {
-      let data = contents.get(entry.path);
-      if (!data) {
-        if (required.includes(entry.path)) continue; // already reported above
-        data = readRegular(dir, entry.path, problems);
-        if (!data) continue;
-      }
-      const hash = createHash('sha256').update(data).digest('hex');
-      if (hash !== entry.sha256 || data.length !== entry.bytes) {
-        problems.push({ file: entry.path, code: 'hash-mismatch', message: `${entry.path} was changed after the run (sha256 ${hash.slice(0, 12)}…, manifest says ${entry.sha256.slice(0, 12)}…)` });
-      }
+  if (manifest) checkAgainstManifest(dir, manifest, required, contents, problems);
+  return result(manifest);
+}
+
+/** manifest.json, parsed, when it is readable, valid and names this run (problems recorded otherwise). */
+function readManifest(dir: string, runId: string, problems: EvidenceProblem[]): EvidenceManifest | undefined {
+  const raw = readRegular(dir, MANIFEST_FILE, problems);
+  if (!raw) return undefined;
+  const json = parseJson(MANIFEST_FILE, raw, problems);
+  if (json === undefined) return undefined;
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    problems.push({ file: MANIFEST_FILE, code: 'malformed', message: `manifest.json: ${zodMessage(parsed.error)}` });
+    return undefined;
+  }
+  const manifest = parsed.data;
+  if (manifest.run_id !== runId) {
+    problems.push({ file: MANIFEST_FILE, code: 'malformed', message: `manifest.json names run ${manifest.run_id}, folder is ${runId}` });
+  }
+  return manifest;
+}
+
+/** The shape of one required file: its JSON schema, or gate.log's banners and Status line. */
+function checkShape(rel: string, data: Buffer, problems: EvidenceProblem[]): void {
+  const schema = rel === 'kpi.json' ? kpiSchema : rel === 'git_info.json' ? gitInfoSchema : rel === PNL_FILE ? pnlBreakdownSchema : undefined;
+  if (schema) {
+    const json = parseJson(rel, data, problems);
+    if (json !== undefined) {
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) problems.push({ file: rel, code: 'malformed', message: `${rel}: ${zodMessage(parsed.error)}` });
     }
-    for (const rel of listFiles(dir)) {
-      if (rel === MANIFEST_FILE || listed.has(rel)) continue;
-      if (!required.includes(rel)) problems.push({ file: rel, code: 'unlisted', message: `${rel} is not listed in manifest.json` });
+  } else if (rel === 'gate.log') {
+    const text = data.toString('utf8');
+    if (!/^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] /.test(text) || !/\] Status: .+/.test(text)) {
+      problems.push({ file: rel, code: 'malformed', message: 'gate.log has no timestamped lines or no final Status line' });
     }
   }
-  return result(manifest);
+}
+
+/** Every listed file has its listed sha256 and size, and no unlisted file is in the folder. */
+function checkAgainstManifest(
+  dir: string,
+  manifest: EvidenceManifest,
+  required: readonly string[],
+  contents: ReadonlyMap<string, Buffer>,
+  problems: EvidenceProblem[],
+): void {
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const entry of manifest.files) {
+    let data = contents.get(entry.path);
+    if (!data) {
+      if (required.includes(entry.path)) continue; // already reported above
+      data = readRegular(dir, entry.path, problems);
+      if (!data) continue;
+    }
+    const hash = createHash('sha256').update(data).digest('hex');
+    if (hash !== entry.sha256 || data.length !== entry.bytes) {
+      problems.push({ file: entry.path, code: 'hash-mismatch', message: `${entry.path} was changed after the run (sha256 ${hash.slice(0, 12)}…, manifest says ${entry.sha256.slice(0, 12)}…)` });
+    }
+  }
+  for (const rel of listFiles(dir)) {
+    if (rel === MANIFEST_FILE || listed.has(rel)) continue;
+    if (!required.includes(rel)) problems.push({ file: rel, code: 'unlisted', message: `${rel} is not listed in manifest.json` });
+  }
 }
