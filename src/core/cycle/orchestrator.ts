@@ -194,13 +194,12 @@ function explainLocked(err: unknown, state: CycleState | null, staleMs: number):
   if (state.owner.slice(0, i) !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return err;
   try {
     process.kill(pid, 0);
-    return new FactoryError(`${err.message} (pid ${pid}, run ${state.runId} in ${state.phase})`, 'locked', 3);
+    return new FactoryError(`${err.message} (pid ${pid}, run ${state.runId} in ${state.phase})`, 'locked');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EPERM') return err;
   }
   return new FactoryError(
     `the Controller that ran ${state.runId} (pid ${pid}) stopped during ${state.phase}; its repo lock goes stale within ${Math.round(staleMs / 1000)} s — run again then, and the interrupted cycle is finished or recorded ABORTED`,
     'locked',
-    3,
   );
 }

@@ -166,7 +166,7 @@ async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport
   });
   ctx.lap('evidence written');
   const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
-  if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid', 1);
+  if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid');
 }
 
 /** The one commit of a PASS (changeset, documents, evidence, records), then the push if configured. */

@@ -74,7 +74,7 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
   const out: CheckOutput = { worker, facts, audit: null, profit: isProfitTicket(plan.ticket_id, ctx.config.evidence.profitTickets), gateMs: 0, gateCommandMs: 0, auditMs: 0, auditCostUsd: 0 };
   const now = (): Findings => findings(worker, facts, limits);
   const first = now();
-  if (first.workerError) throw new FactoryError(first.workerError, 'worker-error', 1);
+  if (first.workerError) throw new FactoryError(first.workerError, 'worker-error');
   if (first.reasons.length === 0) await checkGate(ctx, input, out);
   if (auditNeeded(now(), input.escalate, input.built.risk.auditorRequired)) await checkAudit(ctx, input, out);
   if (out.profit && now().reasons.length === 0) {
@@ -147,7 +147,7 @@ async function reviewChangeset(ctx: CycleContext, review: NonNullable<CycleDeps[
   const changes = done.changes.map((c) => ({ path: c.path, kind: c.kind }));
   ctx.emit({ type: 'review', runId: plan.run_id, changes: changes.length });
   const decision = await review({ runId: plan.run_id, ticketId: plan.ticket_id, acIds: [...plan.ac_ids], baseCommit: input.baseCommit, workspace: done.staging.workspace, changes, audit: out.audit });
-  if (ctx.signal?.aborted) throw new FactoryError('interrupted during the changeset review', 'interrupted', 130);
+  if (ctx.signal?.aborted) throw new FactoryError('interrupted during the changeset review', 'interrupted');
   out.facts.review = decision;
 }
 

@@ -64,7 +64,7 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
   await ctx.setPhase('DO');
   const replayFile = opts.replayDir ? path.join(opts.replayDir, `${plan.ticket_id}.json`) : undefined;
   if (plan.agent === 'replay' && (!replayFile || !fs.existsSync(replayFile))) {
-    throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config', 2);
+    throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config');
   }
   ctx.lap('PLAN recorded');
   const staging = await createStagingCopy({ root, runId: plan.run_id, commit: input.baseCommit, dirtyChecked: true, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(signal ? { signal } : {}) });
@@ -186,7 +186,7 @@ async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, 
   // decision): the agent process and the Worker's gate commands, not the runtime's own work.
   const agentOwnMs = Math.min(w.agentMs, agent.report?.agentMs ?? agent.report?.durationMs ?? w.agentMs);
   const costUsd = agent.gateway.requests > 0 ? agent.gateway.costUsd : (agent.report?.costUsd ?? 0);
-  if (ctx.signal?.aborted) throw new FactoryError('interrupted', 'interrupted', 130);
+  if (ctx.signal?.aborted) throw new FactoryError('interrupted', 'interrupted');
   const after = await afterSnapshot(staging, w.before, ctx.signal);
   const changes: Change[] = diffSnapshots(w.before, after);
   const overCap = await w.growth.exceeded(after);

@@ -84,10 +84,10 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   ]);
   // A repository without a commit fails every question; say the plain reason first.
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
-  if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit', 2);
+  if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit');
   const changed = settled(hostState).paths;
   const dirtyDocs = changed.filter((p) => docs.includes(p));
-  if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty', 2);
+  if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty');
   const { index, built } = settled(prepared);
   // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts.
   const dirtyScope = matchingPaths(changed, built.plan.scope.modify);
