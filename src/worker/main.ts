@@ -36,33 +36,87 @@ function baseEnv(): Record<string, string> {
   return out;
 }
 
+/** Where the runtime reads and writes: the Controller's mounts, overridable for tests. */
+interface RunPaths {
+  planFile: string;
+  taskFile: string;
+  resultFile: string;
+  agentOut: string;
+  socket: string;
+  workdir: string;
+  home: string;
+}
+
+function runPaths(): RunPaths {
+  return {
+    planFile: env.FACTORY_PLAN ?? '/factory/plan/plan.json',
+    taskFile: env.FACTORY_TASK ?? AGENT_PATHS.task,
+    resultFile: env.FACTORY_RESULT ?? '/factory/out/result.json',
+    agentOut: env.FACTORY_AGENT_OUT ?? AGENT_PATHS.agentOut,
+    socket: env.FACTORY_GATEWAY_SOCKET ?? AGENT_PATHS.gatewaySocket,
+    workdir: process.cwd(),
+    home: env.HOME ?? '/home/worker',
+  };
+}
+
 async function run(): Promise<number> {
   const t0 = Date.now();
-  const planFile = env.FACTORY_PLAN ?? '/factory/plan/plan.json';
-  const taskFile = env.FACTORY_TASK ?? AGENT_PATHS.task;
-  const resultFile = env.FACTORY_RESULT ?? '/factory/out/result.json';
-  const agentOut = env.FACTORY_AGENT_OUT ?? AGENT_PATHS.agentOut;
-  const socket = env.FACTORY_GATEWAY_SOCKET ?? AGENT_PATHS.gatewaySocket;
-  const workdir = process.cwd();
-  const home = env.HOME ?? '/home/worker';
+  const paths = runPaths();
+  const inputs = await readInputs(paths);
+  if (typeof inputs === 'number') return inputs;
+  const { plan, task } = inputs;
+  fs.mkdirSync(paths.agentOut, { recursive: true });
+  const { adapterName, result, proc, before } = await runAgent(paths, plan, task);
 
+  const tGate = Date.now();
+  const gate = result.outcome === 'success'
+    ? await runLocalGate(task.gate.stages, { cwd: paths.workdir, env: baseEnv(), logFile: path.join(paths.agentOut, 'gate.log') })
+    : Object.fromEntries(task.gate.stages.map((s) => [s.name, 'SKIPPED' as const]));
+  const agentMs = proc.durationMs + (Date.now() - tGate);
+  const files = changedFiles(paths.workdir, before);
+  const pass = result.outcome === 'success' && Object.values(gate).every((v) => v === 'PASS');
+
+  const report: AgentReport = {
+    agent: result.agent, outcome: result.outcome, model: result.model, numTurns: result.numTurns, usage: result.usage,
+    costUsd: result.costUsd, costSource: result.costSource, errors: result.errors.slice(0, 50), warnings: result.warnings.slice(0, 50),
+    finalText: result.finalText?.slice(0, 20_000), exitCode: proc.code, durationMs: Date.now() - t0, agentMs, gate,
+  };
+  fs.writeFileSync(path.join(paths.agentOut, 'agent-result.json'), JSON.stringify(report, null, 2) + '\n');
+  const resultJson = {
+    ticket_id: plan.ticket_id,
+    status: pass ? 'PASS' : 'FAIL',
+    gate_results: gate,
+    files_changed: files.slice(0, 10_000),
+    kpi_summary: {},
+    duration_seconds: Math.round((Date.now() - t0) / 1000),
+    model_used: `${adapterName}${result.model ? `:${result.model}` : ''}`,
+    cost_estimate_usd: result.costUsd ?? 0,
+    notes: `agent outcome: ${result.outcome}${result.errors.length ? `; ${result.errors.slice(0, 3).join('; ')}` : ''}`.slice(0, 20_000),
+  };
+  fs.writeFileSync(paths.resultFile, JSON.stringify(resultJson, null, 2) + '\n');
+  return pass ? 0 : 1;
+}
+
+/** plan.json (once the Controller writes it) and worker-task.json, or the exit code when there are none. */
+async function readInputs(paths: RunPaths): Promise<{ plan: Plan; task: WorkerTask } | number> {
   // The cycle starts this container while it takes its snapshot of the staging copy, and writes
   // plan.json only once that is done: nothing may touch the workspace before.
   const waitMs = Number(env.FACTORY_PLAN_WAIT_MS ?? 120_000);
-  if (!(await waitForFile(planFile, Number.isFinite(waitMs) ? waitMs : 120_000))) {
-    log(`no plan at ${planFile} after ${Math.round(waitMs / 1000)} s: the Controller never sent one`);
+  if (!(await waitForFile(paths.planFile, Number.isFinite(waitMs) ? waitMs : 120_000))) {
+    log(`no plan at ${paths.planFile} after ${Math.round(waitMs / 1000)} s: the Controller never sent one`);
     return 2;
   }
-  let plan: Plan;
-  let task: WorkerTask;
   try {
-    plan = planSchema.parse(readJson(planFile));
-    task = workerTaskSchema.parse(readJson(taskFile));
+    return { plan: planSchema.parse(readJson(paths.planFile)), task: workerTaskSchema.parse(readJson(paths.taskFile)) };
   } catch (err) {
     log(`cannot read the plan or the task: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
-  fs.mkdirSync(agentOut, { recursive: true });
+}
+
+/** Run the agent through its adapter behind the gateway shim, and parse what it reported. */
+async function runAgent(paths: RunPaths, plan: Plan, task: WorkerTask) {
+  const { agentOut, socket, workdir } = paths;
   const adapter = getAdapter(task.agent.name);
   const shim = fs.existsSync(socket) ? await startShim(socket) : undefined;
   if (!shim) log(`no gateway socket at ${socket}: the agent has no way to reach a model`);
@@ -71,7 +125,7 @@ async function run(): Promise<number> {
   const promptFile = path.join(agentOut, 'prompt.md');
   fs.writeFileSync(promptFile, buildPrompt(plan, task));
   const inv = adapter.invocation({
-    workdir, promptFile, homeDir: home, gatewayUrl, outDir: agentOut,
+    workdir, promptFile, homeDir: paths.home, gatewayUrl, outDir: agentOut,
     model: task.agent.model, maxTurns: task.agent.maxTurns, budgetUsd: task.agent.budgetUsd, extraArgs: task.agent.args,
     command: task.agent.command, replayFile: task.agent.replayFile, runtimeArgv: [process.execPath, __filename],
   });
@@ -83,7 +137,7 @@ async function run(): Promise<number> {
 
   // The prices are only for agents that report no cost; the gateway's metering is authoritative.
   const parser = adapter.parser(PriceTable.withOverrides(), task.agent.model ?? adapter.defaultModel);
-  const before = beforeAgent(workdir, undefined, readBaseEntries(path.join(path.dirname(planFile), 'base-entries')));
+  const before = beforeAgent(workdir, undefined, readBaseEntries(path.join(path.dirname(paths.planFile), 'base-entries')));
   log(`running ${adapter.name} (${inv.argv[0]}) via ${gatewayUrl}`);
   const proc = await runProcess({
     argv: inv.argv, env: { ...baseEnv(), ...inv.env }, cwd: workdir, stdinFile: inv.stdinFile,
@@ -104,34 +158,7 @@ async function run(): Promise<number> {
   if (proc.spawnError) result.outcome = 'agent_error';
   await shim?.close();
   log(`agent ${adapter.name}: ${result.outcome}${result.errors.length ? ` (${result.errors[0]})` : ''}`);
-
-  const tGate = Date.now();
-  const gate = result.outcome === 'success'
-    ? await runLocalGate(task.gate.stages, { cwd: workdir, env: baseEnv(), logFile: path.join(agentOut, 'gate.log') })
-    : Object.fromEntries(task.gate.stages.map((s) => [s.name, 'SKIPPED' as const]));
-  const agentMs = proc.durationMs + (Date.now() - tGate);
-  const files = changedFiles(workdir, before);
-  const pass = result.outcome === 'success' && Object.values(gate).every((v) => v === 'PASS');
-
-  const report: AgentReport = {
-    agent: result.agent, outcome: result.outcome, model: result.model, numTurns: result.numTurns, usage: result.usage,
-    costUsd: result.costUsd, costSource: result.costSource, errors: result.errors.slice(0, 50), warnings: result.warnings.slice(0, 50),
-    finalText: result.finalText?.slice(0, 20_000), exitCode: proc.code, durationMs: Date.now() - t0, agentMs, gate,
-  };
-  fs.writeFileSync(path.join(agentOut, 'agent-result.json'), JSON.stringify(report, null, 2) + '\n');
-  const resultJson = {
-    ticket_id: plan.ticket_id,
-    status: pass ? 'PASS' : 'FAIL',
-    gate_results: gate,
-    files_changed: files.slice(0, 10_000),
-    kpi_summary: {},
-    duration_seconds: Math.round((Date.now() - t0) / 1000),
-    model_used: `${adapter.name}${result.model ? `:${result.model}` : ''}`,
-    cost_estimate_usd: result.costUsd ?? 0,
-    notes: `agent outcome: ${result.outcome}${result.errors.length ? `; ${result.errors.slice(0, 3).join('; ')}` : ''}`.slice(0, 20_000),
-  };
-  fs.writeFileSync(resultFile, JSON.stringify(resultJson, null, 2) + '\n');
-  return pass ? 0 : 1;
+  return { adapterName: adapter.name, result, proc, before };
 }
 
 async function main(): Promise<void> {
