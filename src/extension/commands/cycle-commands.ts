@@ -51,37 +51,8 @@ export function registerCycleCommands(context: vscode.ExtensionContext, deps: Ex
     const ticket = await pickTicket(deps, arg, 'Run This Ticket');
     return ticket ? runner.runCycle(ticket) : undefined;
   }));
-
-  reg(vscode.commands.registerCommand('factory.cycle.dryRun', async (arg?: unknown) => {
-    // Nothing is written or started, but planning runs git in the folder: trusted folders only.
-    const ws = await runner.ready('Dry Run', false);
-    if ('refused' in ws) return ws;
-    const ticket = ticketFromArg(arg);
-    try {
-      const d = await dryRun(ws.root, ws.config, { ...(ticket ? { ticket } : {}) });
-      await showText(formatDryRun(d), 'plaintext');
-      return d;
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Factory: Dry Run: ${errorMessage(err)}`);
-      return { error: errorMessage(err) };
-    }
-  }));
-
-  reg(vscode.commands.registerCommand('factory.plan.build', async (arg?: unknown) => {
-    // Writing plan.json runs no project code, but it changes the repo: trusted folders only.
-    const ws = await runner.ready('Build plan.json');
-    if ('refused' in ws) return ws;
-    const ticket = ticketFromArg(arg);
-    try {
-      const { built, file } = await writePlan(ws.root, ws.config, { ...(ticket ? { ticket } : {}), logger: deps.log });
-      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-      return built.plan;
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Factory: Build plan.json: ${errorMessage(err)}`);
-      return { error: errorMessage(err) };
-    }
-  }));
-
+  reg(vscode.commands.registerCommand('factory.cycle.dryRun', (arg?: unknown) => dryRunCommand(runner, arg)));
+  reg(vscode.commands.registerCommand('factory.plan.build', (arg?: unknown) => buildPlanCommand(deps, runner, arg)));
   reg(vscode.commands.registerCommand('factory.auditor.run', async (arg?: unknown) => {
     const ticket = await pickTicket(deps, arg, 'Audit');
     return ticket ? runner.audit(ticket) : undefined;
@@ -89,80 +60,124 @@ export function registerCycleCommands(context: vscode.ExtensionContext, deps: Ex
   reg(vscode.commands.registerCommand('factory.worker.stop', () => runner.stop()));
   reg(vscode.commands.registerCommand('factory.gate.run', (stage?: unknown) => runner.gate(typeof stage === 'string' && /^[\w.-]{1,64}$/.test(stage) ? stage : undefined)));
   reg(vscode.commands.registerCommand('factory.docops.run', () => runner.docops()));
+  reg(vscode.commands.registerCommand('factory.image.build', () => buildImageCommand(context, runner)));
 
-  reg(vscode.commands.registerCommand('factory.image.build', async () => {
-    const ws = await runner.ready('Build Worker Image');
-    if ('refused' in ws) return ws;
-    const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [ws.config.worker.agent, ws.config.auditor.agent, readRunSettings(ws.root).agent ?? '']);
-    const exec = await vscode.tasks.executeTask(new vscode.Task({ type: 'factory', kind: 'image' }, vscode.TaskScope.Workspace, task.name, 'Factory', new vscode.ProcessExecution(task.command, task.args, { cwd: task.cwd })));
-    return { task: task.name, command: [task.command, ...task.args], started: !!exec };
-  }));
-
-  reg(vscode.commands.registerCommand('factory.changeset.review', async () => {
-    const subject = runner.reviewSubject();
-    if (!subject) {
-      void vscode.window.showInformationMessage('Factory: no changeset to review. Turn on "factory.review.requireApproval" to review every Worker\'s changes before they are applied; after a FAIL, the kept staging copy of this window\'s last run is shown here.');
-      return { opened: false };
-    }
-    await runner.reviewer.open(subject);
-    return { opened: true, runId: subject.runId, pending: runner.reviewer.current === subject };
-  }));
+  reg(vscode.commands.registerCommand('factory.changeset.review', () => reviewChangesetCommand(runner)));
   reg(vscode.commands.registerCommand('factory.changeset.approve', () => ({ approved: runner.reviewer.approve() })));
   reg(vscode.commands.registerCommand('factory.changeset.reject', async (reason?: unknown) => ({ rejected: typeof reason === 'string' ? runner.reviewer.reject(reason) : await runner.reviewer.rejectAsking() })));
 
-  reg(vscode.commands.registerCommand('factory.roadmap.reveal', async (arg?: unknown) => {
-    const s = deps.store.state;
-    if (s.kind !== 'ready') return;
-    let src = sourceFromArg(arg);
-    const ticket = ticketFromArg(arg);
-    // An AC row's source is the ledger: "Open in Roadmap" goes to its ticket instead.
-    if (ticket && (!src || src.file === s.config.ssot.ledger)) src = s.index.tickets.find((t) => t.id === ticket)?.source ?? src;
-    if (!src) return;
-    const line = Math.max(0, src.line - 1);
-    await vscode.window.showTextDocument(vscode.Uri.joinPath(s.root, src.file), { selection: new vscode.Range(line, 0, line, 0), preview: true });
-  }));
+  reg(vscode.commands.registerCommand('factory.roadmap.reveal', (arg?: unknown) => revealInRoadmapCommand(deps, arg)));
+  reg(vscode.commands.registerCommand('factory.evidence.check', (arg?: unknown) => checkEvidenceCommand(deps, arg)));
+  reg(vscode.commands.registerCommand('factory.evidence.open', (arg?: unknown) => openEvidenceCommand(deps, arg)));
+}
 
-  reg(vscode.commands.registerCommand('factory.evidence.check', async (arg?: unknown) => {
-    // Reads files only (no git, no project code): allowed in Restricted Mode too.
-    const s = deps.store.state;
-    if (s.kind !== 'ready') return { valid: null };
-    const evidenceDir = path.join(s.root.fsPath, s.config.paths.evidence);
-    const fromArg = typeof arg === 'string' ? arg : arg && typeof arg === 'object' && 'runId' in arg ? arg.runId : undefined;
-    const parsed = runIdSchema.safeParse(fromArg);
-    // An argument that is not a run id (a path, a tampered link) is refused; none at all asks.
-    if (arg !== undefined && !parsed.success) return { valid: null };
-    let runId = parsed.success ? parsed.data : undefined;
-    if (!runId) {
-      const { entries } = await loadEvidenceIndex(evidenceDir);
-      const pick = await vscode.window.showQuickPick(
-        entries.slice(0, 200).map((e) => ({ label: e.runId, description: `${e.ticketId ?? ''} ${e.status}` })),
-        { title: 'Factory: Check Evidence', placeHolder: 'Which evidence run?' },
-      );
-      runId = pick?.label;
-    }
-    if (!runId) return { valid: null };
-    const check = validateEvidence(path.join(evidenceDir, runId), { profitTickets: s.config.evidence.profitTickets });
-    for (const p of check.problems) deps.log.warn(`evidence ${runId}: ${p.file}: ${p.code}: ${p.message}`);
-    if (check.valid) void vscode.window.showInformationMessage(`Factory: evidence ${runId} is valid: every file the manifest lists is present, non-empty, well-formed and matches its hash.`);
-    else void vscode.window.showWarningMessage(`Factory: evidence ${runId} is INVALID — ${check.problems.length} problem(s), first: ${check.problems[0]?.file}: ${check.problems[0]?.message}`, 'Show Log').then((c) => c && deps.log.show());
-    return { runId, valid: check.valid, problems: check.problems };
-  }));
+/** Dry Run: the plan a cycle would make, shown as text. */
+async function dryRunCommand(runner: FactoryRunner, arg: unknown) {
+  // Nothing is written or started, but planning runs git in the folder: trusted folders only.
+  const ws = await runner.ready('Dry Run', false);
+  if ('refused' in ws) return ws;
+  const ticket = ticketFromArg(arg);
+  try {
+    const d = await dryRun(ws.root, ws.config, { ...(ticket ? { ticket } : {}) });
+    await showText(formatDryRun(d), 'plaintext');
+    return d;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Factory: Dry Run: ${errorMessage(err)}`);
+    return { error: errorMessage(err) };
+  }
+}
 
-  reg(vscode.commands.registerCommand('factory.evidence.open', async (arg?: unknown) => {
-    const s = deps.store.state;
-    if (s.kind !== 'ready') return;
-    const ticket = ticketFromArg(arg);
-    const evidenceDir = path.join(s.root.fsPath, s.config.paths.evidence);
+/** Build plan.json: write it and open it. */
+async function buildPlanCommand(deps: ExtensionDeps, runner: FactoryRunner, arg: unknown) {
+  // Writing plan.json runs no project code, but it changes the repo: trusted folders only.
+  const ws = await runner.ready('Build plan.json');
+  if ('refused' in ws) return ws;
+  const ticket = ticketFromArg(arg);
+  try {
+    const { built, file } = await writePlan(ws.root, ws.config, { ...(ticket ? { ticket } : {}), logger: deps.log });
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+    return built.plan;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Factory: Build plan.json: ${errorMessage(err)}`);
+    return { error: errorMessage(err) };
+  }
+}
+
+/** Build Worker Image: a VS Code task, so the build's output shows in the terminal. */
+async function buildImageCommand(context: vscode.ExtensionContext, runner: FactoryRunner) {
+  const ws = await runner.ready('Build Worker Image');
+  if ('refused' in ws) return ws;
+  const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [ws.config.worker.agent, ws.config.auditor.agent, readRunSettings(ws.root).agent ?? '']);
+  const exec = await vscode.tasks.executeTask(new vscode.Task({ type: 'factory', kind: 'image' }, vscode.TaskScope.Workspace, task.name, 'Factory', new vscode.ProcessExecution(task.command, task.args, { cwd: task.cwd })));
+  return { task: task.name, command: [task.command, ...task.args], started: !!exec };
+}
+
+/** Review Changeset: the pending review, or the kept staging copy of this window's last run. */
+async function reviewChangesetCommand(runner: FactoryRunner) {
+  const subject = runner.reviewSubject();
+  if (!subject) {
+    void vscode.window.showInformationMessage('Factory: no changeset to review. Turn on "factory.review.requireApproval" to review every Worker\'s changes before they are applied; after a FAIL, the kept staging copy of this window\'s last run is shown here.');
+    return { opened: false };
+  }
+  await runner.reviewer.open(subject);
+  return { opened: true, runId: subject.runId, pending: runner.reviewer.current === subject };
+}
+
+/** Open in Roadmap: the ticket's (or the row's) line in its document. */
+async function revealInRoadmapCommand(deps: ExtensionDeps, arg: unknown): Promise<void> {
+  const s = deps.store.state;
+  if (s.kind !== 'ready') return;
+  let src = sourceFromArg(arg);
+  const ticket = ticketFromArg(arg);
+  // An AC row's source is the ledger: "Open in Roadmap" goes to its ticket instead.
+  if (ticket && (!src || src.file === s.config.ssot.ledger)) src = s.index.tickets.find((t) => t.id === ticket)?.source ?? src;
+  if (!src) return;
+  const line = Math.max(0, src.line - 1);
+  await vscode.window.showTextDocument(vscode.Uri.joinPath(s.root, src.file), { selection: new vscode.Range(line, 0, line, 0), preview: true });
+}
+
+/** Check Evidence: validate one run (the argument's, else a pick) and report every problem. */
+async function checkEvidenceCommand(deps: ExtensionDeps, arg: unknown) {
+  // Reads files only (no git, no project code): allowed in Restricted Mode too.
+  const s = deps.store.state;
+  if (s.kind !== 'ready') return { valid: null };
+  const evidenceDir = path.join(s.root.fsPath, s.config.paths.evidence);
+  const fromArg = typeof arg === 'string' ? arg : arg && typeof arg === 'object' && 'runId' in arg ? arg.runId : undefined;
+  const parsed = runIdSchema.safeParse(fromArg);
+  // An argument that is not a run id (a path, a tampered link) is refused; none at all asks.
+  if (arg !== undefined && !parsed.success) return { valid: null };
+  let runId = parsed.success ? parsed.data : undefined;
+  if (!runId) {
     const { entries } = await loadEvidenceIndex(evidenceDir);
-    const run = entries.find((e) => !ticket || e.ticketId === ticket);
-    if (!run) {
-      void vscode.window.showInformationMessage(`Factory: ${ticket ?? 'the workspace'} has no evidence yet (${s.config.paths.evidence}).`);
-      return { runId: null };
-    }
-    const dir = path.join(evidenceDir, run.runId);
-    const file = ['README.md', 'manifest.json'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
-    if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-    await vscode.commands.executeCommand('factory.runPanel.open', run.runId);
-    return { runId: run.runId };
-  }));
+    const pick = await vscode.window.showQuickPick(
+      entries.slice(0, 200).map((e) => ({ label: e.runId, description: `${e.ticketId ?? ''} ${e.status}` })),
+      { title: 'Factory: Check Evidence', placeHolder: 'Which evidence run?' },
+    );
+    runId = pick?.label;
+  }
+  if (!runId) return { valid: null };
+  const check = validateEvidence(path.join(evidenceDir, runId), { profitTickets: s.config.evidence.profitTickets });
+  for (const p of check.problems) deps.log.warn(`evidence ${runId}: ${p.file}: ${p.code}: ${p.message}`);
+  if (check.valid) void vscode.window.showInformationMessage(`Factory: evidence ${runId} is valid: every file the manifest lists is present, non-empty, well-formed and matches its hash.`);
+  else void vscode.window.showWarningMessage(`Factory: evidence ${runId} is INVALID — ${check.problems.length} problem(s), first: ${check.problems[0]?.file}: ${check.problems[0]?.message}`, 'Show Log').then((c) => c && deps.log.show());
+  return { runId, valid: check.valid, problems: check.problems };
+}
+
+/** Open Evidence: the ticket's newest evidence run (README or manifest) and its Run panel. */
+async function openEvidenceCommand(deps: ExtensionDeps, arg: unknown) {
+  const s = deps.store.state;
+  if (s.kind !== 'ready') return;
+  const ticket = ticketFromArg(arg);
+  const evidenceDir = path.join(s.root.fsPath, s.config.paths.evidence);
+  const { entries } = await loadEvidenceIndex(evidenceDir);
+  const run = entries.find((e) => !ticket || e.ticketId === ticket);
+  if (!run) {
+    void vscode.window.showInformationMessage(`Factory: ${ticket ?? 'the workspace'} has no evidence yet (${s.config.paths.evidence}).`);
+    return { runId: null };
+  }
+  const dir = path.join(evidenceDir, run.runId);
+  const file = ['README.md', 'manifest.json'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+  if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  await vscode.commands.executeCommand('factory.runPanel.open', run.runId);
+  return { runId: run.runId };
 }
