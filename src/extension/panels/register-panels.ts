@@ -65,6 +65,18 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
 
   const showRunPanel = (): RunPanel => RunPanel.show(panelDeps);
   const showCostDashboard = (): CostPanel => CostPanel.show(panelDeps);
+  registerPanelCommands(context, deps, panelDeps, showCostDashboard);
+
+  // Idle status: the newest run, whenever the SSOT store refreshes (it also watches the config).
+  const showLast = (): void => showLastRun(deps, statusBar);
+  context.subscriptions.push(deps.store.onDidChange(showLast));
+  showLast();
+  const cycleListener = (budgetUsd: number) => liveCycleListener(statusBar, showRunPanel, budgetUsd);
+  return { statusBar, showRunPanel, showCostDashboard, cycleListener };
+}
+
+/** The panels' commands (open, Set API Key) and serializers (panels come back after a reload). */
+function registerPanelCommands(context: vscode.ExtensionContext, deps: ExtensionDeps, panelDeps: PanelDeps, showCostDashboard: () => CostPanel): void {
   context.subscriptions.push(
     // An optional run id (from the Runs view or a link): validated like any other outside input.
     vscode.commands.registerCommand('factory.runPanel.open', (runId?: unknown) => {
@@ -99,51 +111,50 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
     }),
     { dispose: () => RunPanel.open?.dispose() },
   );
+}
 
-  // Idle status: the newest run, whenever the SSOT store refreshes (it also watches the config).
-  const showLast = (): void => {
-    const s = deps.store.state;
-    if (s.kind !== 'ready' || statusBar.current.phase !== 'IDLE') return;
-    try {
-      const { snapshot } = loadLatestRun(s.root.fsPath, s.config);
-      // The newest of: the last cycle in history.jsonl (a FAIL leaves no evidence) and the newest evidence run.
-      const last = cycleRecords(cyclePaths(s.root.fsPath, s.config).history).at(-1);
-      if (last && (!snapshot.timestamp || Date.parse(last.endedAt) >= Date.parse(snapshot.timestamp))) {
-        statusBar.update({ phase: 'IDLE', ticketId: last.ticketId, lastStatus: last.status, costUsd: last.costUsd, budgetUsd: s.config.killSwitch.budgetUsd });
-      } else {
-        statusBar.update({ phase: 'IDLE', ticketId: snapshot.ticketId, lastStatus: snapshot.runId ? snapshot.status : null, costUsd: snapshot.cost.spentUsd, budgetUsd: snapshot.cost.budgetUsd });
-      }
-    } catch (err) {
-      deps.log.warn(`status bar: ${String(err)}`);
+/** The idle status bar: the newest run, unless a cycle is showing its own phase. */
+function showLastRun(deps: ExtensionDeps, statusBar: FactoryStatusBar): void {
+  const s = deps.store.state;
+  if (s.kind !== 'ready' || statusBar.current.phase !== 'IDLE') return;
+  try {
+    const { snapshot } = loadLatestRun(s.root.fsPath, s.config);
+    // The newest of: the last cycle in history.jsonl (a FAIL leaves no evidence) and the newest evidence run.
+    const last = cycleRecords(cyclePaths(s.root.fsPath, s.config).history).at(-1);
+    if (last && (!snapshot.timestamp || Date.parse(last.endedAt) >= Date.parse(snapshot.timestamp))) {
+      statusBar.update({ phase: 'IDLE', ticketId: last.ticketId, lastStatus: last.status, costUsd: last.costUsd, budgetUsd: s.config.killSwitch.budgetUsd });
+    } else {
+      statusBar.update({ phase: 'IDLE', ticketId: snapshot.ticketId, lastStatus: snapshot.runId ? snapshot.status : null, costUsd: snapshot.cost.spentUsd, budgetUsd: snapshot.cost.budgetUsd });
+    }
+  } catch (err) {
+    deps.log.warn(`status bar: ${String(err)}`);
+  }
+}
+
+/** PanelsApi.cycleListener: one cycle's events into the Run panel (timeline, live logs) and the status bar. */
+function liveCycleListener(statusBar: FactoryStatusBar, showRunPanel: () => RunPanel, budgetUsd: number): (e: CycleEvent) => void {
+  const sinks = new Map<LogStream, Promise<LogSink | undefined>>();
+  const feed = new CycleFeed(
+    {
+      snapshot: (run) => void RunPanel.open?.postSnapshot(run),
+      resetLog: (stream, title) => sinks.set(stream, RunPanel.open?.liveLog(stream, title) ?? Promise.resolve(undefined)),
+      appendLog: (stream, text) => {
+        const sink = sinks.get(stream);
+        if (sink) sinks.set(stream, sink.then(async (k) => (await k?.write(text), k)));
+      },
+      status: (v) => statusBar.update(v),
+    },
+    budgetUsd,
+  );
+  return (e) => {
+    if (e.type === 'plan') {
+      RunPanel.liveSnapshot = () => feed.current;
+      showRunPanel().beginLive(e.plan.run_id);
+    }
+    feed.handle(e);
+    if (e.type === 'end') {
+      RunPanel.liveSnapshot = undefined;
+      for (const s of sinks.values()) void s.then((k) => k?.end());
     }
   };
-  context.subscriptions.push(deps.store.onDidChange(showLast));
-  showLast();
-  const cycleListener = (budgetUsd: number): ((e: CycleEvent) => void) => {
-    const sinks = new Map<LogStream, Promise<LogSink | undefined>>();
-    const feed = new CycleFeed(
-      {
-        snapshot: (run) => void RunPanel.open?.postSnapshot(run),
-        resetLog: (stream, title) => sinks.set(stream, RunPanel.open?.liveLog(stream, title) ?? Promise.resolve(undefined)),
-        appendLog: (stream, text) => {
-          const sink = sinks.get(stream);
-          if (sink) sinks.set(stream, sink.then(async (k) => (await k?.write(text), k)));
-        },
-        status: (v) => statusBar.update(v),
-      },
-      budgetUsd,
-    );
-    return (e) => {
-      if (e.type === 'plan') {
-        RunPanel.liveSnapshot = () => feed.current;
-        showRunPanel().beginLive(e.plan.run_id);
-      }
-      feed.handle(e);
-      if (e.type === 'end') {
-        RunPanel.liveSnapshot = undefined;
-        for (const s of sinks.values()) void s.then((k) => k?.end());
-      }
-    };
-  };
-  return { statusBar, showRunPanel, showCostDashboard, cycleListener };
 }
