@@ -18,14 +18,18 @@ const recording = (ticket: string) => JSON.parse(fs.readFileSync(path.join(REPLA
 /** Keeps a container alive a while, so that its inspection never races its removal on a loaded machine. */
 const linger = { op: 'sleep', ms: 1_500 };
 
-/** The captured containers of one run, by role. */
-function byRole(all: CapturedContainer[], runId: string, role: string): CapturedContainer[] {
-  return all.filter((c) => c.labels['factory.run_id'] === runId && c.labels['factory.role'] === role);
+/**
+ * The captured containers of one run, by role. Two Controllers can derive the same run id (the
+ * second, the ticket and a commit that another test process made of the same example in the same
+ * second), so a run's containers are also told apart by their owner when the caller knows it.
+ */
+function byRole(all: CapturedContainer[], runId: string, role: string, owner?: string): CapturedContainer[] {
+  return all.filter((c) => c.labels['factory.run_id'] === runId && c.labels['factory.role'] === role && (!owner || c.labels['factory.owner'] === owner));
 }
 
 /** The one inspected container of a role (the inspection must have won the race against removal). */
-function only(all: CapturedContainer[], runId: string, role: string): CapturedContainer & { info: Docker.ContainerInspectInfo } {
-  const found = byRole(all, runId, role);
+function only(all: CapturedContainer[], runId: string, role: string, owner?: string): CapturedContainer & { info: Docker.ContainerInspectInfo } {
+  const found = byRole(all, runId, role, owner);
   assert.equal(found.length, 1, `one ${role} container of ${runId}, got ${found.length}`);
   const c = found[0];
   assert.ok(c.info, `${role} container inspected while it existed: ${c.error}`);
@@ -81,13 +85,13 @@ describe('docker: SEC-01 the real container of every role on the production path
     const limits = () => ({ memoryMb: 768, cpus: 1.5, pidsLimit: 200, tmpfsMb: 48 });
 
     it('SEC-01 the cycle\'s Worker container is hardened, with the configured limits and worker.workspaceMb as its file-size limit', () => {
-      const w = only(captured, runId, 'worker');
+      const w = only(captured, runId, 'worker', me);
       assertHardened(w.info, { role: 'worker', runId, limits: limits(), fileSizeMb: 96, owner: me, hostRoots: [repo] });
       assert.ok(w.info.Mounts.some((m) => m.Destination === '/factory/plan' && !m.RW), 'plan folder read-only');
     });
 
     it('SEC-01 every Gate container of the cycle is hardened, with the configured limits, over the staging copy read-only', () => {
-      const gates = byRole(captured, runId, 'gate');
+      const gates = byRole(captured, runId, 'gate', me);
       const steps = config.guards.filter((g) => g.kind === 'preflight').length + config.gate.stages.length;
       assert.equal(gates.length, steps, `one Gate container per guard and stage (${steps})`);
       for (const g of gates) {
@@ -98,30 +102,30 @@ describe('docker: SEC-01 the real container of every role on the production path
     });
 
     it('SEC-01 the Auditor container of a HIGH-risk cycle is hardened like the Worker, worker.workspaceMb as its file-size limit', () => {
-      const a = only(captured, runId, 'auditor');
+      const a = only(captured, runId, 'auditor', me);
       assertHardened(a.info, { role: 'auditor', runId, limits: limits(), fileSizeMb: 96, owner: me, hostRoots: [repo] });
       assert.ok(a.info.Mounts.some((m) => m.Destination === '/workspace' && !m.RW), 'the tree read-only');
     });
 
     it('SEC-01 the Worker\'s writable host folders (workspace, output, agent output) belong to its user and are not world-writable', () => {
-      const w = only(captured, runId, 'worker');
+      const w = only(captured, runId, 'worker', me);
       const uid = assertHardened(w.info, { role: 'worker', runId, limits: limits(), owner: me });
       assert.deepEqual(w.writable.map((f) => f.destination).sort(), ['/factory/agent', '/factory/out', '/workspace'].sort(), 'the writable mounts');
       assertOwnedFolders(w, uid, 'worker');
     });
 
     it('SEC-01 the Auditor\'s writable host folders (its output, its agent output) belong to its user and are not world-writable', () => {
-      const a = only(captured, runId, 'auditor');
+      const a = only(captured, runId, 'auditor', me);
       const uid = Number(/^(\d+):/.exec(a.info.Config.User)?.[1]);
       assert.ok(a.writable.some((f) => f.destination === '/factory/out'), 'the report folder is writable');
       assertOwnedFolders(a, uid, 'auditor');
     });
 
     it('SEC-01 every container of the cycle is removed after the run', async () => {
-      const ours = captured.filter((c) => c.labels['factory.run_id'] === runId);
+      const ours = captured.filter((c) => c.labels['factory.run_id'] === runId && c.labels['factory.owner'] === me);
       assert.ok(ours.length >= 3, `captured ${ours.length} containers`);
       for (const c of ours) assert.ok(await containerGone(docker, c.id), `${c.labels['factory.role']} container ${c.id.slice(0, 12)} still exists`);
-      assert.deepEqual(containersOf(runId), []);
+      assert.deepEqual(await docker.listContainers({ all: true, filters: { label: [`factory.run_id=${runId}`, `factory.owner=${me}`] } }), []);
     });
   });
 
