@@ -5,7 +5,7 @@ import type { GatewayRecord, GatewaySummary } from '../gateway/gateway';
 import { redact } from '../gateway/redact';
 import type { Provider } from '../gateway/usage';
 import { runSandbox, type SandboxDeps, type SandboxOptions, type SandboxReport } from '../sandbox/run-sandbox';
-import { launchRuntime, type WorkerLaunch } from '../sandbox/worker-launch';
+import { findRuntime, launchRuntime, type WorkerLaunch } from '../sandbox/worker-launch';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
@@ -56,13 +56,6 @@ export interface AgentSandboxReport {
   /** The authoritative cost: the gateway's metering. */
   costUsd: number;
   costSource: 'gateway';
-}
-
-/** dist/worker.js: next to the running bundle (dist/cli.js, dist/extension.js) or in the repo. */
-export function findRuntime(explicit?: string): string {
-  const candidates = explicit ? [explicit] : [path.join(__dirname, 'worker.js'), path.resolve(__dirname, '..', '..', '..', 'dist', 'worker.js')];
-  for (const c of candidates) if (fs.existsSync(c)) return c;
-  throw new FactoryError(`the Worker runtime bundle is missing (looked for ${candidates.join(', ')}; run npm run build)`, 'runtime_missing');
 }
 
 /** The agent's task for the runtime: the caller's ACs, rules and gate stages, and the agent's settings. */

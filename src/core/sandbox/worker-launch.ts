@@ -15,11 +15,11 @@ import type { AcceptanceCriterion } from '../ssot/model';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 
-/** Where the bundled in-container runtime (`worker.js`) is found: next to this bundle, or in dist/. */
-export function defaultRuntimeFile(): string {
-  const candidates = [path.join(__dirname, 'worker.js'), path.resolve(__dirname, '..', '..', '..', 'dist', 'worker.js')];
+/** The Worker runtime bundle (dist/worker.js): `explicit`, else next to the running bundle (dist/cli.js, dist/extension.js) or in the repo's dist/. */
+export function findRuntime(explicit?: string): string {
+  const candidates = explicit ? [explicit] : [path.join(__dirname, 'worker.js'), path.resolve(__dirname, '..', '..', '..', 'dist', 'worker.js')];
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new FactoryError(`the Worker runtime worker.js was not found (looked in ${candidates.join(', ')}); run \`npm run build\``, 'runtime-missing', 2);
+  if (!found) throw new FactoryError(`the Worker runtime bundle is missing (looked for ${candidates.join(', ')}; run npm run build)`, 'runtime_missing');
   return found;
 }
 
@@ -106,7 +106,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
   };
   return launchRuntime({
     task,
-    runtimeFile: req.runtimeFile ?? defaultRuntimeFile(),
+    runtimeFile: findRuntime(req.runtimeFile),
     ...(req.replayFile ? { replayFile: req.replayFile } : {}),
     gateway: {
       keys: req.keys ?? keysFromEnv(),
