@@ -38,7 +38,8 @@ export interface SandboxOptions {
   timeoutMs?: number;
   /** Apply a PASSing changeset to the host (under the repo lock). Without it the host is never written. */
   apply?: boolean;
-  limits?: Partial<ContainerLimits>;
+  /** The container's limits (the largest file is always the workspace cap). */
+  limits?: Partial<Omit<ContainerLimits, 'fileSizeMb'>>;
   /** Growth cap of the workspace, MiB (the Worker is stopped when it writes more). Default 1024. */
   workspaceMb?: number;
   /** Extra environment for the Worker (never secrets: they would show in `docker inspect`). */
