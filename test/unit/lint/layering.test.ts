@@ -36,9 +36,12 @@ describe('lint: layering, cycles and size (eslint.architecture.mjs)', function (
     );
   });
 
-  it('reports an upward import (config → cycle)', async () => {
+  it('reports an upward import (config → cycle), a dynamic one (ssot → cycle) too', async () => {
     const found = await lintFixture('upward');
-    assert.deepEqual(found, [{ file: 'src/core/config/load.ts', rule: 'import-x/no-restricted-paths', line: 2 }]);
+    assert.deepEqual(found, [
+      { file: 'src/core/config/load.ts', rule: 'import-x/no-restricted-paths', line: 2 },
+      { file: 'src/core/ssot/lazy.ts', rule: 'import-x/no-restricted-paths', line: 2 },
+    ]);
   });
 
   it('reports a 401-line file and an 81-line function', async () => {
@@ -49,11 +52,12 @@ describe('lint: layering, cycles and size (eslint.architecture.mjs)', function (
     );
   });
 
-  it('reports src/worker importing the gateway proper or the config schema, and src/shared importing config', async () => {
+  it('reports src/worker importing the gateway proper or the config schema, src/shared importing config, src/cli importing src/extension', async () => {
     const found = await lintFixture('side');
     assert.deepEqual(
       found.map((f) => [f.file, f.line, f.rule]).sort(),
       [
+        ['src/cli/main.ts', 2, 'import-x/no-restricted-paths'],
         ['src/shared/protocol.ts', 2, 'import-x/no-restricted-paths'],
         ['src/worker/main.ts', 3, 'import-x/no-restricted-paths'],
         ['src/worker/main.ts', 4, 'import-x/no-restricted-paths'],
