@@ -11,6 +11,7 @@ import type { Plan } from '../../contracts/plan';
 import { readUntrustedJson } from '../../contracts/untrusted-json';
 import { isProfitTicket } from '../../evidence/writer';
 import { ContainerRunner } from '../../gate/container-runner';
+import { jobLimits } from '../../sandbox/job';
 import { GateCache } from '../../gate/gate-cache';
 import type { GateReport } from '../../gate/gate-model';
 import { HostRunner } from '../../gate/host-runner';
@@ -97,11 +98,12 @@ function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy
   return new ContainerRunner({
     treeDir: staging.workspace,
     image: opts.image ?? config.worker.image,
-    limits: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb },
+    limits: jobLimits(config.worker),
     user: `${staging.uid}:${staging.gid}`,
     readOnly: true,
     runId: plan.run_id,
     ticket: plan.ticket_id,
+    repo: ctx.root,
     cleanupPath: staging.dir,
     docker: ctx.docker,
     logger: ctx.log,

@@ -11,11 +11,12 @@ import { snapshotBytes, type Snapshot } from '../../changeset/snapshot';
 import type { Plan } from '../../contracts/plan';
 import { readResultJson } from '../../contracts/result';
 import type { BuiltPlan } from '../../plan/builder';
-import { runContainer, type ContainerMount, type ContainerResult } from '../../sandbox/container';
-import { overlayListing, overlayTargets, DEFAULT_LIMITS, SANDBOX_PATHS } from '../../sandbox/run-sandbox';
+import type { ContainerResult } from '../../sandbox/container-spec';
+import { jobLimits, startJob, type RunningJob } from '../../sandbox/job';
+import { overlayListing } from '../../sandbox/overlays';
+import { workerJob } from '../../sandbox/worker-job';
 import { createStagingCopy, type StagingCopy } from '../../sandbox/staging';
 import { afterSnapshot, baseSnapshot, writeBaseEntries } from '../../sandbox/staging-snapshots';
-import { watchWorkspace, type WorkspaceWatch } from '../../sandbox/workspace-cap';
 import { FactoryError, errorMessage } from '../../util/errors';
 import { faultDelay, faultPoint, isSymlink, readText, type CycleContext } from '../cycle-context';
 import type { ResultRead } from '../verdict';
@@ -104,77 +105,46 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
 interface WorkerRun {
   run: ContainerResult;
   before: Snapshot;
-  growth: WorkspaceWatch;
+  /** The Worker's job: its growth verdict after the run. */
+  worker: RunningJob;
   agentMs: number;
 }
 
 /**
- * The Worker container: mounts, spec, and the snapshot interleaving. The container starts while
+ * The Worker container (its spec: `workerJob`, the same as `factory sandbox`'s). It starts while
  * the base snapshot is taken; plan.json is written only once it is complete.
  */
 async function runWorkerContainer(ctx: CycleContext, plan: Plan, staging: StagingCopy, launch: WorkerLaunch, inner: AbortController): Promise<WorkerRun> {
   const { config, opts, docker, log } = ctx;
   const ws = staging.workspace;
   const protectedGlobs = [...plan.scope.readonly, ...plan.scope.forbidden];
-  const overlays = overlayTargets(overlayListing(ws, protectedGlobs), protectedGlobs).slice(0, 200);
-  const mounts: ContainerMount[] = [
-    { hostPath: ws, containerPath: SANDBOX_PATHS.workspace, readOnly: false },
-    ...overlays.map((p) => ({ hostPath: path.join(ws, p), containerPath: `${SANDBOX_PATHS.workspace}/${p}`, readOnly: true })),
-    { hostPath: staging.control, containerPath: SANDBOX_PATHS.planDir, readOnly: true },
-    { hostPath: staging.output, containerPath: SANDBOX_PATHS.outDir, readOnly: false },
-    ...launch.mounts,
-  ];
-  const [uid, gid] = [staging.uid, staging.gid];
-  let run: ContainerResult;
-  let before: Snapshot;
-  let growth: WorkspaceWatch | undefined;
   const tAgent = Date.now();
+  const worker = startJob(
+    workerJob({ role: 'worker', plan, staging, listing: overlayListing(ws, protectedGlobs), image: opts.image ?? config.worker.image, cmd: launch.command, env: launch.env, extraMounts: launch.mounts, limits: jobLimits(config.worker), repo: ctx.root, logger: log }),
+    { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => ctx.emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
+  );
+  // The container starts while the base snapshot is taken. Its runtime starts the agent only
+  // once plan.json is there, and plan.json is written only when the snapshot is complete, so
+  // nothing the Worker does can happen before the state it is measured against.
+  let before: Snapshot;
   try {
-    const running = runContainer(
-      {
-        image: opts.image ?? config.worker.image,
-        cmd: launch.command,
-        env: { HOME: SANDBOX_PATHS.home, FACTORY_PLAN: SANDBOX_PATHS.plan, FACTORY_OUT: SANDBOX_PATHS.outDir, FACTORY_RESULT: SANDBOX_PATHS.result, FACTORY_RUN_ID: plan.run_id, PYTHONDONTWRITEBYTECODE: '1', ...launch.env },
-        user: `${uid}:${gid}`,
-        workdir: SANDBOX_PATHS.workspace,
-        mounts,
-        tmpfs: ['/tmp', SANDBOX_PATHS.home],
-        limits: { ...DEFAULT_LIMITS, memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb, fileSizeMb: config.worker.workspaceMb },
-        labels: { runId: plan.run_id, ticket: plan.ticket_id, role: 'worker' },
-        timeoutMs: plan.timeout_minutes * 60_000,
-        cleanupPath: staging.dir,
-        logCapBytes: config.worker.logCapMb * 1024 * 1024,
-      },
-      { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => ctx.emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
-    );
-    // A refusal (a spec the runner rejects, no engine) surfaces at `await running` below; until
-    // then it must not count as an unhandled rejection while the snapshot is taken.
-    running.catch(() => undefined);
-    // The container starts while the base snapshot is taken. Its runtime starts the agent only
-    // once plan.json is there, and plan.json is written only when the snapshot is complete, so
-    // nothing the Worker does can happen before the state it is measured against.
-    try {
-      await faultDelay('DO:snapshot');
-      before = await baseSnapshot(staging, plan.scope.modify);
-      ctx.lap(`snapshot of ${before.size} entries, container starting meanwhile`);
-      // Every host folder the Worker may write counts against the cap: the workspace, its output
-      // folder and the agent's log folder.
-      const extraDirs = mounts.filter((m) => !m.readOnly && m.hostPath !== ws).map((m) => m.hostPath);
-      growth = await watchWorkspace(ws, { baseBytes: snapshotBytes(before), growthMb: config.worker.workspaceMb, extraDirs, onOver: () => inner.abort() });
-      writeBaseEntries(staging, before);
-      const planTmp = path.join(staging.control, '.plan.json.tmp');
-      fs.writeFileSync(planTmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
-      fs.renameSync(planTmp, path.join(staging.control, 'plan.json'));
-    } catch (err) {
-      inner.abort();
-      await running.catch(() => undefined);
-      throw err;
-    }
-    run = await running;
-  } finally {
-    growth?.stop();
+    await faultDelay('DO:snapshot');
+    before = await baseSnapshot(staging, plan.scope.modify);
+    ctx.lap(`snapshot of ${before.size} entries, container starting meanwhile`);
+    // Every host folder the Worker may write counts against the cap (the job watches each writable mount).
+    await worker.watchGrowth(snapshotBytes(before));
+    writeBaseEntries(staging, before);
+    const planTmp = path.join(staging.control, '.plan.json.tmp');
+    fs.writeFileSync(planTmp, JSON.stringify(plan, null, 2) + '\n', { mode: 0o644 });
+    fs.renameSync(planTmp, path.join(staging.control, 'plan.json'));
+  } catch (err) {
+    inner.abort();
+    await worker.done.catch(() => undefined);
+    throw err;
   }
-  return { run, before, growth, agentMs: Date.now() - tAgent };
+  // A refused spec or no engine rejects here, as runContainer did.
+  const run = await worker.done;
+  return { run, before, worker, agentMs: Date.now() - tAgent };
 }
 
 /** After the container: the agent's report and cost, the changeset, the growth cap, result.json. */
@@ -189,7 +159,7 @@ async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, 
   if (ctx.signal?.aborted) throw new FactoryError('interrupted', 'interrupted');
   const after = await afterSnapshot(staging, w.before, ctx.signal);
   const changes: Change[] = diffSnapshots(w.before, after);
-  const overCap = await w.growth.exceeded(after);
+  const overCap = await w.worker.exceeded(after);
   ctx.lap(`after snapshot, changeset of ${changes.length}`);
   return {
     staging,
