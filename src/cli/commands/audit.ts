@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .action(async (ticket: string, opts: AuditOptions) => {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
-        const { auditTicket } = await import('../../core/auditor/audit-ticket');
+        const { auditTicket } = await import('../../core/cycle/audit-ticket');
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
         const { report, costUsd, commit, reportFile } = await auditTicket(

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { auditTicket, type AuditTicketOutcome } from '../../core/auditor/audit-ticket';
+import { auditTicket, type AuditTicketOutcome } from '../../core/cycle/audit-ticket';
 import type { FactoryConfig } from '../../core/config/schema';
 import { runCycle, type CycleEvent, type CycleOutcome } from '../../core/cycle/orchestrator';
 import { stopCycle, type StopResult } from '../../core/cycle/stop';

@@ -4,13 +4,13 @@ import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import type { AuditReport } from '../contracts/audit-report';
 import { planSchema, type Plan } from '../contracts/plan';
-import { cyclePaths } from '../cycle/orchestrator';
+import { cyclePaths } from './cycle-paths';
 import type { ProviderKeys } from '../gateway/gateway';
 import { createStagingCopy, execCapture } from '../sandbox/staging';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError } from '../util/errors';
 import type { Logger } from '../util/log';
-import { runAuditor } from './run-auditor';
+import { runAuditor } from '../auditor/run-auditor';
 
 export interface AuditTicketRequest {
   root: string;
