@@ -76,8 +76,8 @@ function agentTask(opts: AgentSandboxOptions, adapterName: string): WorkerTaskIn
 /** Refuse what cannot run before anything is started: a missing recording, command or image. */
 async function checkAgentRun(opts: AgentSandboxOptions, deps: SandboxDeps, logger: Logger): Promise<{ image: string; docker: NonNullable<SandboxDeps['docker']>; adapterName: string; runtimeFile: string }> {
   const adapter = getAdapter(opts.agent);
-  if (opts.agent === 'replay' && !opts.replayFile) throw new FactoryError('--agent replay needs a replay file', 'usage', 2);
-  if (opts.agent === 'custom' && !opts.agentCommand?.length) throw new FactoryError('--agent custom needs agents.custom.command in the config', 'usage', 2);
+  if (opts.agent === 'replay' && !opts.replayFile) throw new FactoryError('--agent replay needs a replay file', 'usage');
+  if (opts.agent === 'custom' && !opts.agentCommand?.length) throw new FactoryError('--agent custom needs agents.custom.command in the config', 'usage');
   if (adapter.provider && !opts.keys[adapter.provider]) {
     logger.warn(`no API key for ${adapter.provider}: the gateway will refuse the agent's model calls`);
   }
@@ -87,7 +87,7 @@ async function checkAgentRun(opts: AgentSandboxOptions, deps: SandboxDeps, logge
   try {
     await docker.getImage(image).inspect();
   } catch {
-    throw new FactoryError(`the Worker image ${image} is not on this engine: build it with scripts/build-agents-image.sh (base + agent CLIs) or pass --image`, 'image_missing', 2);
+    throw new FactoryError(`the Worker image ${image} is not on this engine: build it with scripts/build-agents-image.sh (base + agent CLIs) or pass --image`, 'image_missing');
   }
   return { image, docker, adapterName: adapter.name, runtimeFile };
 }

@@ -43,20 +43,20 @@ export async function auditTicket(req: AuditTicketRequest, deps: { docker?: Dock
   const { root, config, ticket } = req;
   const git = async (...args: string[]) => {
     const r = await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, ...args], { ...(deps.signal ? { signal: deps.signal } : {}) });
-    if (r.code !== 0) throw new FactoryError(`git ${args[0]}: ${r.stderr.trim()}`, 'git-failed', 2);
+    if (r.code !== 0) throw new FactoryError(`git ${args[0]}: ${r.stderr.trim()}`, 'git-failed');
     return r.stdout.toString('utf8');
   };
   const commit = (req.commit ? await git('rev-parse', '--verify', `${req.commit}^{commit}`) : await git('log', '-1', '--format=%H', '--fixed-strings', `--grep=factory: ${ticket} PASS`)).trim();
-  if (!commit) throw new FactoryError(`no cycle commit of ${ticket} to audit (no "factory: ${ticket} PASS" commit; name one with --commit)`, 'audit.nothing', 2);
+  if (!commit) throw new FactoryError(`no cycle commit of ${ticket} to audit (no "factory: ${ticket} PASS" commit; name one with --commit)`, 'audit.nothing');
   const p = cyclePaths(root, config);
   const planRel = path.relative(root, p.plan).split(path.sep).join('/');
   let plan: Plan;
   try {
     plan = planSchema.parse(JSON.parse(await git('show', `${commit}:${planRel}`)));
   } catch (err) {
-    throw new FactoryError(`${commit.slice(0, 7)} has no valid ${planRel} to audit against: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'audit.no-plan', 2);
+    throw new FactoryError(`${commit.slice(0, 7)} has no valid ${planRel} to audit against: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'audit.no-plan');
   }
-  if (plan.ticket_id !== ticket) throw new FactoryError(`${commit.slice(0, 7)} is a cycle of ${plan.ticket_id}, not ${ticket}`, 'audit.wrong-ticket', 2);
+  if (plan.ticket_id !== ticket) throw new FactoryError(`${commit.slice(0, 7)} is a cycle of ${plan.ticket_id}, not ${ticket}`, 'audit.wrong-ticket');
   const controller = [config.paths.autopilot, config.paths.evidence, config.ssot.roadmap, config.ssot.ledger, ...config.ssot.extraRoadmaps];
   const changes = (await git('diff-tree', '--no-commit-id', '--name-only', '-r', '-z', commit))
     .split('\0')

@@ -129,7 +129,7 @@ export async function connectDocker(opts: { env?: DockerEnv; timeoutMs?: number;
   const address = describeEndpoint(endpoint);
   const docker = new Docker({ ...dockerOptions(endpoint, env), timeout: opts.timeoutMs ?? 10_000 });
   try {
-    if (opts.signal?.aborted) throw new FactoryError('interrupted', 'interrupted', 130);
+    if (opts.signal?.aborted) throw new FactoryError('interrupted', 'interrupted');
     const version = await docker.version();
     // The per-request timeout above is for the ping only; long calls (wait, attach) set none.
     (docker.modem as { timeout?: number }).timeout = undefined;

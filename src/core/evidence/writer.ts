@@ -192,7 +192,7 @@ function safeExtraPath(p: string): string {
 export async function writeEvidence(evidenceDir: string, input: EvidenceInput): Promise<WrittenEvidence> {
   const profit = input.profitRelated ?? false;
   if (profit && input.status === 'PASS' && !input.pnlBreakdown) {
-    throw new FactoryError(`ticket ${input.ticketId} is profit-related: a PASS needs pnl_breakdown.json`, 'evidence.pnl-missing', 1);
+    throw new FactoryError(`ticket ${input.ticketId} is profit-related: a PASS needs pnl_breakdown.json`, 'evidence.pnl-missing');
   }
   let runId: string;
   let dir: string;

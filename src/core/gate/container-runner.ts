@@ -79,7 +79,6 @@ export class ContainerRunner implements StageRunner {
         throw new FactoryError(
           `gate image ${this.opts.image} is not available (${errorMessage(err).replace(/\s+/g, ' ').slice(0, 120)}); build it ("Factory: Build Worker Image", or scripts/build-worker-image.sh for the base image), set worker.image in .factory/config.json, or use gate.runIn "host" for trusted code`,
           'gate.image',
-          2,
         );
       }
     })();

@@ -102,7 +102,7 @@ export interface GateWorkspaceResult {
 export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWorkspaceResult> {
   const log = opts.logger ?? nullLogger;
   if (opts.stage !== undefined && !opts.config.gate.stages.some((s) => s.name === opts.stage)) {
-    throw new FactoryError(`unknown gate stage "${opts.stage}" (configured: ${opts.config.gate.stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage', 2);
+    throw new FactoryError(`unknown gate stage "${opts.stage}" (configured: ${opts.config.gate.stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage');
   }
   const startedAt = new Date();
   const git = await collectGitInfo(opts.root, startedAt, opts.signal);

@@ -67,7 +67,7 @@ export async function initWorkspace(root: string, options: ScaffoldOptions & { s
     }
   }
   if (existing.length > 0) {
-    throw new FactoryError(`refusing to overwrite existing file(s): ${existing.join(', ')}`, 'init.exists', 2);
+    throw new FactoryError(`refusing to overwrite existing file(s): ${existing.join(', ')}`, 'init.exists');
   }
   for (const f of files) {
     options.signal?.throwIfAborted();

@@ -61,7 +61,7 @@ export async function acquireRepoLock(root: string, opts: RepoLockOptions = {}):
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new FactoryError(`another Controller is running a cycle on ${root} (lock ${target}.lock); try again when it finishes`, 'locked', 3);
+      throw new FactoryError(`another Controller is running a cycle on ${root} (lock ${target}.lock); try again when it finishes`, 'locked');
     }
     throw new FactoryError(`cannot take the repo lock ${target}.lock: ${errorMessage(err)}`, 'lock-failed');
   }

@@ -95,7 +95,7 @@ export function selectWork(index: SsotIndex, ticket?: string): { ticket: Ticket 
     if (tickets.get(ac.ticketId)?.status === 'BLOCKED') continue;
     return { ticket: tickets.get(ac.ticketId), acs: acsOf(ac.ticketId) };
   }
-  throw new FactoryError('the queue is empty: no OPEN acceptance criterion outside BLOCKED tickets', 'plan.queue-empty', 0);
+  throw new FactoryError('the queue is empty: no OPEN acceptance criterion outside BLOCKED tickets', 'plan.queue-empty');
 }
 
 /** Build plan.json for the next cycle. Pure: no I/O; the caller writes it atomically. */
@@ -128,7 +128,7 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
   const parsed = planSchema.safeParse(draft);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new FactoryError(`the plan for ${ticketId} is invalid (check .factory/config.json scope): ${problems}`, 'plan.invalid', 2);
+    throw new FactoryError(`the plan for ${ticketId} is invalid (check .factory/config.json scope): ${problems}`, 'plan.invalid');
   }
   return { plan: parsed.data, ticket, acs, risk };
 }

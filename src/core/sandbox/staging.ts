@@ -346,7 +346,7 @@ export async function exportTree(root: string, commit: string, dest: string, opt
       p.on('close', (code) => resolve(code));
     });
   const [g, t] = await Promise.all([done(git), done(tar)]);
-  if (signal?.aborted) throw new FactoryError('interrupted while exporting the staging copy', 'interrupted', 130);
+  if (signal?.aborted) throw new FactoryError('interrupted while exporting the staging copy', 'interrupted');
   if (overBudget) throw new FactoryError(`the tree needs more than the ${Math.round(budgetBytes! / 1048576)} MiB of RAM it may take (over ${Math.round(overBudget / 1048576)} MiB when the export stopped)`, 'staging-over-budget');
   if (g !== 0 || t !== 0) {
     throw new FactoryError(`exporting ${commit.slice(0, 12)} failed: ${(gitErr || tarErr || `git ${g}, tar ${t}`).trim()}`, 'staging-export');

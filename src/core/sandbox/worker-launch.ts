@@ -84,7 +84,7 @@ export interface RuntimeLaunchRequest {
 export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLaunch> {
   const adapter = getAdapter(req.plan.agent);
   const agentCfg = req.config.agents[req.plan.agent];
-  if (adapter.name === 'replay' && !req.replayFile) throw new FactoryError(`the replay agent needs a recording for ${req.plan.ticket_id} (--replay DIR with ${req.plan.ticket_id}.json)`, 'agent_config', 2);
+  if (adapter.name === 'replay' && !req.replayFile) throw new FactoryError(`the replay agent needs a recording for ${req.plan.ticket_id} (--replay DIR with ${req.plan.ticket_id}.json)`, 'agent_config');
   const budgetUsd = req.budgetUsd ?? req.config.killSwitch.budgetUsd;
   const task: WorkerTaskInput = {
     schema_version: 1,

@@ -84,7 +84,7 @@ export async function indexWorkspace(root: string, config: FactoryConfig, opts: 
   const roadmap = await readDocument(root, roadmapRel, maxBytes, parsed.diagnostics, signal);
   const ledger = await readDocument(root, ledgerRel, maxBytes, parsed.diagnostics, signal);
   if (roadmap === 'missing' && ledger === 'missing') {
-    throw new FactoryError(`no SSOT documents: neither ${roadmapRel} nor ${ledgerRel} exists under ${root}`, 'ssot.missing', 2);
+    throw new FactoryError(`no SSOT documents: neither ${roadmapRel} nor ${ledgerRel} exists under ${root}`, 'ssot.missing');
   }
   // A document listed twice (or an extra roadmap that is the roadmap itself) is read once: read
   // twice, its ACs would all be reported as duplicates.
@@ -241,7 +241,7 @@ async function readDocument(
   signal?.throwIfAborted();
   // SEC-17: roadmap paths pass the one path validator (relative, no `..`, no .git …).
   const problem = checkRepoPath(rel, { protect: false });
-  if (problem) throw new FactoryError(`SSOT path ${JSON.stringify(rel)} ${problem.message}`, 'ssot.bad-path', 2);
+  if (problem) throw new FactoryError(`SSOT path ${JSON.stringify(rel)} ${problem.message}`, 'ssot.bad-path');
   const file = rel;
   const abs = path.join(root, rel);
   try {

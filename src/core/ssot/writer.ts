@@ -40,7 +40,7 @@ export function setAcStatus(text: string, acId: string, update: AcStatusUpdate):
     parseRoadmap(text, '')
       .tickets.flatMap((t) => t.acs)
       .find((a) => a.id === acId && a.origin === 'table');
-  if (!row) throw new FactoryError(`AC ${acId} not found in the document`, 'ssot.ac-not-found', 2);
+  if (!row) throw new FactoryError(`AC ${acId} not found in the document`, 'ssot.ac-not-found');
   assertStatusWord(update.status);
   const changes: Partial<Record<Column, string>> = { status: update.status };
   if (update.evidence !== undefined) changes.evidence = update.evidence;
@@ -56,7 +56,7 @@ export function setAcStatus(text: string, acId: string, update: AcStatusUpdate):
 export function setTicketStatus(text: string, ticketId: string, update: TicketStatusUpdate): string {
   const parsed = parseRoadmap(text, '');
   const ticket = parsed.tickets.find((t) => t.id === ticketId);
-  if (!ticket) throw new FactoryError(`ticket ${ticketId} not found in the document`, 'ssot.ticket-not-found', 2);
+  if (!ticket) throw new FactoryError(`ticket ${ticketId} not found in the document`, 'ssot.ticket-not-found');
   assertStatusWord(update.status);
   const status = update.reason ? `${update.status} (${update.reason})` : update.status;
   const { lines, blocks } = scanDocument(text);
@@ -77,7 +77,7 @@ export function setTicketStatus(text: string, ticketId: string, update: TicketSt
     const start = valueOffset(lines[i], value);
     return replaceInLine(text, i, [{ start, end: start + value.length, value: status }]);
   }
-  throw new FactoryError(`ticket ${ticketId} has no status cell or status line to edit`, 'ssot.no-status', 2);
+  throw new FactoryError(`ticket ${ticketId} has no status cell or status line to edit`, 'ssot.no-status');
 }
 
 /**
@@ -90,14 +90,14 @@ export async function editDocument(file: string, fn: (text: string) => string | 
   const bytes = await fs.readFile(file);
   const text = bytes.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(bytes)) {
-    throw new FactoryError(`${file} is not valid UTF-8; refusing to rewrite it`, 'ssot.not-utf8', 2);
+    throw new FactoryError(`${file} is not valid UTF-8; refusing to rewrite it`, 'ssot.not-utf8');
   }
   const next = await fn(text);
   if (next === text) return false;
   const after = acIds(next);
   const lost = [...acIds(text)].filter((id) => !after.has(id));
   if (lost.length > 0) {
-    throw new FactoryError(`refusing to write ${file}: the edit deletes AC ${lost.slice(0, 5).join(', ')}`, 'ssot.ac-deleted', 2);
+    throw new FactoryError(`refusing to write ${file}: the edit deletes AC ${lost.slice(0, 5).join(', ')}`, 'ssot.ac-deleted');
   }
   await atomicWrite(file, next);
   return true;
@@ -113,13 +113,13 @@ function acIds(text: string): Set<string> {
 /** The writer only writes status words the parser will read back (no typo'd `DNOE`). */
 function assertStatusWord(status: string): void {
   if (!normalizeStatus(status).known || /[\r\n|]/.test(status)) {
-    throw new FactoryError(`"${status}" is not a status word the SSOT parser recognises`, 'ssot.bad-value', 2);
+    throw new FactoryError(`"${status}" is not a status word the SSOT parser recognises`, 'ssot.bad-value');
   }
 }
 
 /** Escape a value for a table cell: pipes escaped, line breaks refused. */
 function cellText(value: string): string {
-  if (/[\r\n]/.test(value)) throw new FactoryError('a table cell value cannot contain a line break', 'ssot.bad-value', 2);
+  if (/[\r\n]/.test(value)) throw new FactoryError('a table cell value cannot contain a line break', 'ssot.bad-value');
   return value.replace(/(?<!\\)\|/g, '\\|');
 }
 
@@ -132,20 +132,20 @@ function valueOffset(line: string, value: string): number {
 function replaceCells(text: string, line0: number, changes: Partial<Record<Column, string>>, required: Column[]): string {
   const { lines, blocks } = scanDocument(text);
   const table = blocks.find((b) => b.kind === 'table' && line0 >= b.line + 2 && line0 < b.endLine);
-  if (!table || table.kind !== 'table') throw new FactoryError(`line ${line0 + 1} is not a table row`, 'ssot.not-a-row', 2);
+  if (!table || table.kind !== 'table') throw new FactoryError(`line ${line0 + 1} is not a table row`, 'ssot.not-a-row');
   const header = readHeader(table.rows[0] ?? '');
   const raw = lines[line0];
   // Offsets come from the raw line; a table inside a quote or list has container markers there
   // (`> | a |`) that the scanner stripped. Such tables are read but never edited.
   if (raw.trim() !== (table.rows[line0 - table.line] ?? '').trim()) {
-    throw new FactoryError(`the table row at line ${line0 + 1} is inside a quote or list; edit it by hand`, 'ssot.not-a-row', 2);
+    throw new FactoryError(`the table row at line ${line0 + 1} is inside a quote or list; edit it by hand`, 'ssot.not-a-row');
   }
   const cells = splitRow(raw);
   const edits: { start: number; end: number; value: string }[] = [];
   for (const [col, value] of Object.entries(changes) as [Column, string][]) {
     const i = header.index[col];
     if (i === undefined || cells[i] === undefined) {
-      if (required.includes(col)) throw new FactoryError(`the table at line ${table.line + 1} has no ${col} column`, 'ssot.no-column', 2);
+      if (required.includes(col)) throw new FactoryError(`the table at line ${table.line + 1} has no ${col} column`, 'ssot.no-column');
       continue;
     }
     edits.push({ start: cells[i].start, end: cells[i].end, value: cellText(value) });
@@ -163,7 +163,7 @@ function replaceInLine(text: string, line0: number, edits: { start: number; end:
     const nl = /\r\n|\r|\n/g;
     nl.lastIndex = offset;
     const m = nl.exec(text);
-    if (!m) throw new FactoryError(`line ${line0 + 1} is past the end of the document`, 'ssot.not-a-row', 2);
+    if (!m) throw new FactoryError(`line ${line0 + 1} is past the end of the document`, 'ssot.not-a-row');
     offset = m.index + m[0].length;
   }
   let out = text;

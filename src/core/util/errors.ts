@@ -49,7 +49,6 @@ export const ERROR_CODES = {
   'gate.unknown-stage': { exit: 2, meaning: 'a requested Gate stage is not configured' },
   image_missing: { exit: 2, meaning: 'the Worker image is not on the engine (build it first)' },
   runtime_missing: { exit: 2, meaning: 'the Worker runtime bundle (dist/worker.js) is not built' },
-  'runtime-missing': { exit: 2, meaning: 'old spelling of runtime_missing, still thrown by sandbox/worker-launch.ts (to be renamed)' },
 
   agent_unknown: { exit: 2, meaning: 'no agent adapter has the requested name' },
   agent_config: { exit: 2, meaning: 'the agent cannot run as configured (no custom command, no replay recording)' },
@@ -81,20 +80,12 @@ export function exitCodeOf(code: FactoryErrorCode): number {
  * ERROR_CODES). Everything else that escapes is a bug and is reported with its stack in the log.
  */
 export class FactoryError extends Error {
-  /**
-   * @param legacyExitCode Accepted only until the call sites that still pass one are switched
-   *   over; it must equal the table's exit code (a mismatch is a bug, reported at once).
-   */
   constructor(
     message: string,
     readonly code: FactoryErrorCode,
-    legacyExitCode?: number,
   ) {
     super(message);
     this.name = 'FactoryError';
-    if (legacyExitCode !== undefined && legacyExitCode !== ERROR_CODES[code].exit) {
-      throw new Error(`FactoryError ${code}: exit code ${legacyExitCode} passed, the table says ${ERROR_CODES[code].exit}`);
-    }
   }
 
   /** The CLI's exit code for this error, from ERROR_CODES. */

@@ -38,19 +38,17 @@ describe('FactoryError codes: one table of meanings and exit codes', () => {
     }
   });
 
-  it('an error takes its exit code from the table; a contradicting legacy exit code is refused', () => {
+  it('an error takes its exit code from the table', () => {
     for (const code of CODES) assert.equal(new FactoryError('x', code).exitCode, exitCodeOf(code));
-    assert.equal(new FactoryError('x', 'locked', 3).exitCode, 3, 'a matching legacy argument is accepted');
-    assert.throws(() => new FactoryError('x', 'locked', 2), /exit code 2 passed, the table says 3/);
   });
 
-  it('every call site names a code of the table, and one that still passes an exit code passes the table\'s', () => {
+  it('every call site names a code of the table and passes no exit code of its own', () => {
     const sites = callSites();
     assert.ok(sites.length > 50, `found ${sites.length} call sites`);
     for (const s of sites) {
       const code = /^'([^']+)'$/.exec(s.code)?.[1];
       assert.ok(code && code in ERROR_CODES, `${s.where}: code ${s.code} is not a literal of ERROR_CODES`);
-      if (s.exit !== undefined) assert.equal(Number(s.exit), ERROR_CODES[code as FactoryErrorCode].exit, `${s.where}: exit ${s.exit}`);
+      assert.equal(s.exit, undefined, `${s.where}: passes exit code ${s.exit}; the table decides it`);
     }
   });
 
