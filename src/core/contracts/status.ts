@@ -21,3 +21,8 @@ export const FAILED_STATUSES: ReadonlySet<CycleStatus> = new Set<CycleStatus>(['
 export const PHASE_STATUSES = ['PENDING', 'RUNNING', 'PASS', 'FAIL', 'SKIPPED', 'UNKNOWN'] as const;
 export type PhaseStatus = (typeof PHASE_STATUSES)[number];
 export const phaseStatusSchema = z.enum(PHASE_STATUSES);
+
+/** The result of one Gate step (guard or stage), as the Gate report and the evidence manifest record it. */
+export const STEP_STATUSES = ['PASS', 'FAIL', 'TIMEOUT', 'ERROR', 'SKIPPED'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+export const stepStatusSchema = z.enum(STEP_STATUSES);

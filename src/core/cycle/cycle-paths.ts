@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
 import { readHistory } from '../history/history';
 import { stateFile } from './cycle-state';
-import type { CycleRecord } from './kill-switches';
+import { toCycleRecord, type CycleRecord } from '../contracts/history-entry';
 
 /** Repository paths of the Controller's own records. */
 export function cyclePaths(root: string, config: FactoryConfig) {
@@ -24,13 +24,5 @@ export type CyclePaths = ReturnType<typeof cyclePaths>;
 
 /** History records in the shape the kill switches read. */
 export function cycleRecords(historyFile: string): CycleRecord[] {
-  return readHistory(historyFile).records.map((r) => ({
-    runId: r.runId,
-    ticketId: r.ticketId,
-    status: r.status,
-    endedAt: typeof r.endedAt === 'string' ? r.endedAt : new Date(0).toISOString(),
-    costUsd: typeof r.costUsd === 'number' ? r.costUsd : 0,
-    ...(typeof r.agent === 'string' ? { agent: r.agent } : {}),
-    ...(typeof r.model === 'string' ? { model: r.model } : {}),
-  }));
+  return readHistory(historyFile).records.map(toCycleRecord);
 }

@@ -2,7 +2,7 @@ import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
 import { AGENT_PATHS } from '../agents/task';
 import { preflightGuards } from '../gate/run-gate';
-import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/run-sandbox';
+import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/job';
 import { cycleRecords, cyclePaths, preparePlan } from './orchestrator';
 import { evaluateKillSwitches, type KillSwitchDecision } from './kill-switches';
 import type { RiskAssessment } from '../plan/risk';

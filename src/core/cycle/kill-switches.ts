@@ -1,19 +1,10 @@
 import type { FactoryConfig } from '../config/schema';
+import type { CycleRecord } from '../contracts/history-entry';
 import { FAILED_STATUSES, type CycleStatus } from '../contracts/status';
 
 export type { CycleStatus };
 
-/** The part of a history.jsonl record the kill switches and cost summary read. */
-export interface CycleRecord {
-  runId: string;
-  ticketId: string;
-  status: CycleStatus;
-  /** ISO time the cycle ended. */
-  endedAt: string;
-  costUsd: number;
-  agent?: string;
-  model?: string;
-}
+export type { CycleRecord };
 
 /** The retry counters of one ticket and what they call for. */
 export interface KillSwitchDecision {

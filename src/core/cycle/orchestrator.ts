@@ -11,7 +11,7 @@ import type { FactoryConfig } from '../config/schema';
 import type { CyclePhase } from '../contracts/status';
 import { connectDocker } from '../docker/connect';
 import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
-import { ownerTag } from '../sandbox/container';
+import { ownerTag } from '../sandbox/container-spec';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { stopwatch } from '../util/stopwatch';

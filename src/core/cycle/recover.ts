@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import { appendHistory, readHistory } from '../history/history';
-import { reapOrphans, type ReapedContainer } from '../sandbox/container';
+import { reapOrphans, type ReapedContainer } from '../sandbox/reaper';
 import { isOwnTempFolder } from '../sandbox/staging-root';
 import { atomicWrite } from '../util/atomic-write';
 import { nullLogger, type Logger } from '../util/log';

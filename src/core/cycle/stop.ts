@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import { connectDocker } from '../docker/connect';
-import { LABELS } from '../sandbox/container';
+import { LABELS } from '../sandbox/container-spec';
 import { readCycleState } from './cycle-state';
 import { cyclePaths } from './orchestrator';
 

@@ -8,7 +8,7 @@ import type { FactoryConfig } from '../config/schema';
 import type { WorkerResult } from '../contracts/result';
 import type { CycleStatus } from '../contracts/status';
 import type { Violation } from '../changeset/scope';
-import type { ContainerResult } from '../sandbox/container';
+import type { ContainerResult } from '../sandbox/container-spec';
 import { evaluateKillSwitches, type CycleRecord, type KillSwitchDecision } from './kill-switches';
 
 /** What became of the Worker's result.json. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cycleStatusSchema, stepStatusSchema } from '../contracts/status';
 
 /**
  * The evidence folder `logs/evidence/<run_id>/` (spec §4-2, EVIDENCE_FORMAT.md): the files every
@@ -16,8 +17,9 @@ export const ERROR_LOG_FILE = 'error.log';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
 
-const stepStatus = z.enum(['PASS', 'FAIL', 'TIMEOUT', 'ERROR', 'SKIPPED']);
-export const runStatus = z.enum(['PASS', 'FAIL', 'BLOCKED', 'TIMEOUT', 'ABORTED']);
+const stepStatus = stepStatusSchema;
+/** A run's status in the manifest: the cycle's status list (contracts/status.ts). */
+export const runStatus = cycleStatusSchema;
 export type RunStatus = z.infer<typeof runStatus>;
 
 const safeRelPath = z

@@ -1,7 +1,8 @@
+import type { StepStatus } from '../contracts/status';
 import type { TestCounts } from './test-counts';
 
 /** A step's verdict. TIMEOUT and ERROR (could not start) count as failures. */
-export type StepStatus = 'PASS' | 'FAIL' | 'TIMEOUT' | 'ERROR' | 'SKIPPED';
+export type { StepStatus };
 
 /** One guard or stage of a Gate run. */
 export interface StepResult {

@@ -6,6 +6,7 @@ import { allocateRunDir, writeEvidence, type WrittenEvidence } from '../evidence
 import { KEY_ENV } from '../gateway/routes';
 import { FactoryError } from '../util/errors';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
+import { jobLimits } from '../sandbox/job';
 import { ContainerRunner } from './container-runner';
 import { GateCache } from './gate-cache';
 import type { GateReport } from './gate-model';
@@ -52,11 +53,12 @@ export function createGateRunner(
       return copy.dir;
     },
     image: opts.image ?? config.worker.image,
-    limits: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb },
+    limits: jobLimits(config.worker),
     user: config.worker.user,
     readOnly: false,
     runId: opts.runId,
     ticket: opts.ticket,
+    repo: root,
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.onContainerStart ? { onContainerStart: opts.onContainerStart } : {}),
   });

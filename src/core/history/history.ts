@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseHistoryEntry, type HistoryEntry, type HistoryLine } from '../contracts/history-entry';
+import { historyEntrySchema, parseHistoryEntry, type HistoryEntry, type HistoryLine } from '../contracts/history-entry';
 import { atomicWrite } from '../util/atomic-write';
 
 /** The hash of the (virtual) line before the first one. */
@@ -11,7 +11,6 @@ export const GENESIS = '0'.repeat(64);
  * What a writer hands to `appendHistory`: a history entry (contracts/history-entry.ts). The
  * runId/ticketId/status floor stays loose until every writer builds a typed `HistoryEntry`.
  */
-export type HistoryRecord = Pick<HistoryEntry, 'runId' | 'ticketId'> & { status: string; [key: string]: unknown };
 
 export type { HistoryEntry, HistoryLine };
 
@@ -115,10 +114,12 @@ export async function repairHistory(file: string): Promise<boolean> {
  * (SECURITY 26), so a crash leaves the old or the new history, never half a line. A truncated
  * last line is repaired first.
  */
-export async function appendHistory(file: string, record: HistoryRecord): Promise<HistoryLine> {
+export async function appendHistory(file: string, record: HistoryEntry): Promise<HistoryLine> {
+  // The writer is held to the same schema the readers parse with: a malformed entry is a bug here.
+  historyEntrySchema.parse(record);
   await repairHistory(file);
   const { head } = readHistory(file);
-  const { hash: _h, prev_hash: _p, ...clean } = record as HistoryRecord & { hash?: unknown; prev_hash?: unknown };
+  const { hash: _h, prev_hash: _p, ...clean } = record as HistoryEntry & { hash?: unknown; prev_hash?: unknown };
   const line = { ...clean, prev_hash: head } as HistoryLine;
   line.hash = lineHash(line, head);
   let existing = '';

@@ -18,22 +18,6 @@ import {
 } from './container-spec';
 import { AttachDemuxer, ENGINE_CALL_MS, createWithWarnings, waitNextExit, withTimeout } from './engine-calls';
 
-// The container layer's public surface stays importable from here (callers name one module).
-export {
-  LABELS,
-  ownerTag,
-  validateSpec,
-  buildCreateOptions,
-  type ContainerRole,
-  type ContainerMount,
-  type ContainerLimits,
-  type ContainerSpec,
-  type ContainerStatus,
-  type ContainerResult,
-  type RunContainerOptions,
-} from './container-spec';
-export { AttachDemuxer } from './engine-calls';
-export { reapOrphans, type ReapedContainer } from './reaper';
 
 /** The container's output: demultiplexed into the log file and the subscriber, up to the cap. */
 class OutputRecorder {

@@ -19,11 +19,9 @@ import { afterSnapshot, baseSnapshot, writeBaseEntries } from './staging-snapsho
 import { createStagingCopy, type StagingCopy } from './staging';
 import { workerJob } from './worker-job';
 
-// Importers name these here; each lives with its own concern.
-export { DEFAULT_LIMITS, SANDBOX_PATHS } from './job';
-export { overlayListing, overlayTargets, type TreeListing } from './overlays';
-export { inflightFile } from './sandbox-record';
-export { dropIgnored, type SandboxReport, type SandboxStatus } from './sandbox-verdict';
+
+/** runSandbox's result (its verdict lives in sandbox-verdict.ts). */
+export type { SandboxReport, SandboxStatus } from './sandbox-verdict';
 
 export const DEFAULT_WORKER_IMAGE = 'agentic-factory/worker-base:bookworm';
 

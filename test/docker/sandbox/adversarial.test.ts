@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { requireDocker } from '../../support/engines';
 import { planSchema, type Plan } from '../../../src/core/contracts/plan';
 import { readHistory } from '../../../src/core/history/history';
-import { LABELS } from '../../../src/core/sandbox/container';
+import { LABELS } from '../../../src/core/sandbox/container-spec';
 import { runSandbox, type SandboxOptions, type SandboxReport } from '../../../src/core/sandbox/run-sandbox';
 import { WORKER_IMAGE, assertHardened, ensureWorkerImage, hashTree, labelledContainers } from './helpers';
 import { stagingDirsOf, stagingFreeBytes } from '../../support/staging';

@@ -4,7 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { requireDocker } from '../../support/engines';
-import { LABELS, runContainer, reapOrphans, type ContainerSpec } from '../../../src/core/sandbox/container';
+import { runContainer } from '../../../src/core/sandbox/container';
+import { LABELS, type ContainerSpec } from '../../../src/core/sandbox/container-spec';
+import { reapOrphans } from '../../../src/core/sandbox/reaper';
 import { WORKER_IMAGE, ensureWorkerImage, labelledContainers } from './helpers';
 
 function spec(over: Partial<ContainerSpec> = {}): ContainerSpec {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
-import { LABELS } from '../../../src/core/sandbox/container';
+import { LABELS } from '../../../src/core/sandbox/container-spec';
 
 /** The Debian-built base image (scripts/build-worker-image.sh); tests never pull. */
 export const WORKER_IMAGE = process.env.FACTORY_WORKER_IMAGE ?? 'agentic-factory/worker-base:bookworm';

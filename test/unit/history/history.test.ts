@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { CycleStatus } from '../../../src/core/contracts/status';
 import { appendHistory, readHistory, repairHistory, GENESIS } from '../../../src/core/history/history';
 
 describe('history.jsonl hash chain', () => {
@@ -12,7 +13,7 @@ describe('history.jsonl hash chain', () => {
     file = path.join(dir, 'logs', 'autopilot', 'history.jsonl');
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const rec = (n: number, status = 'FAIL') => ({ runId: `r${n}`, ticketId: 'T-1', status, endedAt: `2026-11-25T10:0${n}:00Z`, costUsd: 0.1 * n });
+  const rec = (n: number, status: CycleStatus = 'FAIL') => ({ runId: `r${n}`, ticketId: 'T-1', status, endedAt: `2026-11-25T10:0${n}:00Z`, costUsd: 0.1 * n });
 
   it('chains each line to the one before and reads back clean', async () => {
     const a = await appendHistory(file, rec(1));

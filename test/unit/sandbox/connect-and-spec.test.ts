@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { resolveEndpoint, dockerOptions, describeEndpoint } from '../../../src/core/docker/connect';
-import { AttachDemuxer, buildCreateOptions, validateSpec, type ContainerSpec } from '../../../src/core/sandbox/container';
+import { buildCreateOptions, validateSpec, type ContainerSpec } from '../../../src/core/sandbox/container-spec';
+import { AttachDemuxer } from '../../../src/core/sandbox/engine-calls';
 import { isOwnTempFolder } from '../../../src/core/sandbox/staging-root';
 import { FactoryError } from '../../../src/core/util/errors';
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { takeSnapshot } from '../../../src/core/changeset/snapshot';
-import { overlayListing, overlayTargets } from '../../../src/core/sandbox/run-sandbox';
+import { overlayListing, overlayTargets } from '../../../src/core/sandbox/overlays';
 
 describe('sandbox: read-only overlay targets', () => {
   let root: string;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FactoryConfig } from '../../config/schema';
+import type { HistoryEntry, HistoryPhase } from '../../contracts/history-entry';
 import type { Plan } from '../../contracts/plan';
 import { CYCLE_PHASES, type CycleStatus } from '../../contracts/status';
 import { appendHistory, readHistory } from '../../history/history';
@@ -20,7 +21,7 @@ import type { CycleOutcome } from '../cycle-types';
 import { commitPaths } from '../git-ops';
 
 /** The Run panel's timeline of a finished cycle: each phase PASS, FAIL or SKIPPED, with its time. */
-function phaseTimeline(outcome: CycleOutcome) {
+function phaseTimeline(outcome: CycleOutcome): HistoryPhase[] {
   return CYCLE_PHASES.map((name) => ({
     name,
     status:
@@ -36,7 +37,7 @@ function phaseTimeline(outcome: CycleOutcome) {
  * Append this cycle's one history line and refresh the month's cost summary. `cause`: what the
  * attempt counts as when a cap changed its status. Returns the cost summary's file.
  */
-export async function record(paths: CyclePaths, plan: Plan, outcome: CycleOutcome, cause: CycleStatus, now: () => Date, extra: Record<string, unknown> = {}): Promise<string> {
+export async function record(paths: CyclePaths, plan: Plan, outcome: CycleOutcome, cause: CycleStatus, now: () => Date, extra: Partial<HistoryEntry> = {}): Promise<string> {
   const endedAt = now().toISOString();
   await appendHistory(paths.history, {
     runId: plan.run_id,
