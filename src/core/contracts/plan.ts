@@ -30,6 +30,16 @@ export const planSchema = z.strictObject({
     readonly: z._default(z.array(safePath({ kind: 'glob', protect: false })).check(z.maxLength(1000)), []),
     forbidden: z._default(z.array(safePath({ kind: 'glob', protect: false })).check(z.maxLength(1000)), []),
   }),
+  /**
+   * Why each scope entry is there (glob → reasons, issue 15): "named in D201::AC-3", "changed by
+   * 1a2b3c4 for D201::AC-2", "config rule D2*". Optional: plans written before it stay valid.
+   */
+  scope_reasons: z.optional(z.record(z.string().check(z.maxLength(1000)), z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(100)))),
+  /**
+   * Set when nothing could be derived for the ticket and the config default was used: why, and
+   * the exact setting to add to `.factory/config.json` to give the ticket its own scope.
+   */
+  scope_fallback: z.optional(z.strictObject({ why: z.string().check(z.maxLength(2000)), setting: z.string().check(z.maxLength(2000)) })),
   done_criteria: z._default(z.string().check(z.maxLength(10_000)), ''),
   timeout_minutes: z.number().check(z.positive(), z.lte(24 * 60)),
   model_budget: z.enum(['economy', 'standard', 'premium']),
