@@ -163,6 +163,17 @@ export const configSchema = z.strictObject({
       model: z.string().optional(),
     })
     .prefault({}),
+  controller: z
+    .strictObject({
+      /** The Controller's own model (spec §6-1): unset = off, no model is asked. */
+      model: z.string().min(1).optional(),
+      /** Whose API serves `model`; inferred from its name (claude-… / gpt-…, o3… / gemini-…) when unset. */
+      provider: z.enum(['anthropic', 'openai', 'gemini']).optional(),
+      /** Most the Controller model may spend per cycle (USD); it also stays within the cycle budget. */
+      maxUsd: z.number().nonnegative().default(0.05),
+    })
+    .prefault({})
+    .describe('Optional Controller model (off unless model is set): reviews the derived scope of each plan through the metered gateway, within maxUsd and the cycle budget.'),
   /** Model id → USD per million tokens; merged over the built-in dated price table. */
   prices: z.record(z.string(), priceSchema).default({}),
   gateway: z
