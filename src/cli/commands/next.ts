@@ -18,7 +18,7 @@ export function register(program: Command): void {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
         const { indexWorkspace } = await import('../../core/ssot/workspace');
-        const { selectWork } = await import('../../core/plan/builder');
+        const { selectWork } = await import('../../core/plan/queue');
         const { cycleRecords, cyclePaths } = await import('../../core/cycle/orchestrator');
         const { evaluateKillSwitches } = await import('../../core/cycle/kill-switches');
         const { FactoryError } = await import('../../core/util/errors');

@@ -101,9 +101,24 @@ export const configSchema = z.strictObject({
       default: riskLevel.default('MED'),
       /** The Auditor is required at or above this level. */
       auditorAt: riskLevel.default('HIGH'),
+      /**
+       * Words in the ticket's and its ACs' text that raise the level (spec §7-1: engine core →
+       * HIGH, PnL / profit logic → CRIT). Case-insensitive; ASCII words match whole words (an
+       * optional plural `s`), others anywhere. A level given here replaces that level's defaults.
+       */
+      words: z
+        .strictObject({
+          LOW: z.array(z.string().min(1)).default([]),
+          MED: z.array(z.string().min(1)).default([]),
+          HIGH: z.array(z.string().min(1)).default(['engine core', 'fee', 'slippage', 'order', 'migration', 'auth', 'authentication', 'authorization', 'secret', 'credential', '엔진 코어', '수수료', '슬리피지', '주문', '인증', '마이그레이션', '비밀']),
+          CRIT: z.array(z.string().min(1)).default(['PnL', 'P&L', 'profit', '수익', '손익']),
+        })
+        .prefault({}),
+      /** A plan that may modify more files than this is one level riskier. */
+      largeScope: z.number().int().positive().default(30),
     })
     .prefault({})
-    .describe('Risk level of a plan from the paths it touches; the Auditor is called at or above auditorAt.'),
+    .describe('Risk level of a plan: profit tickets, words in the ticket text, path rules on the files it may modify, the size of its scope; the Auditor is called at or above auditorAt.'),
   gate: z
     .strictObject({
       runIn: z.enum(['container', 'host']).default('container'),

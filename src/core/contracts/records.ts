@@ -25,6 +25,11 @@ export const cycleStateSchema = z.object({
   backups: z.record(z.string(), z.string().nullable()).optional(),
   /** ADJUST only: folder of the backups. */
   backupDir: z.string().optional(),
+  /**
+   * AC id → its ledger status cell (as written) before the cycle marked it IN_PROGRESS (spec
+   * §8-3): what an abort, a non-PASS end or crash recovery puts back. Absent before the marking.
+   */
+  acStatusBefore: z.record(z.string(), z.string()).optional(),
 });
 export type CycleState = z.infer<typeof cycleStateSchema>;
 

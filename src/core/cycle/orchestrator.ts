@@ -19,6 +19,7 @@ import { faultPoint, type CycleContext, type CycleEnv } from './cycle-context';
 import { cyclePaths, type CyclePaths } from './cycle-paths';
 import { clearCycleState, readCycleState, writeCycleState, type CycleState } from './cycle-state';
 import { emptyOutcome, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
+import { markCycleInProgress, restoreStatuses } from './in-progress';
 import { actPhase, recordVerdict } from './phases/act';
 import { checkPhase } from './phases/check';
 import { doPhase, type CycleResources } from './phases/do';
@@ -104,6 +105,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
     return finish();
   }
   await publishPlan(ctx, planned);
+  await markCycleInProgress(ctx);
   outcome.timings.phases.PLAN = Date.now() - tPlan;
 
   const tDo = Date.now();
@@ -156,6 +158,7 @@ async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePat
   try {
     const committed = st.phase === 'ADJUST' ? await adjustCommitted(root, st) : null;
     if (st.phase === 'ADJUST' && !committed) await rollbackAdjust(root, config, st);
+    if (!committed) await restoreStatuses(root, config, st.acStatusBefore);
     if (!committed) await abortOnce(paths.history, st.runId, st.ticketId, errorMessage(err));
     if (st.backupDir) await fs.promises.rm(st.backupDir, { recursive: true, force: true });
     await clearCycleState(paths.state);

@@ -9,6 +9,7 @@ import { atomicWrite } from '../util/atomic-write';
 import { nullLogger, type Logger } from '../util/log';
 import { clearCycleState, readCycleState, stateFile, type CycleState } from './cycle-state';
 import { commitMessage, existsInCommit, headCommit, showFile } from './git-ops';
+import { restoreStatuses } from './in-progress';
 import { execCapture } from '../sandbox/staging';
 
 /** What the start-up recovery found and did. */
@@ -61,6 +62,7 @@ export async function recoverInterrupted(opts: { root: string; config: FactoryCo
   } else {
     out.actions.push(`run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`);
   }
+  await restoreStatuses(root, opts.config, state.acStatusBefore);
   await abortOnce(historyFile, state.runId, state.ticketId, `Controller stopped during ${state.phase}`);
   out.result = 'aborted';
   await clearCycleState(file);

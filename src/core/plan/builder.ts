@@ -5,6 +5,7 @@ import { formatRunId } from '../evidence/run-id';
 import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
 import { FactoryError } from '../util/errors';
 import { assessRisk, type RiskAssessment } from './risk';
+import { selectWork } from './queue';
 
 /** The model tier a plan asks for (spec §4-2 `model_budget`, §7-1 cost gate). */
 export type ModelBudget = Plan['model_budget'];
@@ -61,41 +62,6 @@ export function scopeFor(ticketId: string, config: FactoryConfig): PlanDocument[
   // A path both modifiable and forbidden is forbidden: drop it from modify to keep the plan honest.
   modify = modify.filter((g) => !forbidden.has(g));
   return { modify, readonly: [...readonly], forbidden: [...forbidden] };
-}
-
-function isOpen(ac: AcceptanceCriterion): boolean {
-  return ac.status === 'OPEN' || ac.status === 'IN_PROGRESS' || ac.status === 'PARTIAL';
-}
-
-/**
- * Choose the work of one cycle (spec §3-1, the ledger's SEQUENTIAL_QUEUE policy): the ticket of
- * the first OPEN AC in ledger order — skipping tickets the roadmap marks BLOCKED, which need a
- * person — or the requested ticket; then batch every OPEN AC of that ticket (they share its scope,
- * spec §7-2.4).
- */
-export function selectWork(index: SsotIndex, ticket?: string): { ticket: Ticket | undefined; acs: AcceptanceCriterion[] } {
-  const tickets = new Map(index.tickets.map((t) => [t.id, t]));
-  const acsOf = (id: string): AcceptanceCriterion[] => {
-    const fromLedger = index.ledger.filter((a) => a.ticketId === id);
-    const all = fromLedger.length ? fromLedger : tickets.get(id)?.acs ?? [];
-    return all.filter(isOpen);
-  };
-  if (ticket !== undefined) {
-    const known = tickets.has(ticket) || index.ledger.some((a) => a.ticketId === ticket);
-    if (!known) throw new FactoryError(`unknown ticket ${ticket}: it is in neither the roadmap nor the ledger`, 'plan.unknown-ticket');
-    if (tickets.get(ticket)?.status === 'BLOCKED') {
-      throw new FactoryError(`ticket ${ticket} is BLOCKED${tickets.get(ticket)?.blockedReason ? ` (${tickets.get(ticket)?.blockedReason})` : ''}; unblock it in the roadmap first`, 'plan.blocked');
-    }
-    const acs = acsOf(ticket);
-    if (acs.length === 0) throw new FactoryError(`ticket ${ticket} has no OPEN acceptance criteria`, 'plan.nothing-open');
-    return { ticket: tickets.get(ticket), acs };
-  }
-  for (const ac of index.ledger) {
-    if (!isOpen(ac)) continue;
-    if (tickets.get(ac.ticketId)?.status === 'BLOCKED') continue;
-    return { ticket: tickets.get(ac.ticketId), acs: acsOf(ac.ticketId) };
-  }
-  throw new FactoryError('the queue is empty: no OPEN acceptance criterion outside BLOCKED tickets', 'plan.queue-empty');
 }
 
 /** Build plan.json for the next cycle. Pure: no I/O; the caller writes it atomically. */

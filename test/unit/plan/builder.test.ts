@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { configSchema, defaultConfig } from '../../../src/core/config/schema';
-import { buildPlan, scopeFor, selectWork } from '../../../src/core/plan/builder';
+import { buildPlan, scopeFor } from '../../../src/core/plan/builder';
+import { selectWork } from '../../../src/core/plan/queue';
 import { planSchema } from '../../../src/core/contracts/plan';
 import { assessRisk } from '../../../src/core/plan/risk';
 import type { AcceptanceCriterion, SsotIndex, Status, Ticket } from '../../../src/core/ssot/model';

@@ -22,6 +22,7 @@ import { monthOf } from '../cost-summary';
 import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
 import { commitPaths } from '../git-ops';
+import { restoreCycleStatuses } from '../in-progress';
 import type { Verdict } from '../verdict';
 import type { CheckOutput } from './check';
 import type { DoOutput } from './do';
@@ -48,6 +49,7 @@ export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
 
 /** A verdict other than PASS: its status and history line; a fired cap also blocks the ticket. */
 export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: CycleOutcome, verdict: Verdict): Promise<void> {
+  await restoreCycleStatuses(ctx);
   outcome.status = verdict.status;
   if (verdict.blockReason) {
     await blockTicket({ root: ctx.root, config: ctx.config, paths: ctx.paths, plan, reason: verdict.blockReason, cause: verdict.cause, now: ctx.now, signal: ctx.signal }, outcome);
@@ -74,6 +76,7 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
     outcome.status = 'FAIL';
     outcome.reasons.push(`conflict: the host changed under the cycle: ${applied.conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`);
     outcome.stagingKept = a.done.staging.dir;
+    await restoreCycleStatuses(ctx);
     await record(paths, plan, outcome, 'FAIL', ctx.now);
     await fs.promises.rm(backupDir, { recursive: true, force: true });
     return;
