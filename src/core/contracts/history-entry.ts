@@ -17,6 +17,19 @@ export const historyPhaseSchema = z.looseObject({
 });
 export type HistoryPhase = z.infer<typeof historyPhaseSchema>;
 
+/** Who spent model money in a cycle: the Controller's own model, the Worker's agent, the Auditor. */
+export const spendRoleSchema = z.enum(['controller', 'worker', 'auditor']);
+export type SpendRole = z.infer<typeof spendRoleSchema>;
+
+/** One role's metered spend in a cycle (its gateway's meter), part of the line's `costUsd`. */
+export const spendEntrySchema = z.looseObject({
+  role: spendRoleSchema,
+  model: z.string().optional(),
+  tokens: z.object({ in: z.number().nonnegative(), out: z.number().nonnegative() }).optional(),
+  costUsd: z.number().nonnegative(),
+});
+export type SpendEntry = z.infer<typeof spendEntrySchema>;
+
 /**
  * A history entry. Only `runId`, `ticketId` and `status` are always there; every other field is
  * optional because older versions wrote fewer (an ABORTED line has no `acIds`, `phases`, …).
@@ -32,8 +45,10 @@ export const historyEntrySchema = z.looseObject({
   acIds: z.array(z.string()).optional(),
   /** ISO time the cycle ended. */
   endedAt: z.string().optional(),
-  /** Metered model spend of the cycle. */
+  /** Metered model spend of the cycle: every role's, so `spend` is a breakdown of it. */
   costUsd: z.number().nonnegative().optional(),
+  /** `costUsd` by role (the Controller model's review, …); what it does not cover is unattributed. */
+  spend: z.array(spendEntrySchema).optional(),
   agent: z.string().optional(),
   model: z.string().optional(),
   /** Why the cycle ended as it did (the cycle and the sandbox write a list). */
@@ -102,7 +117,7 @@ export function parseHistoryEntry(raw: unknown): HistoryEntry | undefined {
 }
 
 /** The part of a history entry the kill switches and the cost summary read. */
-export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model'> & {
+export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend'> & {
   /** ISO time the cycle ended (the epoch when the line has none). */
   endedAt: string;
   costUsd: number;
@@ -118,5 +133,6 @@ export function toCycleRecord(e: HistoryEntry): CycleRecord {
     costUsd: e.costUsd ?? 0,
     ...(e.agent !== undefined ? { agent: e.agent } : {}),
     ...(e.model !== undefined ? { model: e.model } : {}),
+    ...(e.spend !== undefined ? { spend: e.spend } : {}),
   };
 }

@@ -48,5 +48,10 @@ export const costSummarySchema = z.object({
   byTicket: z.record(z.string(), costGroupSchema),
   byAgent: z.record(z.string(), costGroupSchema),
   byModel: z.record(z.string(), costGroupSchema),
+  /**
+   * Role (controller, worker, auditor; `unattributed` for the part of a cycle's cost its line does
+   * not break down) → the cycles it spent in and its spend. Absent in summaries written before it.
+   */
+  byRole: z.record(z.string(), costGroupSchema).optional(),
 });
 export type CostSummary = z.infer<typeof costSummarySchema>;
