@@ -3,8 +3,9 @@ import { defaultConfig, type FactoryConfig } from '../../../src/core/config/sche
 import { historyEntrySchema, parseHistoryEntry, toCycleRecord } from '../../../src/core/contracts/history-entry';
 import { summarizeMonth } from '../../../src/core/cycle/cost-summary';
 import { reviewScope, type ControllerReviewRequest } from '../../../src/core/plan/scope/controller-review';
+import { applyReview, reviewCandidatesOf } from '../../../src/core/plan/scope/controller-scope';
 import { controllerProvider } from '../../../src/core/plan/scope/controller-wire';
-import type { ScopeCandidate } from '../../../src/core/plan/scope/scope-types';
+import type { DerivedScope, ScopeCandidate } from '../../../src/core/plan/scope/scope-types';
 import type { Logger } from '../../../src/core/util/log';
 import { ScriptedProvider, type Script } from '../../support/scripted-provider';
 
@@ -172,5 +173,30 @@ describe('Controller model scope review (through the metered gateway, scripted p
       return { text: answer([['pkg/fees.py', 'x']]), usage: { input: 1, output: 1 } };
     };
     await assert.rejects(reviewScope(request({ signal: ac.signal })), (e: Error & { code?: string }) => e.code === 'interrupted');
+  });
+
+  it('between deriveScope and the plan: a derived scope is reviewed and replaced, config rules and forbidden entries stay, a fallback ends once the model names files', async () => {
+    const derived: DerivedScope = {
+      scope: { modify: ['pkg/engine.py', 'pkg/fees.py', 'pkg/util.py'], readonly: ['docs/fees.md'], forbidden: ['D_ROADMAP.md', '.env'] },
+      reasons: { 'pkg/engine.py': ['changed by 1a2b3c4 for D7::AC-2'], 'pkg/fees.py': ['named in D7::AC-1', 'changed by 1a2b3c4 for D7::AC-2'], 'pkg/util.py': ['config rule D7*'], 'docs/fees.md': ['named in D7::AC-1'], 'D_ROADMAP.md': ['SSOT document'], '.env': ['secrets (.env files)'] },
+    };
+    const candidates = reviewCandidatesOf(derived);
+    assert.equal(candidates.length, 5);
+    assert.deepEqual(candidates.filter((c) => c.source === 'config').map((c) => c.path), ['pkg/util.py']);
+    script = () => ({ text: answer([['pkg/fees.py', 'the fee rule']], [['pkg/engine.py', 'calls it']]), usage: { input: 10, output: 10 } });
+    const r = await reviewScope(request({ candidates, forbidden: derived.scope.forbidden }));
+    const reviewed = applyReview({ ...derived, fallback: { why: 'nothing named', setting: '…' } }, r.candidates);
+    assert.deepEqual(reviewed, {
+      scope: { modify: ['pkg/fees.py', 'pkg/util.py'], readonly: ['pkg/engine.py'], forbidden: ['D_ROADMAP.md', '.env'] },
+      reasons: {
+        'D_ROADMAP.md': ['SSOT document'], '.env': ['secrets (.env files)'],
+        'pkg/fees.py': ['named in D7::AC-1', 'changed by 1a2b3c4 for D7::AC-2', 'Controller model claude-sonnet-4-5: the fee rule'],
+        'pkg/util.py': ['config rule D7*'],
+        'pkg/engine.py': ['Controller model claude-sonnet-4-5: calls it'],
+      },
+    });
+    // The input unchanged (an error) gives the derived scope back, fallback and all.
+    const fallback = { ...derived, fallback: { why: 'nothing named', setting: '…' } };
+    assert.deepEqual(applyReview(fallback, reviewCandidatesOf(fallback)), fallback);
   });
 });
