@@ -23,6 +23,10 @@ export function register(program: Command): void {
         const d = await dryRun(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal });
         if (opts.json) {
           printJson(d);
+          // d.plan.scope_fallback says it in the JSON; a person watching the terminal hears it too.
+          const { scopeFallbackLine } = await import('../../core/plan/scope/explain');
+          const fallback = scopeFallbackLine(d.plan);
+          if (fallback) process.stderr.write(`${fallback}\n`);
           return 0;
         }
         process.stdout.write(formatDryRun(d));

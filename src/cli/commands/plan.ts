@@ -26,15 +26,21 @@ export function register(program: Command): void {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
         const { writePlan } = await import('../../core/cycle/write-plan');
+        const { scopeFallbackLine, scopeReasonLines } = await import('../../core/plan/scope/explain');
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
         const { built, file } = await writePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal, logger: stderrLogger(false) });
-        if (opts.json) printJson(built.plan);
-        else {
+        const fallback = scopeFallbackLine(built.plan);
+        if (opts.json) {
+          printJson(built.plan);
+          // plan.json itself carries scope_fallback; a person watching the terminal hears it too.
+          if (fallback) process.stderr.write(`${fallback}\n`);
+        } else {
           const p = built.plan;
           process.stdout.write(
             [
               `plan.json written: ${path.relative(process.cwd(), file) || file}`,
+              ...(fallback ? [fallback, `  (${p.scope_fallback?.why ?? ''})`] : []),
               `  ticket   ${p.ticket_id}${built.ticket ? ` — ${built.ticket.title}` : ''}`,
               `  ACs      ${p.ac_ids.join(', ')}`,
               `  risk     ${p.risk_level}${built.risk.reasons.length ? ` (${built.risk.reasons.map((r) => `${r.pattern} → ${r.level} via ${r.path}`).join('; ')})` : ''}; model budget ${p.model_budget}; Auditor ${built.risk.auditorRequired ? 'required' : 'not required'}`,
@@ -42,6 +48,7 @@ export function register(program: Command): void {
               `  modify   ${p.scope.modify.join(', ') || '(nothing)'}`,
               `  readonly ${p.scope.readonly.join(', ') || '-'}`,
               `  forbidden ${p.scope.forbidden.join(', ')}`,
+              ...scopeReasonLines(p, '  why      '),
               `  done when ${p.done_criteria}`,
               '',
             ].join('\n'),

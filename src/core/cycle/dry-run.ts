@@ -5,7 +5,8 @@ import { preflightGuards } from '../gate/run-gate';
 import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/job';
 import { cycleRecords, cyclePaths, preparePlan } from './orchestrator';
 import { evaluateKillSwitches, type KillSwitchDecision } from './kill-switches';
-import type { RiskAssessment } from '../plan/risk';
+import { riskWhyLines, type RiskAssessment } from '../plan/risk';
+import { scopeFallbackLine, scopeReasonLines } from '../plan/scope/explain';
 
 /** What `factory dry` shows: the cycle that `factory run` would start, without starting anything. */
 export interface DryRun {
@@ -73,13 +74,18 @@ export async function dryRun(root: string, config: FactoryConfig, opts: { ticket
 export function formatDryRun(d: DryRun): string {
   const argv = (c: readonly string[]) => c.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
   const w = d.worker;
+  const fallback = scopeFallbackLine(d.plan);
   return [
     `DRY RUN — nothing is written or started`,
+    // Said first: a ticket on the default scope is the likeliest cause of a scope-violation FAIL.
+    ...(fallback ? [fallback, `          (${d.plan.scope_fallback?.why ?? ''})`] : []),
     `ticket    ${d.plan.ticket_id}: ${d.plan.ac_ids.join(', ')}  (run id ${d.plan.run_id})`,
     `risk      ${d.plan.risk_level}, model budget ${d.plan.model_budget}; Auditor ${d.auditor.called ? `called (${d.auditor.why}; agent ${d.auditor.agent})` : 'not called'}`,
+    ...riskWhyLines(d.risk).map((l) => `          ${l}`),
     `scope     modify ${d.plan.scope.modify.join(', ') || '(nothing)'}`,
     `          readonly ${d.plan.scope.readonly.join(', ') || '-'}`,
     `          forbidden ${d.plan.scope.forbidden.join(', ')}`,
+    ...scopeReasonLines(d.plan, '          why '),
     `worker    ${d.plan.agent} in ${w.image} as ${w.user}, network ${w.network}`,
     `limits    ${w.limits.memoryMb} MiB, ${w.limits.cpus} CPU, ${w.limits.pidsLimit} pids, tmpfs ${w.limits.tmpfsMb} MiB, workspace +${w.limits.workspaceMb} MiB, ${w.limits.timeMinutes} min`,
     `mounts`,

@@ -6,6 +6,7 @@ import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
 import { FactoryError } from '../util/errors';
 import { assessRisk, type RiskAssessment } from './risk';
 import { selectWork } from './queue';
+import type { DerivedScope } from './scope/scope-types';
 
 /** The model tier a plan asks for (spec §4-2 `model_budget`, §7-1 cost gate). */
 export type ModelBudget = Plan['model_budget'];
@@ -26,6 +27,13 @@ export interface PlanRequest {
   /** The base commit (its first 7 hex digits go into the run id; `0000000` when not a hash). */
   baseCommit: string;
   now?: Date;
+  /**
+   * The ticket's derived scope (plan/scope/derive.ts) with its reasons and fallback; without it,
+   * the config's scope (`scopeFor`). The SSOT documents are forbidden either way.
+   */
+  scope?: DerivedScope;
+  /** The work already chosen (the caller derived the scope for it); without it, `selectWork`. */
+  work?: { ticket: Ticket | undefined; acs: AcceptanceCriterion[] };
 }
 
 export interface BuiltPlan {
@@ -47,6 +55,15 @@ export function ssotPaths(config: FactoryConfig): string[] {
   return [config.ssot.roadmap, config.ssot.ledger, config.ssot.rules, ...config.ssot.extraRoadmaps, '.factory/**'];
 }
 
+/**
+ * The SSOT documents and `.factory/` added to `scope.forbidden`, and every modify entry that is
+ * also forbidden dropped: a path both modifiable and forbidden is forbidden (keeps the plan honest).
+ */
+function forbidControllerFiles(scope: PlanDocument['scope'], config: FactoryConfig): PlanDocument['scope'] {
+  const forbidden = new Set([...scope.forbidden, ...ssotPaths(config)]);
+  return { modify: scope.modify.filter((g) => !forbidden.has(g)), readonly: [...new Set(scope.readonly)], forbidden: [...forbidden] };
+}
+
 /** Scope of a ticket: config defaults, then every per-ticket override whose glob matches, in order. */
 export function scopeFor(ticketId: string, config: FactoryConfig): PlanDocument['scope'] {
   let modify = [...config.scope.modify];
@@ -58,17 +75,28 @@ export function scopeFor(ticketId: string, config: FactoryConfig): PlanDocument[
     o.readonly?.forEach((g) => readonly.add(g));
     o.forbidden?.forEach((g) => forbidden.add(g));
   }
-  ssotPaths(config).forEach((p) => forbidden.add(p));
-  // A path both modifiable and forbidden is forbidden: drop it from modify to keep the plan honest.
-  modify = modify.filter((g) => !forbidden.has(g));
-  return { modify, readonly: [...readonly], forbidden: [...forbidden] };
+  return forbidControllerFiles({ modify, readonly: [...readonly], forbidden: [...forbidden] }, config);
+}
+
+/** plan.json's scope fields: the derived scope (or the config's), its reasons and its fallback. */
+function planScope(ticketId: string, config: FactoryConfig, derived: DerivedScope | undefined): Pick<PlanDocument, 'scope' | 'scope_reasons' | 'scope_fallback'> {
+  if (!derived) return { scope: scopeFor(ticketId, config) };
+  const scope = forbidControllerFiles(derived.scope, config);
+  // Reasons only for the entries the plan keeps, so plan.json never explains a path it does not hold.
+  const kept = new Set([...scope.modify, ...scope.readonly, ...scope.forbidden]);
+  const reasons = Object.fromEntries(Object.entries(derived.reasons).filter(([g, r]) => kept.has(g) && r.length > 0));
+  return {
+    scope,
+    ...(Object.keys(reasons).length ? { scope_reasons: reasons } : {}),
+    ...(derived.fallback ? { scope_fallback: { ...derived.fallback } } : {}),
+  };
 }
 
 /** Build plan.json for the next cycle. Pure: no I/O; the caller writes it atomically. */
 export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequest): BuiltPlan {
-  const { ticket, acs } = selectWork(index, req.ticket);
+  const { ticket, acs } = req.work ?? selectWork(index, req.ticket);
   const ticketId = ticket?.id ?? acs[0]?.ticketId ?? String(req.ticket);
-  const scope = scopeFor(ticketId, config);
+  const { scope, ...explained } = planScope(ticketId, config, req.scope);
   const risk = assessRisk(scope.modify, req.files, config);
   const profit = config.evidence.profitTickets.some((g) => picomatch.isMatch(ticketId, g));
   const criteria = ['Gate PASS (guards, then doctor → fast → regression)', 'evidence complete'];
@@ -84,6 +112,7 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
     ticket_id: ticketId,
     ac_ids: acs.map((a) => a.id),
     scope,
+    ...explained,
     done_criteria: criteria.join(' + '),
     timeout_minutes: config.killSwitch.timeMinutes,
     model_budget: MODEL_BUDGET[risk.level],

@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { CONFIG_FILE } from '../../core/config/config-file';
+import type { Plan } from '../../core/contracts/plan';
+import { scopeFallbackLine } from '../../core/plan/scope/explain';
 import { auditTicket, type AuditTicketOutcome } from '../../core/cycle/audit-ticket';
 import type { FactoryConfig } from '../../core/config/schema';
 import { runCycle, type CycleEvent, type CycleOutcome } from '../../core/cycle/orchestrator';
@@ -143,6 +147,7 @@ export class FactoryRunner implements vscode.Disposable {
         const listener = this.panels.cycleListener(ws.config.killSwitch.budgetUsd);
         const onEvent = (e: CycleEvent): void => {
           listener(e);
+          if (e.type === 'plan') this.warnScopeFallback(ws.root, e.plan);
           const msg = progressMessage(e);
           if (msg) progress.report({ message: msg });
         };
@@ -289,6 +294,21 @@ export class FactoryRunner implements vscode.Disposable {
     } else {
       void vscode.window.showWarningMessage(`${head}: ${o.reasons[0] ?? 'see the Run panel'} (${cost})`, open).then((c) => c && this.panels.showRunPanel());
     }
+  }
+
+  /**
+   * A plan on the config default scope (nothing could be derived for its ticket): a warning with
+   * the setting to add, and "Open config" (a new, unsaved file when the project has none yet).
+   */
+  private warnScopeFallback(root: string, plan: Plan): void {
+    const line = scopeFallbackLine(plan);
+    if (!line) return;
+    this.deps.log.warn(`${line} (${plan.scope_fallback?.why ?? ''})`);
+    void vscode.window.showWarningMessage(`Factory: ${line}`, 'Open config').then((c) => {
+      if (!c) return;
+      const file = path.join(root, CONFIG_FILE);
+      void vscode.window.showTextDocument(fs.existsSync(file) ? vscode.Uri.file(file) : vscode.Uri.file(file).with({ scheme: 'untitled' }));
+    });
   }
 
   /** Log and show a failure; an interruption is news, not an error. */
