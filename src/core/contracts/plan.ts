@@ -44,6 +44,11 @@ export const planSchema = z.strictObject({
   timeout_minutes: z.number().check(z.positive(), z.lte(24 * 60)),
   model_budget: z.enum(['economy', 'standard', 'premium']),
   risk_level: z.enum(['LOW', 'MED', 'HIGH', 'CRIT']),
+  /**
+   * Why the risk is above `risk.default` (issue 15): "word 'slippage' in D301::AC-2 → HIGH",
+   * "profit ticket (evidence.profitTickets D3*) → CRIT". Optional: older plans stay valid.
+   */
+  risk_reasons: z.optional(z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(100))),
   agent: z.string().check(z.minLength(1), z.maxLength(100)),
   created_at: z.iso.datetime({ offset: true }),
 });

@@ -48,5 +48,7 @@ export const runSnapshot = z.object({
   cost: z.object({ spentUsd: z.number().nonnegative().nullable(), budgetUsd: z.number().positive() }),
   /** Why the panel is empty (no evidence yet, folder not trusted …). */
   note: shortText.nullable(),
+  /** The plan's risk level and why it is above the default (from the live plan; absent for past runs). */
+  risk: z.object({ level: shortText, why: z.array(shortText).max(100) }).nullable().optional(),
 });
 export type RunSnapshot = z.infer<typeof runSnapshot>;

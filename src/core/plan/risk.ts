@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import type { FactoryConfig, RiskLevel } from '../config/schema';
+import type { AcceptanceCriterion } from '../ssot/model';
 
 const ORDER: readonly RiskLevel[] = ['LOW', 'MED', 'HIGH', 'CRIT'];
 
@@ -141,4 +142,17 @@ function settle(config: FactoryConfig, raises: Raise[], reasons: RiskAssessment[
   for (const r of raises) level = maxRisk(level, r.level);
   const why = raises.filter((r) => riskRank(r.level) > riskRank(base)).map((r) => r.why);
   return { level, reasons, auditorRequired: riskRank(level) >= riskRank(config.risk.auditorAt), why };
+}
+
+/** One line per raise of a risk level, or a line saying it is the default (for `factory dry`, `factory plan`, the UI). */
+export function riskWhyLines(risk: Pick<RiskAssessment, 'level' | 'why'>): string[] {
+  return risk.why.length ? risk.why.map((w) => `raised by ${w}`) : [`${risk.level} is risk.default: no profit ticket, word, path rule or large scope raised it`];
+}
+
+/**
+ * The text whose words rate a ticket: its title and the titles of the ACs a cycle would take, each
+ * named by its id (the plan and the Roadmap tree read the same text, so they agree).
+ */
+export function ticketRiskTexts(ticket: { id: string; title: string } | undefined, acs: readonly AcceptanceCriterion[]): TicketRiskInput['texts'] {
+  return [...(ticket ? [{ id: ticket.id, text: ticket.title }] : []), ...acs.map((a) => ({ id: a.id, text: a.title }))];
 }

@@ -145,7 +145,9 @@ export class RunView {
       h('div', { class: 'meter', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(run.cost.budgetUsd), 'aria-valuenow': String(spent ?? 0) }, meterFill),
     );
     const meta = h('div', { class: 'muted meta' }, [run.runId ? `run ${run.runId}` : null, run.timestamp, run.durationSeconds !== null ? duration(run.durationSeconds * 1000) : null].filter(Boolean).join(' · '));
-    return [h('div', { class: 'title-row' }, title, badge, h('span', { class: 'spacer' }), cost, refresh), meta, run.note ? h('p', { class: 'note' }, icon('info'), ` ${run.note}`) : null].filter((n): n is HTMLParagraphElement | HTMLDivElement => n !== null);
+    // The cost gate's decision (spec §7-1) with its reasons: why this run pays for the model it does.
+    const risk = run.risk ? h('p', { class: 'muted risk', 'data-risk': run.risk.level }, icon('shield'), ` risk ${run.risk.level}${run.risk.why.length ? `: ${run.risk.why.join('; ')}` : ' (the default)'}`) : null;
+    return [h('div', { class: 'title-row' }, title, badge, h('span', { class: 'spacer' }), cost, refresh), meta, risk, run.note ? h('p', { class: 'note' }, icon('info'), ` ${run.note}`) : null].filter((n): n is HTMLParagraphElement | HTMLDivElement => n !== null);
   }
 
   private evidenceContent(run: RunSnapshot | undefined): Node[] {

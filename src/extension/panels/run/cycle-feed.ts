@@ -52,6 +52,7 @@ export class CycleFeed {
         const planStart = plan ? this.phaseStart.get('PLAN') : undefined;
         const started = plan ? this.startedAt : undefined;
         this.run = { ...this.blank(), runId: e.plan.run_id, ticketId: e.plan.ticket_id, note: e.escalate ? 'Two consecutive FAILs before this cycle: the Auditor will review it.' : null };
+        this.run.risk = e.plan.risk_level ? { level: e.plan.risk_level, why: (e.plan.risk_reasons ?? []).slice(0, 100).map((w) => cut(w)) } : null;
         this.phaseStart.clear();
         this.startedAt = started;
         if (plan && planStart !== undefined) {

@@ -1,3 +1,5 @@
+import type { FactoryConfig } from '../../../core/config/schema';
+import { assessTicketRisk, riskWhyLines, ticketRiskTexts } from '../../../core/plan/risk';
 import type { AcceptanceCriterion, SourceRef, SsotIndex, Status, Ticket } from '../../../core/ssot/model';
 import { statusIcon, type RowView } from '../status-icon';
 
@@ -54,10 +56,21 @@ function statusToken(status: Status): string {
   return `status:${status}`;
 }
 
-function acRow(ac: AcceptanceCriterion): AcRow {
+/**
+ * The ticket's risk from its own text (profit tickets, risk.words) as tooltip lines; the path
+ * rules and the scope's size join when a cycle plans it (`factory dry` shows the full rating).
+ */
+function textRiskLines(ticket: Ticket, acs: AcceptanceCriterion[], config: FactoryConfig | undefined): string[] {
+  if (!config) return [];
+  const risk = assessTicketRisk({ ticketId: ticket.id, texts: ticketRiskTexts(ticket, acs), modify: [], files: [], config });
+  return [`Risk (ticket text): ${risk.level}`, ...riskWhyLines(risk).map((l) => `  ${l}`)];
+}
+
+function acRow(ac: AcceptanceCriterion, riskLines: string[] = []): AcRow {
   const lines = [`${ac.id} — ${ac.title}`, `Status: ${ac.rawStatus || ac.status}`];
   if (ac.evidence) lines.push(`Evidence: ${ac.evidence}`);
   if (ac.commit) lines.push(`Commit: ${ac.commit}`);
+  lines.push(...riskLines);
   lines.push(`${ac.source.file}:${ac.source.line}`);
   return {
     kind: 'ac',
@@ -72,8 +85,9 @@ function acRow(ac: AcceptanceCriterion): AcRow {
   };
 }
 
-function ticketRow(ticket: Ticket, ledgerByTicket: Map<string, AcceptanceCriterion[]>): TicketRow {
+function ticketRow(ticket: Ticket, ledgerByTicket: Map<string, AcceptanceCriterion[]>, config?: FactoryConfig): TicketRow {
   const acs = acsOfTicket(ticket, ledgerByTicket);
+  const riskLines = textRiskLines(ticket, acs, config);
   const { done, total } = ticketProgress(ticket, acs);
   const parts = [`${done}/${total}`];
   // BLOCKED (and other non-trivial states) are spelled out: an icon alone is easy to miss.
@@ -81,6 +95,7 @@ function ticketRow(ticket: Ticket, ledgerByTicket: Map<string, AcceptanceCriteri
   if (ticket.title) parts.push(ticket.title);
   const lines = [`${ticket.id} — ${ticket.title}`, `Status: ${ticket.rawStatus || ticket.status}`, `ACs: ${done}/${total} done`];
   if (ticket.blockedReason) lines.push(`Blocked: ${ticket.blockedReason}`);
+  lines.push(...riskLines);
   lines.push(`${ticket.source.file}:${ticket.source.line}`);
   return {
     kind: 'ticket',
@@ -92,15 +107,16 @@ function ticketRow(ticket: Ticket, ledgerByTicket: Map<string, AcceptanceCriteri
     contextValue: ['ticket', statusToken(ticket.status)].join(';'),
     source: ticket.source,
     ticket,
-    children: acs.map(acRow),
+    children: acs.map((ac) => acRow(ac, riskLines)),
   };
 }
 
 /**
  * Phase → ticket → AC rows for an index. Tickets that no phase lists are grouped under
- * {@link UNPHASED_TITLE} so nothing the documents contain is hidden.
+ * {@link UNPHASED_TITLE} so nothing the documents contain is hidden. With `config`, ticket and AC
+ * tooltips carry the ticket's risk from its text, with the reasons.
  */
-export function buildRoadmapRows(index: SsotIndex): PhaseRow[] {
+export function buildRoadmapRows(index: SsotIndex, config?: FactoryConfig): PhaseRow[] {
   const ledgerByTicket = new Map<string, AcceptanceCriterion[]>();
   for (const ac of index.ledger) {
     const list = ledgerByTicket.get(ac.ticketId);
@@ -113,7 +129,7 @@ export function buildRoadmapRows(index: SsotIndex): PhaseRow[] {
   const placed = new Set<Ticket>();
   const phases: PhaseRow[] = [];
   const phaseRow = (title: string, tickets: Ticket[], source?: SourceRef): PhaseRow => {
-    const children = tickets.map((t) => ticketRow(t, ledgerByTicket));
+    const children = tickets.map((t) => ticketRow(t, ledgerByTicket, config));
     const done = tickets.filter((t) => t.status === 'DONE').length;
     const blocked = tickets.filter((t) => t.status === 'BLOCKED').length;
     const description = `${done}/${tickets.length}` + (blocked ? ` · ${blocked} BLOCKED` : '');

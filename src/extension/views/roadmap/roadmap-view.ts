@@ -28,7 +28,7 @@ export class RoadmapView extends DisposableStore implements vscode.TreeDataProvi
   private update(state: SsotState): void {
     if (state.kind === 'ready') {
       this.root = state.root;
-      this.rows = buildRoadmapRows(state.index);
+      this.rows = buildRoadmapRows(state.index, state.config);
       const tickets = state.index.tickets.length;
       const done = state.index.tickets.filter((t) => t.status === 'DONE').length;
       this.view.description = `${done}/${tickets} tickets`;
