@@ -6,44 +6,41 @@ import * as fs from 'node:fs';
 import type { FactoryConfig } from '../../config/schema';
 import type { Plan } from '../../contracts/plan';
 import { buildPlan, type BuiltPlan } from '../../plan/builder';
-import { dirtyScopeError, globPrefixes, hostChanges, matchingPaths } from '../../sandbox/staging';
+import { selectWork } from '../../plan/queue';
+import { dirtyScopeError, hostChanges, matchingPaths } from '../../sandbox/staging';
 import type { SsotIndex } from '../../ssot/model';
 import { indexWorkspace } from '../../ssot/workspace';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError } from '../../util/errors';
 import { ssotDocs, type CycleContext, type CycleEnv } from '../cycle-context';
+import { deriveWorkScope } from '../derive-inputs';
 import { cycleRecords } from '../cycle-paths';
 import { headCommit, trackedFiles } from '../git-ops';
 import type { CycleRecord } from '../kill-switches';
 import { planVerdict, type PlanVerdict } from '../verdict';
 
 /**
- * Every modify glob the config can give a plan (the global list and each ticket's own), or
- * undefined when one of them is empty: an empty modify list means "anything" to the risk rules.
+ * Plan the next cycle without running anything: config, SSOT index, base commit, the work, its
+ * derived scope (with reasons, or the config default said loudly), plan.
  */
-function modifyGlobsOf(config: FactoryConfig): string[] | undefined {
-  const sets = [config.scope.modify, ...config.scope.tickets.map((t) => t.modify).filter((m): m is string[] => !!m)];
-  return sets.some((m) => m.length === 0) ? undefined : sets.flat();
-}
-
-/** Plan the next cycle without running anything: config, SSOT index, base commit, plan. */
 export async function preparePlan(
   root: string,
   config: FactoryConfig,
   opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal; head?: Promise<string | null> } = {},
 ): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null }> {
-  // Independent reads (documents, HEAD, the file list): side by side. The risk rules look only
-  // at files a Worker may modify, so only the folders some scope.modify can reach are listed (a
-  // ticket's own modify list is not known before the documents are read; the union is).
-  const all = modifyGlobsOf(config);
-  const under = all ? globPrefixes(all) : undefined;
-  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.head ?? headCommit(root, opts.signal), trackedFiles(root, opts.signal, under)]);
+  // Independent reads (documents, HEAD, the file list): side by side. Every tracked file is
+  // listed: the ticket's text may name any of them, wherever the code lives.
+  const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.head ?? headCommit(root, opts.signal), trackedFiles(root, opts.signal)]);
+  const work = selectWork(index, opts.ticket);
+  const scope = await deriveWorkScope(root, config, work, files, opts.signal);
   const built = buildPlan(index, config, {
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     ...(opts.agent ? { agent: opts.agent } : {}),
     files,
     baseCommit: baseCommit ?? '',
     ...(opts.now ? { now: opts.now } : {}),
+    work,
+    scope,
   });
   return { index, built, baseCommit };
 }
@@ -74,10 +71,11 @@ export interface PlanOutput {
 export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   const { root, config, opts, signal } = env;
   const startedAt = env.now();
-  // One `git status` covers the SSOT documents and every folder a scope.modify can reach
-  // (filtered by the plan's own globs below), and its rev-parse gives the HEAD the plan is built on.
+  // One `git status` of the whole tree (a derived scope may reach any folder; filtered by the
+  // plan's own globs below) covers the SSOT documents too, and its rev-parse gives the HEAD the
+  // plan is built on.
   const docs = ssotDocs(config);
-  const host = hostChanges(root, [...docs, ...(modifyGlobsOf(config) ?? ['**'])], signal);
+  const host = hostChanges(root, [...docs, '**'], signal);
   const [hostState, prepared] = await Promise.allSettled([
     host,
     preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}) }),

@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { planSchema } from '../../../src/core/contracts/plan';
+import { runCycle } from '../../../src/core/cycle/orchestrator';
+import { FactoryError } from '../../../src/core/util/errors';
+import { requireDocker } from '../../support/engines';
+import { REPLAYS, build, cleanup, exampleRepo, git } from './helpers';
+
+const LEDGER = 'docs/v2/design/AC_LEDGER.md';
+const CONFIG = '.factory/config.json';
+
+/**
+ * The example with no scope at all in its config (the default would be src/**, tests/**, and the
+ * code lives in the top-level package engine/), and D201's AC rows naming their module only by
+ * its dotted name: the scope can only come from derivation.
+ */
+function derivedScopeRepo(): string {
+  const repo = exampleRepo();
+  const config = JSON.parse(fs.readFileSync(path.join(repo, CONFIG), 'utf8'));
+  delete config.scope;
+  fs.writeFileSync(path.join(repo, CONFIG), JSON.stringify(config, null, 2) + '\n');
+  const ledger = fs.readFileSync(path.join(repo, LEDGER), 'utf8').replaceAll('| scope: engine/pricing.py, tests/test_pricing.py |', '| quote() lives in `engine.pricing` |');
+  assert.match(ledger, /D201::AC-2 .*`engine\.pricing`/);
+  fs.writeFileSync(path.join(repo, LEDGER), ledger);
+  git(repo, 'commit', '-q', '-am', 'no config scope; D201 names its module');
+  return repo;
+}
+
+describe('PDCA cycle with a derived scope (issue 15): code outside src/, no config scope', function () {
+  this.timeout(300_000);
+  before(function () {
+    requireDocker(this);
+    build(); // the Worker runtime (dist/worker.js) parses plan.json with the new fields
+  });
+  after(cleanup);
+
+  it('PASSes with the scope derived from the AC text: plan.json names engine/pricing.py and its test with reasons, and the change lands', async () => {
+    const repo = derivedScopeRepo();
+    const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201' });
+    assert.equal(o.status, 'PASS', o.reasons.join('; '));
+    const plan = planSchema.parse(JSON.parse(fs.readFileSync(path.join(repo, 'logs/autopilot/plan.json'), 'utf8')));
+    assert.deepEqual(plan.scope.modify, ['engine/pricing.py', 'tests/test_pricing.py']);
+    assert.equal(plan.scope_fallback, undefined, 'nothing fell back to the config default');
+    const reasons = plan.scope_reasons ?? {};
+    assert.ok(reasons['engine/pricing.py']?.some((r) => /D201::AC-2/.test(r)), JSON.stringify(reasons));
+    assert.ok(reasons['tests/test_pricing.py']?.some((r) => /test of engine\/pricing\.py/.test(r)), JSON.stringify(reasons));
+    for (const p of ['D_ROADMAP.md', LEDGER, '.factory/**']) assert.ok(plan.scope.forbidden.includes(p), p);
+    // The Worker's change is applied and committed.
+    assert.deepEqual(o.changes.map((c) => c.path).sort(), ['engine/pricing.py', 'tests/test_pricing.py']);
+    assert.match(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /MAX_SPREAD_BPS = 20_000/);
+    const files = git(repo, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n');
+    assert.ok(files.includes('engine/pricing.py') && files.includes('tests/test_pricing.py'), files.join(' '));
+  });
+
+  it('PLAN refuses an uncommitted change to a file of the derived scope, before any container', async () => {
+    const repo = derivedScopeRepo();
+    fs.writeFileSync(path.join(repo, 'engine/pricing.py'), '# uncommitted work\n');
+    await assert.rejects(
+      runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201' }),
+      (e: unknown) => e instanceof FactoryError && e.code === 'scope-dirty' && /"engine\/pricing\.py"/.test(e.message),
+    );
+    assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/history.jsonl')), false, 'nothing recorded');
+  });
+});
