@@ -16,19 +16,6 @@ interface ModuleEntry {
   path: string;
 }
 
-export interface FileIndex {
-  /** Every tracked file (repo-relative, forward slashes). */
-  files: ReadonlySet<string>;
-  /** The tracked files, sorted (prefix ranges for folder counts). */
-  sorted: readonly string[];
-  /** Base name → the tracked files with that name. */
-  byBase: ReadonlyMap<string, readonly string[]>;
-  /** Last segment of a module key → the modules ending in it. */
-  modules: ReadonlyMap<string, readonly ModuleEntry[]>;
-  /** Every folder holding a tracked file, at any depth (no trailing slash). */
-  dirs: ReadonlySet<string>;
-}
-
 /** The part of `p` after its last `/`. */
 export function baseName(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
@@ -60,19 +47,62 @@ function moduleKey(p: string): string | undefined {
   return p.slice(0, p.length - extension(base).length - 1);
 }
 
+/**
+ * The look-ups over the tracked files. Each map is built on first use: most tickets need only the
+ * base names, and on a 10k-file repository every map is an allocation the derivation pays for.
+ */
+export class FileIndex {
+  /** Every tracked file (repo-relative, forward slashes). */
+  readonly files: ReadonlySet<string>;
+  #byBase?: Map<string, string[]>;
+  #modules?: Map<string, ModuleEntry[]>;
+  #dirs?: Set<string>;
+  #sorted?: string[];
+
+  constructor(list: readonly string[]) {
+    this.files = new Set(list.filter((f) => f.length > 0));
+  }
+
+  /** Base name → the tracked files with that name. */
+  get byBase(): ReadonlyMap<string, readonly string[]> {
+    if (!this.#byBase) {
+      this.#byBase = new Map();
+      for (const p of this.files) push(this.#byBase, baseName(p), p);
+    }
+    return this.#byBase;
+  }
+
+  /** Last segment of a module key → the modules ending in it. */
+  get modules(): ReadonlyMap<string, readonly ModuleEntry[]> {
+    if (!this.#modules) {
+      this.#modules = new Map();
+      for (const p of this.files) {
+        const key = moduleKey(p);
+        if (key) push(this.#modules, baseName(key), { key, path: p });
+      }
+    }
+    return this.#modules;
+  }
+
+  /** Every folder holding a tracked file, at any depth (no trailing slash). */
+  get dirs(): ReadonlySet<string> {
+    if (!this.#dirs) {
+      const dirs = new Set<string>();
+      for (const p of this.files) for (let d = dirName(p); d && !dirs.has(d); d = dirName(d)) dirs.add(d);
+      this.#dirs = dirs;
+    }
+    return this.#dirs;
+  }
+
+  /** The tracked files, sorted (prefix ranges for folder counts). */
+  get sorted(): readonly string[] {
+    return (this.#sorted ??= [...this.files].sort());
+  }
+}
+
 /** Index `git ls-files` output (duplicates and empty lines ignored). */
 export function indexFiles(list: readonly string[]): FileIndex {
-  const files = new Set(list.filter((f) => f.length > 0));
-  const byBase = new Map<string, string[]>();
-  const modules = new Map<string, ModuleEntry[]>();
-  const dirs = new Set<string>();
-  for (const p of files) {
-    push(byBase, baseName(p), p);
-    const key = moduleKey(p);
-    if (key) push(modules, baseName(key), { key, path: p });
-    for (let d = dirName(p); d && !dirs.has(d); d = dirName(d)) dirs.add(d);
-  }
-  return { files, sorted: [...files].sort(), byBase, modules, dirs };
+  return new FileIndex(list);
 }
 
 /** Files defining the module `key` (`a/b/c`), also under a source root (`src/a/b/c.py`). */
