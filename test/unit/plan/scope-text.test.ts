@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { configSchema } from '../../../src/core/config/schema';
 import { indexFiles } from '../../../src/core/plan/scope/file-index';
-import { namedClass, scopeTexts, textCandidates, textTokens } from '../../../src/core/plan/scope/text-sources';
+import { isTestName, namedClass, scopeTexts, textCandidates, textTokens } from '../../../src/core/plan/scope/text-sources';
 import { indexWorkspace } from '../../../src/core/ssot/workspace';
 import { CORPUS_DIR, requireCorpus } from '../../support/engines';
 import { ac, PY_REPO, ticket } from './scope-fixtures';
@@ -58,6 +58,10 @@ describe('scope derivation: the text source', () => {
     const index = indexFiles([...PY_REPO, 'a/util.py', 'b/util.py', 'c/util.py', 'd/util.py']);
     const got = textCandidates([{ ref: 'X::AC-1', text: 'fees.maker_bps test_round_trip_pnl util.py' }], index);
     assert.deepEqual(got, []);
+    // An untracked file name is not a config key, even when a config file holds both words.
+    const json = { configText: () => '{ "engine_report": { "format": "json" } }' };
+    assert.deepEqual(textCandidates([{ ref: 'X::AC-1', text: 'engine_report.json에 redis_ok 포함' }], index, json), []);
+    assert.ok(isTestName('test_round_trip_pnl') && isTestName('TestFees') && !isTestName('testing'));
     assert.equal(namedClass('README.md'), 'readonly');
     assert.equal(namedClass('pkg/x.py'), 'modify');
   });

@@ -32,9 +32,16 @@ const READ_EXT = new Set(['md', 'markdown', 'rst', 'txt', 'adoc', 'pdf', 'png', 
 const CONFIG_FILE = /(?:^|\/)(?:config|settings)[^/]*\.(?:json|ya?ml|toml)$/i;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TEST_NAME = /^(?:test_[A-Za-z0-9_]+|Test[A-Z][A-Za-z0-9_]*)$/;
+// `engine_report.json` is an (untracked) file name, not the config key `engine_report` → `json`.
+const FILE_SUFFIX = /\.(?:py|pyi|ts|tsx|js|jsx|mjs|cjs|json|ya?ml|toml|ini|cfg|md|txt|csv|sh|go|rs|java|sql|html|css|lock|log)$/i;
 // Path-ish runs of ASCII: Korean particles glued to a name (`engine_report.json에`) end the token.
 const TOKEN = /[A-Za-z0-9_][A-Za-z0-9_.\-/]*(?:::[A-Za-z0-9_]+)*/g;
 const URL = /[a-z][a-z0-9+.-]*:\/\/\S+/gi;
+
+/** True for a pytest / unittest test name (`test_round_trip_pnl`, `TestFees`): what `testsDefining` is asked about. */
+export function isTestName(token: string): boolean {
+  return TEST_NAME.test(token);
+}
 
 /** The texts of the work: the ticket title, then each AC's ledger row and roadmap row. */
 export function scopeTexts(ticket: Ticket | undefined, acs: readonly AcceptanceCriterion[]): ScopeText[] {
@@ -84,7 +91,7 @@ function configFilesWith(r: Resolver, key: string): string[] {
   const read = r.lookup.configText;
   // Two-letter segments at least: `e.g` and `i.e` are not config keys.
   const segments = key.split('.');
-  if (!read || segments.some((s) => s.length < 2)) return [];
+  if (!read || FILE_SUFFIX.test(key) || segments.some((s) => s.length < 2)) return [];
   r.configs ??= r.index.sorted.filter((p) => CONFIG_FILE.test(p));
   return r.configs.filter((p) => {
     if (!r.texts.has(p)) r.texts.set(p, read(p) ?? '');
@@ -120,7 +127,7 @@ function resolveToken(token: string, r: Resolver): Hit | undefined {
     return paths.length === 1 ? { paths } : undefined;
   }
   if (token.includes('.')) return resolveDotted(token, r);
-  if (TEST_NAME.test(token) && lookup.testsDefining) {
+  if (isTestName(token) && lookup.testsDefining) {
     const paths = [...lookup.testsDefining(token)].filter((p) => index.files.has(p));
     return paths.length ? { paths, detail: `test ${token}` } : undefined;
   }
