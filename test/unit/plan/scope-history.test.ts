@@ -49,6 +49,8 @@ describe('scope: history and evidence candidates', () => {
     commit('other', 'D2010: another ticket', { 'other/x.py': 'x\n' });
     commit('dash', 'D201-2: a sibling ticket', { 'other/y.py': 'y\n' });
     commit('lower', 'fix d201 lower case', { 'other/z.py': 'z\n' });
+    commit('dotted', 'P.2 (a dotted id)', { 'misc/dot.txt': 'd\n' });
+    commit('lookalike', 'Px2 looks like it to a regex', { 'misc/x.txt': 'x\n' });
     commit('fix', 'Fix an edge case of D201.', { 'pkg/pricing.py': '2\n', 'dir with space/ünï café.py': 'u\n' });
     commit('korean', 'D201을 고침 (가격)', { 'pkg/korean.py': 'k\n' });
     commit('temp', 'D201::AC-2 temporary helper', { 'pkg/old.py': 'o\n' });
@@ -138,6 +140,12 @@ describe('scope: history and evidence candidates', () => {
       fs.rmSync(empty, { recursive: true, force: true });
     }
     await assert.rejects(ask({ signal: AbortSignal.abort() }), (e: Error) => e.name === 'AbortError');
+  });
+
+  it('hands git the ids as literal whole words', async () => {
+    assert.deepEqual(await historyCandidates({ root: repo, ticketId: 'P.2', acIds: [] }), [
+      { path: 'misc/dot.txt', cls: 'modify', reason: `changed by ${sha.dotted} for P.2`, source: 'history' },
+    ]);
   });
 
   it('matches ids as whole words only', () => {

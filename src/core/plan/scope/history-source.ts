@@ -12,8 +12,8 @@ import type { ScopeCandidate } from './scope-types';
  * Scope candidates from the repository's history (issue 15, item 1): the files earlier commits
  * changed for the same ticket or one of its ACs, and the files the ticket's PASS evidence runs
  * changed. One `git log` process, streamed, whatever the history's length: git filters the commits
- * by the ids (`--grep`, fixed strings), and the word-boundary check (`D201` is not `D2010`) is done
- * here on the few commits that come back.
+ * by the ids (`--grep`, one ERE per id that already demands word boundaries: `D201` is not
+ * `D2010`), and `namedIds` checks the few commits that come back again, whatever git's regex library.
  */
 
 export interface HistoryRequest {
@@ -47,9 +47,20 @@ export const MAX_HISTORY_COMMITS = 5000;
 /** Bytes of `git log` output read at most (commit messages can be long); the child is then stopped. */
 const MAX_LOG_BYTES = 32 * 1024 * 1024;
 /** Characters that continue an id: `D201` must not match in `D2010`, `xD201` or `D201-2`. */
-const ID_CHAR = 'A-Za-z0-9_\\-';
+const ID_CHAR = 'A-Za-z0-9_-';
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** POSIX ERE escape (git's `-E`): `]` and `}` are literal there unless opened, and may not be escaped. */
+const escapeEre = (s: string) => s.replace(/[.[()*+?{|^$\\]/g, '\\$&');
+
+/**
+ * An ERE that finds `text` as a whole word, the same rule as `namedIds`, so git itself leaves out
+ * `D2010` when asked for `D201` and computes no diff for it. (git matches message lines one by one
+ * and, under LC_ALL=C, treats every non-ASCII byte as a boundary, as `ID_CHAR` does.)
+ */
+export function wordEre(text: string): string {
+  return `(^|[^${ID_CHAR}])${escapeEre(text)}([^${ID_CHAR}]|$)`;
+}
 
 /**
  * The ids of `ids` that `text` names as whole words, in `ids` order. Longer ids are tried first so
@@ -69,8 +80,8 @@ function runTrailers(body: string): string[] {
 }
 
 /**
- * Streams `git log -z --name-only` of the commits whose message contains one of `patterns`
- * (fixed strings), newest first, calling `onCommit` for each. A random marker starts every commit,
+ * Streams `git log -z --name-only` of the commits whose message names one of `patterns` as a
+ * whole word (`wordEre`), newest first, calling `onCommit` for each. A random marker starts every commit,
  * so no file name or message can fake one. Resolves when git exits (an empty list when the
  * repository has no commits); rejects with the abort error when `signal` fires (the child is killed).
  */
@@ -81,7 +92,7 @@ export function streamLog(root: string, patterns: readonly string[], onCommit: (
     // A signed history must not start gpg for every commit.
     '-c', 'log.showSignature=false',
     '-C', root, 'log', '-z', '--name-only', '--no-renames', '--no-ext-diff', '--no-color', '--encoding=UTF-8',
-    `--max-count=${MAX_HISTORY_COMMITS}`, '--fixed-strings', ...patterns.map((p) => `--grep=${p}`),
+    `--max-count=${MAX_HISTORY_COMMITS}`, '--extended-regexp', ...patterns.map((p) => `--grep=${wordEre(p)}`),
     `--format=tformat:${marker}%H%x00%B`, '--',
   ];
   return new Promise((resolve, reject) => {
