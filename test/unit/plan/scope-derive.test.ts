@@ -69,7 +69,7 @@ describe('scope derivation: deriveScope', () => {
     assert.deepEqual(d.reasons['scripts/run_alpha_pipeline.py'], ['named in D201::AC-1']);
   });
 
-  it('a path both modify and readonly is modify; a derived readonly folder never shadows a modify file', () => {
+  it('a path both modify and readonly is modify; a derived readonly folder never shadows a modify file; protected places are only read', () => {
     const d = derive({
       acs: [ac('D201::AC-1', 'arbitrage/engine 참고')],
       history: [hist('arbitrage/engine/fees.py'), { path: 'tests/test_fees.py', cls: 'readonly', reason: 'read by 1a2b3c4', source: 'history' }],
@@ -77,6 +77,8 @@ describe('scope derivation: deriveScope', () => {
     // The named folder is a modify candidate here (a folder named by path), so it covers fees.py.
     assert.deepEqual(d.scope.modify, ['arbitrage/engine/**', 'arbitrage/engine/fees.py', 'tests/test_fees.py']);
     assert.deepEqual(d.reasons['tests/test_fees.py'], ['read by 1a2b3c4', 'test of arbitrage/engine/fees.py']);
+    const wf = derive({ history: [hist('arbitrage/engine/fees.py'), hist('.github/workflows/ci.yml'), hist('../outside.py')] });
+    assert.deepEqual([wf.scope.modify, wf.scope.readonly], [['arbitrage/engine/fees.py', 'tests/test_fees.py'], ['.github/workflows/ci.yml']]);
     const ro = derive({ history: [hist('arbitrage/engine/fees.py'), { path: 'arbitrage/engine/**', cls: 'readonly', reason: 'plan', source: 'plan-doc' }] });
     assert.deepEqual(ro.scope.readonly, []);
   });

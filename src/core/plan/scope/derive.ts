@@ -89,9 +89,13 @@ function forbiddenScope(entries: readonly ForbiddenEntry[]): { forbidden: string
   return { forbidden: Object.keys(reasons), reasons };
 }
 
-/** Candidates that pass THE path validator for their class (modify may not name protected places). */
-function safe(c: ScopeCandidate): boolean {
-  return isSafeRepoPath(c.path, { kind: 'glob', protect: c.cls === 'modify' });
+/**
+ * Candidates that pass THE path validator for their class: a protected place (`.github/workflows`,
+ * `.vscode` …) named for modification may still be read; anything else unsafe is dropped.
+ */
+function safe(c: ScopeCandidate): ScopeCandidate[] {
+  if (isSafeRepoPath(c.path, { kind: 'glob', protect: c.cls === 'modify' })) return [c];
+  return c.cls === 'modify' && isSafeRepoPath(c.path, { kind: 'glob', protect: false }) ? [{ ...c, cls: 'readonly' }] : [];
 }
 
 /** The derived scope of the work (see the module comment); `fallback` set when no modify entry remains. */
@@ -105,7 +109,7 @@ export function deriveScope(input: DeriveInput): DerivedScope {
     ...textCandidates(scopeTexts(input.ticket, input.acs), index, input.lookup),
     ...(input.history ?? []),
     ...(input.controller ?? []),
-  ].filter(safe);
+  ].flatMap(safe);
   const all = applyOverrides(ticketId, config, [...named, ...testMatchCandidates(named, index)]);
   const { forbidden, reasons: forbiddenReasons } = forbiddenScope([...forbiddenEntries(ticketId, config), ...docs.flatMap((d) => d.forbidden)]);
   const isForbidden = picomatch(forbidden, PM_OPTIONS);
