@@ -110,12 +110,15 @@ export async function run(): Promise<void> {
     const grep = await time(() => exec('git', ['-C', repo, 'log', '-z', '--name-only', '--no-renames', '--format=%H%x00%B', '-E', ...req.acIds.concat('D201').map((id) => `--grep=${wordEre(id)}`)], { maxBuffer: 1 << 28 }), 9, 2);
     const hist = await time(() => historyCandidates(req), 9, 2);
     line('git log --name-only, whole history (baseline)', baseline);
-    line('the same, only the commits naming D201 (-E --grep)', grep, baseline);
+    line('git log, only commits naming D201 (-E --grep)', grep, baseline);
     line('historyCandidates(D201)', hist, baseline, '< 300 ms');
     const derivePath = path.join(__dirname, '..', 'src', 'core', 'plan', 'scope', 'derive.ts');
     if (!fs.existsSync(derivePath)) return;
     const { deriveScope } = (await import(derivePath)) as typeof import('../src/core/plan/scope/derive');
     const config = defaultConfig();
+    const list = [...files];
+    const pure = await time(() => deriveScope({ ticketId: 'D201', acs, files: list, config, history: found }), 9, 2);
+    line('deriveScope alone (pure, inputs ready)', pure, baseline);
     const whole = await time(async () => {
       const [ls, history] = await Promise.all([exec('git', ['-C', repo, 'ls-files', '-z'], { maxBuffer: 1 << 28 }), historyCandidates(bare)]);
       deriveScope({ ticketId: 'D201', acs, files: ls.stdout.split('\0').filter(Boolean), config, history });
