@@ -5,7 +5,7 @@ import { planSchema } from '../../../src/core/contracts/plan';
 import { runCycle } from '../../../src/core/cycle/orchestrator';
 import { FactoryError } from '../../../src/core/util/errors';
 import { requireDocker } from '../../support/engines';
-import { REPLAYS, build, cleanup, exampleRepo, git } from './helpers';
+import { REPLAYS, build, cleanup, cli, exampleRepo, git } from './helpers';
 
 const LEDGER = 'docs/v2/design/AC_LEDGER.md';
 const CONFIG = '.factory/config.json';
@@ -51,6 +51,22 @@ describe('PDCA cycle with a derived scope (issue 15): code outside src/, no conf
     assert.match(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /MAX_SPREAD_BPS = 20_000/);
     const files = git(repo, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n');
     assert.ok(files.includes('engine/pricing.py') && files.includes('tests/test_pricing.py'), files.join(' '));
+  });
+
+  it('factory plan and factory dry say loudly when a ticket falls back to the config default, with the setting to add; scope entries carry their reasons', async () => {
+    const repo = derivedScopeRepo();
+    const loud = /^scope: nothing could be derived for D301 — using the config default \(src\/\*\*, tests\/\*\*\); to set it add to \.factory\/config\.json: "scope": \{ "tickets": \[\{ "ticket": "D301", "modify": \["engine\/\*\*", "tests\/\*\*"\] \}\] \}$/m;
+    const human = await cli(['plan', '--root', repo, '--ticket', 'D301']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, loud);
+    const json = await cli(['plan', '--root', repo, '--ticket', 'D301', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(JSON.parse(json.stdout).scope_fallback?.setting.includes('"D301"'), json.stdout);
+    assert.match(json.stderr, loud);
+    const dry = await cli(['dry', '--root', repo, '--ticket', 'D201']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.doesNotMatch(dry.stdout, /nothing could be derived/);
+    assert.match(dry.stdout, /^ +why engine\/pricing\.py ← .*D201::AC-2/m);
   });
 
   it('PLAN refuses an uncommitted change to a file of the derived scope, before any container', async () => {
