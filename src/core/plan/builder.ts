@@ -4,7 +4,7 @@ import { planSchema, type Plan } from '../contracts/plan';
 import { formatRunId } from '../evidence/run-id';
 import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
 import { FactoryError } from '../util/errors';
-import { assessRisk, type RiskAssessment } from './risk';
+import { assessTicketRisk, ticketRiskTexts, type RiskAssessment } from './risk';
 import { selectWork } from './queue';
 import type { DerivedScope } from './scope/scope-types';
 
@@ -97,7 +97,7 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
   const { ticket, acs } = req.work ?? selectWork(index, req.ticket);
   const ticketId = ticket?.id ?? acs[0]?.ticketId ?? String(req.ticket);
   const { scope, ...explained } = planScope(ticketId, config, req.scope);
-  const risk = assessRisk(scope.modify, req.files, config);
+  const risk = assessTicketRisk({ ticketId, texts: ticketRiskTexts(ticket, acs), modify: scope.modify, files: req.files, config });
   const profit = config.evidence.profitTickets.some((g) => picomatch.isMatch(ticketId, g));
   const criteria = ['Gate PASS (guards, then doctor → fast → regression)', 'evidence complete'];
   if (profit) criteria.push('pnl_breakdown.json present');
@@ -117,6 +117,7 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
     timeout_minutes: config.killSwitch.timeMinutes,
     model_budget: MODEL_BUDGET[risk.level],
     risk_level: risk.level,
+    ...(risk.why.length ? { risk_reasons: risk.why } : {}),
     agent: req.agent ?? config.worker.agent,
     created_at: now.toISOString(),
   };

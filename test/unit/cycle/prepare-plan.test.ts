@@ -7,7 +7,7 @@ import { loadConfigStrict } from '../../../src/core/config/load';
 import { dryRun, formatDryRun } from '../../../src/core/cycle/dry-run';
 import { trackedFiles } from '../../../src/core/cycle/git-ops';
 import { preparePlan } from '../../../src/core/cycle/orchestrator';
-import { assessRisk } from '../../../src/core/plan/risk';
+import { assessTicketRisk, ticketRiskTexts } from '../../../src/core/plan/risk';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo-project');
 
@@ -48,7 +48,7 @@ describe('PLAN: the file list behind the risk level', () => {
     const all = await trackedFiles(repo);
     for (const ticket of ['D201', 'D302']) {
       const { built } = await preparePlan(repo, config, { ticket });
-      assert.deepEqual(built.risk, assessRisk(built.plan.scope.modify, all, config), ticket);
+      assert.deepEqual(built.risk, assessTicketRisk({ ticketId: ticket, texts: ticketRiskTexts(built.ticket, built.acs), modify: built.plan.scope.modify, files: all, config }), ticket);
     }
     // A ticket falling back to the global engine/** sees engine/core/loop.py (HIGH) and engine/pnl.py (CRIT).
     // D302's text names only files that do not exist yet, so nothing is derived for it (issue 15).
@@ -57,7 +57,7 @@ describe('PLAN: the file list behind the risk level', () => {
     assert.ok(built.plan.scope_fallback, 'the plan says it fell back to the config default');
     assert.equal(built.risk.level, 'CRIT');
     assert.ok(built.risk.reasons.some((r) => r.pattern === '**/core/**' && r.path === 'engine/core/loop.py'), JSON.stringify(built.risk.reasons));
-    assert.deepEqual(built.risk, assessRisk(built.plan.scope.modify, all, wide));
+    assert.deepEqual(built.risk, assessTicketRisk({ ticketId: 'D302', texts: ticketRiskTexts(built.ticket, built.acs), modify: built.plan.scope.modify, files: all, config: wide }));
   });
 });
 
