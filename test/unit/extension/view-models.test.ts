@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AcceptanceCriterion, SsotIndex, Status, Ticket } from '../../../src/core/ssot/model';
 import { indexDocuments } from '../../../src/core/ssot/workspace';
-import { buildQueueRows, NEXT_MARK } from '../../../src/extension/views/ac-queue/ac-queue-model';
+import { isOpen, nextInQueue } from '../../../src/core/plan/queue';
+import { BLOCKED_MARK, buildQueueRows, IN_PROGRESS_MARK, NEXT_MARK } from '../../../src/extension/views/ac-queue/ac-queue-model';
 import { buildRoadmapRows, UNPHASED_TITLE } from '../../../src/extension/views/roadmap/roadmap-model';
 import { statusIcon } from '../../../src/extension/views/status-icon';
 import { requireCorpus } from '../../support/engines';
@@ -94,17 +95,57 @@ describe('Roadmap rows (phase → ticket → AC)', () => {
 });
 
 describe('AC Queue rows', () => {
-  it('lists only OPEN ACs in ledger order and marks the first as next', () => {
+  it('lists the open ACs in the order the Controller takes them (a ticket per cycle), marks the first as next and BLOCKED tickets last', () => {
     const rows = buildQueueRows(index);
+    // T2's open ACs are one cycle (AC-2 and AC-4 together); T3 is BLOCKED: listed after, never taken.
     assert.deepEqual(
-      rows.map((r) => r.label),
-      ['T2::AC-2', 'T3::AC-1', 'T2::AC-4'],
+      rows.map((r) => [r.label, r.blocked]),
+      [
+        ['T2::AC-2', false],
+        ['T2::AC-4', false],
+        ['T3::AC-1', true],
+      ],
     );
     assert.equal(rows[0].isNext, true);
     assert.ok(rows[0].description.startsWith(`${NEXT_MARK} · `));
     assert.ok(rows.slice(1).every((r) => !r.isNext && !r.description.startsWith(NEXT_MARK)));
     assert.notEqual(rows[0].icon.id, rows[1].icon.id);
     assert.equal(rows[0].contextValue, 'ac;status:OPEN;next');
+    assert.match(rows[1].tooltip, /Next cycle: ticket T2 \(2 ACs together\)/);
+    assert.ok(rows[2].description.startsWith(`${BLOCKED_MARK} · `));
+    assert.deepEqual(rows[2].icon, statusIcon('BLOCKED'));
+    assert.match(rows[2].tooltip, /Not taken: ticket T3 is BLOCKED \(waits for the exchange\)/);
+    assert.equal(rows[2].contextValue, 'ac;status:OPEN;blocked');
+  });
+
+  it('spec §8-3: IN_PROGRESS work first, marked in progress; then OPEN/PARTIAL in ledger order, one ticket per cycle', () => {
+    const queued: SsotIndex = {
+      ...index,
+      tickets: [...index.tickets, ticket('T4', 'OPEN', undefined), ticket('T5', 'OPEN', undefined)],
+      ledger: [...index.ledger, ac('T4::AC-1', 'PARTIAL', 12), ac('T5::AC-1', 'OPEN', 13), ac('T5::AC-2', 'IN_PROGRESS', 14)],
+    };
+    const rows = buildQueueRows(queued);
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      ['T5::AC-1', 'T5::AC-2', 'T2::AC-2', 'T2::AC-4', 'T4::AC-1', 'T3::AC-1'],
+    );
+    // The queue's own module decides: the first row is the ticket nextInQueue picks.
+    assert.equal(rows[0].ac.ticketId, nextInQueue(queued)?.ticketId);
+    assert.equal(rows[0].isNext, true);
+    const running = rows[1];
+    assert.ok(running.description.startsWith(`${IN_PROGRESS_MARK} · `), running.description);
+    assert.deepEqual(running.icon, statusIcon('IN_PROGRESS'));
+    assert.match(running.tooltip, /Status: IN_PROGRESS \(a cycle is working on it\)/);
+    assert.equal(running.contextValue, 'ac;status:IN_PROGRESS');
+    assert.match(rows[4].description, /^partial · /);
+    assert.match(rows[4].tooltip, /Cycle 3 in the queue: ticket T4$/m);
+  });
+
+  it('an IN_PROGRESS AC at the head of the queue is both next and in progress, with the in-progress icon', () => {
+    const rows = buildQueueRows({ ...index, ledger: index.ledger.map((a) => (a.id === 'T2::AC-2' ? { ...a, status: 'IN_PROGRESS' as const } : a)) });
+    assert.equal(rows[0].label, 'T2::AC-2');
+    assert.ok(rows[0].description.startsWith(`${NEXT_MARK} · ${IN_PROGRESS_MARK} · `));
+    assert.deepEqual(rows[0].icon, statusIcon('IN_PROGRESS'));
   });
 
   it('is empty when no AC is OPEN', () => {
@@ -113,7 +154,7 @@ describe('AC Queue rows', () => {
 });
 
 describe('view rows on the real corpus', () => {
-  it('the corpus roadmap and ledger produce one row per ticket and one queue row per OPEN ledger AC', function () {
+  it('the corpus roadmap and ledger produce one row per ticket and one queue row per open ledger AC', function () {
     const corpus = requireCorpus(this);
     const read = (rel: string): { file: string; text: string } => ({ file: rel, text: fs.readFileSync(path.join(corpus, rel), 'utf8') });
     const idx = indexDocuments({ roadmap: read('D_ROADMAP.md'), ledger: read('docs/v2/design/AC_LEDGER.md') });
@@ -125,11 +166,10 @@ describe('view rows on the real corpus', () => {
       idx.phases.map((p) => p.title),
     );
     const queue = buildQueueRows(idx);
-    assert.equal(queue.length, idx.ledger.filter((a) => a.status === 'OPEN').length);
+    assert.equal(queue.length, idx.ledger.filter(isOpen).length);
     assert.ok(queue.length > 0);
-    // The first OPEN row of the ledger file is the pointer.
-    const firstOpen = idx.ledger.find((a) => a.status === 'OPEN')!;
-    assert.equal(queue[0].label, firstOpen.id);
+    // The pointer is an AC of the ticket the Controller takes next.
+    assert.equal(queue[0].ac.ticketId, nextInQueue(idx)?.ticketId);
     // Tickets with a DONE/TOTAL column show exactly that.
     for (const row of ticketRows) {
       const t = row.ticket;

@@ -7,7 +7,7 @@ import { buildQueueRows, type QueueRow } from './ac-queue-model';
 /** The view id in package.json. */
 export const AC_QUEUE_VIEW_ID = 'factory.acQueue';
 
-/** The AC Queue view: OPEN ACs in ledger order, the next one marked. Owns its TreeView. */
+/** The AC Queue view: open ACs in the order the Controller takes them (spec §8-3), the next one marked. Owns its TreeView. */
 export class AcQueueView extends DisposableStore implements vscode.TreeDataProvider<QueueRow> {
   private readonly changed = this.add(new vscode.EventEmitter<QueueRow | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
@@ -26,7 +26,8 @@ export class AcQueueView extends DisposableStore implements vscode.TreeDataProvi
     if (state.kind === 'ready') {
       this.root = state.root;
       this.rows = buildQueueRows(state.index);
-      this.view.description = `${this.rows.length} open`;
+      const blocked = this.rows.filter((r) => r.blocked).length;
+      this.view.description = `${this.rows.length - blocked} open${blocked ? ` · ${blocked} blocked` : ''}`;
       // An index with ACs but none OPEN is a finished queue, not an empty workspace: say so.
       this.view.message = this.rows.length === 0 && state.index.ledger.length > 0 ? 'Every AC in the ledger is done.' : undefined;
     } else {
