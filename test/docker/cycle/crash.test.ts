@@ -12,6 +12,10 @@ import { stagingDirsOf } from '../../support/staging';
 
 const LEDGER = 'docs/v2/design/AC_LEDGER.md';
 const count = (text: string, needle: string) => text.split(needle).length - 1;
+/** The ledger status of D201's ACs (the cycle's work in the example). */
+const d201Statuses = (ledger: string) => parseLedger(ledger, LEDGER).acs.filter((a) => a.ticketId === 'D201').map((a) => `${a.id} ${a.status}`);
+/** Kill points after the cycle marked its ACs IN_PROGRESS (spec §8-3) and before ADJUST writes DONE over them. */
+const MARKED = new Set(['PLAN:marked', 'DO:running', 'CHECK', 'ADJUST', 'ADJUST:applied']);
 
 /**
  * SECURITY 7 and the issue's crash test: the real CLI is SIGKILLed at each phase boundary
@@ -27,6 +31,7 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
 
   const points: { at: string; expect: Recovery['result'] }[] = [
     { at: 'PLAN', expect: 'aborted' },
+    { at: 'PLAN:marked', expect: 'aborted' },
     { at: 'DO:running', expect: 'aborted' },
     { at: 'CHECK', expect: 'aborted' },
     { at: 'ADJUST', expect: 'aborted' },
@@ -56,11 +61,21 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
       const ledger = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
       assert.deepEqual(parseLedger(ledger, LEDGER).acs.map((a) => a.id), parseLedger(ledger0, LEDGER).acs.map((a) => a.id));
       assert.equal(parseRoadmap(fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8'), 'D_ROADMAP.md').tickets.length, 6);
+      if (MARKED.has(at)) {
+        assert.deepEqual(d201Statuses(ledger), ['D201::AC-1 DONE', 'D201::AC-2 IN_PROGRESS', 'D201::AC-3 IN_PROGRESS'], 'the killed cycle had marked its open ACs IN_PROGRESS');
+      }
       assert.deepEqual(readHistory(path.join(repo, 'logs/autopilot/history.jsonl')).problems, []);
 
       await sleep(4_000); // the dead holder's lock goes stale (lockStaleMs below; mtime may have 1 s precision)
       let recovery: Recovery | undefined;
-      const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, lockStaleMs: 2_000 }, { onEvent: (e: CycleEvent) => void (e.type === 'recovered' && (recovery = e.recovery)) });
+      let recoveredLedger: string | undefined;
+      const onEvent = (e: CycleEvent) => {
+        if (e.type !== 'recovered') return;
+        recovery = e.recovery;
+        // The ledger as recovery left it, before the new cycle marks and works the ticket again.
+        recoveredLedger = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
+      };
+      const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, lockStaleMs: 2_000 }, { onEvent });
       assert.equal(recovery?.interrupted?.runId, crashed);
       assert.equal(recovery?.result, expect);
       assert.deepEqual(containersOf(crashed), [], 'no container of the crashed run is left');
@@ -78,6 +93,8 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
         assert.equal(o.ticketId, 'D202', 'the restart moved on to the next ticket');
       } else {
         assert.equal(lines[0]?.status, 'ABORTED');
+        // Recovery put back every cell the cycle had marked: the ledger is the one PLAN found, byte for byte.
+        assert.equal(recoveredLedger, ledger0, 'the ledger after recovery is byte-identical to the one before the crashed run');
         assert.equal(o.ticketId, 'D201', 'the interrupted ticket is worked again');
         assert.equal(o.status, 'PASS', o.reasons.join('; '));
         assert.ok(!fs.existsSync(path.join(repo, 'logs/evidence', crashed)), 'the half-made evidence run is removed');
