@@ -21,15 +21,19 @@ export function register(program: Command): void {
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
         const d = await dryRun(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal });
+        // A dry run spends nothing: a configured Controller model is not asked, and the user is told.
+        const { controllerSkippedLine } = await import('../../core/cycle/derive-inputs');
+        const skipped = controllerSkippedLine(config, 'factory dry');
         if (opts.json) {
           printJson(d);
           // d.plan.scope_fallback says it in the JSON; a person watching the terminal hears it too.
           const { scopeFallbackLine } = await import('../../core/plan/scope/explain');
           const fallback = scopeFallbackLine(d.plan);
           if (fallback) process.stderr.write(`${fallback}\n`);
+          if (skipped) process.stderr.write(`${skipped}\n`);
           return 0;
         }
-        process.stdout.write(formatDryRun(d));
+        process.stdout.write(formatDryRun(d) + (skipped ? `${skipped}\n` : ''));
         return 0;
       });
     });

@@ -31,10 +31,14 @@ export function register(program: Command): void {
         const { config } = await loadConfigStrict(root);
         const { built, file } = await writePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), signal, logger: stderrLogger(false) });
         const fallback = scopeFallbackLine(built.plan);
+        // factory plan spends nothing: a configured Controller model is not asked, and the user is told.
+        const { controllerSkippedLine } = await import('../../core/cycle/derive-inputs');
+        const skipped = controllerSkippedLine(config, 'factory plan');
         if (opts.json) {
           printJson(built.plan);
           // plan.json itself carries scope_fallback; a person watching the terminal hears it too.
           if (fallback) process.stderr.write(`${fallback}\n`);
+          if (skipped) process.stderr.write(`${skipped}\n`);
         } else {
           const p = built.plan;
           process.stdout.write(
@@ -49,6 +53,7 @@ export function register(program: Command): void {
               `  readonly ${p.scope.readonly.join(', ') || '-'}`,
               `  forbidden ${p.scope.forbidden.join(', ')}`,
               ...scopeReasonLines(p, '  why      '),
+              ...(skipped ? [`  ${skipped}`] : []),
               `  done when ${p.done_criteria}`,
               '',
             ].join('\n'),

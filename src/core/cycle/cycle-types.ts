@@ -7,8 +7,9 @@ import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
 import type { CyclePhase, CycleStatus } from '../contracts/status';
+import type { SpendEntry } from '../contracts/history-entry';
 import type { Violation } from '../changeset/scope';
-import type { ProviderKeys } from '../gateway/gateway';
+import type { GatewayRecord, ProviderKeys } from '../gateway/gateway';
 import type { Logger } from '../util/log';
 import type { Recovery } from './recover';
 
@@ -42,6 +43,16 @@ export interface CycleOptions {
   runtimeFile?: string;
   /** Provider keys for the model gateway (default: the host environment's; the extension passes SecretStorage's). */
   keys?: ProviderKeys;
+}
+
+/** What the Controller model's scope review cost in PLAN (spec §6-1): part of the cycle's budget and cost. */
+export interface ControllerSpend {
+  /** Metered by the review's own gateway (also when the review failed: a failed call may still cost). */
+  costUsd: number;
+  /** History's `spend` entries (role `controller`); empty when no call was made. */
+  spend: SpendEntry[];
+  /** The gateway's records of the review's calls. */
+  records: GatewayRecord[];
 }
 
 /** What a person reviews before ADJUST when approval is required (`factory.review.requireApproval`). */
@@ -83,8 +94,13 @@ export interface CycleOutcome {
   status: CycleStatus;
   /** Why the status is not PASS, one line each. */
   reasons: string[];
-  /** Metered by the gateway (the agent's own figure only when no call went through it). */
+  /**
+   * Metered by the gateways: the Controller model's review, the Worker and the Auditor (the
+   * agent's own figure only when no call went through the Worker's gateway).
+   */
   costUsd: number;
+  /** Part of `costUsd` by role, when a role other than the Worker spent (the Controller model): history's `spend`. */
+  spend?: SpendEntry[];
   /** Repo-relative evidence folder (PASS), else null. */
   evidencePath: string | null;
   /** The ADJUST commit (PASS) or the BLOCKED commit, else null. */

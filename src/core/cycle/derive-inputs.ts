@@ -3,6 +3,7 @@
  * so PLAN reads what it needs here — the plan documents of the work, the history and evidence
  * candidates, the tracked config files and the test files defining the test names the text cites —
  * and then derives. Only tracked regular files are read (never through a symlink), each capped.
+ * A real cycle then lets the optional Controller model review the result (`reviewWorkScope`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,11 +13,16 @@ import { deriveScope } from '../plan/scope/derive';
 import { indexFiles } from '../plan/scope/file-index';
 import { historyCandidates } from '../plan/scope/history-source';
 import { planDocPaths } from '../plan/scope/plan-docs';
+import { reviewScope } from '../plan/scope/controller-review';
+import { applyReview, reviewCandidatesOf } from '../plan/scope/controller-scope';
 import type { DerivedScope } from '../plan/scope/scope-types';
 import { isTestFile } from '../plan/scope/test-match';
 import { scopeTexts, textTokens, type TextLookup } from '../plan/scope/text-sources';
 import { SAFE_GIT, execCapture } from '../sandbox/staging';
 import type { AcceptanceCriterion, Ticket } from '../ssot/model';
+import type { ProviderKeys } from '../gateway/gateway';
+import type { Logger } from '../util/log';
+import type { ControllerSpend } from './cycle-types';
 
 /** A plan document or config file larger than this is not read: nobody writes 256 KiB of scope. */
 const MAX_READ_BYTES = 256 * 1024;
@@ -92,4 +98,51 @@ export async function deriveWorkScope(root: string, config: FactoryConfig, work:
   });
   const lookup: TextLookup = { configText: (p) => (index.files.has(p) ? readTracked(root, p) : undefined), testsDefining: (n) => tests.get(n) ?? [] };
   return deriveScope({ ...(work.ticket ? { ticket: work.ticket } : {}), ticketId, acs: work.acs, files, config, history, planDocs, lookup, index });
+}
+
+/**
+ * How a real cycle asks the Controller model (only `runCycle` passes it: `factory dry` and
+ * `factory plan` spend no money, so they never ask).
+ */
+export interface ScopeReviewOptions {
+  /** Provider keys (the editor's SecretStorage); default: the host environment's. */
+  keys?: ProviderKeys;
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** A ticket the cycle will not run (its retry cap is reached): no money is spent on its plan. */
+  skipTicket?: (ticketId: string) => boolean;
+}
+
+/**
+ * The Controller model's review of `derived` (spec §6-1), when `controller.model` is set: it may
+ * narrow or extend the scope, within the cycle budget. A failed review leaves `derived` as it was
+ * (logged; it never fails the plan) but still reports what it cost. Throws only `interrupted`.
+ */
+export async function reviewWorkScope(derived: DerivedScope, work: Work, files: readonly string[], config: FactoryConfig, opts: ScopeReviewOptions): Promise<{ scope: DerivedScope; controller?: ControllerSpend }> {
+  const ticketId = work.ticket?.id ?? work.acs[0]?.ticketId ?? '';
+  if (!config.controller.model || !work.acs.length || opts.skipTicket?.(ticketId)) return { scope: derived };
+  const review = await reviewScope({
+    ticket: { id: ticketId, title: work.ticket?.title ?? '' },
+    acs: work.acs,
+    candidates: reviewCandidatesOf(derived),
+    files,
+    forbidden: derived.scope.forbidden,
+    config,
+    ...(opts.keys ? { keys: opts.keys } : {}),
+    budgetUsd: config.killSwitch.budgetUsd,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  // reviewScope has logged why the scope was left as derived.
+  const scope = review.error === undefined ? applyReview(derived, review.candidates) : derived;
+  return { scope, controller: { costUsd: review.costUsd, spend: review.spend ? [review.spend] : [], records: review.records } };
+}
+
+/**
+ * The line `factory dry` / `factory plan` print when a Controller model is configured: they
+ * show the scope as derived, without asking it (no spend outside a cycle). Undefined when off.
+ */
+export function controllerSkippedLine(config: FactoryConfig, command: string): string | undefined {
+  const model = config.controller.model;
+  return model ? `Controller model ${model}: not asked by ${command} (it spends nothing); factory run asks it to review this scope` : undefined;
 }

@@ -89,6 +89,10 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   const { plan, built } = planned;
   const outcome = emptyOutcome(plan);
   outcome.escalated = planned.verdict.escalate;
+  // The Controller model's review (PLAN) is the cycle's first spend.
+  const controllerCostUsd = planned.controller?.costUsd ?? 0;
+  outcome.costUsd = controllerCostUsd;
+  if (planned.controller?.spend.length) outcome.spend = [...planned.controller.spend];
   const ctx = cycleContext(env, planned);
   await ctx.setPhase('PLAN');
   const finish = async () => {
@@ -109,9 +113,9 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   outcome.timings.phases.PLAN = Date.now() - tPlan;
 
   const tDo = Date.now();
-  const done = await doPhase(ctx, { plan, built, baseCommit: planned.baseCommit }, res);
+  const done = await doPhase(ctx, { plan, built, baseCommit: planned.baseCommit, controllerCostUsd }, res);
   Object.assign(outcome.timings, { agentMs: done.agentMs, agentOwnMs: done.agentOwnMs });
-  outcome.costUsd = done.costUsd;
+  outcome.costUsd += done.costUsd;
   outcome.changes = done.changes.map((c) => ({ path: c.path, kind: c.kind }));
   outcome.violations = done.violations;
   outcome.timings.phases.DO = Date.now() - tDo;

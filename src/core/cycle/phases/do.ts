@@ -35,6 +35,8 @@ export interface DoInput {
   plan: Plan;
   built: BuiltPlan;
   baseCommit: string;
+  /** What the Controller model already spent in PLAN: the Worker gets the rest of the cycle budget. */
+  controllerCostUsd?: number;
 }
 
 /** What DO produced. */
@@ -84,6 +86,8 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
     ...(replayFile ? { replayFile } : {}),
     ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
     ...(opts.keys ? { keys: opts.keys } : {}),
+    // One budget per cycle: the Controller model's review came out of it first.
+    ...(input.controllerCostUsd ? { budgetUsd: Math.max(0, config.killSwitch.budgetUsd - input.controllerCostUsd) } : {}),
     onBudgetExceeded: () => {
       budgetHit = true;
       inner.abort();

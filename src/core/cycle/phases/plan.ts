@@ -13,7 +13,8 @@ import { indexWorkspace } from '../../ssot/workspace';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError } from '../../util/errors';
 import { ssotDocs, type CycleContext, type CycleEnv } from '../cycle-context';
-import { deriveWorkScope } from '../derive-inputs';
+import { deriveWorkScope, reviewWorkScope, type ScopeReviewOptions } from '../derive-inputs';
+import type { ControllerSpend } from '../cycle-types';
 import { cycleRecords } from '../cycle-paths';
 import { headCommit, trackedFiles } from '../git-ops';
 import type { CycleRecord } from '../kill-switches';
@@ -21,18 +22,21 @@ import { planVerdict, type PlanVerdict } from '../verdict';
 
 /**
  * Plan the next cycle without running anything: config, SSOT index, base commit, the work, its
- * derived scope (with reasons, or the config default said loudly), plan.
+ * derived scope (with reasons, or the config default said loudly), plan. With `review` (a real
+ * cycle only) the Controller model, when configured, reviews the derived scope first; `controller`
+ * is then what that cost.
  */
 export async function preparePlan(
   root: string,
   config: FactoryConfig,
-  opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal; head?: Promise<string | null> } = {},
-): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null }> {
+  opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal; head?: Promise<string | null>; review?: ScopeReviewOptions } = {},
+): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null; controller?: ControllerSpend }> {
   // Independent reads (documents, HEAD, the file list): side by side. Every tracked file is
   // listed: the ticket's text may name any of them, wherever the code lives.
   const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.head ?? headCommit(root, opts.signal), trackedFiles(root, opts.signal)]);
   const work = selectWork(index, opts.ticket);
-  const scope = await deriveWorkScope(root, config, work, files, opts.signal);
+  const derived = await deriveWorkScope(root, config, work, files, opts.signal);
+  const { scope, controller } = opts.review ? await reviewWorkScope(derived, work, files, config, opts.review) : { scope: derived, controller: undefined };
   const built = buildPlan(index, config, {
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     ...(opts.agent ? { agent: opts.agent } : {}),
@@ -42,7 +46,7 @@ export async function preparePlan(
     work,
     scope,
   });
-  return { index, built, baseCommit };
+  return { index, built, baseCommit, ...(controller ? { controller } : {}) };
 }
 
 function settled<T>(r: PromiseSettledResult<T>): T {
@@ -62,6 +66,8 @@ export interface PlanOutput {
   history: CycleRecord[];
   /** Escalation, or a block before anything runs. */
   verdict: PlanVerdict;
+  /** The Controller model's review of the scope, when it was asked: its cost is part of the cycle's budget. */
+  controller?: ControllerSpend;
 }
 
 /**
@@ -76,9 +82,12 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   // plan is built on.
   const docs = ssotDocs(config);
   const host = hostChanges(root, [...docs, '**'], signal);
+  // Read first: a ticket the retry cap blocks is not worth the Controller model's money.
+  const history = cycleRecords(env.paths.history);
+  const review: ScopeReviewOptions = { ...(opts.keys ? { keys: opts.keys } : {}), ...(signal ? { signal } : {}), logger: env.log, skipTicket: (t) => planVerdict(history, t, config).blocked !== null };
   const [hostState, prepared] = await Promise.allSettled([
     host,
-    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}) }),
+    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
   ]);
   // A repository without a commit fails every question; say the plain reason first.
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
@@ -86,13 +95,12 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   const changed = settled(hostState).paths;
   const dirtyDocs = changed.filter((p) => docs.includes(p));
   if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty');
-  const { index, built } = settled(prepared);
+  const { index, built, controller } = settled(prepared);
   // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts.
   const dirtyScope = matchingPaths(changed, built.plan.scope.modify);
   if (dirtyScope.length) throw dirtyScopeError(dirtyScope);
   env.lap('SSOT index and plan');
-  const history = cycleRecords(env.paths.history);
-  return { plan: built.plan, built, index, baseCommit, startedAt, history, verdict: planVerdict(history, built.plan.ticket_id, config) };
+  return { plan: built.plan, built, index, baseCommit, startedAt, history, verdict: planVerdict(history, built.plan.ticket_id, config), ...(controller ? { controller } : {}) };
 }
 
 /** Write plan.json (atomic) and announce the plan. */

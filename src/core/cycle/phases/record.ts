@@ -47,6 +47,8 @@ export async function record(paths: CyclePaths, plan: Plan, outcome: CycleOutcom
     ...(cause !== outcome.status ? { cause } : {}),
     endedAt,
     costUsd: outcome.costUsd,
+    // The share of costUsd by role (the Controller model's review); the cost summary's byRole.
+    ...(outcome.spend?.length ? { spend: outcome.spend } : {}),
     agent: plan.agent,
     reasons: outcome.reasons,
     ...(outcome.stagingKept ? { stagingKept: outcome.stagingKept } : {}),
