@@ -93,6 +93,50 @@ describe('scope derivation: deriveScope', () => {
     assert.deepEqual(most.scope.modify, gen.slice(1).sort());
   });
 
+  it('config scope.readonly is always read-only: listed with its reason, and it outranks every modify it covers', () => {
+    const cfg = { scope: { readonly: ['scripts/**', 'justfile', 'tests/engine/**'], tickets: [{ ticket: 'D2*', modify: ['arbitrage/engine/**', 'justfile', 'tests/**'] }] } };
+    const d = derive({
+      cfg,
+      ticket: ticket('D201', 'pipeline'),
+      acs: [ac('D201::AC-1', 'scripts/run_alpha_pipeline.py 와 justfile 수정, arbitrage/engine/pricing.py')],
+    });
+    assert.equal(d.fallback, undefined);
+    assert.deepEqual(d.scope.modify, ['arbitrage/engine/**', 'arbitrage/engine/pricing.py', 'tests/**']);
+    assert.deepEqual(d.scope.readonly, ['justfile', 'scripts/**', 'scripts/run_alpha_pipeline.py', 'tests/engine/**', 'tests/engine/test_pricing.py']);
+    assert.deepEqual(d.reasons['scripts/**'], ['config scope.readonly']);
+    assert.deepEqual(d.reasons['scripts/run_alpha_pipeline.py'], ['named in D201::AC-1', 'config scope.readonly']);
+    // A config rule naming it to modify does not help: the scope check reads readonly first.
+    assert.deepEqual(d.reasons['justfile'], ['named in D201::AC-1', 'config scope.readonly', 'config rule D2*']);
+    assert.deepEqual(d.reasons['tests/engine/test_pricing.py'], ['test of arbitrage/engine/pricing.py', 'config scope.readonly']);
+    // Without any evidence, the fallback keeps it too, with its reason once.
+    const fb = derive({ cfg: { scope: { readonly: ['scripts/**'] } }, ticket: ticket('D201', '정리'), acs: [ac('D201::AC-1', '리팩터링')] });
+    assert.ok(fb.fallback);
+    assert.deepEqual([fb.scope.readonly, fb.reasons['scripts/**']], [['scripts/**'], ['config scope.readonly']]);
+  });
+
+  it('a file the text creates is modified with the test it would get; a file the text calls read-only stays read-only', () => {
+    const d = derive({
+      ticket: ticket('D202', 'Slippage model'),
+      acs: [ac('D202::AC-1', 'apply_slippage()', { notes: 'new module arbitrage/engine/slippage.py; arbitrage/engine/fees.py is readonly' }), ac('D202::AC-2', 'arbitrage/engine 정리')],
+      history: [hist('arbitrage/engine/fees.py', 'changed by 1a2b3c4 for D202::AC-1')],
+    });
+    assert.equal(d.fallback, undefined);
+    // fees.py is read-only although history changed it and a modify folder covers it; so its test is not pulled in.
+    assert.deepEqual(d.scope.modify, ['arbitrage/engine/**', 'arbitrage/engine/slippage.py', 'tests/engine/test_slippage.py']);
+    assert.deepEqual(d.scope.readonly, ['arbitrage/engine/fees.py']);
+    assert.deepEqual(d.reasons['arbitrage/engine/slippage.py'], ['named in D202::AC-1 (new file)']);
+    // Its neighbours' tests live in tests/ and tests/engine/: the tie goes to the first in path order.
+    assert.deepEqual(d.reasons['tests/engine/test_slippage.py'], ['test of arbitrage/engine/slippage.py (new file)']);
+    assert.deepEqual(d.reasons['arbitrage/engine/fees.py'], ['named read-only in D202::AC-1', 'changed by 1a2b3c4 for D202::AC-1']);
+    // A config rule wins over the text: it keeps what it names to modify.
+    const o = derive({
+      cfg: { scope: { tickets: [{ ticket: 'D202', modify: ['arbitrage/engine/fees.py'] }] } },
+      acs: [ac('D202::AC-1', 'arbitrage/engine/fees.py must not change')],
+    });
+    assert.deepEqual([o.scope.modify, o.scope.readonly], [['arbitrage/engine/fees.py'], []]);
+    assert.deepEqual(o.reasons['arbitrage/engine/fees.py'], ['named read-only in D202::AC-1', 'config rule D202']);
+  });
+
   it('falls back to the config default, loudly, with the exact setting to add', () => {
     const d = derive({ ticket: ticket('D201', '정리'), acs: [ac('D201::AC-1', '리팩터링')] });
     assert.deepEqual(d.scope.modify, ['src/**', 'tests/**']);

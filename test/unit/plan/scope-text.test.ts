@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { configSchema } from '../../../src/core/config/schema';
 import { indexFiles } from '../../../src/core/plan/scope/file-index';
-import { isTestName, namedClass, scopeTexts, textCandidates, textTokens } from '../../../src/core/plan/scope/text-sources';
+import { clauses, isTestName, namedClass, newFilePath, scopeTexts, textCandidates, textTokens } from '../../../src/core/plan/scope/text-sources';
 import { indexWorkspace } from '../../../src/core/ssot/workspace';
 import { CORPUS_DIR, requireCorpus } from '../../support/engines';
 import { ac, PY_REPO, ticket } from './scope-fixtures';
@@ -64,6 +64,59 @@ describe('scope derivation: the text source', () => {
     assert.ok(isTestName('test_round_trip_pnl') && isTestName('TestFees') && !isTestName('testing'));
     assert.equal(namedClass('README.md'), 'readonly');
     assert.equal(namedClass('pkg/x.py'), 'modify');
+  });
+
+  it('names files to create: in a clause with a create word, an untracked path in an existing folder is a new file to modify', () => {
+    const index = indexFiles([...PY_REPO, 'pyproject.toml', 'docs/.vscode/settings.json']);
+    const texts = [
+      { ref: 'D202::AC-1', text: 'new module arbitrage/engine/slippage.py; add `tests/test_slippage.py`' },
+      { ref: 'D202::AC-2', text: 'create scripts/replay.py\n신규 arbitrage/engine/slip_ko.py\n새 파일 arbitrage/domain/risk.py\nconfig/limits.yaml 추가' },
+      { ref: 'D202::AC-3', text: 'add ruff.toml and setup.cfg' },
+    ];
+    assert.deepEqual(byPath(textCandidates(texts, index)), {
+      'arbitrage/engine/slippage.py': ['modify: named in D202::AC-1 (new file)'],
+      'tests/test_slippage.py': ['modify: named in D202::AC-1 (new file)'],
+      'scripts/replay.py': ['modify: named in D202::AC-2 (new file)'],
+      'arbitrage/engine/slip_ko.py': ['modify: named in D202::AC-2 (new file)'],
+      'arbitrage/domain/risk.py': ['modify: named in D202::AC-2 (new file)'],
+      'config/limits.yaml': ['modify: named in D202::AC-2 (new file)'],
+      // A bare name is a top-level file, only beside top-level files of its kind (pyproject.toml).
+      'ruff.toml': ['modify: named in D202::AC-3 (new file)'],
+    });
+    // No create word, no such folder, the path validator says no, or not a file name: nothing.
+    const none = [
+      { ref: 'X::AC-1', text: 'arbitrage/engine/slippage.py 참고' },
+      { ref: 'X::AC-2', text: 'add nowhere/x.py and arbitrage/engine/deep/x.py, new module slippage, 추가 e.g. 1.1%' },
+      { ref: 'X::AC-3', text: 'add docs/.vscode/tasks.json and engine_report.json' },
+    ];
+    assert.deepEqual(textCandidates(none, index), []);
+    assert.equal(newFilePath('docs/.vscode/tasks.json', index), undefined);
+    assert.equal(newFilePath('arbitrage/engine/fees.py', index), undefined, 'a tracked file is not new');
+  });
+
+  it('names files read-only: in a clause that says so, the files it names are readonly candidates', () => {
+    const index = indexFiles(PY_REPO);
+    const texts = [
+      { ref: 'D202::AC-1', text: 'new module arbitrage/engine/slippage.py; arbitrage/engine/fees.py is readonly' },
+      { ref: 'D202::AC-2', text: 'do not modify justfile\nscripts/run_alpha_pipeline.py must not change' },
+      { ref: 'D202::AC-3', text: 'arbitrage.engine.pricing 읽기 전용, tests/conftest.py 수정 금지' },
+      { ref: 'D202::AC-4', text: 'fix arbitrage/domain/pnl_calculator.py but config/config.yaml is read-only' },
+    ];
+    assert.deepEqual(byPath(textCandidates(texts, index)), {
+      'arbitrage/engine/slippage.py': ['modify: named in D202::AC-1 (new file)'],
+      'arbitrage/engine/fees.py': ['readonly: named read-only in D202::AC-1'],
+      justfile: ['readonly: named read-only in D202::AC-2'],
+      'scripts/run_alpha_pipeline.py': ['readonly: named read-only in D202::AC-2'],
+      'arbitrage/engine/pricing.py': ['readonly: named read-only in D202::AC-3 (module arbitrage.engine.pricing)'],
+      'tests/conftest.py': ['readonly: named read-only in D202::AC-3'],
+      'arbitrage/domain/pnl_calculator.py': ['modify: named in D202::AC-4'],
+      'config/config.yaml': ['readonly: named read-only in D202::AC-4'],
+    });
+    assert.ok(textCandidates(texts, index).filter((c) => c.cls === 'readonly').every((c) => c.explicit === true));
+    assert.deepEqual(
+      clauses('new engine/a.py; engine/b.py, engine/c.py are read-only').map((c) => [c.create, c.readonly]),
+      [[true, false], [false, true]],
+    );
   });
 
   it('on the real corpus (parsed in place): a ticket naming a script in its ledger and roadmap rows', async function () {

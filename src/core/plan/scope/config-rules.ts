@@ -1,6 +1,6 @@
 /**
  * What the config says about a ticket's scope (issue 15): the forbidden set, which always wins,
- * and the per-ticket overrides (`scope.tickets`, glob on the ticket id), which win over every
+ * `scope.readonly`, which every ticket may only read, and the per-ticket overrides (`scope.tickets`, glob on the ticket id), which win over every
  * derived candidate.
  */
 import picomatch from 'picomatch';
@@ -14,6 +14,11 @@ export const PM_OPTIONS: picomatch.PicomatchOptions = { dot: true, nocase: false
 
 /** Secrets by file name, at any depth (`.env`, `.env.local`, `api/.env.prod` …). */
 export const ENV_GLOBS = ['.env*', '**/.env*'] as const;
+
+/** The config's `scope.readonly`, as candidates: read-only for every ticket, whatever names them. */
+export function configReadonly(config: FactoryConfig): ScopeCandidate[] {
+  return config.scope.readonly.map((p) => ({ path: p, cls: 'readonly', reason: 'config scope.readonly', source: 'config' }));
+}
 
 /** The per-ticket overrides of the config that apply to `ticketId`, in config order. */
 export function overridesFor(ticketId: string, config: FactoryConfig): FactoryConfig['scope']['tickets'] {

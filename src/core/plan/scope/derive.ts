@@ -9,7 +9,7 @@ import picomatch from 'picomatch';
 import type { FactoryConfig } from '../../config/schema';
 import { isSafeRepoPath } from '../../paths/validate';
 import type { AcceptanceCriterion, Ticket } from '../../ssot/model';
-import { applyOverrides, forbiddenEntries, PM_OPTIONS } from './config-rules';
+import { applyOverrides, configReadonly, forbiddenEntries, PM_OPTIONS } from './config-rules';
 import { fallbackScope } from './fallback';
 import { type FileIndex, indexFiles } from './file-index';
 import { narrow, type Reasoned } from './narrow';
@@ -43,8 +43,35 @@ export interface DeriveInput {
 interface Entry {
   cls: ScopeCandidate['cls'];
   reasons: string[];
-  /** Written by a person in the config: never dropped for overlapping a modify entry. */
+  /** Written by a person (the config, or "x is read-only" in the text): never dropped for overlapping a modify entry. */
   pinned: boolean;
+}
+
+/** A matcher for `globs` (nothing matches an empty list). */
+function matcher(globs: readonly string[]): (p: string) => boolean {
+  return globs.length ? picomatch([...globs], PM_OPTIONS) : (): boolean => false;
+}
+
+/**
+ * Read-only first, as the scope check ranks it (changeset/scope.ts `scopeClassOf`): the config's
+ * `scope.readonly` joins the candidates, and a modify candidate it covers becomes read-only with
+ * that reason added, since the Worker could not write it anyway. A read-only the ticket text says
+ * explicitly demotes the derived modify candidates it covers the same way; config rules, which
+ * win over derived evidence, keep theirs.
+ */
+function readonlyFirst(candidates: readonly ScopeCandidate[], config: FactoryConfig): ScopeCandidate[] {
+  const global = configReadonly(config);
+  const inGlobal = matcher(global.map((c) => c.path));
+  const inExplicit = matcher(candidates.filter((c) => c.explicit && c.cls === 'readonly').map((c) => c.path));
+  const out: ScopeCandidate[] = [];
+  for (const c of candidates) {
+    if (c.cls === 'modify' && inGlobal(c.path)) {
+      out.push({ ...c, cls: 'readonly' }, { path: c.path, cls: 'readonly', reason: 'config scope.readonly', source: 'config' });
+    } else if (c.cls === 'modify' && c.source !== 'config' && inExplicit(c.path)) {
+      out.push({ ...c, cls: 'readonly', explicit: true });
+    } else out.push(c);
+  }
+  return [...out, ...global];
 }
 
 /** One entry per path; `modify` wins over `readonly`; reasons kept in order, without repeats. */
@@ -54,7 +81,7 @@ function merge(candidates: readonly ScopeCandidate[]): Map<string, Entry> {
     const e = out.get(c.path) ?? { cls: c.cls, reasons: [], pinned: false };
     if (c.cls === 'modify') e.cls = 'modify';
     if (!e.reasons.includes(c.reason)) e.reasons.push(c.reason);
-    e.pinned ||= c.source === 'config';
+    e.pinned ||= c.source === 'config' || c.explicit === true;
     out.set(c.path, e);
   }
   return out;
@@ -63,14 +90,15 @@ function merge(candidates: readonly ScopeCandidate[]): Map<string, Entry> {
 /**
  * Split into the two classes. A derived readonly entry overlapping a modify entry (either glob
  * covering the other) is dropped: the scope check ranks readonly above modify, so keeping it
- * would forbid what the evidence says to change. Config readonly entries stay: a person chose them.
+ * would forbid what the evidence says to change. Config and explicit readonly entries stay: a
+ * person chose them.
  */
 function split(entries: Map<string, Entry>): { modify: Reasoned; readonly: Reasoned } {
   const modify: Reasoned = new Map();
   const readonly: Reasoned = new Map();
   for (const [p, e] of entries) (e.cls === 'modify' ? modify : readonly).set(p, e.reasons);
   const mods = [...modify.keys()];
-  const inModify = mods.length ? picomatch(mods, PM_OPTIONS) : (): boolean => false;
+  const inModify = matcher(mods);
   for (const p of readonly.keys()) {
     if (entries.get(p)?.pinned) continue;
     const covers = picomatch(p, PM_OPTIONS);
@@ -104,13 +132,17 @@ export function deriveScope(input: DeriveInput): DerivedScope {
   const index = input.index ?? indexFiles(input.files);
   const ticketId = input.ticket?.id ?? input.ticketId ?? input.acs[0]?.ticketId ?? '';
   const docs = (input.planDocs ?? []).map((d) => parsePlanDoc(d.path, d.text));
-  const named = [
-    ...docs.flatMap((d) => d.candidates),
-    ...textCandidates(scopeTexts(input.ticket, input.acs), index, input.lookup),
-    ...(input.history ?? []),
-    ...(input.controller ?? []),
-  ].flatMap(safe);
-  const all = applyOverrides(ticketId, config, [...named, ...testMatchCandidates(named, index)]);
+  const named = readonlyFirst(
+    [
+      ...docs.flatMap((d) => d.candidates),
+      ...textCandidates(scopeTexts(input.ticket, input.acs), index, input.lookup),
+      ...(input.history ?? []),
+      ...(input.controller ?? []),
+    ].flatMap(safe),
+    config,
+  );
+  // Again after the tests and overrides join: the scope check ranks readonly above those too.
+  const all = readonlyFirst(applyOverrides(ticketId, config, [...named, ...testMatchCandidates(named, index)]), config);
   const { forbidden, reasons: forbiddenReasons } = forbiddenScope([...forbiddenEntries(ticketId, config), ...docs.flatMap((d) => d.forbidden)]);
   const isForbidden = picomatch(forbidden, PM_OPTIONS);
   const { modify, readonly } = split(merge(all.filter((c) => !isForbidden(c.path))));

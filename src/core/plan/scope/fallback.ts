@@ -42,7 +42,8 @@ export function fallbackScope(ticketId: string, config: FactoryConfig, index: Fi
   const modify = base.modify.filter((g) => !isForbidden(g));
   const reasons: Record<string, string[]> = { ...derived.reasons };
   modify.forEach((g) => (reasons[g] = ['config scope.modify (nothing derived)']));
-  base.readonly.forEach((g) => (reasons[g] = [...(reasons[g] ?? []), 'config scope.readonly']));
+  // The derivation lists scope.readonly already (with this reason); override readonly may not be.
+  base.readonly.forEach((g) => (reasons[g] = [...new Set([...(reasons[g] ?? []), 'config scope.readonly'])]));
   const readonly = [...new Set([...derived.scope.readonly, ...base.readonly])].filter((g) => !modify.includes(g));
   const forbidden = [...new Set([...derived.scope.forbidden, ...base.forbidden])];
   forbidden.forEach((g) => (reasons[g] ??= ['config scope.forbidden']));

@@ -17,6 +17,11 @@ export interface ScopeCandidate {
   reason: string;
   /** Which source produced it. */
   source: 'text' | 'history' | 'evidence' | 'plan-doc' | 'test-match' | 'config' | 'controller';
+  /**
+   * A `readonly` the ticket says in so many words ("engine/pnl.py is read-only"): it outranks
+   * derived `modify` candidates of the paths it covers and is never dropped for overlapping them.
+   */
+  explicit?: boolean;
 }
 
 /** A plan's scope with the reasons of every modify/readonly entry (glob → reasons). */

@@ -2,7 +2,8 @@
  * Tests go with the code they test (issue 15): a file the Worker may modify brings its existing
  * test files into `modify` (`engine/fees.py` ↔ `tests/test_fees.py`, `x.ts` ↔ `x.test.ts`), and a
  * test file it may modify brings the code under test in as `readonly` (the merge keeps `modify`
- * when that file was named itself).
+ * when that file was named itself). A file to be created brings the test it would get, named and
+ * placed as its neighbours' tests are (`engine/slippage.py` → `tests/test_slippage.py`).
  */
 import { baseName, dirName, extension, type FileIndex, isGlob } from './file-index';
 import type { ScopeCandidate } from './scope-types';
@@ -61,21 +62,58 @@ export function subjectsOf(index: FileIndex, testPath: string): string[] {
   return subject ? closest(index, testPath, [subject], (q) => !isTestFile(q)) : [];
 }
 
+/** Siblings consulted for a new file's test convention: enough to see it, bounded on huge folders. */
+const MAX_SIBLINGS = 20;
+
 /**
- * Test-match candidates for every `modify` candidate naming one tracked file: its tests as
- * `modify` ("test of engine/fees.py"), or, for a test file, its subject as `readonly`
- * ("code under test of tests/test_fees.py").
+ * The test file a code file that does not exist yet would get: where tracked files of its folder
+ * and kind have tests, the one placed and named as most of theirs are (`engine/fees.py` ↔
+ * `tests/test_fees.py` gives `engine/slippage.py` → `tests/test_slippage.py`). Undefined when no
+ * neighbour has a test to follow.
+ */
+export function newTestOf(index: FileIndex, p: string): string | undefined {
+  const dir = dirName(p);
+  const ext = extension(baseName(p));
+  const names = testNamesOf(baseName(p));
+  if (names.length === 0) return undefined;
+  const siblings = index.sorted.filter((q) => dirName(q) === dir && extension(baseName(q)) === ext && !isTestFile(q)).slice(0, MAX_SIBLINGS);
+  const votes = new Map<string, number>();
+  for (const q of siblings) {
+    for (const t of testsOf(index, q)) {
+      const name = names[testNamesOf(baseName(q)).indexOf(baseName(t))];
+      const target = name && (dirName(t) ? `${dirName(t)}/${name}` : name);
+      if (target) votes.set(target, (votes.get(target) ?? 0) + 1);
+    }
+  }
+  return [...votes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+}
+
+/** The test candidates of a code file: its tracked tests, or for a new file the test it would get. */
+function testsFor(index: FileIndex, p: string): ScopeCandidate[] {
+  const found = testsOf(index, p);
+  if (found.length || index.files.has(p)) return found.map((t) => ({ path: t, cls: 'modify', reason: `test of ${p}`, source: 'test-match' }));
+  const created = newTestOf(index, p);
+  return created ? [{ path: created, cls: 'modify', reason: `test of ${p} (new file)`, source: 'test-match' }] : [];
+}
+
+/**
+ * Test-match candidates for every `modify` candidate naming one file (tracked, or to be created
+ * as the text says):
+ * its tests as `modify` ("test of engine/fees.py", "test of engine/slippage.py (new file)"), or,
+ * for a test file, its subject as `readonly` ("code under test of tests/test_fees.py").
  */
 export function testMatchCandidates(candidates: readonly ScopeCandidate[], index: FileIndex): ScopeCandidate[] {
   const out: ScopeCandidate[] = [];
   const seen = new Set<string>();
   for (const c of candidates) {
-    if (c.cls !== 'modify' || isGlob(c.path) || !index.files.has(c.path) || seen.has(c.path)) continue;
+    // Untracked paths only from the text, which names them only as files to create (text-sources.ts):
+    // a file history or a model names that is gone brings no test.
+    if (c.cls !== 'modify' || isGlob(c.path) || seen.has(c.path) || (!index.files.has(c.path) && c.source !== 'text')) continue;
     seen.add(c.path);
     if (isTestFile(c.path)) {
       for (const s of subjectsOf(index, c.path)) out.push({ path: s, cls: 'readonly', reason: `code under test of ${c.path}`, source: 'test-match' });
     } else {
-      for (const t of testsOf(index, c.path)) out.push({ path: t, cls: 'modify', reason: `test of ${c.path}`, source: 'test-match' });
+      out.push(...testsFor(index, c.path));
     }
   }
   return out;

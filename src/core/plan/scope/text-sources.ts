@@ -2,10 +2,14 @@
  * Scope evidence from the words of the ticket and its ACs (issue 15): the roadmap's ticket title,
  * the ledger rows and the roadmap's per-ticket AC rows (title, notes, evidence cells). Every token
  * that looks like a path, a file name, a dotted module, a config key or a test name is resolved
- * against the tracked files; only names of files that exist become candidates.
+ * against the tracked files. Each clause of a text is read on its own: in a clause that says to
+ * create something ("new module x.py", "add …", "신규", "추가"), a path that does not exist yet
+ * becomes a new file to modify; in a clause that says to leave something alone ("x is read-only",
+ * "do not modify", "읽기 전용", "수정 금지"), the files it names become read-only.
  */
+import { isSafeRepoPath } from '../../paths/validate';
 import type { AcceptanceCriterion, Ticket } from '../../ssot/model';
-import { baseName, extension, type FileIndex, moduleFiles } from './file-index';
+import { baseName, dirName, extension, type FileIndex, isGlob, moduleFiles } from './file-index';
 import type { ScopeCandidate, ScopeClass } from './scope-types';
 
 /** One text and where it was read: `ticket D201` or the AC id `D201::AC-3`. */
@@ -37,6 +41,14 @@ const FILE_SUFFIX = /\.(?:py|pyi|ts|tsx|js|jsx|mjs|cjs|json|ya?ml|toml|ini|cfg|m
 // Path-ish runs of ASCII: Korean particles glued to a name (`engine_report.json에`) end the token.
 const TOKEN = /[A-Za-z0-9_][A-Za-z0-9_.\-/]*(?:::[A-Za-z0-9_]+)*/g;
 const URL = /[a-z][a-z0-9+.-]*:\/\/\S+/gi;
+// A clause ends at `;`, a line end, a sentence end or a contrast ("x is new, but y is read-only"):
+// not at commas, which list names under one verb ("engine/a.py, engine/b.py are read-only").
+const CLAUSE = /[;\n|。]|\.\s|\s(?:but|however|while|except)\s/i;
+/** Words saying the clause's files are to be created (English and Korean). */
+const CREATE_WORDS = /\b(?:new|add(?:s|ed|ing)?|creat(?:e|es|ed|ing))\b|신규|새\s*(?:파일|모듈)|새로\s*(?:만들|작성|생성|추가)|추가|생성|작성/i;
+/** Words saying the clause's files are only to be read (English and Korean). */
+const READONLY_WORDS =
+  /\bread[- ]?only\b|\b(?:do not|don't|must not|should not|never)\s+(?:be\s+)?(?:modif|chang|edit|touch|writ)\w*|\b(?:unchanged|untouched)\b|읽기\s*전용|(?:수정|변경)\s*(?:금지|불가)|(?:수정|변경)하지\s*(?:말|않)/i;
 
 /** True for a pytest / unittest test name (`test_round_trip_pnl`, `TestFees`): what `testsDefining` is asked about. */
 export function isTestName(token: string): boolean {
@@ -134,25 +146,70 @@ function resolveToken(token: string, r: Resolver): Hit | undefined {
   return undefined;
 }
 
+/** One clause of a text, with what its words say about the files it names. */
+export interface Clause {
+  text: string;
+  /** It says to create something: names of files that do not exist yet count. */
+  create: boolean;
+  /** It says to leave something alone: the files it names are only read. */
+  readonly: boolean;
+}
+
+/** The clauses of a text (see CLAUSE), each with its create / read-only words. */
+export function clauses(text: string): Clause[] {
+  return text
+    .split(CLAUSE)
+    .filter((t) => t.trim().length > 0)
+    .map((t) => ({ text: t, create: CREATE_WORDS.test(t), readonly: READONLY_WORDS.test(t) }));
+}
+
 /**
- * Candidates named in the texts: each resolved token gives its files, class `modify` (code,
- * config, folders named by path) or `readonly` (docs, images, files holding a named config key),
- * reason `named in <ref>` with what the name was taken as (`module a.b`, `config key x.y` …).
+ * The file `token` names if it is one to be created: not tracked, a safe path with a file
+ * extension, in a folder that holds tracked files. A bare name is a top-level file, and only
+ * where top-level files of its kind already live: `setup.cfg` beside `pyproject.toml` may be new,
+ * but `engine_report.json` in a repository without top-level JSON is more likely an output file
+ * somewhere else than a file to create at the root.
+ */
+export function newFilePath(token: string, index: FileIndex): string | undefined {
+  if (index.files.has(token) || index.dirs.has(token) || isGlob(token) || !FILE_SUFFIX.test(token) || !isSafeRepoPath(token)) return undefined;
+  const dir = dirName(token);
+  if (dir) return index.dirs.has(dir) ? token : undefined;
+  const ext = extension(token);
+  return [...index.files].some((p) => !p.includes('/') && extension(p) === ext) ? token : undefined;
+}
+
+/** The candidates of one token of a clause: the tracked files it names, or the new file it names. */
+function tokenCandidates(token: string, clause: Clause, ref: string, r: Resolver): ScopeCandidate[] {
+  const hit = resolveToken(token, r);
+  if (!hit) {
+    const created = clause.create ? newFilePath(token, r.index) : undefined;
+    return created ? [{ path: created, cls: 'modify', reason: `named in ${ref} (new file)`, source: 'text' }] : [];
+  }
+  const detail = hit.detail ? ` (${hit.detail})` : '';
+  if (clause.readonly) {
+    return hit.paths.map((p) => ({ path: p, cls: 'readonly', reason: `named read-only in ${ref}${detail}`, source: 'text', explicit: true }));
+  }
+  return hit.paths.map((p) => ({ path: p, cls: hit.cls ?? namedClass(p), reason: `named in ${ref}${detail}`, source: 'text' }));
+}
+
+/**
+ * Candidates named in the texts, clause by clause: each resolved token gives its files, class
+ * `modify` (code, config, folders named by path) or `readonly` (docs, images, files holding a
+ * named config key, anything in a read-only clause), reason `named in <ref>` or `named read-only
+ * in <ref>` with what the name was taken as (`module a.b`, `config key x.y` …); in a clause that
+ * creates, an untracked path that may be created is `modify`, reason `named in <ref> (new file)`.
  */
 export function textCandidates(texts: readonly ScopeText[], index: FileIndex, lookup: TextLookup = {}): ScopeCandidate[] {
   const out: ScopeCandidate[] = [];
   const r: Resolver = { index, lookup, texts: new Map() };
   const seen = new Set<string>();
   for (const { ref, text } of texts) {
-    for (const token of textTokens(text)) {
-      const hit = resolveToken(token, r);
-      if (!hit) continue;
-      const reason = `named in ${ref}${hit.detail ? ` (${hit.detail})` : ''}`;
-      for (const p of hit.paths) {
+    for (const clause of clauses(text)) {
+      for (const c of textTokens(clause.text).flatMap((token) => tokenCandidates(token, clause, ref, r))) {
         // Ledger and roadmap rows often name one file twice (`x.py`, `scripts/x.py`): one candidate.
-        if (seen.has(`${p}\n${reason}`)) continue;
-        seen.add(`${p}\n${reason}`);
-        out.push({ path: p, cls: hit.cls ?? namedClass(p), reason, source: 'text' });
+        if (seen.has(`${c.path}\n${c.reason}`)) continue;
+        seen.add(`${c.path}\n${c.reason}`);
+        out.push(c);
       }
     }
   }
