@@ -31,6 +31,24 @@ export const timelinePhase = z.object({
 });
 export type TimelinePhase = z.infer<typeof timelinePhase>;
 
+/** The cap on the scope entries a snapshot carries (the panel says how many more there are). */
+export const SCOPE_VIEW_MAX = 200;
+
+/** One modify/readonly entry of the plan's scope and why it is there (plan.json `scope_reasons`). */
+const scopeEntryView = z.object({ path: shortText, kind: z.enum(['modify', 'readonly']), why: z.array(shortText).max(10) });
+
+/**
+ * The plan's scope as the Run panel shows it. `fallback` (plan.json `scope_fallback`): nothing
+ * could be derived for the ticket, the config default is used, and `setting` is what to add.
+ */
+export const planScopeView = z.object({
+  fallback: z.object({ why: z.string().max(2000), setting: z.string().max(2000) }).nullable(),
+  entries: z.array(scopeEntryView).max(SCOPE_VIEW_MAX),
+  /** Entries left off past the cap. */
+  more: z.number().int().nonnegative(),
+});
+export type PlanScopeView = z.infer<typeof planScopeView>;
+
 /** What the Run panel shows about one cycle (fed from the latest evidence run until the cycle streams events). */
 export const runSnapshot = z.object({
   runId: runIdSchema.nullable(),
@@ -50,5 +68,7 @@ export const runSnapshot = z.object({
   note: shortText.nullable(),
   /** The plan's risk level and why it is above the default (from the live plan; absent for past runs). */
   risk: z.object({ level: shortText, why: z.array(shortText).max(100) }).nullable().optional(),
+  /** The plan's scope with the reasons of each entry, and the fallback notice (from the live plan; absent for past runs). */
+  scope: planScopeView.nullable().optional(),
 });
 export type RunSnapshot = z.infer<typeof runSnapshot>;

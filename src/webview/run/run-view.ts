@@ -147,7 +147,31 @@ export class RunView {
     const meta = h('div', { class: 'muted meta' }, [run.runId ? `run ${run.runId}` : null, run.timestamp, run.durationSeconds !== null ? duration(run.durationSeconds * 1000) : null].filter(Boolean).join(' · '));
     // The cost gate's decision (spec §7-1) with its reasons: why this run pays for the model it does.
     const risk = run.risk ? h('p', { class: 'muted risk', 'data-risk': run.risk.level }, icon('shield'), ` risk ${run.risk.level}${run.risk.why.length ? `: ${run.risk.why.join('; ')}` : ' (the default)'}`) : null;
-    return [h('div', { class: 'title-row' }, title, badge, h('span', { class: 'spacer' }), cost, refresh), meta, risk, run.note ? h('p', { class: 'note' }, icon('info'), ` ${run.note}`) : null].filter((n): n is HTMLParagraphElement | HTMLDivElement => n !== null);
+    return [h('div', { class: 'title-row' }, title, badge, h('span', { class: 'spacer' }), cost, refresh), meta, risk, ...this.scopeContent(run), run.note ? h('p', { class: 'note' }, icon('info'), ` ${run.note}`) : null].filter((n): n is HTMLElement => n !== null);
+  }
+
+  /** Whether the user opened the scope list (the header is rebuilt on every snapshot). */
+  private scopeOpen = false;
+
+  /**
+   * The plan's scope: a loud line when the config default stands in for a derived scope (with the
+   * exact setting to add), and the entries with their reasons as a list collapsed by default.
+   */
+  private scopeContent(run: RunSnapshot): HTMLElement[] {
+    const scope = run.scope;
+    if (!scope) return [];
+    const out: HTMLElement[] = [];
+    if (scope.fallback) {
+      out.push(h('p', { class: 'note scope-fallback', role: 'status' }, icon('warning'), ` Scope fallback: ${scope.fallback.why}. To give this ticket its own scope, add to .factory/config.json: `, h('code', {}, scope.fallback.setting)));
+    }
+    const count = (kind: 'modify' | 'readonly') => scope.entries.filter((e) => e.kind === kind).length;
+    const items = scope.entries.map((e) => h('li', {}, h('code', {}, e.path), e.kind === 'readonly' ? ' (read-only)' : '', e.why.length ? ` — ${e.why.join('; ')}` : ''));
+    if (scope.more) items.push(h('li', { class: 'muted' }, `… and ${scope.more} more`));
+    const details = h('details', { class: 'scope' }, h('summary', { class: 'muted' }, icon('list-tree'), ` Scope: ${count('modify')} to modify, ${count('readonly')} read-only${scope.more ? ` (+${scope.more})` : ''}`), h('ul', {}, ...items));
+    details.open = this.scopeOpen;
+    details.addEventListener('toggle', () => (this.scopeOpen = details.open));
+    out.push(details);
+    return out;
   }
 
   private evidenceContent(run: RunSnapshot | undefined): Node[] {

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type { CycleEvent, CycleOutcome } from '../../../src/core/cycle/orchestrator';
 import type { Plan } from '../../../src/core/contracts/plan';
-import { CycleFeed } from '../../../src/extension/panels/run/cycle-feed';
+import { SCOPE_VIEW_MAX } from '../../../src/core/contracts/run-snapshot';
+import { CycleFeed, planScopeView } from '../../../src/extension/panels/run/cycle-feed';
 import { runSnapshot, type LogStream, type RunSnapshot } from '../../../src/shared/protocol';
 import type { CycleStatusView } from '../../../src/extension/status-bar/status-text';
 
@@ -82,5 +83,44 @@ describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)
     assert.deepEqual(end.cost, { spentUsd: 0.37, budgetUsd: 1 });
     assert.equal(end.note, 'scope: 1 path outside scope.modify');
     assert.deepEqual(r.status.at(-1), { phase: 'IDLE', ticketId: 'D201', lastStatus: 'FAIL', costUsd: 0.37, budgetUsd: 1 });
+  });
+
+  it("the plan's scope reaches the panel: each entry with its reasons, and the fallback with the exact setting to add", () => {
+    const { r, target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    const scoped = {
+      ...plan,
+      risk_level: 'MED',
+      risk_reasons: ['the ticket text names "fee" (risk.words.MED)'],
+      scope: { modify: ['src/**'], readonly: ['docs/spec.md'], forbidden: ['.env*'] },
+      scope_reasons: { 'src/**': ['config scope.modify (nothing derived)'], 'docs/spec.md': ['config scope.readonly'] },
+      scope_fallback: { why: 'nothing names a file of this repository for D201', setting: '"scope": { "overrides": { "D201": { "modify": ["engine/**"] } } }' },
+    } as Plan;
+    feed.handle({ type: 'plan', plan: scoped, escalate: false, auditorRequired: false });
+    const s = r.snapshots.at(-1)!;
+    assert.ok(runSnapshot.safeParse(s).success);
+    assert.deepEqual(s.scope, {
+      fallback: scoped.scope_fallback,
+      entries: [
+        { path: 'src/**', kind: 'modify', why: ['config scope.modify (nothing derived)'] },
+        { path: 'docs/spec.md', kind: 'readonly', why: ['config scope.readonly'] },
+      ],
+      more: 0,
+    });
+    assert.deepEqual(s.risk, { level: 'MED', why: ['the ticket text names "fee" (risk.words.MED)'] });
+    // The end of the cycle keeps what the plan said.
+    feed.handle({ type: 'end', outcome: outcome({}) });
+    assert.deepEqual(r.snapshots.at(-1)!.scope, s.scope);
+  });
+
+  it('a huge scope is capped to what the message schema allows, saying how many entries were left off', () => {
+    const modify = Array.from({ length: SCOPE_VIEW_MAX + 50 }, (_, i) => `pkg/m${i}.py`);
+    const reasons = Object.fromEntries(modify.map((p) => [p, Array.from({ length: 30 }, () => 'x'.repeat(900))]));
+    const scope = planScopeView({ scope: { modify, readonly: [], forbidden: [] }, scope_reasons: reasons, scope_fallback: { why: 'w'.repeat(5000), setting: 's'.repeat(5000) } });
+    assert.equal(scope.entries.length, SCOPE_VIEW_MAX);
+    assert.equal(scope.more, 50);
+    assert.ok(scope.entries.every((e) => e.why.length === 10 && e.why.every((w) => w.length <= 500)));
+    assert.ok(runSnapshot.shape.scope.safeParse(scope).success);
+    assert.equal(planScopeView({ scope: { modify: ['a.py'], readonly: [], forbidden: [] } }).fallback, null);
   });
 });

@@ -157,6 +157,48 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
     await again.close();
   });
 
+  it("the plan's risk reasons, the scope fallback with its setting, and the scope list (collapsed, kept open across snapshots) render as text", async () => {
+    const page = await runPage();
+    const planned: RunSnapshot = {
+      ...snapshot,
+      risk: { level: 'HIGH', why: ['the ticket text names "order" (risk.words.HIGH)'] },
+      scope: {
+        fallback: { why: 'nothing names a file of this repository for D201', setting: '"scope": { "overrides": { "D201": { "modify": ["<b>engine</b>/**"] } } }' },
+        entries: [
+          { path: 'src/**', kind: 'modify', why: ['config scope.modify (nothing derived)'] },
+          { path: 'docs/<i>spec</i>.md', kind: 'readonly', why: ['config scope.readonly'] },
+        ],
+        more: 0,
+      },
+    };
+    await postToWebview(page, { type: 'run.snapshot', run: planned } satisfies HostMessage);
+    await page.waitForSelector('.scope-fallback');
+    const shown = () =>
+      page.evaluate(() => ({
+        risk: document.querySelector('.risk')?.textContent,
+        fallback: document.querySelector('.scope-fallback')?.textContent,
+        setting: document.querySelector('.scope-fallback code')?.textContent,
+        summary: document.querySelector('details.scope summary')?.textContent,
+        entries: Array.from(document.querySelectorAll('details.scope li')).map((li) => li.textContent),
+        open: document.querySelector<HTMLDetailsElement>('details.scope')?.open,
+        markup: document.querySelectorAll('header b, header i').length,
+      }));
+    const first = await shown();
+    assert.match(first.risk ?? '', /risk HIGH: the ticket text names "order"/);
+    assert.match(first.fallback ?? '', /Scope fallback: nothing names a file of this repository for D201\. To give this ticket its own scope, add to \.factory\/config\.json:/);
+    assert.equal(first.setting, planned.scope!.fallback!.setting);
+    assert.equal(first.summary?.trim(), 'Scope: 1 to modify, 1 read-only');
+    assert.deepEqual(first.entries, ['src/** — config scope.modify (nothing derived)', 'docs/<i>spec</i>.md (read-only) — config scope.readonly']);
+    assert.equal(first.open, false, 'the list starts collapsed');
+    assert.equal(first.markup, 0, 'paths and settings are text, never markup');
+    await page.locator('details.scope summary').click();
+    await postToWebview(page, { type: 'run.snapshot', run: { ...planned, status: 'RUNNING' } } satisfies HostMessage);
+    await page.waitForFunction(() => document.querySelector('vscode-badge.status')?.textContent === 'RUNNING');
+    assert.equal((await shown()).open, true, 'a new snapshot keeps the list the user opened');
+    assert.deepEqual((await recorded(page)).cspViolations, []);
+    await page.close();
+  });
+
   it('the cost dashboard draws one bar per month/ticket/model, widths relative to the largest', async () => {
     const page = await openWebview(browser!, server!, 'cost');
     await postToWebview(page, {

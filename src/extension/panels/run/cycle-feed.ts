@@ -4,6 +4,8 @@
  * `end` the outcome (status, cost against the budget, scope violations, audit verdict). Pure: the
  * panel and the status bar are handed in as callbacks, so plain mocha drives it with events.
  */
+import type { Plan } from '../../../core/contracts/plan';
+import { SCOPE_VIEW_MAX, type PlanScopeView } from '../../../core/contracts/run-snapshot';
 import type { CycleEvent } from '../../../core/cycle/orchestrator';
 import { CYCLE_PHASES, type CyclePhase } from '../../../core/contracts/status';
 import type { LogStream, RunSnapshot, TimelinePhase } from '../../../shared/protocol';
@@ -17,6 +19,22 @@ export interface CycleFeedTarget {
 }
 
 const cut = (s: string, n = 500): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/**
+ * The plan's scope for the panel: modify then readonly entries with their reasons (plan.json
+ * `scope_reasons`), and the fallback notice when the config default stands in for a derived scope.
+ * Capped to the snapshot schema's limits, so a huge scope cannot make the message invalid.
+ */
+export function planScopeView(plan: Pick<Plan, 'scope' | 'scope_reasons' | 'scope_fallback'>): PlanScopeView {
+  const reasons = plan.scope_reasons ?? {};
+  const all = [...plan.scope.modify.map((p) => ({ p, kind: 'modify' as const })), ...plan.scope.readonly.map((p) => ({ p, kind: 'readonly' as const }))];
+  const f = plan.scope_fallback;
+  return {
+    fallback: f ? { why: cut(f.why, 2000), setting: cut(f.setting, 2000) } : null,
+    entries: all.slice(0, SCOPE_VIEW_MAX).map(({ p, kind }) => ({ path: cut(p), kind, why: (reasons[p] ?? []).slice(0, 10).map((w) => cut(w)) })),
+    more: Math.max(0, all.length - SCOPE_VIEW_MAX),
+  };
+}
 
 export class CycleFeed {
   private run: RunSnapshot;
@@ -53,6 +71,7 @@ export class CycleFeed {
         const started = plan ? this.startedAt : undefined;
         this.run = { ...this.blank(), runId: e.plan.run_id, ticketId: e.plan.ticket_id, note: e.escalate ? 'Two consecutive FAILs before this cycle: the Auditor will review it.' : null };
         this.run.risk = e.plan.risk_level ? { level: e.plan.risk_level, why: (e.plan.risk_reasons ?? []).slice(0, 100).map((w) => cut(w)) } : null;
+        this.run.scope = e.plan.scope ? planScopeView(e.plan) : null;
         this.phaseStart.clear();
         this.startedAt = started;
         if (plan && planStart !== undefined) {
