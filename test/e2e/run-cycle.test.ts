@@ -122,11 +122,14 @@ describe('e2e: run a ticket from the Roadmap in a real VS Code (replay agent, re
     await contextMenu(page, 'Roadmap', 'D201', 'Run This Ticket', () => session!.workbench!.screenshot('run-cycle-00-context-menu'));
     const toast = page.locator('.notification-toast', { hasText: 'passed every check' });
     await toast.waitFor({ timeout: 300_000 });
+    // The pointer rests on the toast while the diff renders: VS Code hides an unhovered information
+    // toast after about 15 s (into the notification centre), and on a loaded machine the diff can
+    // take longer than that to draw.
+    await toast.hover();
     // The multi-file diff of the Worker's changes is open in an editor.
     await page.locator('.tab', { hasText: 'D201 changeset' }).first().waitFor({ timeout: 30_000 });
     // Both sides rendered: the Worker's new lines are in the diff (the staging copy, read-only).
     await page.locator('.monaco-diff-editor .view-line', { hasText: 'MAX_SPREAD_BPS' }).first().waitFor({ timeout: 30_000 });
-    await page.mouse.move(700, 300);
     await session!.workbench!.screenshot('run-cycle-01-review');
     await toast.locator('.monaco-button', { hasText: 'Reject' }).click();
     const reason = page.locator('.quick-input-widget input');
