@@ -119,10 +119,24 @@ function wordRaises(texts: TicketRiskInput['texts'], config: FactoryConfig): Rai
 }
 
 /**
+ * English idioms that use a risk word without its meaning, by word: the word between `before` and
+ * `after` is prose, not the thing ("in order to" / "in order for" are no trading order), and
+ * buying an Auditor for ordinary prose would make every well-written ticket HIGH.
+ */
+const IDIOMS: Readonly<Record<string, { before: string; after: string }>> = {
+  order: { before: 'in', after: 'to|for' },
+};
+
+/** Not a letter, digit or `_` on that side: the edge of a word. */
+const EDGE_BEFORE = '(?<![\\p{L}\\p{N}_])';
+const EDGE_AFTER = '(?![\\p{L}\\p{N}_])';
+
+/**
  * A case-insensitive matcher for one configured word. ASCII words match whole words (so `order`
- * is not found in `border`, `auth` not in `author`) with an optional plural `s`/`es`; spaces match
- * any run of spaces, `_` or `-` (`engine core`, `engine_core`). Other scripts (Korean) have no
- * word boundaries worth the name — particles attach to the noun (`주문을`) — so they match anywhere.
+ * is not found in `border`, `auth` not in `author`) with an optional plural `s`/`es`, except inside
+ * an {@link IDIOMS} idiom; spaces match any run of spaces, `_` or `-` (`engine core`, `engine_core`).
+ * Other scripts (Korean) have no word boundaries worth the name — particles attach to the noun
+ * (`주문을`) — so they match anywhere.
  */
 export function wordPattern(word: string): RegExp {
   const body = word
@@ -132,7 +146,10 @@ export function wordPattern(word: string): RegExp {
     .join('[\\s_-]+');
   // eslint-disable-next-line no-control-regex
   if (!/^[\x00-\x7f]+$/.test(word)) return new RegExp(body, 'iu');
-  return new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?:e?s)?(?![\\p{L}\\p{N}_])`, 'iu');
+  const idiom = IDIOMS[word.trim().toLowerCase()];
+  // Either not preceded by the idiom's first words, or not followed by its last (the singular word only).
+  const notIdiom = idiom ? `(?:(?<!${EDGE_BEFORE}(?:${idiom.before})\\s+)|(?!${body}\\s+(?:${idiom.after})${EDGE_AFTER}))` : '';
+  return new RegExp(`${EDGE_BEFORE}${notIdiom}${body}(?:e?s)?${EDGE_AFTER}`, 'iu');
 }
 
 /** The highest level asked for (never below `risk.default`); only raises above the default are reasons. */

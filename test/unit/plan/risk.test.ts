@@ -43,6 +43,20 @@ describe('risk with reasons (issue 15 §4)', () => {
     assert.equal(ticketRisk({ texts: [{ id: 'D301', text: 'Reword the README introduction' }] }).level, 'MED');
   });
 
+  it("the idiom 'in order to' / 'in order for' is prose, not the word 'order': no Auditor for it", () => {
+    assert.equal(wordPattern('order').test('Split the module in order to keep files short'), false);
+    assert.equal(wordPattern('Order').test('In  order for the cache to hit, sort the keys'), false);
+    const prose = ticketRisk({ texts: [{ id: 'D301::AC-1', text: 'rename the helper in order to read it aloud' }] });
+    assert.equal(prose.level, 'MED');
+    assert.deepEqual(prose.why, []);
+    // A trading order is still one, also next to the idiom's words.
+    assert.equal(wordPattern('order').test('send an order to the exchange'), true);
+    assert.equal(wordPattern('order').test('an order for 10 lots'), true);
+    assert.equal(wordPattern('order').test('place the orders in order to test the fills'), true);
+    assert.equal(wordPattern('order').test('In order to cancel an order, look it up'), true);
+    assert.equal(ticketRisk({ texts: [{ id: 'D302::AC-1', text: 'InventoryLimit refuses orders beyond max position' }] }).level, 'HIGH');
+  });
+
   it('file names never raise the risk: path rules apply only to the files the plan may modify', () => {
     // The issue's repository: tests/ holds *pnl* and *profit* files; a ticket that modifies pkg/x.py stays MED.
     const files = ['pkg/x.py', 'tests/test_pnl.py', 'tests/test_profit_calc.py', 'engine/core/book.py'];
