@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AcceptanceCriterion, SsotIndex, Status, Ticket } from '../../../src/core/ssot/model';
 import { indexDocuments } from '../../../src/core/ssot/workspace';
-import { isOpen, nextInQueue } from '../../../src/core/plan/queue';
+import { isOpen, nextInQueue, selectWork } from '../../../src/core/plan/queue';
 import { BLOCKED_MARK, buildQueueRows, IN_PROGRESS_MARK, NEXT_MARK } from '../../../src/extension/views/ac-queue/ac-queue-model';
 import { buildRoadmapRows, UNPHASED_TITLE } from '../../../src/extension/views/roadmap/roadmap-model';
 import { statusIcon } from '../../../src/extension/views/status-icon';
@@ -146,6 +146,32 @@ describe('AC Queue rows', () => {
     assert.equal(rows[0].label, 'T2::AC-2');
     assert.ok(rows[0].description.startsWith(`${NEXT_MARK} · ${IN_PROGRESS_MARK} · `));
     assert.deepEqual(rows[0].icon, statusIcon('IN_PROGRESS'));
+  });
+
+  it('equals asking nextInQueue/selectWork for every cycle, on random ledgers (IN_PROGRESS ACs and tickets, PARTIAL, BLOCKED, DONE)', () => {
+    // The queue module's order, one cycle at a time, as the Controller would take it.
+    const byQueue = (idx: SsotIndex): string[] => {
+      const out: string[] = [];
+      let rest = idx;
+      for (let next = nextInQueue(rest); next; next = nextInQueue(rest)) {
+        const id = next.ticketId;
+        out.push(...selectWork(rest, id).acs.map((a) => a.id));
+        rest = { ...rest, ledger: rest.ledger.filter((a) => a.ticketId !== id) };
+      }
+      return out;
+    };
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), (seed >>> 16) % n);
+    const acStatuses: Status[] = ['OPEN', 'OPEN', 'OPEN', 'DONE', 'PARTIAL', 'IN_PROGRESS', 'LOST_EVIDENCE'];
+    const ticketStatuses: Status[] = ['OPEN', 'OPEN', 'PARTIAL', 'IN_PROGRESS', 'BLOCKED', 'DONE'];
+    for (let round = 0; round < 200; round++) {
+      const tickets = Array.from({ length: 1 + rand(8) }, (_, i) => ticket(`R${i}`, ticketStatuses[rand(ticketStatuses.length)]!, undefined));
+      const ledger = Array.from({ length: rand(25) }, (_, i) => ac(`R${rand(tickets.length + 1)}::AC-${i}`, acStatuses[rand(acStatuses.length)]!, i + 1));
+      const idx: SsotIndex = { phases: [], tickets, ledger, diagnostics: [] };
+      const rows = buildQueueRows(idx);
+      assert.deepEqual(rows.filter((r) => !r.blocked).map((r) => r.label), byQueue(idx), `round ${round}`);
+      assert.equal(rows.length, ledger.filter(isOpen).length, `round ${round}: every open AC is listed once`);
+    }
   });
 
   it('is empty when no AC is OPEN', () => {

@@ -24,20 +24,34 @@ interface Batch {
 }
 
 /**
- * The open ledger ACs in the order the Controller takes them (spec §8-3): repeatedly the ticket
- * of `nextInQueue` with every open AC `selectWork` batches for it — so IN_PROGRESS work first,
- * then OPEN/PARTIAL in ledger order — with the order itself left to `core/plan/queue.ts`.
+ * The open ledger ACs in the order the Controller takes them (spec §8-3), one batch per cycle:
+ * the ticket of `nextInQueue` with the open ACs `selectWork` batches for it, then the next ticket
+ * of what is left. `nextInQueue` first prefers work already started (an IN_PROGRESS AC, a ticket
+ * the roadmap marks IN_PROGRESS): those few tickets are picked by the queue module one at a time.
+ * After them it takes the first open AC in ledger order every time, so the remaining batches are
+ * the tickets in the order of their first open AC — grouped in one pass, because asking the queue
+ * per ticket re-scans the ledger each time (seconds on a thousand tickets). The unit test checks
+ * this equals asking `nextInQueue`/`selectWork` for every batch.
  */
 function queueBatches(index: SsotIndex): Batch[] {
+  const statusOf = new Map(index.tickets.map((t) => [t.id, t.status] as const));
+  // Only open ACs of tickets the queue may take count (selectWork batches open ACs only).
+  let rest: SsotIndex = { ...index, ledger: index.ledger.filter((a) => isOpen(a) && statusOf.get(a.ticketId) !== 'BLOCKED') };
+  const started = (a: AcceptanceCriterion): boolean => a.status === 'IN_PROGRESS' || statusOf.get(a.ticketId) === 'IN_PROGRESS';
   const batches: Batch[] = [];
-  let rest = index;
-  for (let next = nextInQueue(rest); next; next = nextInQueue(rest)) {
+  for (let next = rest.ledger.some(started) ? nextInQueue(rest) : undefined; next; next = rest.ledger.some(started) ? nextInQueue(rest) : undefined) {
     const ticketId = next.ticketId;
     batches.push({ ticketId, acs: selectWork(rest, ticketId).acs });
     // The cycle closes its ticket's ACs: the queue moves on to the next ticket.
     rest = { ...rest, ledger: rest.ledger.filter((a) => a.ticketId !== ticketId) };
   }
-  return batches;
+  const tail = new Map<string, AcceptanceCriterion[]>();
+  for (const a of rest.ledger) {
+    const acs = tail.get(a.ticketId);
+    if (acs) acs.push(a);
+    else tail.set(a.ticketId, [a]);
+  }
+  return batches.concat([...tail].map(([ticketId, acs]) => ({ ticketId, acs })));
 }
 
 /**
@@ -47,14 +61,17 @@ function queueBatches(index: SsotIndex): Batch[] {
  * tickets follow, marked `blocked`: they are not taken until the roadmap unblocks the ticket.
  */
 export function buildQueueRows(index: SsotIndex): QueueRow[] {
-  const batches = queueBatches(index);
-  const rows = batches.flatMap((b, cycle) => b.acs.map((ac, i) => queueRow(ac, { isNext: cycle === 0 && i === 0, where: cycleText(b, cycle) })));
+  const rows: QueueRow[] = [];
+  queueBatches(index).forEach((b, cycle) => {
+    const where = cycleText(b, cycle);
+    b.acs.forEach((ac, i) => rows.push(queueRow(ac, cycle === 0 && i === 0, where, false)));
+  });
   const blockedTickets = new Map(index.tickets.filter((t) => t.status === 'BLOCKED').map((t) => [t.id, t] as const));
-  const blocked = index.ledger.filter((a) => isOpen(a) && blockedTickets.has(a.ticketId));
-  return rows.concat(blocked.map((ac) => {
-    const why = blockedTickets.get(ac.ticketId)?.blockedReason;
-    return queueRow(ac, { isNext: false, where: `Not taken: ticket ${ac.ticketId} is BLOCKED${why ? ` (${why})` : ''}`, blocked: true });
-  }));
+  for (const ac of index.ledger) {
+    const t = blockedTickets.get(ac.ticketId);
+    if (t && isOpen(ac)) rows.push(queueRow(ac, false, `Not taken: ticket ${ac.ticketId} is BLOCKED${t.blockedReason ? ` (${t.blockedReason})` : ''}`, true));
+  }
+  return rows;
 }
 
 function cycleText(b: Batch, cycle: number): string {
@@ -62,19 +79,24 @@ function cycleText(b: Batch, cycle: number): string {
   return `${which}: ticket ${b.ticketId}${b.acs.length > 1 ? ` (${b.acs.length} ACs together)` : ''}`;
 }
 
-function queueRow(ac: AcceptanceCriterion, at: { isNext: boolean; where: string; blocked?: boolean }): QueueRow {
-  const { isNext, blocked = false } = at;
+const NEXT_ICON = { id: 'debug-stackframe', color: 'charts.green' };
+
+function queueRow(ac: AcceptanceCriterion, isNext: boolean, where: string, blocked: boolean): QueueRow {
   const running = ac.status === 'IN_PROGRESS';
-  const marks = [isNext && NEXT_MARK, running && IN_PROGRESS_MARK, ac.status === 'PARTIAL' && 'partial', blocked && BLOCKED_MARK].filter((m): m is string => typeof m === 'string');
+  let marks = isNext ? `${NEXT_MARK} · ` : '';
+  if (running) marks += `${IN_PROGRESS_MARK} · `;
+  else if (ac.status === 'PARTIAL') marks += 'partial · ';
+  if (blocked) marks += `${BLOCKED_MARK} · `;
   // A running AC keeps the in-progress icon even as the pointer: "a cycle is on it" is the news.
-  const icon = blocked ? statusIcon('BLOCKED') : running ? statusIcon('IN_PROGRESS') : isNext ? { id: 'debug-stackframe', color: 'charts.green' } : statusIcon(ac.status);
+  const icon = blocked ? statusIcon('BLOCKED') : running ? statusIcon('IN_PROGRESS') : isNext ? NEXT_ICON : statusIcon(ac.status);
+  const at = `${ac.source.file}:${ac.source.line}`;
   return {
-    key: `ac:${ac.id}@${ac.source.file}:${ac.source.line}`,
+    key: `ac:${ac.id}@${at}`,
     label: ac.id,
-    description: [...marks, ac.title].join(' · '),
-    tooltip: [`${ac.id} — ${ac.title}`, `Status: ${ac.status}${running ? ' (a cycle is working on it)' : ''}`, at.where, `${ac.source.file}:${ac.source.line}`].join('\n'),
+    description: marks + ac.title,
+    tooltip: `${ac.id} — ${ac.title}\nStatus: ${ac.status}${running ? ' (a cycle is working on it)' : ''}\n${where}\n${at}`,
     icon,
-    contextValue: ['ac', `status:${ac.status}`, ...(isNext ? ['next'] : []), ...(blocked ? ['blocked'] : [])].join(';'),
+    contextValue: `ac;status:${ac.status}${isNext ? ';next' : ''}${blocked ? ';blocked' : ''}`,
     isNext,
     blocked,
     ac,
