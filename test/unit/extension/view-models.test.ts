@@ -165,8 +165,8 @@ describe('AC Queue rows', () => {
     const acStatuses: Status[] = ['OPEN', 'OPEN', 'OPEN', 'DONE', 'PARTIAL', 'IN_PROGRESS', 'LOST_EVIDENCE'];
     const ticketStatuses: Status[] = ['OPEN', 'OPEN', 'PARTIAL', 'IN_PROGRESS', 'BLOCKED', 'DONE'];
     for (let round = 0; round < 200; round++) {
-      const tickets = Array.from({ length: 1 + rand(8) }, (_, i) => ticket(`R${i}`, ticketStatuses[rand(ticketStatuses.length)]!, undefined));
-      const ledger = Array.from({ length: rand(25) }, (_, i) => ac(`R${rand(tickets.length + 1)}::AC-${i}`, acStatuses[rand(acStatuses.length)]!, i + 1));
+      const tickets = Array.from({ length: 1 + rand(8) }, (_, i) => ticket(`R${i}`, ticketStatuses[rand(ticketStatuses.length)], undefined));
+      const ledger = Array.from({ length: rand(25) }, (_, i) => ac(`R${rand(tickets.length + 1)}::AC-${i}`, acStatuses[rand(acStatuses.length)], i + 1));
       const idx: SsotIndex = { phases: [], tickets, ledger, diagnostics: [] };
       const rows = buildQueueRows(idx);
       assert.deepEqual(rows.filter((r) => !r.blocked).map((r) => r.label), byQueue(idx), `round ${round}`);
