@@ -292,9 +292,15 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.equal(fs.existsSync(marker), false, 'the pre-push hook did not run');
     // No upstream for a new branch: the push fails, the cycle stays PASS with its commit, and says so.
     git(repo, 'checkout', '-q', '-b', 'no-upstream');
-    const note = replayDir({ 'D302.json': { steps: [{ op: 'append', path: 'engine/inventory.py', content: '\n# reviewed\n' }, { op: 'exit', code: 0 }] } });
+    // D302::AC-1 "refuses orders" is HIGH (risk.words 'order'): its PASS needs the Auditor's PASS too.
+    const audit = { ticket_id: 'D302', verdict: 'PASS', violations: [], summary: 'a comment only', model: 'replay-auditor', cost_usd: 0 };
+    const note = replayDir({
+      'D302.json': { steps: [{ op: 'append', path: 'engine/inventory.py', content: '\n# reviewed\n' }, { op: 'exit', code: 0 }] },
+      'D302.audit.json': { steps: [{ op: 'write', path: '/factory/out/audit_report.json', content: JSON.stringify(audit) }] },
+    });
     const o2 = await runCycle({ root: repo, ticket: 'D302', agent: 'replay', replayDir: note, config: c });
     assert.equal(o2.status, 'PASS', o2.reasons.join('; '));
+    assert.equal(o2.audit?.verdict, 'PASS', 'the HIGH-risk cycle called the Auditor');
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), o2.commit);
     assert.match(o2.reasons.join('\n'), /git push failed \(the commit is kept\)/);
     assert.notEqual(git(remote, 'rev-parse', 'HEAD').trim(), o2.commit);
