@@ -1,22 +1,8 @@
 import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
+import { isOpen, nextInQueue } from '../ssot/queue-order';
 import { FactoryError } from '../util/errors';
 
-/** An AC the queue still has to work on: OPEN, IN_PROGRESS or PARTIAL. */
-export function isOpen(ac: AcceptanceCriterion): boolean {
-  return ac.status === 'OPEN' || ac.status === 'IN_PROGRESS' || ac.status === 'PARTIAL';
-}
-
-/**
- * The AC whose ticket the queue takes next (spec §8-3 steps 4–5), skipping tickets the roadmap
- * marks BLOCKED (they need a person): work already started comes first — the first IN_PROGRESS
- * AC of the ledger (a cycle marks its ACs so), then the first open AC of a ticket the roadmap
- * says is IN_PROGRESS — then the first OPEN/PARTIAL AC in ledger order.
- */
-export function nextInQueue(index: SsotIndex): AcceptanceCriterion | undefined {
-  const tickets = new Map(index.tickets.map((t) => [t.id, t]));
-  const open = index.ledger.filter((a) => isOpen(a) && tickets.get(a.ticketId)?.status !== 'BLOCKED');
-  return open.find((a) => a.status === 'IN_PROGRESS') ?? open.find((a) => tickets.get(a.ticketId)?.status === 'IN_PROGRESS') ?? open[0];
-}
+export { isOpen, nextInQueue } from '../ssot/queue-order';
 
 /**
  * Choose the work of one cycle (spec §3-1, the ledger's SEQUENTIAL_QUEUE policy, §8-3): the

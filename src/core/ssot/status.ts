@@ -1,4 +1,5 @@
 import { STATUS_WORDS, type AcceptanceCriterion, type Diagnostic, type SsotIndex, type Status } from './model';
+import { queueHead } from './queue-order';
 
 /** One queue entry. */
 export interface QueueItem {
@@ -20,9 +21,9 @@ export interface StatusReport {
     done: number;
     byStatus: Record<Status, number>;
   };
-  /** The first OPEN AC in ledger order (the spec's SEQUENTIAL_QUEUE policy), or null. */
+  /** The AC a cycle takes next (queue-order.ts: started work first, then open ACs in ledger order; BLOCKED tickets skipped), or null. */
   next: QueueItem | null;
-  /** The (up to) three OPEN ACs after `next`, in queue order. */
+  /** The (up to) three open ACs after `next`, in queue order. */
   upcoming: QueueItem[];
   /** Where the queue came from: the ledger, or roadmap ACs when there is no ledger. */
   queueSource: 'ledger' | 'roadmap';
@@ -36,7 +37,7 @@ function zeroCounts(): Record<Status, number> {
 }
 
 /**
- * Summarise an index: AC and ticket counts by status and the queue head. The queue is the ledger
+ * Summarise an index: AC and ticket counts by status and the queue head (queue-order.ts). The queue is the ledger
  * in document order; without a ledger, the roadmap tickets' ACs in ticket order.
  */
 export function computeStatus(index: SsotIndex): StatusReport {
@@ -47,12 +48,8 @@ export function computeStatus(index: SsotIndex): StatusReport {
   const ticketCounts = zeroCounts();
   for (const t of index.tickets) ticketCounts[t.status]++;
 
-  const open: QueueItem[] = [];
-  for (const a of acs) {
-    if (a.status !== 'OPEN') continue;
-    open.push({ acId: a.id, ticketId: a.ticketId, title: a.title });
-    if (open.length === 4) break;
-  }
+  // The Controller's own order (spec §8-3): what `factory status` calls current is what a cycle takes.
+  const open: QueueItem[] = queueHead(index, acs, 4).map((a) => ({ acId: a.id, ticketId: a.ticketId, title: a.title }));
   const problems = { errors: 0, warnings: 0, infos: 0 };
   for (const d of index.diagnostics) {
     if (d.severity === 'error') problems.errors++;

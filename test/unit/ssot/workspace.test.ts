@@ -137,7 +137,7 @@ describe('SSOT workspace index', () => {
 });
 
 describe('SSOT status', () => {
-  it('counts ACs and tickets by status and points at the first OPEN ledger row', async () => {
+  it('counts ACs and tickets by status and points at the AC a cycle takes next (a BLOCKED ticket\'s ACs are not queued)', async () => {
     const report = computeStatus(await indexWorkspace(MINI, withV2));
     assert.deepEqual(report.acs, {
       total: 4,
@@ -148,20 +148,21 @@ describe('SSOT status', () => {
     assert.deepEqual(report.next, { acId: 'D101::AC-2', ticketId: 'D101', title: 'second' });
     assert.deepEqual(
       report.upcoming.map((u) => u.acId),
-      ['D102::AC-1', 'D201::AC-1'],
+      // D201 is BLOCKED in the roadmap: the Controller skips it, so status does not list it either.
+      ['D102::AC-1'],
     );
     assert.equal(report.queueSource, 'ledger');
     assert.deepEqual(report.problems, { errors: 0, warnings: 0, infos: 0 });
   });
 
-  it('next is null when nothing is OPEN; upcoming holds at most three', () => {
+  it('next is null when nothing is open; started work (IN PROGRESS) comes first (spec §8-3); upcoming holds at most three', () => {
     const rows = (statuses: string[]) =>
       ['| AC_ID | TITLE | STATUS |', '|---|---|---|', ...statuses.map((s, i) => `| T::AC-${i + 1} | t${i + 1} | ${s} |`)].join('\n');
     const none = computeStatus(indexDocuments({ ledger: { file: 'L.md', text: rows(['DONE', 'BLOCKED']) } }));
     assert.equal(none.next, null);
     assert.deepEqual(none.upcoming, []);
     const many = computeStatus(indexDocuments({ ledger: { file: 'L.md', text: rows(['DONE', 'OPEN', 'IN PROGRESS', 'OPEN', 'OPEN', 'OPEN', 'OPEN']) } }));
-    assert.equal(many.next?.acId, 'T::AC-2');
-    assert.deepEqual(many.upcoming.map((u) => u.acId), ['T::AC-4', 'T::AC-5', 'T::AC-6']);
+    assert.equal(many.next?.acId, 'T::AC-3');
+    assert.deepEqual(many.upcoming.map((u) => u.acId), ['T::AC-2', 'T::AC-4', 'T::AC-5']);
   });
 });
