@@ -121,7 +121,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   outcome.timings.phases.DO = Date.now() - tDo;
 
   const tCheck = Date.now();
-  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done });
+  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd });
   Object.assign(outcome.timings, { gateMs: checked.gateMs, gateCommandMs: checked.gateCommandMs, auditMs: checked.auditMs });
   outcome.costUsd += checked.auditCostUsd;
   outcome.audit = checked.audit;

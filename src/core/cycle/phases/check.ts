@@ -34,6 +34,8 @@ export interface CheckInput {
   /** Consecutive FAILs before this cycle call the Auditor (PLAN's verdict). */
   escalate: boolean;
   done: DoOutput;
+  /** What the Controller model spent in PLAN: part of the one cycle budget the cap reason names. */
+  controllerCostUsd?: number;
 }
 
 /** What CHECK found: the facts the verdict is decided from, and what ADJUST and the outcome need. */
@@ -51,14 +53,14 @@ export interface CheckOutput {
   auditCostUsd: number;
 }
 
-/** DO's results as the verdict reads them. */
-export function workerFacts(done: DoOutput): WorkerFacts {
+/** DO's results as the verdict reads them; the spend is the cycle's (Controller model + Worker). */
+export function workerFacts(done: DoOutput, controllerCostUsd = 0): WorkerFacts {
   return {
     result: done.result,
     run: done.run,
     overCap: done.overCap,
     budgetHit: done.budgetHit,
-    spentUsd: done.agent.gateway.costUsd,
+    spentUsd: controllerCostUsd + done.agent.gateway.costUsd,
     ...(done.agent.report ? { agentOutcome: done.agent.report.outcome } : {}),
     changes: done.changes.length,
     violations: done.violations,
@@ -70,7 +72,7 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
   await ctx.setPhase('CHECK');
   const { plan, done } = input;
   const limits = verdictLimits(ctx.config, plan.timeout_minutes);
-  const worker = workerFacts(done);
+  const worker = workerFacts(done, input.controllerCostUsd);
   const facts: CheckFacts = {};
   const out: CheckOutput = { worker, facts, audit: null, profit: isProfitTicket(plan.ticket_id, ctx.config.evidence.profitTickets), gateMs: 0, gateCommandMs: 0, auditMs: 0, auditCostUsd: 0 };
   const now = (): Findings => findings(worker, facts, limits);
