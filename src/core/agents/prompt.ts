@@ -6,6 +6,7 @@ import type { WorkerTask } from './task';
  * criteria, and the project's rules document. Plain Markdown; the same for every agent.
  */
 export function buildPrompt(plan: Plan, task: WorkerTask): string {
+  if (task.role === 'auditor') return buildAuditorPrompt(plan, task);
   const acText = new Map(task.acceptanceCriteria.map((a) => [a.id, a.text]));
   const list = (xs: readonly string[]) => (xs.length ? xs.map((x) => `- \`${x}\``).join('\n') : '- (none)');
   const parts = [
@@ -35,5 +36,30 @@ export function buildPrompt(plan: Plan, task: WorkerTask): string {
   if (task.rules.trim()) {
     parts.push('', `## Project rules${task.rulesPath ? ` (${task.rulesPath})` : ''}`, '', task.rules.trim());
   }
+  return parts.join('\n') + '\n';
+}
+
+/**
+ * The Auditor's prompt: its instructions (the task's criteria, written by the Controller), the ACs
+ * and scope under audit for reference, and the rules. It never asks for a change: the Auditor's
+ * tree is read-only and only its report is read back.
+ */
+function buildAuditorPrompt(plan: Plan, task: WorkerTask): string {
+  const list = (xs: readonly string[]) => (xs.length ? xs.map((x) => `- \`${x}\``).join('\n') : '- (none)');
+  const parts = [
+    `# Audit of ticket ${plan.ticket_id}`,
+    '',
+    'You are the Auditor of an agentic coding factory. You change nothing in the repository (it is mounted read-only); you only write the report your instructions name.',
+    '',
+    '## Instructions',
+    ...task.acceptanceCriteria.map((a) => a.text.trim()),
+    '',
+    '## Acceptance criteria of the audited change',
+    ...(plan.ac_ids.length ? plan.ac_ids.map((id) => `- ${id}`) : ['- (none)']),
+    '',
+    'The Worker could modify only:',
+    list(plan.scope.modify),
+  ];
+  if (task.rules.trim()) parts.push('', `## Project rules${task.rulesPath ? ` (${task.rulesPath})` : ''}`, '', task.rules.trim());
   return parts.join('\n') + '\n';
 }

@@ -8,6 +8,8 @@ import * as z from 'zod/mini';
  */
 export const workerTaskSchema = z.strictObject({
   schema_version: z.literal(1),
+  /** Whose prompt the runtime writes: the Worker's (default) or the read-only Auditor's. */
+  role: z.optional(z.enum(['worker', 'auditor'])),
   acceptanceCriteria: z._default(z.array(z.strictObject({ id: z.string().check(z.minLength(1), z.maxLength(200)), text: z.string().check(z.maxLength(20_000)) })).check(z.maxLength(500)), []),
   /** The rules document's text (docs/v2/SSOT_RULES.md), capped. */
   rules: z._default(z.string().check(z.maxLength(200_000)), ''),

@@ -118,6 +118,7 @@ function launchAuditAgent(req: AuditRequest, plan: Plan, log: Logger): Promise<W
   return prepareWorkerLaunch({
     plan,
     config: req.config,
+    role: 'auditor',
     acs: [{ id: `${plan.ticket_id}::AUDIT`, ticketId: plan.ticket_id, localId: 'AUDIT', title: instructions, status: 'OPEN', rawStatus: 'OPEN', source: { file: '', line: 0 } }],
     rules: req.rules,
     ...(req.keys ? { keys: req.keys } : {}),

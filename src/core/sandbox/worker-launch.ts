@@ -27,6 +27,8 @@ export interface LaunchRequest {
   plan: Plan;
   config: FactoryConfig;
   acs: AcceptanceCriterion[];
+  /** The Auditor's launch gets the Auditor's prompt (its instructions are `acs`); default: the Worker's. */
+  role?: 'worker' | 'auditor';
   /** Text of the rules document (docs/v2/SSOT_RULES.md) for the prompt. */
   rules: string;
   /** The replay agent's recorded edits (host path). */
@@ -88,6 +90,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
   const budgetUsd = req.budgetUsd ?? req.config.killSwitch.budgetUsd;
   const task: WorkerTaskInput = {
     schema_version: 1,
+    ...(req.role === 'auditor' ? { role: 'auditor' as const } : {}),
     acceptanceCriteria: req.acs.map((a) => ({ id: a.id, text: a.title })),
     rules: req.rules.slice(0, 200_000),
     rulesPath: req.config.ssot.rules,

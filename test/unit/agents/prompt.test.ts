@@ -59,3 +59,19 @@ describe('Worker prompt: plan + the ACs\' text + rules + scope', () => {
     assert.equal(task.rules, '');
   });
 });
+
+describe('Auditor prompt', () => {
+  it('gives a real Auditor its own instructions, not the Worker\'s "implement the acceptance criteria"', () => {
+    const p = plan('D302', ['D302::AC-1', 'D302::AC-2']);
+    const instructions = 'You are the Auditor of ticket D302 (risk). Write /factory/out/audit_report.json: {"verdict":"PASS"|"FAIL"}.';
+    const task = workerTaskSchema.parse({ schema_version: 1, role: 'auditor', agent: { name: 'claude-code' }, acceptanceCriteria: [{ id: 'D302::AUDIT', text: instructions }], rules: 'No PnL outside the engine.' });
+    const prompt = buildPrompt(p, task);
+    assert.match(prompt, /^# Audit of ticket D302\n/);
+    assert.ok(prompt.includes(instructions), 'the Controller\'s audit instructions are in the prompt');
+    assert.match(prompt, /- D302::AC-1\n- D302::AC-2/);
+    assert.doesNotMatch(prompt, /You are the Worker|Implement the acceptance criteria|text not available/);
+    assert.match(prompt, /No PnL outside the engine\./);
+    // Without the role the same task is a Worker's (older worker-task.json files stay valid).
+    assert.match(buildPrompt(p, workerTaskSchema.parse({ schema_version: 1, agent: { name: 'claude-code' } })), /You are the Worker/);
+  });
+});
