@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
-import type Docker from 'dockerode';
 import type { Snapshot } from '../changeset/snapshot';
 import type { FactoryConfig } from '../config/schema';
-import type { Logger } from '../util/log';
 import { runContainer } from './container';
-import type { ContainerLimits, ContainerMount, ContainerResult, ContainerRole, ContainerSpec } from './container-spec';
+import type { ContainerLimits, ContainerMount, ContainerResult, ContainerRole, ContainerSpec, RunContainerOptions } from './container-spec';
 import { workerIdentity } from './staging';
 import { treeBytesYielding, watchWorkspace, type WorkspaceWatch } from './workspace-cap';
 
@@ -123,14 +121,8 @@ function realRepo(repo: string): string {
   }
 }
 
-export interface JobRunOptions {
-  /** An engine client; `connectDocker()` is used when absent. */
-  docker?: Docker;
-  logger?: Logger;
-  signal?: AbortSignal;
-  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
-  onStart?: (containerId: string) => void | Promise<void>;
-}
+/** How a job runs: the container runner's options (the engine's grace period stays the runner's default). */
+export type JobRunOptions = Omit<RunContainerOptions, 'graceMs'>;
 
 /** A job whose container is starting or running. */
 export interface RunningJob {
