@@ -74,7 +74,11 @@ export function register(program: Command): void {
         if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage');
         const root = path.resolve(opts.root);
         const logger = stderrLogger(opts.verbose ?? false);
+        const { scopeFallbackLine } = await import('../../core/plan/scope/explain');
         const onEvent = (e: CycleEvent) => {
+          // A plan that fell back to the config default is said loudly, beside --json too (stderr).
+          const fallback = e.type === 'plan' ? scopeFallbackLine(e.plan) : undefined;
+          if (fallback && e.type === 'plan') process.stderr.write(`[${e.plan.run_id}] ${fallback}\n`);
           if (opts.json) return;
           if (e.type === 'phase') process.stderr.write(`[${e.runId}] ${e.phase}\n`);
           else if (e.type === 'recovered') for (const a of e.recovery.actions) process.stderr.write(`[recovery] ${a}\n`);

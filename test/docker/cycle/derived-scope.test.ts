@@ -69,6 +69,14 @@ describe('PDCA cycle with a derived scope (issue 15): code outside src/, no conf
     assert.match(dry.stdout, /^ +why engine\/pricing\.py ← .*D201::AC-2/m);
   });
 
+  it('factory run says the fallback loudly on stderr too (beside --json), with the setting to add', async () => {
+    const repo = derivedScopeRepo();
+    const run = await cli(['run', '--root', repo, '--ticket', 'D301', '--agent', 'replay', '--replay', REPLAYS, '--json']);
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    assert.match(run.stderr, /^\[[^\]]*d301[^\]]*\] scope: nothing could be derived for D301 — using the config default \(src\/\*\*, tests\/\*\*\); to set it add to \.factory\/config\.json: "scope": \{ "tickets": \[\{ "ticket": "D301"/m);
+    assert.equal(JSON.parse(run.stdout.trim().split('\n')[0]).ticketId, 'D301', 'stdout stays JSON');
+  });
+
   it('PLAN refuses an uncommitted change to a file of the derived scope, before any container', async () => {
     const repo = derivedScopeRepo();
     fs.writeFileSync(path.join(repo, 'engine/pricing.py'), '# uncommitted work\n');
