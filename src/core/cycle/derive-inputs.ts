@@ -111,6 +111,11 @@ export interface ScopeReviewOptions {
   logger?: Logger;
   /** A ticket the cycle will not run (its retry cap is reached): no money is spent on its plan. */
   skipTicket?: (ticketId: string) => boolean;
+  /**
+   * Called with the derived scope right before the model is asked: a refusal it throws (a dirty
+   * host) ends the plan before any money is spent on it.
+   */
+  beforeReview?: (derived: DerivedScope) => Promise<void>;
 }
 
 /**
@@ -121,6 +126,7 @@ export interface ScopeReviewOptions {
 export async function reviewWorkScope(derived: DerivedScope, work: Work, files: readonly string[], config: FactoryConfig, opts: ScopeReviewOptions): Promise<{ scope: DerivedScope; controller?: ControllerSpend }> {
   const ticketId = work.ticket?.id ?? work.acs[0]?.ticketId ?? '';
   if (!config.controller.model || !work.acs.length || opts.skipTicket?.(ticketId)) return { scope: derived };
+  await opts.beforeReview?.(derived);
   const review = await reviewScope({
     ticket: { id: ticketId, title: work.ticket?.title ?? '' },
     acs: work.acs,

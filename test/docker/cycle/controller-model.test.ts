@@ -5,6 +5,7 @@ import { loadConfigStrict } from '../../../src/core/config/load';
 import { planSchema } from '../../../src/core/contracts/plan';
 import { runCycle } from '../../../src/core/cycle/orchestrator';
 import { readHistory } from '../../../src/core/history/history';
+import { FactoryError } from '../../../src/core/util/errors';
 import { requireDocker } from '../../support/engines';
 import { ScriptedProvider } from '../../support/scripted-provider';
 import { REPLAYS, build, cleanup, cli, exampleRepo } from './helpers';
@@ -80,5 +81,21 @@ describe('PDCA cycle with the Controller model reviewing the scope (issue 15)', 
     assert.match(plan.stderr, line);
     assert.ok(!JSON.stringify(JSON.parse(plan.stdout).scope_reasons ?? {}).includes('Controller model'));
     assert.equal(provider.requests.length, asked, 'no request reached the provider');
+  });
+
+  it('a host PLAN refuses anyway (an uncommitted change in the derived scope) is refused before the model is paid', async () => {
+    const repo = exampleRepo();
+    const { config } = await loadConfigStrict(repo);
+    config.scope = { ...config.scope, tickets: [] };
+    config.controller = { ...config.controller, model: MODEL };
+    config.gateway.upstreams = { anthropic: provider.url };
+    fs.appendFileSync(path.join(repo, 'engine/pricing.py'), '\n# uncommitted work\n');
+    const asked = provider.requests.length;
+    await assert.rejects(
+      runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201', config, keys: { anthropic: KEY } }),
+      (e: unknown) => e instanceof FactoryError && e.code === 'scope-dirty' && /engine\/pricing\.py/.test(e.message),
+    );
+    assert.equal(provider.requests.length, asked, 'no review was bought for a plan that is refused');
+    assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/history.jsonl')), false, 'nothing recorded');
   });
 });

@@ -84,7 +84,22 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   const host = hostChanges(root, [...docs, '**'], signal);
   // Read first: a ticket the retry cap blocks is not worth the Controller model's money.
   const history = cycleRecords(env.paths.history);
-  const review: ScopeReviewOptions = { ...(opts.keys ? { keys: opts.keys } : {}), ...(signal ? { signal } : {}), logger: env.log, skipTicket: (t) => planVerdict(history, t, config).blocked !== null };
+  // A host that PLAN will refuse anyway (dirty SSOT documents or derived scope) is refused before
+  // the Controller model is paid; only a path the model itself adds is checked after it.
+  const refuseDirty = async (modify: readonly string[]) => {
+    const { paths } = await host;
+    const dirtyDocs = paths.filter((p) => docs.includes(p));
+    if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty');
+    const dirtyScope = matchingPaths(paths, [...modify]);
+    if (dirtyScope.length) throw dirtyScopeError(dirtyScope);
+  };
+  const review: ScopeReviewOptions = {
+    ...(opts.keys ? { keys: opts.keys } : {}),
+    ...(signal ? { signal } : {}),
+    logger: env.log,
+    skipTicket: (t) => planVerdict(history, t, config).blocked !== null,
+    beforeReview: (derived) => refuseDirty(derived.scope.modify),
+  };
   const [hostState, prepared] = await Promise.allSettled([
     host,
     preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
@@ -92,13 +107,12 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   // A repository without a commit fails every question; say the plain reason first.
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
   if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit');
-  const changed = settled(hostState).paths;
-  const dirtyDocs = changed.filter((p) => docs.includes(p));
-  if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty');
-  const { index, built, controller } = settled(prepared);
+  settled(hostState);
   // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts.
-  const dirtyScope = matchingPaths(changed, built.plan.scope.modify);
-  if (dirtyScope.length) throw dirtyScopeError(dirtyScope);
+  // The SSOT documents are checked first (the plain reason), then the plan's own modify scope.
+  await refuseDirty([]);
+  const { index, built, controller } = settled(prepared);
+  await refuseDirty(built.plan.scope.modify);
   env.lap('SSOT index and plan');
   return { plan: built.plan, built, index, baseCommit, startedAt, history, verdict: planVerdict(history, built.plan.ticket_id, config), ...(controller ? { controller } : {}) };
 }
