@@ -4,6 +4,7 @@
  * summary (`<autopilot>/cost_summary_YYYYMM.json`, spec §7-3). Depends on nothing but zod.
  */
 import * as z from 'zod';
+import { spendEntrySchema } from './history-entry';
 import { cyclePhaseSchema } from './status';
 
 /** cycle_state.json: where the cycle in flight is, so a restart can recover it. */
@@ -30,6 +31,8 @@ export const cycleStateSchema = z.object({
    * §8-3): what an abort, a non-PASS end or crash recovery puts back. Absent before the marking.
    */
   acStatusBefore: z.record(z.string(), z.string()).optional(),
+  /** What the cycle already spent in PLAN (the Controller model's review): an abort records it. */
+  spend: z.array(spendEntrySchema).optional(),
 });
 export type CycleState = z.infer<typeof cycleStateSchema>;
 

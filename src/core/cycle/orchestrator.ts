@@ -142,6 +142,8 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
 function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
   const { plan } = planned;
   const state: CycleState = { version: 1, runId: plan.run_id, ticketId: plan.ticket_id, acIds: plan.ac_ids, phase: 'PLAN', baseCommit: planned.baseCommit, startedAt: planned.startedAt.toISOString(), owner: ownerTag() };
+  // Money already spent (the Controller model, in PLAN) is recorded even if the cycle is aborted.
+  if (planned.controller?.spend.length) state.spend = [...planned.controller.spend];
   const setPhase = async (phase: CyclePhase, extra: Partial<CycleState> = {}) => {
     Object.assign(state, extra, { phase });
     await writeCycleState(env.paths.state, state);
@@ -163,7 +165,7 @@ async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePat
     const committed = st.phase === 'ADJUST' ? await adjustCommitted(root, st) : null;
     if (st.phase === 'ADJUST' && !committed) await rollbackAdjust(root, config, st);
     if (!committed) await restoreStatuses(root, config, st.acStatusBefore);
-    if (!committed) await abortOnce(paths.history, st.runId, st.ticketId, errorMessage(err));
+    if (!committed) await abortOnce(paths.history, st.runId, st.ticketId, errorMessage(err), st.spend);
     if (st.backupDir) await fs.promises.rm(st.backupDir, { recursive: true, force: true });
     await clearCycleState(paths.state);
   } catch (cleanup) {

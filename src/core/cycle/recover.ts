@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
+import type { SpendEntry } from '../contracts/history-entry';
 import { appendHistory, readHistory } from '../history/history';
 import { reapOrphans, type ReapedContainer } from '../sandbox/reaper';
 import { isOwnTempFolder } from '../sandbox/staging-root';
@@ -63,7 +64,7 @@ export async function recoverInterrupted(opts: { root: string; config: FactoryCo
     out.actions.push(`run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`);
   }
   await restoreStatuses(root, opts.config, state.acStatusBefore);
-  await abortOnce(historyFile, state.runId, state.ticketId, `Controller stopped during ${state.phase}`);
+  await abortOnce(historyFile, state.runId, state.ticketId, `Controller stopped during ${state.phase}`, state.spend);
   out.result = 'aborted';
   await clearCycleState(file);
   return out;
@@ -104,7 +105,9 @@ export async function adjustCommitted(root: string, state: CycleState): Promise<
 }
 
 /** Record a run ABORTED unless history already has a line for it. */
-export async function abortOnce(historyFile: string, runId: string, ticketId: string, reason: string): Promise<void> {
+export async function abortOnce(historyFile: string, runId: string, ticketId: string, reason: string, spend: readonly SpendEntry[] = []): Promise<void> {
   if (readHistory(historyFile).records.some((r) => r.runId === runId)) return;
-  await appendHistory(historyFile, { runId, ticketId, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd: 0, reason });
+  // What the cycle had already spent (the Controller model's review in PLAN) stays on the record.
+  const costUsd = spend.reduce((sum, s) => sum + s.costUsd, 0);
+  await appendHistory(historyFile, { runId, ticketId, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd, reason, ...(spend.length ? { spend: [...spend] } : {}) });
 }

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { loadConfigStrict } from '../../../src/core/config/load';
 import { clearCycleState, readCycleState, stateFile, writeCycleState, type CycleState } from '../../../src/core/cycle/cycle-state';
 import { dryRun } from '../../../src/core/cycle/dry-run';
+import { abortOnce } from '../../../src/core/cycle/recover';
+import { readHistory } from '../../../src/core/history/history';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo-project');
 
@@ -32,6 +34,26 @@ describe('cycle state file', () => {
     assert.equal(readCycleState(file), null);
     fs.writeFileSync(file, JSON.stringify({ ...state, phase: 'SLEEP' }));
     assert.equal(readCycleState(file), null);
+  });
+
+  it('a cycle aborted after PLAN keeps what the Controller model already cost: the state carries the spend, the ABORTED line records it once', async () => {
+    const file = stateFile(dir, 'logs/autopilot');
+    const spend = [{ role: 'controller' as const, model: 'claude-sonnet-4-5', tokens: { in: 3000, out: 400 }, costUsd: 0.015 }];
+    await writeCycleState(file, { ...state, spend });
+    const st = readCycleState(file);
+    assert.deepEqual(st?.spend, spend);
+    const history = path.join(dir, 'logs/autopilot/history.jsonl');
+    await abortOnce(history, state.runId, state.ticketId, 'interrupted', st?.spend);
+    await abortOnce(history, state.runId, state.ticketId, 'interrupted again', st?.spend);
+    const lines = readHistory(history).records;
+    assert.equal(lines.length, 1, 'recorded once');
+    assert.equal(lines[0]?.status, 'ABORTED');
+    assert.equal(lines[0]?.costUsd, 0.015);
+    assert.deepEqual(lines[0]?.spend, spend);
+    // Without a spend the line is as before: no cost.
+    await abortOnce(history, 'other-run', 'D202', 'interrupted');
+    assert.equal(readHistory(history).records.at(-1)?.costUsd, 0);
+    assert.equal(readHistory(history).records.at(-1)?.spend, undefined);
   });
 });
 
