@@ -1,4 +1,4 @@
-import { isOpen, nextInQueue, selectWork } from '../../../core/plan/queue';
+import { isOpen, queueHead } from '../../../core/ssot/queue-order';
 import type { AcceptanceCriterion, SsotIndex } from '../../../core/ssot/model';
 import { statusIcon, type RowView } from '../status-icon';
 
@@ -25,33 +25,17 @@ interface Batch {
 
 /**
  * The open ledger ACs in the order the Controller takes them (spec §8-3), one batch per cycle:
- * the ticket of `nextInQueue` with the open ACs `selectWork` batches for it, then the next ticket
- * of what is left. `nextInQueue` first prefers work already started (an IN_PROGRESS AC, a ticket
- * the roadmap marks IN_PROGRESS): those few tickets are picked by the queue module one at a time.
- * After them it takes the first open AC in ledger order every time, so the remaining batches are
- * the tickets in the order of their first open AC — grouped in one pass, because asking the queue
- * per ticket re-scans the ledger each time (seconds on a thousand tickets). The unit test checks
- * this equals asking `nextInQueue`/`selectWork` for every batch.
+ * the tickets in the order their first AC appears in the queue order (`queueHead`, the rule
+ * `nextInQueue` reads too), each with its open ACs in ledger order, as `selectWork` batches them.
+ * One pass over the ledger; the unit test checks it equals asking `nextInQueue`/`selectWork` for
+ * every batch.
  */
 function queueBatches(index: SsotIndex): Batch[] {
-  const statusOf = new Map(index.tickets.map((t) => [t.id, t.status] as const));
-  // Only open ACs of tickets the queue may take count (selectWork batches open ACs only).
-  let rest: SsotIndex = { ...index, ledger: index.ledger.filter((a) => isOpen(a) && statusOf.get(a.ticketId) !== 'BLOCKED') };
-  const started = (a: AcceptanceCriterion): boolean => a.status === 'IN_PROGRESS' || statusOf.get(a.ticketId) === 'IN_PROGRESS';
-  const batches: Batch[] = [];
-  for (let next = rest.ledger.some(started) ? nextInQueue(rest) : undefined; next; next = rest.ledger.some(started) ? nextInQueue(rest) : undefined) {
-    const ticketId = next.ticketId;
-    batches.push({ ticketId, acs: selectWork(rest, ticketId).acs });
-    // The cycle closes its ticket's ACs: the queue moves on to the next ticket.
-    rest = { ...rest, ledger: rest.ledger.filter((a) => a.ticketId !== ticketId) };
-  }
-  const tail = new Map<string, AcceptanceCriterion[]>();
-  for (const a of rest.ledger) {
-    const acs = tail.get(a.ticketId);
-    if (acs) acs.push(a);
-    else tail.set(a.ticketId, [a]);
-  }
-  return batches.concat([...tail].map(([ticketId, acs]) => ({ ticketId, acs })));
+  const batches = new Map<string, AcceptanceCriterion[]>();
+  // queueHead keeps only open ACs of tickets the queue may take (BLOCKED ones are left out).
+  for (const a of queueHead(index, index.ledger, Infinity)) if (!batches.has(a.ticketId)) batches.set(a.ticketId, []);
+  for (const a of index.ledger) if (isOpen(a)) batches.get(a.ticketId)?.push(a);
+  return [...batches].map(([ticketId, acs]) => ({ ticketId, acs }));
 }
 
 /**
