@@ -35,13 +35,18 @@ describe('PDCA cycle with the Controller model reviewing the scope (issue 15)', 
     cleanup();
   });
 
-  it('PASSes with the reviewed scope; history has spend role controller, the cost summary byRole.controller, outcome.costUsd includes it', async () => {
+  /** The example with the Controller model on and no per-ticket rule (a person's rule is kept whatever the model says): the scope is derived, then reviewed. */
+  async function reviewedRepo() {
     const repo = exampleRepo();
     const { config } = await loadConfigStrict(repo);
-    // No per-ticket rule (a person's rule is kept whatever the model says): the scope is derived, then reviewed.
     config.scope = { ...config.scope, tickets: [] };
     config.controller = { ...config.controller, model: MODEL };
     config.gateway.upstreams = { anthropic: provider.url };
+    return { repo, config };
+  }
+
+  it('PASSes with the reviewed scope; history has spend role controller, the cost summary byRole.controller, outcome.costUsd includes it', async () => {
+    const { repo, config } = await reviewedRepo();
     const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201', config, keys: { anthropic: KEY } });
     assert.equal(o.status, 'PASS', o.reasons.join('; '));
     assert.equal(provider.requests.length, 1, 'one review, in PLAN');
@@ -84,11 +89,7 @@ describe('PDCA cycle with the Controller model reviewing the scope (issue 15)', 
   });
 
   it('a host PLAN refuses anyway (an uncommitted change in the derived scope) is refused before the model is paid', async () => {
-    const repo = exampleRepo();
-    const { config } = await loadConfigStrict(repo);
-    config.scope = { ...config.scope, tickets: [] };
-    config.controller = { ...config.controller, model: MODEL };
-    config.gateway.upstreams = { anthropic: provider.url };
+    const { repo, config } = await reviewedRepo();
     fs.appendFileSync(path.join(repo, 'engine/pricing.py'), '\n# uncommitted work\n');
     const asked = provider.requests.length;
     await assert.rejects(
