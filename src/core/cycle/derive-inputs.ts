@@ -17,7 +17,7 @@ import { reviewScope } from '../plan/scope/controller-review';
 import { applyReview, reviewCandidatesOf } from '../plan/scope/controller-scope';
 import type { DerivedScope } from '../plan/scope/scope-types';
 import { isTestFile } from '../plan/scope/test-match';
-import { scopeTexts, textTokens, type TextLookup } from '../plan/scope/text-sources';
+import { isTestName, scopeTexts, textTokens, type TextLookup } from '../plan/scope/text-sources';
 import { SAFE_GIT, execCapture } from '../sandbox/staging';
 import type { AcceptanceCriterion, Ticket } from '../ssot/model';
 import type { ProviderKeys } from '../gateway/gateway';
@@ -28,8 +28,6 @@ import type { ControllerSpend } from './cycle-types';
 const MAX_READ_BYTES = 256 * 1024;
 /** Test names looked up in one `git grep` at most: a ticket citing more is not naming one test. */
 const MAX_TEST_NAMES = 50;
-/** pytest / unittest test names, the only words worth a `git grep` (text-sources resolves them). */
-const TEST_NAME = /^(?:test_[A-Za-z0-9_]+|Test[A-Z][A-Za-z0-9_]*)$/;
 
 /** The text of a tracked regular file below `root`, or undefined (missing, a symlink, too large). */
 function readTracked(root: string, rel: string): string | undefined {
@@ -48,7 +46,7 @@ function readTracked(root: string, rel: string): string | undefined {
  * `git grep` for all of them. Empty when none is cited or git cannot answer.
  */
 async function testsDefining(root: string, texts: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
-  const names = [...new Set(texts.flatMap(textTokens))].filter((t) => TEST_NAME.test(t)).slice(0, MAX_TEST_NAMES);
+  const names = [...new Set(texts.flatMap(textTokens))].filter(isTestName).slice(0, MAX_TEST_NAMES);
   const out = new Map<string, string[]>();
   if (!names.length) return out;
   const args = [...SAFE_GIT, '-C', root, 'grep', '-z', '-I', '-o', '-w', '-F', '--no-color', ...names.flatMap((n) => ['-e', n])];
