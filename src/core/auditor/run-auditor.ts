@@ -182,7 +182,7 @@ export async function runAuditor(
 ): Promise<AuditOutcome> {
   const log = deps.logger ?? nullLogger;
   const t0 = Date.now();
-  const agent = req.replayFile && fs.existsSync(req.replayFile) ? 'replay' : req.config.auditor.agent;
+  const agent = req.replayFile && fs.existsSync(req.replayFile) ? 'replay' : (req.config.auditor.agent ?? req.config.routing.levels.HIGH.auditor?.agent ?? 'claude-code');
   const plan: Plan = { ...req.plan, agent };
   let dirs: AuditDirs | undefined;
   let launch: WorkerLaunch | undefined;

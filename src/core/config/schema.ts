@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { routingSchema, tierSchema } from './routing-schema';
 
 /**
  * `.factory/config.json`. Every key is optional; the defaults are the layout of the workflow spec
@@ -31,6 +32,8 @@ const priceSchema = z.strictObject({
   outputPerMTok: z.number().nonnegative(),
   cachedInputPerMTok: z.number().nonnegative().optional(),
   cacheWritePerMTok: z.number().nonnegative().optional(),
+  /** The model's tier for the cost gate (escalation, the Auditor-weaker-than-Worker check). */
+  tier: tierSchema.optional(),
 });
 export type Price = z.infer<typeof priceSchema>;
 
@@ -150,7 +153,11 @@ export const configSchema = z.strictObject({
   worker: z
     .strictObject({
       image: z.string().min(1).default('agentic-factory/worker:bookworm'),
-      agent: z.string().min(1).default('claude-code'),
+      /**
+       * Run every ticket on this agent, whatever the routing table says (recorded as an override).
+       * Unset (the default): `routing` picks the agent and model by risk.
+       */
+      agent: z.string().min(1).optional(),
       user: z.string().regex(/^\d+:\d+$/).default('1000:1000'),
       memoryMb: z.number().int().min(64).default(2048),
       cpus: z.number().positive().default(1),
@@ -174,10 +181,13 @@ export const configSchema = z.strictObject({
     .describe('Kill switches: budget per cycle (USD), Worker time cap (minutes), retries before a ticket is BLOCKED, consecutive FAILs before the Auditor is called.'),
   auditor: z
     .strictObject({
-      agent: z.string().min(1).default('claude-code'),
-      model: z.string().optional(),
+      /** Every Auditor on this agent / model, whatever `routing` says (recorded as an override). */
+      agent: z.string().min(1).optional(),
+      model: z.string().min(1).optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Overrides of the routed Auditor (agent, model); unset = routing.levels.<level>.auditor.'),
+  routing: routingSchema,
   controller: z
     .strictObject({
       /** The Controller's own model (spec §6-1): unset = off, no model is asked. */

@@ -21,12 +21,23 @@ export type HistoryPhase = z.infer<typeof historyPhaseSchema>;
 export const spendRoleSchema = z.enum(['controller', 'worker', 'auditor']);
 export type SpendRole = z.infer<typeof spendRoleSchema>;
 
-/** One role's metered spend in a cycle (its gateway's meter), part of the line's `costUsd`. */
+/**
+ * One role's metered spend on one model in a cycle (its gateway's meter), part of the line's
+ * `costUsd`: a role that called two models (Claude Code's small-model calls) has two entries.
+ */
 export const spendEntrySchema = z.looseObject({
   role: spendRoleSchema,
+  /** The agent the role ran (the Controller's own model: none). */
+  agent: z.string().optional(),
   model: z.string().optional(),
+  /** The routed tier of the role (economy / standard / premium). */
+  tier: z.string().optional(),
   tokens: z.object({ in: z.number().nonnegative(), out: z.number().nonnegative() }).optional(),
+  /** Model calls metered (refused calls not counted). */
+  requests: z.number().int().nonnegative().optional(),
   costUsd: z.number().nonnegative(),
+  /** False: the model has no price; `costUsd` is the table's ceiling the budget charged, shown as "unpriced". */
+  priced: z.boolean().optional(),
 });
 export type SpendEntry = z.infer<typeof spendEntrySchema>;
 

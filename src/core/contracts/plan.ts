@@ -2,6 +2,7 @@
 // zod's load time (≈ 0.1 s on one CPU) would be Controller overhead on every cycle.
 import * as z from 'zod/mini';
 import { checkRepoPath, type ValidateOptions } from '../paths/validate';
+import { TIERS } from './tiers';
 
 /** A repo-relative path or scope glob that passes THE path validator (SECURITY 17). */
 export function safePath(opts: ValidateOptions = {}) {
@@ -12,6 +13,16 @@ export function safePath(opts: ValidateOptions = {}) {
     }),
   );
 }
+
+/** One role's route in plan.json: agent, model, tier and the rules that chose them. */
+export const routeChoiceSchema = z.strictObject({
+  agent: z.string().check(z.minLength(1), z.maxLength(100)),
+  model: z.string().check(z.minLength(1), z.maxLength(200)),
+  tier: z.enum(TIERS),
+  /** "risk HIGH → routing.levels.HIGH.worker (standard)", "1 FAIL before → one tier up", "--model gpt-5". */
+  why: z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(50)),
+});
+export type RouteChoice = z.output<typeof routeChoiceSchema>;
 
 /**
  * plan.json (Controller → Worker): the fields of spec §4-2 plus `schema_version`, `run_id`,
@@ -42,7 +53,8 @@ export const planSchema = z.strictObject({
   scope_fallback: z.optional(z.strictObject({ why: z.string().check(z.maxLength(2000)), setting: z.string().check(z.maxLength(2000)) })),
   done_criteria: z._default(z.string().check(z.maxLength(10_000)), ''),
   timeout_minutes: z.number().check(z.positive(), z.lte(24 * 60)),
-  model_budget: z.enum(['economy', 'standard', 'premium']),
+  /** The Worker's tier (spec §4-2): `routing.worker.tier` when the plan was routed. */
+  model_budget: z.enum(TIERS),
   risk_level: z.enum(['LOW', 'MED', 'HIGH', 'CRIT']),
   /**
    * Why the risk is above `risk.default` (issue 15): "word 'slippage' in D301::AC-2 → HIGH",
@@ -50,6 +62,22 @@ export const planSchema = z.strictObject({
    */
   risk_reasons: z.optional(z.array(z.string().check(z.maxLength(1000))).check(z.maxLength(100))),
   agent: z.string().check(z.minLength(1), z.maxLength(100)),
+  /** The Worker's model (issue 16); absent in older plans (the agent's configured or default model). */
+  model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  /**
+   * The cost gate's choice (spec §7-1, issue 16): who runs as Worker and, when the plan needs one,
+   * as Auditor, each with agent, model, tier and why; the USD held back for the Auditor before the
+   * Worker starts; and the override (`--agent`, `--model`, the UI's picker, `worker.agent`) when
+   * one replaced the table's choice. Optional: plans written before it stay valid.
+   */
+  routing: z.optional(
+    z.strictObject({
+      worker: routeChoiceSchema,
+      auditor: z.optional(routeChoiceSchema),
+      reserve_usd: z.optional(z.number().check(z.nonnegative())),
+      override: z.optional(z.string().check(z.maxLength(1000))),
+    }),
+  ),
   created_at: z.iso.datetime({ offset: true }),
 });
 

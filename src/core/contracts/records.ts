@@ -36,8 +36,11 @@ export const cycleStateSchema = z.object({
 });
 export type CycleState = z.infer<typeof cycleStateSchema>;
 
-/** Cycles and spend of one group (a ticket, an agent, a model). */
-const costGroupSchema = z.object({ cycles: z.number().int().nonnegative(), costUsd: z.number().nonnegative() });
+/**
+ * Cycles and spend of one group (a ticket, an agent, a model, a role, a tier). `unpriced`: some of
+ * the spend was on a model without a price (charged at the table's ceiling): show "unpriced".
+ */
+const costGroupSchema = z.object({ cycles: z.number().int().nonnegative(), costUsd: z.number().nonnegative(), unpriced: z.boolean().optional() });
 export type CostGroup = z.infer<typeof costGroupSchema>;
 
 /** cost_summary_YYYYMM.json: the month's cycles and spend, recomputed from history after every cycle. */
@@ -56,5 +59,13 @@ export const costSummarySchema = z.object({
    * not break down) → the cycles it spent in and its spend. Absent in summaries written before it.
    */
   byRole: z.record(z.string(), costGroupSchema).optional(),
+  /** Routed tier (economy, standard, premium; `unattributed` as in byRole) → cycles and spend. */
+  byTier: z.record(z.string(), costGroupSchema).optional(),
+  /** `YYYY-MM-DD` (UTC) → model → USD: the dashboard's spend-per-day chart. */
+  byDay: z.record(z.string(), z.record(z.string(), z.number().nonnegative())).optional(),
+  /** ACs that became DONE this month (the acIds of PASS lines). */
+  acceptedAcs: z.number().int().nonnegative().optional(),
+  /** totalUsd / acceptedAcs (null when no AC was accepted): what one accepted AC cost. */
+  usdPerAcceptedAc: z.number().nonnegative().nullable().optional(),
 });
 export type CostSummary = z.infer<typeof costSummarySchema>;

@@ -20,6 +20,11 @@ export type CycleEvent =
   | { type: 'phase'; runId: string; phase: CyclePhase; at: string }
   | { type: 'output'; runId: string; source: 'worker' | 'gate' | 'auditor'; text: string }
   | { type: 'review'; runId: string; changes: number }
+  /**
+   * A role's metered spend so far (issue 16): after every model call its gateway metered, and once
+   * more when the role ends. `spend` is the role's running total per model (history's entries).
+   */
+  | { type: 'spend'; runId: string; role: SpendEntry['role']; spend: SpendEntry[] }
   | { type: 'end'; outcome: CycleOutcome };
 
 /** What one cycle runs on and with: the repository, an optional ticket, agent, config and image overrides. */
@@ -28,8 +33,10 @@ export interface CycleOptions {
   root: string;
   /** Work on this ticket instead of the queue's next one. */
   ticket?: string;
-  /** Agent override (default: config.worker.agent). */
+  /** Agent override (default: the routing table's choice for the plan's risk; recorded as an override). */
   agent?: string;
+  /** Model override for the Worker (default: the routing table's, or the overriding agent's configured one). */
+  model?: string;
   /** Recordings for the replay agent: `<dir>/<TICKET>.json` (Worker) and `<dir>/<TICKET>.audit.json` (Auditor). */
   replayDir?: string;
   /** Config to use instead of `.factory/config.json`. */

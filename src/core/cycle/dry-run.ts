@@ -41,7 +41,7 @@ export async function dryRun(root: string, config: FactoryConfig, opts: { ticket
     risk: built.risk,
     baseCommit,
     killSwitches: { ...ks, ...config.killSwitch },
-    auditor: { called: auditorCalled, why: ks.escalate ? (ks.reason ?? 'escalation') : built.risk.auditorRequired ? `risk ${built.risk.level} ≥ ${config.risk.auditorAt}` : null, agent: config.auditor.agent },
+    auditor: { called: auditorCalled, why: ks.escalate ? (ks.reason ?? 'escalation') : built.risk.auditorRequired ? `risk ${built.risk.level} ≥ ${config.risk.auditorAt}` : null, agent: config.auditor.agent ?? config.routing.levels.HIGH.auditor?.agent ?? 'claude-code' },
     worker: {
       image: config.worker.image,
       user: config.worker.user,

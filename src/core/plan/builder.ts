@@ -118,7 +118,7 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
     model_budget: MODEL_BUDGET[risk.level],
     risk_level: risk.level,
     ...(risk.why.length ? { risk_reasons: risk.why } : {}),
-    agent: req.agent ?? config.worker.agent,
+    agent: req.agent ?? config.worker.agent ?? config.routing.tiers[MODEL_BUDGET[risk.level]].agent,
     created_at: now.toISOString(),
   };
   const parsed = planSchema.safeParse(draft);

@@ -107,7 +107,7 @@ async function buildPlanCommand(deps: ExtensionDeps, runner: FactoryRunner, arg:
 async function buildImageCommand(context: vscode.ExtensionContext, runner: FactoryRunner) {
   const ws = await runner.ready('Build Worker Image');
   if ('refused' in ws) return ws;
-  const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [ws.config.worker.agent, ws.config.auditor.agent, readRunSettings(ws.root).agent ?? '']);
+  const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [ws.config.worker.agent ?? '', ws.config.auditor.agent ?? '', readRunSettings(ws.root).agent ?? '']);
   const exec = await vscode.tasks.executeTask(new vscode.Task({ type: 'factory', kind: 'image' }, vscode.TaskScope.Workspace, task.name, 'Factory', new vscode.ProcessExecution(task.command, task.args, { cwd: task.cwd })));
   return { task: task.name, command: [task.command, ...task.args], started: !!exec };
 }
