@@ -2,16 +2,16 @@ import { EventEmitter, once } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { addUsage, PriceTable, ZERO_USAGE, type TokenUsage } from '../config/prices';
 import { atomicWrite } from '../util/atomic-write';
+import type { ProviderKeys } from './routes';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
+import { makeSocketDir, restrictSocket } from './gateway-socket';
 import { RedactingStream, redact, redactingLogger } from './redact';
-import { DEFAULT_UPSTREAMS, KEY_ENV, matchRoute, upstreamUrl, type Route } from './routes';
+import { DEFAULT_UPSTREAMS, isMeterRequest, matchRoute, upstreamUrl, type Route } from './routes';
 import { UPSTREAM_IDLE_MS, errorBody, prepareBody, readBody, upstreamHeaders, withoutHopByHop } from './upstream';
 import { PROVIDERS, UsageMeter, type Provider } from './usage';
 
@@ -48,8 +48,19 @@ export interface GatewaySummary {
   budgetExceeded: boolean;
 }
 
-/** Provider → API key: from SecretStorage (extension) or the host environment (CLI). */
-export type ProviderKeys = Partial<Record<Provider, string>>;
+export type { ProviderKeys } from './routes';
+
+export { makeSocketDir };
+export { keysFromEnv } from './routes';
+
+/** What `GET /_factory/meter` answers: numbers only, for the in-container runtime's result.json. */
+export interface GatewayMeter {
+  requests: number;
+  costUsd: number;
+  budgetUsd: number;
+  /** False when any call was on a model without a price (charged at the table's ceiling). */
+  priced: boolean;
+}
 
 export interface GatewayOptions {
   /** The per-run Unix socket to listen on (its folder is mounted read-only into the container). */
@@ -71,6 +82,8 @@ export interface GatewayOptions {
    * the budget with the key. Without it the socket is 0666 (any local user could connect).
    */
   socketOwner?: { uid: number; gid: number };
+  /** Called for every record the gateway keeps (live spend); an exception from it is logged, never fatal. */
+  onRecord?: (r: GatewayRecord) => void;
 }
 
 /** Answers the container with a provider-shaped error and ends the exchange. */
@@ -213,6 +226,20 @@ export class ModelGateway {
     if (r.refused) this.refusedCount++;
     this.totals = addUsage(this.totals, r.usage);
     this.spent += r.costUsd;
+    if (!this.opts.onRecord) return;
+    try {
+      this.opts.onRecord({ ...r, usage: { ...r.usage } });
+    } catch (err) {
+      this.log.warn(`gateway: onRecord failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** The numbers `GET /_factory/meter` answers. */
+  meter(): GatewayMeter {
+    return {
+      requests: this.recordsList.length, costUsd: this.spent, budgetUsd: this.opts.budgetUsd,
+      priced: this.recordsList.every((r) => r.priced),
+    };
   }
 
   private refuse(provider: Provider | undefined, method: string, url: string, refused: NonNullable<GatewayRecord['refused']>, status: number, error: string): void {
@@ -227,6 +254,13 @@ export class ModelGateway {
     const t0 = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    if (isMeterRequest(method, url, req.headers)) {
+      // The runtime's question, answered here: never forwarded, never metered, never recorded.
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify(this.meter()));
+      req.resume();
+      return;
+    }
     const route = matchRoute(method, url);
     const send: SendError = (provider, status, kind, message) => {
       res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
@@ -359,37 +393,4 @@ export class ModelGateway {
     }
     return { cost: PriceTable.cost(usage, this.opts.prices.ceiling()), priced: false };
   }
-}
-
-/** Only the container's user may connect: chown (when root) or own uid, then 0600; else 0666. */
-async function restrictSocket(socketPath: string, owner: { uid: number; gid: number } | undefined, log: Logger): Promise<void> {
-  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  if (owner && me === 0) {
-    await fs.promises.chown(socketPath, owner.uid, owner.gid);
-    await fs.promises.chmod(socketPath, 0o600);
-  } else if (owner && me === owner.uid) {
-    await fs.promises.chmod(socketPath, 0o600);
-  } else {
-    if (owner) log.warn(`gateway: cannot give the socket to uid ${owner.uid}; leaving it open to local users`);
-    await fs.promises.chmod(socketPath, 0o666);
-  }
-}
-
-/** A fresh private folder for one run's gateway socket: `<tmp>/factory-gw-XXXX/gateway.sock`. */
-export async function makeSocketDir(): Promise<{ dir: string; socketPath: string }> {
-  // Short base path: Unix socket paths are limited to ~107 bytes.
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'factory-gw-'));
-  // Traversable (not listable) so the container's uid can reach the socket; nothing else lives here.
-  await fs.promises.chmod(dir, 0o711);
-  return { dir, socketPath: path.join(dir, 'gateway.sock') };
-}
-
-/** Provider keys from the host environment (the CLI's key source). */
-export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): ProviderKeys {
-  const keys: ProviderKeys = {};
-  for (const p of PROVIDERS) {
-    const v = KEY_ENV[p].map((n) => env[n]).find((x) => x && x.trim());
-    if (v) keys[p] = v.trim();
-  }
-  return keys;
 }

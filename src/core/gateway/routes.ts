@@ -1,4 +1,5 @@
-import type { Provider } from './usage';
+import type * as http from 'node:http';
+import { PROVIDERS, type Provider } from './usage';
 
 /** Where each provider is reached when no override is configured. */
 export const DEFAULT_UPSTREAMS: Readonly<Record<Provider, string>> = {
@@ -93,4 +94,30 @@ export function upstreamUrl(base: string, upstreamPath: string): URL {
   const b = new URL(base);
   const prefix = b.pathname.replace(/\/+$/, '');
   return new URL(prefix + upstreamPath, b.origin);
+}
+
+/** Provider → API key: from SecretStorage (extension) or the host environment (CLI). */
+export type ProviderKeys = Partial<Record<Provider, string>>;
+
+/** Provider keys from the host environment (the CLI's key source). */
+export function keysFromEnv(env: NodeJS.ProcessEnv = process.env): ProviderKeys {
+  const keys: ProviderKeys = {};
+  for (const p of PROVIDERS) {
+    const v = KEY_ENV[p].map((n) => env[n]).find((x) => x && x.trim());
+    if (v) keys[p] = v.trim();
+  }
+  return keys;
+}
+
+/**
+ * The gateway's own endpoint: the in-container runtime asks what the run has spent so far. It is
+ * outside every provider prefix, so `matchRoute` never lets it (or anything under it) upstream.
+ */
+export const METER_PATH = '/_factory/meter';
+
+/** `GET /_factory/meter` exactly: no query, no body. Any other form is refused like any unknown path. */
+export function isMeterRequest(method: string, url: string, headers: http.IncomingHttpHeaders): boolean {
+  if (method !== 'GET' || url !== METER_PATH) return false;
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
 }
