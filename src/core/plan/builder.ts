@@ -4,6 +4,7 @@ import { planSchema, type Plan } from '../contracts/plan';
 import { formatRunId } from '../evidence/run-id';
 import type { AcceptanceCriterion, SsotIndex, Ticket } from '../ssot/model';
 import { FactoryError } from '../util/errors';
+import { resolveRouting, type RouteOverride, type RoutingDecision } from './routing';
 import { assessTicketRisk, ticketRiskTexts, type RiskAssessment } from './risk';
 import { selectWork } from './queue';
 import type { DerivedScope } from './scope/scope-types';
@@ -20,8 +21,16 @@ export type PlanDocument = Plan;
 export interface PlanRequest {
   /** Plan this ticket instead of the queue's next one. */
   ticket?: string;
-  /** Agent override (default: config.worker.agent). */
+  /** Worker agent override (`--agent`, the UI's picker); default: the routing table (or config `worker.agent`). */
   agent?: string;
+  /** Worker model override (`--model`); without `agent`, on the routed agent. */
+  model?: string;
+  /** Who asked for `agent` / `model`, in words (default: "--agent X --model Y"). */
+  overrideSource?: string;
+  /** The ticket's FAILs in a row before this attempt: escalation on retry steps the Worker up (routing.escalation). */
+  consecutiveFails?: number;
+  /** The kill switches call the Auditor (consecutive FAILs ≥ killSwitch.escalateAfterFails). */
+  escalate?: boolean;
   /** Repository files (relative, forward slashes) used to assess risk; `git ls-files` output. */
   files: string[];
   /** The base commit (its first 7 hex digits go into the run id; `0000000` when not a hash). */
@@ -42,13 +51,6 @@ export interface BuiltPlan {
   acs: AcceptanceCriterion[];
   risk: RiskAssessment;
 }
-
-const MODEL_BUDGET: Record<RiskAssessment['level'], ModelBudget> = {
-  LOW: 'economy',
-  MED: 'standard',
-  HIGH: 'standard',
-  CRIT: 'premium',
-};
 
 /** Paths of the SSOT documents: always forbidden to the Worker (spec §3-2 금지). */
 export function ssotPaths(config: FactoryConfig): string[] {
@@ -92,6 +94,31 @@ function planScope(ticketId: string, config: FactoryConfig, derived: DerivedScop
   };
 }
 
+/** The caller's override of the Worker, with its source in words. */
+function requestOverride(req: PlanRequest): RouteOverride | undefined {
+  if (req.agent === undefined && req.model === undefined) return undefined;
+  const flags = [...(req.agent !== undefined ? [`--agent ${req.agent}`] : []), ...(req.model !== undefined ? [`--model ${req.model}`] : [])].join(' ');
+  return { ...(req.agent !== undefined ? { agent: req.agent } : {}), ...(req.model !== undefined ? { model: req.model } : {}), source: req.overrideSource ?? flags };
+}
+
+/** The routes of the plan (spec §7-1): the Auditor when the risk requires it or the kill switches escalate. */
+function planRouting(config: FactoryConfig, ticketId: string, risk: RiskAssessment, req: PlanRequest): RoutingDecision {
+  const auditWhy = [
+    ...(risk.auditorRequired ? [`risk ${risk.level} ≥ risk.auditorAt ${config.risk.auditorAt}`] : []),
+    ...(req.escalate ? [`${req.consecutiveFails ?? 0} consecutive FAILs ≥ killSwitch.escalateAfterFails ${config.killSwitch.escalateAfterFails}`] : []),
+  ];
+  const override = requestOverride(req);
+  return resolveRouting({
+    config,
+    ticketId,
+    level: risk.level,
+    consecutiveFails: req.consecutiveFails ?? 0,
+    auditNeeded: risk.auditorRequired || req.escalate === true,
+    auditWhy,
+    ...(override ? { override } : {}),
+  });
+}
+
 /** Build plan.json for the next cycle. Pure: no I/O; the caller writes it atomically. */
 export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequest): BuiltPlan {
   const { ticket, acs } = req.work ?? selectWork(index, req.ticket);
@@ -101,7 +128,8 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
   const profit = config.evidence.profitTickets.some((g) => picomatch.isMatch(ticketId, g));
   const criteria = ['Gate PASS (guards, then doctor → fast → regression)', 'evidence complete'];
   if (profit) criteria.push('pnl_breakdown.json present');
-  if (risk.auditorRequired) criteria.push('Auditor verdict PASS');
+  const routing = planRouting(config, ticketId, risk, req);
+  if (routing.auditor) criteria.push('Auditor verdict PASS');
   const now = req.now ?? new Date();
   // Validated against the plan.json contract: a scope glob that the path validator refuses (from a
   // hand-edited config) stops here, before any Worker sees it (SECURITY 17).
@@ -115,10 +143,17 @@ export function buildPlan(index: SsotIndex, config: FactoryConfig, req: PlanRequ
     ...explained,
     done_criteria: criteria.join(' + '),
     timeout_minutes: config.killSwitch.timeMinutes,
-    model_budget: MODEL_BUDGET[risk.level],
+    model_budget: routing.worker.tier,
     risk_level: risk.level,
     ...(risk.why.length ? { risk_reasons: risk.why } : {}),
-    agent: req.agent ?? config.worker.agent ?? config.routing.tiers[MODEL_BUDGET[risk.level]].agent,
+    agent: routing.worker.agent,
+    model: routing.worker.model,
+    routing: {
+      worker: routing.worker,
+      ...(routing.auditor ? { auditor: routing.auditor } : {}),
+      ...(routing.reserveUsd !== undefined ? { reserve_usd: routing.reserveUsd } : {}),
+      ...(routing.override ? { override: routing.override } : {}),
+    },
     created_at: now.toISOString(),
   };
   const parsed = planSchema.safeParse(draft);
