@@ -89,3 +89,20 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<{
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Containers created with this run id's label since `since` (docker events, so also those already
+ * removed): their id and `factory.role` (worker, gate, auditor).
+ */
+export function containersCreated(runId: string, since: Date): { id: string; role: string }[] {
+  const args = ['events', '--since', String(Math.floor(since.getTime() / 1000) - 1), '--until', String(Math.ceil(Date.now() / 1000) + 1)];
+  const filters = ['type=container', 'event=create', `label=factory.run_id=${runId}`].flatMap((f) => ['--filter', f]);
+  const out = execFileSync('docker', [...args, ...filters, '--format', '{{.Actor.ID}} {{index .Actor.Attributes "factory.role"}}'], { encoding: 'utf8', timeout: 30_000 });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [id, role] = l.split(' ');
+      return { id, role: role ?? '' };
+    });
+}
