@@ -6,6 +6,7 @@ import type { Diagnostic, SsotIndex, Status } from '../../core/ssot/model';
 import type { StatusReport } from '../../core/ssot/status';
 import { FactoryError } from '../../core/util/errors';
 import { printJson, runCommand } from '../io';
+import { collectCost, currentMonth, renderCost, type StatusCost } from './status-cost';
 
 /**
  * `factory status [--root DIR] [--json]` — the spec's `just factory_status`: progress DONE/TOTAL,
@@ -19,9 +20,11 @@ export function register(program: Command): void {
     .description('Progress, queue pointer, tickets by status, last evidence run and SSOT diagnostics')
     .option('--root <dir>', 'workspace root', process.cwd())
     .option('--json', 'print one JSON object instead of the human summary')
-    .action(async (opts: { root: string; json?: boolean }) => {
+    .option('--month <YYYYMM>', 'the month whose cost is shown (UTC; default: this month)')
+    .action(async (opts: { root: string; json?: boolean; month?: string }) => {
       await runCommand(async (signal) => {
-        const result = await collectStatus(path.resolve(opts.root), signal);
+        if (opts.month !== undefined && !/^\d{4}(0[1-9]|1[0-2])$/.test(opts.month)) throw new FactoryError(`--month: expected YYYYMM, got ${opts.month}`, 'usage');
+        const result = await collectStatus(path.resolve(opts.root), signal, opts.month);
         if (opts.json) printJson(result);
         else process.stdout.write(renderStatus(result));
         return 0;
@@ -59,6 +62,8 @@ export interface StatusOutput extends Omit<StatusReport, 'tickets' | 'diagnostic
   config: { file: string | null };
   tickets: StatusReport['tickets'] & { list: TicketLine[] };
   lastEvidence: EvidenceRun | null;
+  /** The month's model spend (cost_summary_YYYYMM.json, or computed from history.jsonl). */
+  cost: StatusCost;
   diagnostics: Diagnostic[];
 }
 
@@ -66,7 +71,7 @@ export interface StatusOutput extends Omit<StatusReport, 'tickets' | 'diagnostic
  * Everything `factory status` shows, computed from the workspace at `root`.
  * Throws FactoryError (exit 2) on an invalid config or a missing roadmap/ledger.
  */
-export async function collectStatus(root: string, signal?: AbortSignal): Promise<StatusOutput> {
+export async function collectStatus(root: string, signal?: AbortSignal, month: string = currentMonth()): Promise<StatusOutput> {
   // Lazy imports: markdown-it and zod load only for commands that read the SSOT (lean start-up).
   const [{ loadConfigStrict, CONFIG_FILE }, { indexWorkspace }, { computeStatus }, { findDeletedAcs }] = await Promise.all([
     import('../../core/config/load'),
@@ -109,6 +114,7 @@ export async function collectStatus(root: string, signal?: AbortSignal): Promise
     queueSource: report.queueSource,
     problems: countProblems([...extra, ...report.diagnostics]),
     lastEvidence: await latestEvidenceRun(root, config.paths.evidence),
+    cost: await collectCost(root, config.paths.autopilot, month),
     diagnostics: [...extra, ...report.diagnostics].map((d) => ({ ...d, file: d.file.split(path.sep).join('/') })),
   };
 }
@@ -236,6 +242,7 @@ export function renderStatus(s: StatusOutput): string {
   } else {
     out.push('Evidence   none yet');
   }
+  out.push(...renderCost(s.cost));
   if (s.diagnostics.length === 0) {
     out.push('Problems   none');
   } else {
