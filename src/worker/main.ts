@@ -15,7 +15,7 @@ import type { AgentResult } from '../core/agents/types';
 import { beforeAgent, changedFiles, readBaseEntries } from './changes';
 import { runLocalGate } from './gate';
 import { runReplay } from './replay';
-import { startShim } from './shim';
+import { costOf, readMeter, startShim } from './shim';
 import { waitForFile } from './wait';
 import { runProcess } from './spawn';
 
@@ -66,7 +66,7 @@ async function run(): Promise<number> {
   if (typeof inputs === 'number') return inputs;
   const { plan, task } = inputs;
   fs.mkdirSync(paths.agentOut, { recursive: true });
-  const { adapterName, result, proc, before } = await runAgent(paths, plan, task);
+  const { adapterName, result, proc, before, meter } = await runAgent(paths, plan, task);
 
   const tGate = Date.now();
   const gate = result.outcome === 'success'
@@ -82,6 +82,7 @@ async function run(): Promise<number> {
     finalText: result.finalText?.slice(0, 20_000), exitCode: proc.code, durationMs: Date.now() - t0, agentMs, gate,
   };
   fs.writeFileSync(path.join(paths.agentOut, 'agent-result.json'), JSON.stringify(report, null, 2) + '\n');
+  const cost = costOf(meter, result.costUsd);
   const resultJson = {
     ticket_id: plan.ticket_id,
     status: pass ? 'PASS' : 'FAIL',
@@ -90,8 +91,8 @@ async function run(): Promise<number> {
     kpi_summary: {},
     duration_seconds: Math.round((Date.now() - t0) / 1000),
     model_used: `${adapterName}${result.model ? `:${result.model}` : ''}`,
-    cost_estimate_usd: result.costUsd ?? 0,
-    notes: `agent outcome: ${result.outcome}${result.errors.length ? `; ${result.errors.slice(0, 3).join('; ')}` : ''}`.slice(0, 20_000),
+    cost_estimate_usd: cost.usd,
+    notes: `agent outcome: ${result.outcome}; ${cost.note}${result.errors.length ? `; ${result.errors.slice(0, 3).join('; ')}` : ''}`.slice(0, 20_000),
   };
   fs.writeFileSync(paths.resultFile, JSON.stringify(resultJson, null, 2) + '\n');
   return pass ? 0 : 1;
@@ -156,9 +157,12 @@ async function runAgent(paths: RunPaths, plan: Plan, task: WorkerTask) {
     code: proc.code, signal: proc.signal, timedOut: proc.timedOut, stderr: proc.spawnError ? `cannot start ${inv.argv[0]}: ${proc.spawnError}` : proc.stderrTail,
   });
   if (proc.spawnError) result.outcome = 'agent_error';
+  // Every call the agent made is recorded by now: it ended, and the gateway records before it answers the end.
+  const meter = shim ? await readMeter(shim.url) : undefined;
+  if (shim && !meter) log('the gateway meter did not answer: result.json carries the agent\'s own cost');
   await shim?.close();
   log(`agent ${adapter.name}: ${result.outcome}${result.errors.length ? ` (${result.errors[0]})` : ''}`);
-  return { adapterName: adapter.name, result, proc, before };
+  return { adapterName: adapter.name, result, proc, before, meter };
 }
 
 async function main(): Promise<void> {

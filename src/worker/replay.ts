@@ -7,8 +7,32 @@ import { UsageMeter, type Provider } from '../core/gateway/usage';
 
 const print = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
 
+type CallStep = Extract<ReplayStep, { op: 'call' }>;
+
+/** Stands for the routed model in a recording's `call` step (body values and the path). */
+export const MODEL_PLACEHOLDER = '{{model}}';
+
+function fill(value: unknown, model: string): unknown {
+  if (typeof value === 'string') return value.split(MODEL_PLACEHOLDER).join(model);
+  if (Array.isArray(value)) return value.map((v) => fill(v, model));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, model)]));
+  return value;
+}
+
+/**
+ * The call as made on the routed model (`FACTORY_REPLAY_MODEL`): every `{{model}}` in the body's
+ * strings and in the path (Gemini names the model there) is replaced by it; a recording that names
+ * a literal model is played as recorded. A placeholder with no routed model is an error.
+ */
+export function withModel(step: CallStep, model: string | undefined): CallStep {
+  const uses = step.path.includes(MODEL_PLACEHOLDER) || JSON.stringify(step.body).includes(MODEL_PLACEHOLDER);
+  if (!uses) return step;
+  if (!model) throw new Error(`the recording's call names ${MODEL_PLACEHOLDER} but no model was routed to the replay agent`);
+  return { ...step, path: step.path.split(MODEL_PLACEHOLDER).join(encodeURIComponent(model)), body: fill(step.body, model) as CallStep['body'] };
+}
+
 /** One model call through the shim, answered as a `call` line (status, usage read from the reply). */
-async function call(base: string, step: Extract<ReplayStep, { op: 'call' }>): Promise<number> {
+async function call(base: string, step: CallStep): Promise<number> {
   const url = new URL(`/${step.provider}${step.path}`, base);
   const body = JSON.stringify(step.body);
   return new Promise((resolve) => {
@@ -92,7 +116,7 @@ export async function runReplay(file: string): Promise<number> {
           print({ type: 'result', steps: n, exitCode: step.code, finalText: parsed.data.finalText });
           return step.code;
         case 'call': {
-          const status = await call(base, step);
+          const status = await call(base, withModel(step, process.env.FACTORY_REPLAY_MODEL));
           if (status < 200 || status >= 300) {
             print({ type: 'result', steps: n, exitCode: 1, finalText: 'stopped: a model call failed' });
             return 1;

@@ -46,7 +46,9 @@ export const replayAdapter: AgentAdapter = {
   invocation(spec: AgentRunSpec): Invocation {
     if (!spec.replayFile) throw new FactoryError('the replay agent needs a replay file (--replay FILE / agents.replay.args)', 'agent_config');
     if (!spec.runtimeArgv?.length) throw new FactoryError('the replay agent runs inside the worker runtime', 'agent_config');
-    return { argv: [...spec.runtimeArgv, 'replay', spec.replayFile], env: { HOME: spec.homeDir, FACTORY_GATEWAY_URL: spec.gatewayUrl } };
+    // The routed model: a recording's `call` steps say "{{model}}" and are played on it.
+    const env: Record<string, string> = { HOME: spec.homeDir, FACTORY_GATEWAY_URL: spec.gatewayUrl, ...(spec.model ? { FACTORY_REPLAY_MODEL: spec.model } : {}) };
+    return { argv: [...spec.runtimeArgv, 'replay', spec.replayFile], env };
   },
 
   parser(_prices: PriceTable, model?: string): AgentParser {

@@ -236,10 +236,16 @@ export class ModelGateway {
 
   /** The numbers `GET /_factory/meter` answers. */
   meter(): GatewayMeter {
-    return {
-      requests: this.recordsList.length, costUsd: this.spent, budgetUsd: this.opts.budgetUsd,
-      priced: this.recordsList.every((r) => r.priced),
-    };
+    return { requests: this.recordsList.length, costUsd: this.spent, budgetUsd: this.opts.budgetUsd, priced: this.recordsList.every((r) => r.priced) };
+  }
+
+  /** The runtime's question, answered here once the calls in flight are recorded (≤ 5 s): never forwarded, metered or recorded. */
+  private async answerMeter(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const deadline = AbortSignal.timeout(5_000);
+    while (this.inFlight > 0 && !deadline.aborted) await once(this.settled, 'settled', { signal: deadline }).catch(() => undefined);
+    res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify(this.meter()));
+    req.resume();
   }
 
   private refuse(provider: Provider | undefined, method: string, url: string, refused: NonNullable<GatewayRecord['refused']>, status: number, error: string): void {
@@ -254,13 +260,7 @@ export class ModelGateway {
     const t0 = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    if (isMeterRequest(method, url, req.headers)) {
-      // The runtime's question, answered here: never forwarded, never metered, never recorded.
-      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify(this.meter()));
-      req.resume();
-      return;
-    }
+    if (isMeterRequest(method, url, req.headers)) return this.answerMeter(req, res);
     const route = matchRoute(method, url);
     const send: SendError = (provider, status, kind, message) => {
       res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });

@@ -85,6 +85,21 @@ describe('gateway: the onRecord hook and the runtime\'s meter endpoint', () => {
     assert.equal(seen.length, 1);
   });
 
+  it('the meter waits for calls in flight to be recorded, so a question right after the agent ends sees its last call', async () => {
+    await gw.close();
+    await provider.close();
+    provider = await ScriptedProvider.start({ script: () => ({ text: 'slow', usage: { input: 1000, output: 500 } }), expectedKey: KEY, eventDelayMs: 60 });
+    const s = await makeSocketDir();
+    fs.rmSync(dir, { recursive: true, force: true });
+    dir = s.dir;
+    gw = await ModelGateway.start({ socketPath: s.socketPath, keys: { anthropic: KEY }, upstreams: { anthropic: provider.url }, prices, budgetUsd: 1 });
+    const streaming = call(gw.socketPath, 'POST', '/anthropic/v1/messages', JSON.stringify({ model: 'test-model', messages: [], stream: true }));
+    while (provider.requests.length < 1) await new Promise((r) => setTimeout(r, 5));
+    const m = JSON.parse((await call(gw.socketPath, 'GET', METER_PATH)).body) as { requests: number; costUsd: number };
+    assert.deepEqual([m.requests, m.costUsd], [1, 0.0105], 'answered after the streamed call was recorded');
+    assert.equal((await streaming).status, 200);
+  });
+
   it('the meter says priced:false once a call was on a model without a price', async () => {
     await call(gw.socketPath, 'POST', '/anthropic/v1/messages', JSON.stringify({ model: 'mystery-model', messages: [] }));
     const m = JSON.parse((await call(gw.socketPath, 'GET', METER_PATH)).body) as { priced: boolean; costUsd: number };
