@@ -2,6 +2,7 @@ import { findNodeAtLocation, getNodePath, parseTree, printParseErrorCode, type N
 import type { z } from 'zod';
 import type { Diagnostic } from '../ssot/model';
 import { CONFIG_FILE, configFileDiagnostic, defaultConfigFast, type LoadedConfig } from './config-file';
+import { routingDiagnostics } from './routing-check';
 import { configSchema } from './schema';
 
 // This module holds everything that needs zod and jsonc-parser; load.ts imports it only when a
@@ -43,7 +44,19 @@ export function parseConfigText(raw: string): Omit<LoadedConfig, 'file'> {
   // last-key-wins semantics, which is what every other reader of the file will see.
   const value: unknown = JSON.parse(text);
   const result = configSchema.safeParse(value);
-  if (result.success) return { config: result.data, diagnostics };
+  if (result.success) {
+    // The cost gate's checks (unknown agent, unpriced model, a weak CRIT Auditor) on the line of
+    // their key; an error-level one makes the file invalid, like a schema error.
+    const routing = routingDiagnostics(result.data).map((d) => ({
+      file: CONFIG_FILE,
+      line: lineOf(lines, nodeFor(tree, d.path).offset),
+      severity: d.severity,
+      message: `${formatPath(d.path)}: ${d.message}`,
+      code: d.code,
+    }));
+    diagnostics.push(...routing);
+    return { config: routing.some((d) => d.severity === 'error') ? defaultConfigFast() : result.data, diagnostics };
+  }
 
   for (const issue of result.error.issues) diagnostics.push(...issueDiagnostics(issue, tree, lines));
   return { config: defaultConfigFast(), diagnostics };
