@@ -18,7 +18,38 @@ export type LogStream = z.infer<typeof logStream>;
 
 const costBar = z.object({ label: short, usd: z.number().nonnegative(), cycles: z.number().int().nonnegative() });
 export type CostBar = z.infer<typeof costBar>;
+/** One group of the month's cost (a model, a role, a tier); `unpriced`: some of it was on a model without a price. */
+const costRow = z.object({ label: short, usd: z.number().nonnegative(), cycles: z.number().int().nonnegative(), unpriced: z.boolean() });
+export type CostRow = z.infer<typeof costRow>;
+/** The most models the daily chart draws as their own series; the rest are summed as `other`. */
+export const DAILY_SERIES_MAX = 8;
+/**
+ * The month's figures of cost_summary_YYYYMM.json (issue 16): total, per accepted AC, by model /
+ * role / tier, and spend per day by model (`models[i]` is the series of every day's `usd[i]`).
+ */
+export const monthCost = z.object({
+  /** `YYYY-MM` (UTC). */
+  month: short,
+  totalUsd: z.number().nonnegative(),
+  cycles: z.number().int().nonnegative(),
+  acceptedAcs: z.number().int().nonnegative(),
+  usdPerAcceptedAc: z.number().nonnegative().nullable(),
+  /** Part of the spend was on models without a price (charged at the budget's ceiling). */
+  unpriced: z.boolean(),
+  byModel: z.array(costRow).max(200),
+  byRole: z.array(costRow).max(20),
+  byTier: z.array(costRow).max(20),
+  daily: z.object({
+    models: z.array(short).max(DAILY_SERIES_MAX + 1),
+    /** Models of the series that have no price. */
+    unpriced: z.array(short).max(DAILY_SERIES_MAX + 1),
+    days: z.array(z.object({ day: short, usd: z.array(z.number().nonnegative()).max(DAILY_SERIES_MAX + 1) })).max(31),
+  }),
+});
+export type MonthCost = z.infer<typeof monthCost>;
 export const costDashboard = z.object({
+  /** The newest month with a recorded cycle (null: none yet). */
+  month: monthCost.nullable(),
   byMonth: z.array(costBar).max(240),
   byTicket: z.array(costBar).max(500),
   byAgentModel: z.array(costBar).max(200),

@@ -41,7 +41,7 @@ export type SummaryRecord = CycleRecord & { acIds?: readonly string[] | undefine
 const nonNegative = (n: number | undefined): number => (n !== undefined && Number.isFinite(n) && n > 0 ? n : 0);
 
 /** One slice of a cycle's cost, in every dimension the summary groups by. */
-interface Slice {
+export interface CostSlice {
   role: string;
   agent: string;
   model: string;
@@ -58,9 +58,9 @@ function agentOf(s: SpendEntry, r: SummaryRecord): string {
 }
 
 /** A cycle's cost as slices: one per spend entry, plus the unattributed rest (a line without `spend`: all of it). */
-function slicesOf(r: SummaryRecord, cost: number): Slice[] {
+export function costSlices(r: SummaryRecord, cost: number = nonNegative(r.costUsd)): CostSlice[] {
   const entries = r.spend ?? [];
-  const slices: Slice[] = entries.map((s) => ({
+  const slices: CostSlice[] = entries.map((s) => ({
     role: s.role,
     agent: agentOf(s, r),
     model: s.model ?? (s.role === 'worker' ? r.model : undefined) ?? UNKNOWN,
@@ -76,7 +76,7 @@ function slicesOf(r: SummaryRecord, cost: number): Slice[] {
 }
 
 /** Adds one cycle's slices to `map` grouped by `key`: the cycle counts once per group it spent in. */
-function addCycle(map: Record<string, CostGroup>, slices: readonly Slice[], key: (s: Slice) => string, skipRest = false): void {
+function addCycle(map: Record<string, CostGroup>, slices: readonly CostSlice[], key: (s: CostSlice) => string, skipRest = false): void {
   const perKey = new Map<string, { usd: number; unpriced: boolean }>();
   for (const s of slices) {
     // byRole leaves a line without spend out when it cost nothing: there is nothing to attribute.
@@ -103,7 +103,7 @@ export function summarizeMonth(history: readonly SummaryRecord[], month: string)
   for (const r of history) {
     if (monthOf(r.endedAt) !== month) continue;
     const cost = nonNegative(r.costUsd);
-    const slices = slicesOf(r, cost);
+    const slices = costSlices(r, cost);
     s.cycles++;
     s.totalUsd = roundUsd(s.totalUsd + cost);
     s.byStatus[r.status] = (s.byStatus[r.status] ?? 0) + 1;

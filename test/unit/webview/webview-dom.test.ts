@@ -206,7 +206,7 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
       dashboard: {
         byMonth: [{ label: '2026-10', usd: 0.5, cycles: 2 }, { label: '2026-11', usd: 1, cycles: 3 }],
         byTicket: [{ label: '<b>D201</b>', usd: 1, cycles: 3 }], byAgentModel: [{ label: 'codex / gpt-5', usd: 1.5, cycles: 5 }],
-        totalUsd: 1.5, cycles: 5, budgetPerCycleUsd: 1, sources: 'test', note: null,
+        totalUsd: 1.5, cycles: 5, budgetPerCycleUsd: 1, sources: 'test', note: null, month: null,
       },
     } satisfies HostMessage);
     await page.waitForSelector('.bar-fill');
@@ -215,4 +215,59 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
     assert.deepEqual((await recorded(page)).cspViolations, []);
     await page.close();
   });
+
+  it('the month\'s spend per day by model is an SVG chart in theme colours with the same figures in a table; an unpriced model reads "unpriced"', async () => {
+    const page = await openWebview(browser!, server!, 'cost');
+    const days = Array.from({ length: 30 }, (_, i) => ({ day: `2026-11-${String(i + 1).padStart(2, '0')}`, usd: [0, 0, 0] }));
+    days[2].usd = [0.1, 0.25, 0];
+    days[4].usd = [0.02, 0, 0.3];
+    const row = (label: string, usd: number, cycles: number, unpriced = false) => ({ label, usd, cycles, unpriced });
+    await postToWebview(page, {
+      type: 'cost.dashboard',
+      dashboard: {
+        byMonth: [{ label: '2026-11', usd: 0.67, cycles: 3 }], byTicket: [], byAgentModel: [], totalUsd: 0.67, cycles: 3, budgetPerCycleUsd: 1, sources: 'test', note: null,
+        month: {
+          month: '2026-11', totalUsd: 0.67, cycles: 3, acceptedAcs: 2, usdPerAcceptedAc: 0.335, unpriced: true,
+          byModel: [row('<b>local</b>', 0.3, 1, true), row('claude-opus-4-5', 0.25, 1), row('gpt-5-mini', 0.12, 2)],
+          byRole: [row('worker', 0.42, 3, true), row('auditor', 0.25, 1)], byTier: [row('economy', 0.12, 2)],
+          daily: { models: ['gpt-5-mini', 'claude-opus-4-5', '<b>local</b>'], unpriced: ['<b>local</b>'], days },
+        },
+      },
+    } satisfies HostMessage);
+    await page.waitForSelector('svg.daily-chart rect.seg');
+    const seen = await page.evaluate(() => {
+      const segs = Array.from(document.querySelectorAll('svg.daily-chart rect.seg'));
+      return {
+        segs: segs.map((r) => [r.closest('g')!.getAttribute('data-day'), r.getAttribute('data-model'), r.querySelector('title')!.textContent]),
+        fills: [...new Set(segs.map((r) => getComputedStyle(r).fill))].length,
+        heights: segs.map((r) => Number(r.getAttribute('height'))),
+        table: Array.from(document.querySelectorAll('table.daily-table tr')).map((tr) => Array.from(tr.children).map((c) => c.textContent)),
+        byModel: Array.from(document.querySelectorAll('.group')[0].querySelectorAll('tbody tr')).map((tr) => Array.from(tr.children).map((c) => c.textContent)),
+        perAc: document.querySelector('[data-figure="per-ac"] .big')!.textContent,
+        bold: document.querySelectorAll('.cost-view b').length,
+        label: document.querySelector('svg.daily-chart')!.getAttribute('aria-label'),
+      };
+    });
+    assert.deepEqual(seen.segs, [
+      ['2026-11-03', 'gpt-5-mini', '2026-11-03 · gpt-5-mini: $0.1000'],
+      ['2026-11-03', 'claude-opus-4-5', '2026-11-03 · claude-opus-4-5: $0.2500'],
+      ['2026-11-05', 'gpt-5-mini', '2026-11-05 · gpt-5-mini: $0.0200'],
+      ['2026-11-05', '<b>local</b>', '2026-11-05 · <b>local</b>: unpriced'],
+    ]);
+    assert.equal(seen.fills, 3, 'each model has its own theme colour');
+    // Heights are relative to the largest day (0.35 on the 3rd): 0.1 + 0.25 fill the whole column.
+    assert.ok(Math.abs(seen.heights[0] / seen.heights[1] - 0.4) < 0.01, String(seen.heights));
+    assert.deepEqual(seen.table, [
+      ['Day', 'gpt-5-mini', 'claude-opus-4-5', '<b>local</b>', 'Total'],
+      ['2026-11-03', '$0.1000', '$0.2500', '—', '$0.3500'],
+      ['2026-11-05', '$0.0200', '—', 'unpriced', '$0.3200 incl. unpriced'],
+    ]);
+    assert.deepEqual(seen.byModel, [['<b>local</b>', 'unpriced', '1'], ['claude-opus-4-5', '$0.2500', '1'], ['gpt-5-mini', '$0.1200', '2']]);
+    assert.equal(seen.perAc, '$0.3350 incl. unpriced');
+    assert.equal(seen.bold, 0, 'labels are text, never markup');
+    assert.match(seen.label ?? '', /Spend per day by model, 2026-11/);
+    assert.deepEqual((await recorded(page)).cspViolations, []);
+    await page.close();
+  });
 });
+
