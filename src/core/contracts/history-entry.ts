@@ -128,7 +128,7 @@ export function parseHistoryEntry(raw: unknown): HistoryEntry | undefined {
 }
 
 /** The part of a history entry the kill switches and the cost summary read. */
-export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend'> & {
+export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds'> & {
   /** ISO time the cycle ended (the epoch when the line has none). */
   endedAt: string;
   costUsd: number;
@@ -145,5 +145,7 @@ export function toCycleRecord(e: HistoryEntry): CycleRecord {
     ...(e.agent !== undefined ? { agent: e.agent } : {}),
     ...(e.model !== undefined ? { model: e.model } : {}),
     ...(e.spend !== undefined ? { spend: e.spend } : {}),
+    // The cost summary counts the ACs a PASS accepted (cost per accepted AC).
+    ...(e.acIds !== undefined ? { acIds: e.acIds } : {}),
   };
 }
