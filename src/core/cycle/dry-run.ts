@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/job';
 import { cycleRecords, cyclePaths, preparePlan } from './orchestrator';
 import { evaluateKillSwitches, type KillSwitchDecision } from './kill-switches';
 import { riskWhyLines, type RiskAssessment } from '../plan/risk';
+import { routingLines } from '../plan/routing';
 import { scopeFallbackLine, scopeReasonLines } from '../plan/scope/explain';
 
 /** What `factory dry` shows: the cycle that `factory run` would start, without starting anything. */
@@ -14,7 +15,11 @@ export interface DryRun {
   risk: RiskAssessment;
   baseCommit: string | null;
   killSwitches: KillSwitchDecision & { budgetUsd: number; timeMinutes: number; maxRetries: number; escalateAfterFails: number };
-  auditor: { called: boolean; why: string | null; agent: string };
+  /**
+   * The Auditor of the plan (plan.routing.auditor): whether it is called, why (risk or escalation),
+   * its route and the USD held back for it before the Worker starts.
+   */
+  auditor: { called: boolean; why: string | null; agent: string | null; model: string | null; tier: string | null; reserveUsd: number | null };
   worker: {
     image: string;
     user: string;
@@ -30,18 +35,25 @@ export interface DryRun {
  * The dry run (spec `just factory_dry`): plan, mounts, limits, kill switches and Gate commands of
  * the next cycle. Reads the SSOT documents, git and history; writes nothing, starts nothing.
  */
-export async function dryRun(root: string, config: FactoryConfig, opts: { ticket?: string; agent?: string; signal?: AbortSignal } = {}): Promise<DryRun> {
-  const { built, baseCommit } = await preparePlan(root, config, opts);
+export async function dryRun(root: string, config: FactoryConfig, opts: { ticket?: string; agent?: string; model?: string; signal?: AbortSignal } = {}): Promise<DryRun> {
+  const history = cycleRecords(cyclePaths(root, config).history);
+  const { built, baseCommit } = await preparePlan(root, config, { ...opts, history });
   const plan = built.plan;
-  const paths = cyclePaths(root, config);
-  const ks = evaluateKillSwitches(cycleRecords(paths.history), plan.ticket_id, config);
-  const auditorCalled = ks.escalate || built.risk.auditorRequired;
+  const ks = evaluateKillSwitches(history, plan.ticket_id, config);
+  const routed = plan.routing?.auditor;
   return {
     plan,
     risk: built.risk,
     baseCommit,
     killSwitches: { ...ks, ...config.killSwitch },
-    auditor: { called: auditorCalled, why: ks.escalate ? (ks.reason ?? 'escalation') : built.risk.auditorRequired ? `risk ${built.risk.level} ≥ ${config.risk.auditorAt}` : null, agent: config.auditor.agent ?? config.routing.levels.HIGH.auditor?.agent ?? 'claude-code' },
+    auditor: {
+      called: routed !== undefined,
+      why: routed === undefined ? null : ks.escalate ? (ks.reason ?? 'escalation') : `risk ${built.risk.level} ≥ ${config.risk.auditorAt}`,
+      agent: routed?.agent ?? null,
+      model: routed?.model ?? null,
+      tier: routed?.tier ?? null,
+      reserveUsd: plan.routing?.reserve_usd ?? null,
+    },
     worker: {
       image: config.worker.image,
       user: config.worker.user,
@@ -80,13 +92,14 @@ export function formatDryRun(d: DryRun): string {
     // Said first: a ticket on the default scope is the likeliest cause of a scope-violation FAIL.
     ...(fallback ? [fallback, `          (${d.plan.scope_fallback?.why ?? ''})`] : []),
     `ticket    ${d.plan.ticket_id}: ${d.plan.ac_ids.join(', ')}  (run id ${d.plan.run_id})`,
-    `risk      ${d.plan.risk_level}, model budget ${d.plan.model_budget}; Auditor ${d.auditor.called ? `called (${d.auditor.why}; agent ${d.auditor.agent})` : 'not called'}`,
+    `risk      ${d.plan.risk_level}, model budget ${d.plan.model_budget}; Auditor ${d.auditor.called ? `called (${d.auditor.why})` : 'not called'}`,
     ...riskWhyLines(d.risk).map((l) => `          ${l}`),
+    ...routingLines(d.plan).map((l, i) => `${i === 0 ? 'routing   ' : '          '}${l}`),
     `scope     modify ${d.plan.scope.modify.join(', ') || '(nothing)'}`,
     `          readonly ${d.plan.scope.readonly.join(', ') || '-'}`,
     `          forbidden ${d.plan.scope.forbidden.join(', ')}`,
     ...scopeReasonLines(d.plan, '          why '),
-    `worker    ${d.plan.agent} in ${w.image} as ${w.user}, network ${w.network}`,
+    `worker    ${d.plan.agent}${d.plan.model ? ` ${d.plan.model}` : ''} in ${w.image} as ${w.user}, network ${w.network}`,
     `limits    ${w.limits.memoryMb} MiB, ${w.limits.cpus} CPU, ${w.limits.pidsLimit} pids, tmpfs ${w.limits.tmpfsMb} MiB, workspace +${w.limits.workspaceMb} MiB, ${w.limits.timeMinutes} min`,
     `mounts`,
     ...w.mounts.map((m) => `          ${m.mode} ${m.container}  ← ${m.source}`),

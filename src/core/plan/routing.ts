@@ -7,7 +7,7 @@ import picomatch from 'picomatch';
 import { PriceTable } from '../config/prices';
 import type { Route, WorkerRoute } from '../config/routing-schema';
 import type { FactoryConfig, RiskLevel } from '../config/schema';
-import type { RouteChoice } from '../contracts/plan';
+import type { Plan, RouteChoice } from '../contracts/plan';
 import { stepUp, TIERS, type Tier } from '../contracts/tiers';
 import { ADAPTERS } from '../agents/registry';
 
@@ -199,4 +199,24 @@ export function resolveRouting(req: RoutingRequest): RoutingDecision {
     reserveUsd: auditReserveUsd(req.config, auditor.model),
     ...(worker.override ? { override: worker.override } : {}),
   };
+}
+
+const usd = (n: number) => `$${n > 0 && n < 0.005 ? n.toFixed(4) : n.toFixed(2)}`;
+
+/**
+ * The plan's routes in words (`factory dry`, `factory plan`): "Worker: codex gpt-5-mini (economy) —
+ * why", "Auditor: … reserve $0.38 — why" or "Auditor: not needed", and the override when there is
+ * one. A plan written before routing shows its agent and model_budget.
+ */
+export function routingLines(plan: Pick<Plan, 'agent' | 'model' | 'model_budget' | 'routing'>): string[] {
+  const r = plan.routing;
+  const w = r?.worker ?? { agent: plan.agent, model: plan.model ?? "(the agent's default model)", tier: plan.model_budget, why: [] };
+  const lines = [`Worker: ${w.agent} ${w.model} (${w.tier})${w.why.length ? ` — ${w.why.join('; ')}` : ''}`];
+  const a = r?.auditor;
+  if (a) {
+    const reserve = r.reserve_usd !== undefined ? `, reserve ${usd(r.reserve_usd)}` : '';
+    lines.push(`Auditor: ${a.agent} ${a.model} (${a.tier})${reserve}${a.why.length ? ` — ${a.why.join('; ')}` : ''}`);
+  } else lines.push('Auditor: not needed');
+  if (r?.override) lines.push(`override: ${r.override}`);
+  return lines;
 }

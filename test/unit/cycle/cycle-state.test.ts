@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigStrict } from '../../../src/core/config/load';
 import { clearCycleState, readCycleState, stateFile, writeCycleState, type CycleState } from '../../../src/core/cycle/cycle-state';
-import { dryRun } from '../../../src/core/cycle/dry-run';
+import { dryRun, formatDryRun } from '../../../src/core/cycle/dry-run';
 import { abortOnce } from '../../../src/core/cycle/recover';
 import { readHistory } from '../../../src/core/history/history';
 
@@ -81,8 +81,31 @@ describe('factory dry (core): the next cycle without starting anything', () => {
     config.scope.tickets.push({ ticket: 'D302', modify: ['engine/pnl.py'] });
     const d = await dryRun(EXAMPLE, config, { ticket: 'D302' });
     assert.equal(d.plan.risk_level, 'CRIT');
-    assert.equal(d.plan.model_budget, 'premium');
+    // The cost gate (issue 16): CRIT's Worker is the table's (standard by default); the Auditor is the level's.
+    const crit = config.routing.levels.CRIT;
+    const tier = typeof crit.worker === 'string' ? crit.worker : d.plan.model_budget;
+    assert.equal(d.plan.model_budget, tier);
+    assert.equal(d.plan.model, typeof crit.worker === 'string' ? config.routing.tiers[crit.worker].model : crit.worker.model);
     assert.equal(d.auditor.called, true);
     assert.match(d.auditor.why ?? '', /CRIT/);
+    assert.deepEqual([d.auditor.agent, d.auditor.model], [crit.auditor?.agent, crit.auditor?.model]);
+    assert.equal(d.auditor.reserveUsd, d.plan.routing?.reserve_usd);
+    assert.ok((d.auditor.reserveUsd ?? 0) > 0, 'a priced Auditor has a reserve');
+    const text = formatDryRun(d);
+    assert.match(text, new RegExp(`^routing   Worker: \\S+ ${d.plan.model} \\(${tier}\\) — risk CRIT → routing\\.levels\\.CRIT\\.worker`, 'm'));
+    assert.match(text, new RegExp(`^ +Auditor: ${crit.auditor?.agent} ${crit.auditor?.model} \\(premium\\), reserve \\$\\d+\\.\\d+ — risk CRIT ≥ risk\\.auditorAt HIGH`, 'm'));
+  });
+
+  it('shows a LOW ticket on the economy route with "Auditor: not needed", and --model as an override', async () => {
+    const { config } = await loadConfigStrict(EXAMPLE);
+    const d = await dryRun(EXAMPLE, config, { ticket: 'D201', model: 'gpt-5-nano' });
+    assert.equal(d.plan.risk_level, 'LOW');
+    assert.equal(d.plan.agent, config.routing.tiers.economy.agent);
+    assert.equal(d.plan.model, 'gpt-5-nano');
+    assert.equal(d.plan.routing?.override, '--model gpt-5-nano');
+    assert.deepEqual([d.auditor.called, d.auditor.agent, d.auditor.reserveUsd], [false, null, null]);
+    const text = formatDryRun(d);
+    assert.match(text, /^ +Auditor: not needed$/m);
+    assert.match(text, /^ +override: --model gpt-5-nano$/m);
   });
 });

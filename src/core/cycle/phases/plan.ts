@@ -15,10 +15,25 @@ import { FactoryError } from '../../util/errors';
 import { ssotDocs, type CycleContext, type CycleEnv } from '../cycle-context';
 import { deriveWorkScope, reviewWorkScope, type ScopeReviewOptions } from '../derive-inputs';
 import type { ControllerSpend } from '../cycle-types';
-import { cycleRecords } from '../cycle-paths';
+import { cycleRecords, cyclePaths } from '../cycle-paths';
 import { headCommit, trackedFiles } from '../git-ops';
-import type { CycleRecord } from '../kill-switches';
+import { evaluateKillSwitches, type CycleRecord } from '../kill-switches';
 import { planVerdict, type PlanVerdict } from '../verdict';
+
+export interface PreparePlanOptions {
+  ticket?: string;
+  /** Worker agent / model overrides (`--agent`, `--model`, the UI's picker): recorded in plan.routing.override. */
+  agent?: string;
+  model?: string;
+  /** Who asked for the override, in words (default: "--agent X --model Y"). */
+  overrideSource?: string;
+  now?: Date;
+  signal?: AbortSignal;
+  head?: Promise<string | null>;
+  review?: ScopeReviewOptions;
+  /** History before this cycle (oldest first); read from `<ap>/history.jsonl` when absent. */
+  history?: readonly CycleRecord[];
+}
 
 /**
  * Plan the next cycle without running anything: config, SSOT index, base commit, the work, its
@@ -29,17 +44,24 @@ import { planVerdict, type PlanVerdict } from '../verdict';
 export async function preparePlan(
   root: string,
   config: FactoryConfig,
-  opts: { ticket?: string; agent?: string; now?: Date; signal?: AbortSignal; head?: Promise<string | null>; review?: ScopeReviewOptions } = {},
+  opts: PreparePlanOptions = {},
 ): Promise<{ index: SsotIndex; built: BuiltPlan; baseCommit: string | null; controller?: ControllerSpend }> {
   // Independent reads (documents, HEAD, the file list): side by side. Every tracked file is
   // listed: the ticket's text may name any of them, wherever the code lives.
   const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.head ?? headCommit(root, opts.signal), trackedFiles(root, opts.signal)]);
   const work = selectWork(index, opts.ticket);
+  // The ticket's FAILs in a row: escalation on retry (routing.escalation) and the Auditor (killSwitch.escalateAfterFails).
+  const ticketId = work.ticket?.id ?? work.acs[0]?.ticketId ?? String(opts.ticket);
+  const ks = evaluateKillSwitches(opts.history ?? cycleRecords(cyclePaths(root, config).history), ticketId, config);
   const derived = await deriveWorkScope(root, config, work, files, opts.signal);
   const { scope, controller } = opts.review ? await reviewWorkScope(derived, work, files, config, opts.review) : { scope: derived, controller: undefined };
   const built = buildPlan(index, config, {
     ...(opts.ticket ? { ticket: opts.ticket } : {}),
     ...(opts.agent ? { agent: opts.agent } : {}),
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.overrideSource ? { overrideSource: opts.overrideSource } : {}),
+    consecutiveFails: ks.consecutiveFails,
+    escalate: ks.escalate,
     files,
     baseCommit: baseCommit ?? '',
     ...(opts.now ? { now: opts.now } : {}),
@@ -102,7 +124,7 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   };
   const [hostState, prepared] = await Promise.allSettled([
     host,
-    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
+    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), history, now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
   ]);
   // A repository without a commit fails every question; say the plain reason first.
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
