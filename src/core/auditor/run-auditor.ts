@@ -6,11 +6,12 @@ import type { Change } from '../changeset/diff';
 import type { FactoryConfig } from '../config/schema';
 import { readAuditReport, type AuditReport } from '../contracts/audit-report';
 import type { Plan } from '../contracts/plan';
-import type { ProviderKeys } from '../gateway/gateway';
+import type { GatewayRecord, ProviderKeys } from '../gateway/gateway';
 import type { ContainerResult } from '../sandbox/container-spec';
 import { SANDBOX_PATHS, containerOutputDir, jobLimits, runJob, type ContainerJob } from '../sandbox/job';
 import { execCapture } from '../sandbox/staging';
 import { prepareWorkerLaunch, type WorkerLaunch } from '../sandbox/worker-launch';
+import { auditorRoute } from '../plan/routing';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 
@@ -41,12 +42,40 @@ export interface AuditRequest {
   reason: 'risk' | 'escalation' | 'manual';
   /** Provider keys for the gateway (default: the host environment's). */
   keys?: ProviderKeys;
+  /**
+   * Who audits (the cost gate's choice): default `plan.routing.auditor`, else the config's
+   * `auditor` overrides over `routing.levels.HIGH.auditor`. A replay recording still runs the
+   * replay agent, with this route's model (so the meter names it).
+   */
+  route?: { agent: string; model?: string | undefined };
+  /** The Auditor's share of the cycle budget (USD); default config.killSwitch.budgetUsd. */
+  budgetUsd?: number;
+  /** Every record the Auditor's gateway makes (live spend). */
+  onRecord?: (r: GatewayRecord) => void;
 }
 
 export interface AuditOutcome {
   report: AuditReport;
   costUsd: number;
   durationMs: number;
+  /** Who audited: the agent that ran and the model it was given. */
+  agent: string;
+  model?: string;
+  /** The Auditor gateway's records (provider, model, tokens, cost). */
+  records: GatewayRecord[];
+  /** The gateway refused a call for budget and the Auditor was stopped: a budget cap, not a verdict. */
+  budgetHit: boolean;
+}
+
+/**
+ * Who the Auditor runs as: the request's route, else the plan's routed Auditor, else the routing
+ * table's for the plan's ticket and risk (plans written before routing). A replay recording (tests, demo) runs
+ * the replay agent whatever the route, with the route's model, so the meter still names it.
+ */
+export function auditorRouteOf(req: Pick<AuditRequest, 'route' | 'plan' | 'config' | 'replayFile'>): { agent: string; model?: string } {
+  const r = req.route ?? req.plan.routing?.auditor ?? auditorRoute(req.config, req.plan.ticket_id, req.plan.risk_level);
+  const agent = req.replayFile && fs.existsSync(req.replayFile) ? 'replay' : r.agent;
+  return { agent, ...(r.model ? { model: r.model } : {}) };
 }
 
 /** A unified diff of `changes` between `baseRef` (in `root`'s git) and the files in `workspace`. */
@@ -108,7 +137,7 @@ export async function writeAuditInputs(req: AuditRequest, plan: Plan): Promise<A
 }
 
 /** The Auditor's runtime launch: one AC holding its instructions, its own gateway and budget. */
-function launchAuditAgent(req: AuditRequest, plan: Plan, log: Logger): Promise<WorkerLaunch> {
+function launchAuditAgent(req: AuditRequest, plan: Plan, model: string | undefined, onBudgetExceeded: () => void, log: Logger): Promise<WorkerLaunch> {
   const instructions = [
     `You are the Auditor of ticket ${plan.ticket_id} (${req.reason}). You may not change anything.`,
     `Read the changeset ${AUDIT_PATHS.diff}, the rules ${AUDIT_PATHS.rules} and the plan ${AUDIT_PATHS.plan}.`,
@@ -124,6 +153,10 @@ function launchAuditAgent(req: AuditRequest, plan: Plan, log: Logger): Promise<W
     ...(req.keys ? { keys: req.keys } : {}),
     ...(plan.agent === 'replay' && req.replayFile ? { replayFile: req.replayFile } : {}),
     ...(req.runtimeFile ? { runtimeFile: req.runtimeFile } : {}),
+    ...(model ? { model } : {}),
+    ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+    ...(req.onRecord ? { onRecord: req.onRecord } : {}),
+    onBudgetExceeded,
     logger: log,
   });
 }
@@ -153,7 +186,7 @@ export function auditJob(req: AuditRequest, plan: Plan, dirs: AuditDirs, launch:
 }
 
 /** The report as untrusted input; no report, an invalid one or a run over the cap is a FAIL verdict. */
-function readVerdict(req: AuditRequest, plan: Plan, file: string, run: ContainerResult & { overCap: boolean }, costUsd: number): AuditReport {
+function readVerdict(req: AuditRequest, plan: Plan, model: string | undefined, file: string, run: ContainerResult & { overCap: boolean }, costUsd: number): AuditReport {
   try {
     if (run.overCap) throw new Error('over the growth cap');
     const report = readAuditReport(file);
@@ -166,7 +199,7 @@ function readVerdict(req: AuditRequest, plan: Plan, file: string, run: Container
       : fs.existsSync(file)
         ? errorMessage(err)
         : `no audit_report.json (container ${run.status}${run.exitCode !== null ? `, exit ${run.exitCode}` : ''})`;
-    return { schema_version: 1, run_id: plan.run_id, ticket_id: plan.ticket_id, verdict: 'FAIL', violations: [], summary: `the Auditor gave no valid verdict: ${why}`, model: req.config.auditor.model ?? plan.agent, cost_usd: costUsd };
+    return { schema_version: 1, run_id: plan.run_id, ticket_id: plan.ticket_id, verdict: 'FAIL', violations: [], summary: `the Auditor gave no valid verdict: ${why}`, model: model ?? plan.agent, cost_usd: costUsd };
   }
 }
 
@@ -182,18 +215,26 @@ export async function runAuditor(
 ): Promise<AuditOutcome> {
   const log = deps.logger ?? nullLogger;
   const t0 = Date.now();
-  const agent = req.replayFile && fs.existsSync(req.replayFile) ? 'replay' : (req.config.auditor.agent ?? req.config.routing.levels.HIGH.auditor?.agent ?? 'claude-code');
-  const plan: Plan = { ...req.plan, agent };
+  const route = auditorRouteOf(req);
+  const agent = route.agent;
+  const plan: Plan = { ...req.plan, agent, ...(route.model ? { model: route.model } : {}) };
   let dirs: AuditDirs | undefined;
   let launch: WorkerLaunch | undefined;
+  // The Auditor's gateway refusing a call for budget stops its container at once.
+  const stop = new AbortController();
+  let budgetHit = false;
+  const signal = deps.signal ? AbortSignal.any([deps.signal, stop.signal]) : stop.signal;
   try {
     dirs = await writeAuditInputs(req, plan);
-    launch = await launchAuditAgent(req, plan, log);
-    const run = await runJob(auditJob(req, plan, dirs, launch), { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) });
+    launch = await launchAuditAgent(req, plan, route.model, () => {
+      budgetHit = true;
+      stop.abort();
+    }, log);
+    const run = await runJob(auditJob(req, plan, dirs, launch), { ...(deps.docker ? { docker: deps.docker } : {}), logger: log, signal, ...(deps.onContainerStart ? { onStart: deps.onContainerStart } : {}) });
     const agentOut = await launch.finish();
     const costUsd = agentOut.gateway.requests > 0 ? agentOut.gateway.costUsd : (agentOut.report?.costUsd ?? 0);
-    const report = readVerdict(req, plan, path.join(dirs.outDir, 'audit_report.json'), run, costUsd);
-    return { report, costUsd, durationMs: Date.now() - t0 };
+    const report = readVerdict(req, plan, route.model, path.join(dirs.outDir, 'audit_report.json'), run, costUsd);
+    return { report, costUsd, durationMs: Date.now() - t0, agent, ...(route.model ? { model: route.model } : {}), records: agentOut.records, budgetHit: budgetHit || agentOut.gateway.budgetExceeded };
   } finally {
     await launch?.dispose();
     if (dirs) fs.rmSync(dirs.dir, { recursive: true, force: true });

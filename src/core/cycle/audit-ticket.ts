@@ -11,6 +11,7 @@ import { atomicWrite } from '../util/atomic-write';
 import { FactoryError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { runAuditor } from '../auditor/run-auditor';
+import { auditorRoute } from '../plan/routing';
 
 export interface AuditTicketRequest {
   root: string;
@@ -74,6 +75,8 @@ export async function auditTicket(req: AuditTicketRequest, deps: { docker?: Dock
         baseRef: `${commit}^`,
         rules: fs.readFileSync(path.join(root, config.ssot.rules), 'utf8'),
         reason: 'manual',
+        // The routing table's Auditor for the ticket at its plan's risk (config `auditor` over it).
+        route: auditorRoute(config, plan.ticket_id, plan.risk_level, ['manual audit']),
         ...(req.replayFile ? { replayFile: req.replayFile } : {}),
         ...(req.keys ? { keys: req.keys } : {}),
       },

@@ -23,6 +23,7 @@ import type { AcceptanceCriterion, Ticket } from '../ssot/model';
 import type { ProviderKeys } from '../gateway/gateway';
 import type { Logger } from '../util/log';
 import type { ControllerSpend } from './cycle-types';
+import { spendFromRecords, tierOfModel } from './spend';
 
 /** A plan document or config file larger than this is not read: nobody writes 256 KiB of scope. */
 const MAX_READ_BYTES = 256 * 1024;
@@ -139,7 +140,11 @@ export async function reviewWorkScope(derived: DerivedScope, work: Work, files: 
   });
   // reviewScope has logged why the scope was left as derived.
   const scope = review.error === undefined ? applyReview(derived, review.candidates) : derived;
-  return { scope, controller: { costUsd: review.costUsd, spend: review.spend ? [review.spend] : [], records: review.records } };
+  // History's `spend`: one entry per model the review's gateway metered (no agent: the Controller's own model).
+  const model = config.controller.model;
+  const tierOf = tierOfModel(config);
+  const spend = spendFromRecords('controller', { model, tier: tierOf(model) }, review.records, tierOf);
+  return { scope, controller: { costUsd: review.costUsd, spend, records: review.records } };
 }
 
 /**

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
+import type { SpendEntry } from '../contracts/history-entry';
 import type { CyclePhase } from '../contracts/status';
 import { connectDocker } from '../docker/connect';
 import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
@@ -26,7 +27,8 @@ import { doPhase, type CycleResources } from './phases/do';
 import { planPhase, publishPlan, type PlanOutput } from './phases/plan';
 import { pruneKeptStaging } from './phases/record';
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust } from './recover';
-import { decideVerdict } from './verdict';
+import { cycleBudget } from './spend';
+import { decideVerdict, reserveVerdict } from './verdict';
 
 export { cyclePaths, cycleRecords } from './cycle-paths';
 export { preparePlan } from './phases/plan';
@@ -64,7 +66,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     env.lap('lock, engine and recovery');
     return await sequencePhases(env, res, t0);
   } catch (err) {
-    await abandonCycle(root, config, paths, log, err);
+    await abandonCycle(root, config, paths, log, err, res);
     throw err;
   } finally {
     await releaseCycle(res, paths, opts, lock, log);
@@ -92,7 +94,8 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   // The Controller model's review (PLAN) is the cycle's first spend.
   const controllerCostUsd = planned.controller?.costUsd ?? 0;
   outcome.costUsd = controllerCostUsd;
-  if (planned.controller?.spend.length) outcome.spend = [...planned.controller.spend];
+  outcome.spend = [...(planned.controller?.spend ?? [])];
+  if (outcome.spend.length) env.emit({ type: 'spend', runId: plan.run_id, role: 'controller', spend: [...outcome.spend] });
   const ctx = cycleContext(env, planned);
   await ctx.setPhase('PLAN');
   const finish = async () => {
@@ -111,11 +114,21 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   await publishPlan(ctx, planned);
   await markCycleInProgress(ctx);
   outcome.timings.phases.PLAN = Date.now() - tPlan;
+  // One budget: the Auditor's reserve is held back before the Worker starts, or the cycle ends here.
+  const budget = cycleBudget({ budgetUsd: env.config.killSwitch.budgetUsd, controllerUsd: controllerCostUsd, reserveUsd: plan.routing?.reserve_usd, auditor: plan.routing?.auditor });
+  if (!budget.fits) {
+    outcome.reasons.push(budget.reason);
+    await recordVerdict(ctx, plan, outcome, reserveVerdict(budget.reason));
+    return finish();
+  }
 
   const tDo = Date.now();
-  const done = await doPhase(ctx, { plan, built, baseCommit: planned.baseCommit, controllerCostUsd }, res);
+  const done = await doPhase(ctx, { plan, built, baseCommit: planned.baseCommit, workerBudgetUsd: budget.workerUsd, reserveUsd: plan.routing?.reserve_usd }, res);
   Object.assign(outcome.timings, { agentMs: done.agentMs, agentOwnMs: done.agentOwnMs });
   outcome.costUsd += done.costUsd;
+  outcome.spend.push(...done.spend);
+  // Persisted with CHECK's state: an abort from here on records the Worker's spend too.
+  ctx.state.spend = [...outcome.spend];
   outcome.changes = done.changes.map((c) => ({ path: c.path, kind: c.kind }));
   outcome.violations = done.violations;
   outcome.timings.phases.DO = Date.now() - tDo;
@@ -124,6 +137,8 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd });
   Object.assign(outcome.timings, { gateMs: checked.gateMs, gateCommandMs: checked.gateCommandMs, auditMs: checked.auditMs });
   outcome.costUsd += checked.auditCostUsd;
+  outcome.spend.push(...checked.auditSpend);
+  ctx.state.spend = [...outcome.spend];
   outcome.audit = checked.audit;
   outcome.timings.phases.CHECK = Date.now() - tCheck;
 
@@ -133,7 +148,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   outcome.reasons.push(...verdict.reasons);
   // Set before ADJUST acts, so a failure while recording a FAIL still keeps the copy.
   res.keepStaging = verdict.status !== 'PASS';
-  await actPhase(ctx, { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome });
+  await actPhase(ctx, { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] });
   outcome.timings.phases.ADJUST = Date.now() - tAdjust;
   return finish();
 }
@@ -158,9 +173,10 @@ function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
  * and then the state file lets the next start finish it or roll it back. A failure inside ADJUST
  * is rolled back at once, so the host never keeps half a cycle.
  */
-async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePaths, log: Logger, err: unknown): Promise<void> {
+async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePaths, log: Logger, err: unknown, res: CycleResources): Promise<void> {
   const st = readCycleState(paths.state);
   if (!st) return;
+  st.spend = spentSoFar(st.spend, res);
   try {
     const committed = st.phase === 'ADJUST' ? await adjustCommitted(root, st) : null;
     if (st.phase === 'ADJUST' && !committed) await rollbackAdjust(root, config, st);
@@ -172,6 +188,12 @@ async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePat
     // Leave the state file: the next start retries the rollback.
     log.error(`could not roll back run ${st.runId}: ${errorMessage(cleanup)}`);
   }
+}
+
+/** What an abandoned cycle spent: the persisted spend, plus the Worker's when it was still running (not yet persisted). */
+function spentSoFar(persisted: readonly SpendEntry[] = [], res: CycleResources): SpendEntry[] {
+  if (persisted.some((e) => e.role === 'worker') || !res.workerSpend) return [...persisted];
+  return [...persisted, ...res.workerSpend()];
 }
 
 /** Whatever the cycle's end: the agent output kept with a FAILed copy, the launch and copy disposed, the lock released. */

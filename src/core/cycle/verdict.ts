@@ -24,6 +24,8 @@ export interface WorkerFacts {
   budgetHit: boolean;
   /** What the gateway metered (the budget reason quotes it). */
   spentUsd: number;
+  /** USD of the cycle budget held back for the Auditor before the Worker started (plan.routing.reserve_usd). */
+  reserveUsd?: number;
   /** The agent's own outcome line, when its runtime wrote a report. */
   agentOutcome?: string;
   /** How many paths the Worker changed. */
@@ -38,6 +40,11 @@ export interface CheckFacts {
   /** A profit ticket whose Worker produced no valid pnl_breakdown.json. */
   pnlMissing?: boolean;
   review?: { approved: true } | { approved: false; reason: string };
+  /**
+   * The Auditor's gateway refused a call for budget (or no budget was left to start it): the
+   * cycle's whole spend so far. A budget cap (BLOCKED), not an Auditor FAIL: `audit` stays unset.
+   */
+  auditBudgetHit?: { spentUsd: number };
 }
 
 /** The caps the reasons quote. */
@@ -71,7 +78,10 @@ function runReason(w: WorkerFacts, limits: VerdictLimits): { reason?: string; wo
   const { run } = w;
   if (run.status === 'timeout') return { reason: `time cap: the Worker ran past ${limits.timeoutMinutes} min and was killed` };
   if (w.overCap) return { reason: `workspace size cap: the Worker wrote more than ${limits.workspaceMb} MiB into the staging copy and was stopped` };
-  if (w.budgetHit) return { reason: `budget cap: the cycle spent $${w.spentUsd.toFixed(4)} of $${limits.budgetUsd.toFixed(2)}; the gateway refused further calls` };
+  if (w.budgetHit) {
+    const held = w.reserveUsd ? ` ($${w.reserveUsd.toFixed(4)} of it held back for the Auditor)` : '';
+    return { reason: `budget cap: the cycle spent $${w.spentUsd.toFixed(4)} of $${limits.budgetUsd.toFixed(2)}${held}; the gateway refused further calls` };
+  }
   if (run.status === 'error') return { workerError: `the Worker container failed: ${run.error ?? 'unknown error'}` };
   if (run.status === 'exited' && run.exitCode !== 0) return { reason: `the Worker exited with code ${run.exitCode}${w.agentOutcome !== undefined ? ` (agent: ${w.agentOutcome})` : ''}` };
   return {};
@@ -93,7 +103,8 @@ export function findings(w: WorkerFacts, c: CheckFacts, limits: VerdictLimits): 
   if (r && r.status !== 'PASS') reasons.push(r.forced ? 'result.json claims PASS while one of its gate results is FAIL' : `the Worker reported ${r.status}`);
   if (w.changes === 0 && reasons.length === 0) reasons.push('the Worker changed nothing');
   if (c.gate && c.gate.status !== 'PASS') reasons.push(`Gate FAIL at ${c.gate.failedAt ?? 'unknown step'}`);
-  if (c.audit && c.audit.verdict !== 'PASS') reasons.push(auditReason(c.audit));
+  if (c.auditBudgetHit) reasons.push(`budget cap: the Auditor ran out of the cycle budget ($${c.auditBudgetHit.spentUsd.toFixed(4)} of $${limits.budgetUsd.toFixed(2)} spent) and gave no verdict`);
+  else if (c.audit && c.audit.verdict !== 'PASS') reasons.push(auditReason(c.audit));
   if (c.pnlMissing) reasons.push('profit ticket: the Worker produced no valid pnl_breakdown.json in /factory/out');
   if (c.review && !c.review.approved) reasons.push(`rejected in review: ${c.review.reason || 'no reason given'}`);
   return { reasons, timedOut: w.run.status === 'timeout' };
@@ -160,11 +171,20 @@ export function decideVerdict(v: VerdictInput): Verdict {
   const projected = evaluateKillSwitches([...v.history, attempt], v.ticketId, v.config);
   const blockReason = f.timedOut
     ? `time cap (${v.timeoutMinutes} min)`
-    : v.worker.budgetHit
+    : v.worker.budgetHit || v.check.auditBudgetHit
       ? `budget cap ($${v.config.killSwitch.budgetUsd.toFixed(2)})`
       : projected.block
         ? projected.reason
         : undefined;
   if (!blockReason) return { status: cause, cause, reasons: f.reasons };
   return { status: f.timedOut ? 'TIMEOUT' : 'BLOCKED', cause, reasons: f.reasons, blockReason };
+}
+
+/**
+ * The verdict of a cycle whose Auditor reserve does not fit the budget (spend.ts `cycleBudget`):
+ * BLOCKED before the Worker starts, never an unaudited PASS. Not an attempt of the ticket (nothing
+ * ran), so its cause is BLOCKED too.
+ */
+export function reserveVerdict(reason: string): Verdict {
+  return { status: 'BLOCKED', cause: 'BLOCKED', reasons: [reason], blockReason: reason };
 }

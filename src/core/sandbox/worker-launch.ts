@@ -41,6 +41,13 @@ export interface LaunchRequest {
   keys?: ProviderKeys;
   /** Called once when the gateway refuses a call for budget: the owner stops the container. */
   onBudgetExceeded?: () => void;
+  /**
+   * The model the agent runs (the Auditor's routed model). Default: the plan's `model` (the
+   * Worker's routed model), else `agents.<agent>.model`.
+   */
+  model?: string;
+  /** Called with every record the gateway makes (live spend). */
+  onRecord?: (r: GatewayRecord) => void;
   logger?: Logger;
 }
 
@@ -73,7 +80,7 @@ export interface RuntimeLaunchRequest {
   /** The replay agent's recorded edits (host path). */
   replayFile?: string;
   /** The per-run gateway: keys, upstreams, prices, budget and what to do once it is spent. */
-  gateway: Pick<GatewayOptions, 'keys' | 'upstreams' | 'prices' | 'budgetUsd' | 'onBudgetExceeded'>;
+  gateway: Pick<GatewayOptions, 'keys' | 'upstreams' | 'prices' | 'budgetUsd' | 'onBudgetExceeded' | 'onRecord'>;
   logger?: Logger;
 }
 
@@ -88,6 +95,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
   const agentCfg = req.config.agents[req.plan.agent];
   if (adapter.name === 'replay' && !req.replayFile) throw new FactoryError(`the replay agent needs a recording for ${req.plan.ticket_id} (--replay DIR with ${req.plan.ticket_id}.json)`, 'agent_config');
   const budgetUsd = req.budgetUsd ?? req.config.killSwitch.budgetUsd;
+  const model = req.model ?? req.plan.model ?? agentCfg?.model;
   const task: WorkerTaskInput = {
     schema_version: 1,
     ...(req.role === 'auditor' ? { role: 'auditor' as const } : {}),
@@ -96,7 +104,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
     rulesPath: req.config.ssot.rules,
     agent: {
       name: adapter.name,
-      ...(agentCfg?.model ? { model: agentCfg.model } : {}),
+      ...(model ? { model } : {}),
       args: agentCfg?.args ?? [],
       ...(agentCfg?.maxTurns ? { maxTurns: agentCfg.maxTurns } : {}),
       ...(agentCfg?.command ? { command: agentCfg.command } : {}),
@@ -117,6 +125,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
       prices: PriceTable.withOverrides(req.config.prices),
       budgetUsd,
       ...(req.onBudgetExceeded ? { onBudgetExceeded: () => req.onBudgetExceeded?.() } : {}),
+      ...(req.onRecord ? { onRecord: req.onRecord } : {}),
     },
     ...(req.logger ? { logger: req.logger } : {}),
   });

@@ -79,7 +79,8 @@ describe('PLAN: the Controller model reviews the derived scope (real cycle only)
     assert.ok(JSON.stringify(provider.requests[0].body).includes('tests/test_pricing.py'));
     const expected = (2000 * 3 + 300 * 15) / 1e6; // claude-sonnet-4-5's built-in price
     assert.ok(controller && Math.abs(controller.costUsd - expected) < 1e-12, JSON.stringify(controller));
-    assert.deepEqual(controller.spend, [{ role: 'controller', model: MODEL, tokens: { in: 2000, out: 300 }, costUsd: controller.costUsd }]);
+    // One entry per model metered (no agent: the Controller's own model), with its tier from the price table.
+    assert.deepEqual(controller.spend, [{ role: 'controller', model: MODEL, tier: 'standard', tokens: { in: 2000, out: 300 }, requests: 1, costUsd: controller.costUsd, priced: true }]);
     assert.equal(controller.records.length, 1);
   });
 

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { defaultConfig } from '../../../src/core/config/schema';
 import type { CycleStatus } from '../../../src/core/contracts/status';
 import type { CycleRecord } from '../../../src/core/cycle/kill-switches';
-import { auditNeeded, decideVerdict, findings, planVerdict, verdictLimits, type CheckFacts, type Verdict, type WorkerFacts } from '../../../src/core/cycle/verdict';
+import { cycleBudget } from '../../../src/core/cycle/spend';
+import { auditNeeded, decideVerdict, findings, planVerdict, reserveVerdict, verdictLimits, type CheckFacts, type Verdict, type WorkerFacts } from '../../../src/core/cycle/verdict';
 
 /**
  * The verdict as a table: each row is what the phases found → status, reasons, block and
@@ -125,6 +126,21 @@ const rows: Row[] = [
   { name: 'rejected in review → FAIL', check: { gate: { status: 'PASS' }, review: { approved: false, reason: 'wrong file' } }, want: { status: 'FAIL', cause: 'FAIL', reasons: ['rejected in review: wrong file'] } },
   { name: 'rejected in review without a reason', check: { gate: { status: 'PASS' }, review: { approved: false, reason: '' } }, want: { status: 'FAIL', cause: 'FAIL', reasons: ['rejected in review: no reason given'] } },
   { name: 'approved in review → PASS', check: { gate: { status: 'PASS' }, review: { approved: true } }, want: { status: 'PASS', cause: 'PASS', reasons: [] } },
+  {
+    name: 'the Worker hit its share of the budget (the Auditor reserve held back) → BLOCKED, the reason names the reserve',
+    worker: { budgetHit: true, spentUsd: 0.8875, reserveUsd: 0.1125, run: { status: 'killed', exitCode: null, oomKilled: false } },
+    want: { status: 'BLOCKED', cause: 'FAIL', reasons: ['budget cap: the cycle spent $0.8875 of $1.00 ($0.1125 of it held back for the Auditor); the gateway refused further calls'], blockReason: 'budget cap ($1.00)' },
+  },
+  {
+    name: 'the Auditor ran out of budget → BLOCKED budget cap, not an Auditor FAIL (its non-verdict is no verdict)',
+    check: { gate: { status: 'PASS' }, auditBudgetHit: { spentUsd: 1.0003 } },
+    want: { status: 'BLOCKED', cause: 'FAIL', reasons: ['budget cap: the Auditor ran out of the cycle budget ($1.0003 of $1.00 spent) and gave no verdict'], blockReason: 'budget cap ($1.00)' },
+  },
+  {
+    name: 'an Auditor budget hit is never a PASS, even with a PASS report beside it',
+    check: { gate: { status: 'PASS' }, audit: { verdict: 'PASS', violations: [] }, auditBudgetHit: { spentUsd: 1 } },
+    want: { status: 'BLOCKED', cause: 'FAIL', reasons: ['budget cap: the Auditor ran out of the cycle budget ($1.0000 of $1.00 spent) and gave no verdict'], blockReason: 'budget cap ($1.00)' },
+  },
 ];
 
 describe('cycle verdict: phase results → status (table)', () => {
@@ -150,6 +166,21 @@ describe('cycle verdict: phase results → status (table)', () => {
     const w = worker({ result: { kind: 'missing' }, run: { status: 'exited', exitCode: 1, oomKilled: true }, violations: [{ path: 'x', rule: 'forbidden' }] });
     const f = findings(w, { audit: { verdict: 'FAIL', violations: [], summary: '' } }, verdictLimits(config, TIMEOUT_MIN));
     assert.deepEqual(f.reasons, ['the Worker wrote no result.json', 'the Worker exited with code 1', 'the Worker ran out of memory (OOM-killed)', "1 change(s) outside the plan's scope: x (forbidden)", 'Auditor verdict FAIL: no detail']);
+  });
+});
+
+describe('cycle verdict: an Auditor reserve the budget cannot hold', () => {
+  it('is BLOCKED with the budget\'s reason before the Worker starts; not an attempt (cause BLOCKED), so it neither escalates nor counts to the retry cap', () => {
+    const b = cycleBudget({ budgetUsd: 1, controllerUsd: 0.05, reserveUsd: 1.5, auditor: { agent: 'codex', model: 'gpt-5' } });
+    assert.equal(b.fits, false);
+    const reason = b.fits ? '' : b.reason;
+    const v = reserveVerdict(reason);
+    assert.deepEqual(v, { status: 'BLOCKED', cause: 'BLOCKED', reasons: [reason], blockReason: reason });
+    assert.match(v.blockReason ?? '', /^budget cap: the Auditor's reserve \$1\.5000 \(codex gpt-5\) does not fit the cycle budget \$1\.00 after \$0\.0500 spent$/);
+    // Recorded as BLOCKED: the next cycles start from a clean count.
+    const after = planVerdict([...history('FAIL', 'FAIL'), { runId: 'b', ticketId: 'T', status: v.status, endedAt: '', costUsd: 0.05 }], 'T', config);
+    assert.equal(after.escalate, false);
+    assert.equal(after.killSwitch.attempts, 0);
   });
 });
 

@@ -20,7 +20,7 @@ describe('cycle worker launch', () => {
   });
 
   /** A replay Worker's launch for run `runId` (the runtime is a stand-in: only copied, never run here). */
-  async function launchFor(runId: string): Promise<WorkerLaunch> {
+  async function launchFor(runId: string, over: { planModel?: string; model?: string; agentModel?: string } = {}): Promise<WorkerLaunch> {
     const runtime = path.join(tmp, 'worker.js');
     const replay = path.join(tmp, 'T-1.json');
     fs.writeFileSync(runtime, '// runtime stand-in\n');
@@ -28,10 +28,33 @@ describe('cycle worker launch', () => {
     const plan = planSchema.parse({
       schema_version: 1, run_id: runId, ticket_id: 'T-1', ac_ids: ['T-1::AC-1'],
       scope: { modify: ['src/**'] }, timeout_minutes: 1, model_budget: 'standard', risk_level: 'MED',
-      agent: 'replay', created_at: new Date().toISOString(),
+      agent: 'replay', created_at: new Date().toISOString(), ...(over.planModel ? { model: over.planModel } : {}),
     });
-    return prepareWorkerLaunch({ plan, config: defaultConfig(), acs: [], rules: '', replayFile: replay, runtimeFile: runtime });
+    const config = defaultConfig();
+    if (over.agentModel) config.agents = { ...config.agents, replay: { ...config.agents.replay, args: [], model: over.agentModel } };
+    return prepareWorkerLaunch({ plan, config, acs: [], rules: '', replayFile: replay, runtimeFile: runtime, ...(over.model ? { model: over.model } : {}) });
   }
+
+  /** The agent section of the launch's worker-task.json. */
+  function taskAgent(l: WorkerLaunch): { name: string; model?: string } {
+    const dir = l.mounts.find((m) => fs.existsSync(path.join(m.hostPath, 'worker-task.json')));
+    assert.ok(dir, 'a mount holds worker-task.json');
+    return (JSON.parse(fs.readFileSync(path.join(dir.hostPath, 'worker-task.json'), 'utf8')) as { agent: { name: string; model?: string } }).agent;
+  }
+
+  it("the agent runs the plan's routed model; an explicit model (the Auditor's) wins; else the agent's configured one", async () => {
+    launch = await launchFor('m1', { planModel: 'gpt-5-mini', agentModel: 'configured-model' });
+    assert.equal(taskAgent(launch).model, 'gpt-5-mini', "plan.model over agents.<agent>.model");
+    await launch.dispose();
+    launch = await launchFor('m2', { planModel: 'gpt-5-mini', model: 'claude-opus-4-5' });
+    assert.equal(taskAgent(launch).model, 'claude-opus-4-5', 'the request\'s model over plan.model');
+    await launch.dispose();
+    launch = await launchFor('m3', { agentModel: 'configured-model' });
+    assert.equal(taskAgent(launch).model, 'configured-model', 'no routed model: the configured one, as before');
+    await launch.dispose();
+    launch = await launchFor('m4');
+    assert.equal(taskAgent(launch).model, undefined, 'none at all: the agent\'s own default');
+  });
 
   it('SEC-24 the gateway socket and the agent output folder belong to the Worker user only', async function () {
     launch = await launchFor('r1');

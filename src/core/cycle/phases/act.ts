@@ -7,7 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyChangeset } from '../../changeset/apply';
+import type { SpendRole } from '../../contracts/history-entry';
 import type { Plan } from '../../contracts/plan';
+import type { WorkerResult } from '../../contracts/result';
+import type { GatewayRecord } from '../../gateway/gateway';
 import { collectGitInfo } from '../../evidence/git-info';
 import { validateEvidence } from '../../evidence/validator';
 import { writeEvidence } from '../../evidence/writer';
@@ -23,6 +26,7 @@ import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
 import { commitPaths } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
+import { costByRole, costLine } from '../spend';
 import type { Verdict } from '../verdict';
 import type { CheckOutput } from './check';
 import type { DoOutput } from './do';
@@ -38,6 +42,25 @@ export interface ActInput {
   checked: CheckOutput;
   verdict: Verdict;
   outcome: CycleOutcome;
+  /** The Controller model's gateway records (PLAN), for the evidence's gateway.jsonl. */
+  controllerRecords?: readonly GatewayRecord[];
+}
+
+/**
+ * The evidence's gateway.jsonl: every metered call of the cycle, each line with the role whose
+ * gateway made it (Controller model, Worker, Auditor). No headers or bodies: provider, model, tokens, cost.
+ */
+export function gatewayLines(byRole: readonly [SpendRole, readonly GatewayRecord[]][]): string {
+  return byRole.flatMap(([role, records]) => records.map((r) => JSON.stringify({ role, ...r }))).join('\n');
+}
+
+/**
+ * The Worker's result.json for the evidence: as read and validated, with `cost_estimate_usd` the
+ * gateway's metered Worker cost and the Worker's own figure kept as `cost_claimed_by_worker_usd`.
+ */
+export function meteredResult(result: WorkerResult & { forced?: boolean }, meteredUsd: number): Record<string, unknown> {
+  const { forced: _forced, ...read } = result;
+  return { ...read, cost_estimate_usd: meteredUsd, cost_claimed_by_worker_usd: result.cost_estimate_usd };
 }
 
 /** Run ADJUST: apply a PASS, or record any other verdict with the staging copy named as kept. */
@@ -144,8 +167,11 @@ async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport
   const baseCommit = ctx.state.baseCommit;
   const result = a.done.result.kind === 'read' ? a.done.result.result : null;
   const pnl = a.checked.pnl;
-  // The gateway's per-call records (no headers or bodies: provider, model, tokens, cost).
-  const gatewayLog = a.done.agent.records.map((r) => JSON.stringify(r)).join('\n');
+  const gatewayLog = gatewayLines([['controller', a.controllerRecords ?? []], ['worker', a.done.agent.records], ['auditor', a.checked.auditRecords]]);
+  const extraFiles = [
+    ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
+    ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
+  ];
   const git = await collectGitInfo(root, a.startedAt, ctx.signal);
   ctx.lap('git info');
   const evidence = await writeEvidence(paths.evidence, {
@@ -159,12 +185,12 @@ async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport
     git: { ...git, commit: baseCommit },
     gate,
     commands: [{ title: `Worker: ${plan.agent}`, command: ['factory', 'run', '--ticket', plan.ticket_id, '--agent', plan.agent], status: result?.status ?? 'PASS' }],
-    kpi: { ...(result?.kpi_summary ?? {}), files_changed: outcome.changes.length, agent: plan.agent },
+    kpi: { ...(result?.kpi_summary ?? {}), files_changed: outcome.changes.length, agent: plan.agent, ...(plan.model ? { model: plan.model } : {}), cost_by_role: costByRole(outcome.spend ?? []) },
     ...(a.checked.profit && pnl ? { pnlBreakdown: pnl } : {}),
     profitRelated: a.checked.profit,
     worker: { claimedStatus: result?.status ?? 'NONE', recordedStatus: 'PASS', overridden: false, ...(result?.model_used ? { model: result.model_used } : {}) },
     costUsd: outcome.costUsd,
-    ...(gatewayLog ? { extraFiles: [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] } : {}),
+    ...(extraFiles.length ? { extraFiles } : {}),
     reproduce: [`git checkout ${baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
   });
   ctx.lap('evidence written');
@@ -181,7 +207,7 @@ async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, s
     `factory: ${plan.ticket_id} PASS — ${plan.ac_ids.join(', ')} DONE`,
     '',
     `Evidence: ${evidenceRel}`,
-    `Cost: $${outcome.costUsd.toFixed(4)} (agent ${plan.agent}, risk ${plan.risk_level})`,
+    costLine(outcome.costUsd, outcome.spend ?? [], { agent: plan.agent, model: plan.model }, plan.risk_level),
     `Changed: ${outcome.changes.map((c) => `${c.path} (${c.kind})`).join(', ')}`,
     '',
     `Factory-Run: ${plan.run_id}`,

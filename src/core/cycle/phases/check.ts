@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { runAuditor } from '../../auditor/run-auditor';
+import { auditorRouteOf, runAuditor, type AuditRequest } from '../../auditor/run-auditor';
 import type { Plan } from '../../contracts/plan';
 import { readUntrustedJson } from '../../contracts/untrusted-json';
 import { isProfitTicket } from '../../evidence/writer';
@@ -19,10 +19,13 @@ import { runGate } from '../../gate/run-gate';
 import type { BuiltPlan } from '../../plan/builder';
 import type { StagingCopy } from '../../sandbox/staging';
 import { stagingTreeHash } from '../../sandbox/staging-snapshots';
+import type { SpendEntry } from '../../contracts/history-entry';
+import type { GatewayRecord } from '../../gateway/gateway';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError } from '../../util/errors';
 import { isSymlink, readText, rel, type CycleContext } from '../cycle-context';
 import type { CycleDeps, CycleOutcome } from '../cycle-types';
+import { auditorBudget, spendFromRecords, spendTotal, tierOfModel } from '../spend';
 import { auditNeeded, findings, verdictLimits, type CheckFacts, type Findings, type WorkerFacts } from '../verdict';
 import type { DoOutput } from './do';
 
@@ -51,6 +54,9 @@ export interface CheckOutput {
   gateCommandMs: number;
   auditMs: number;
   auditCostUsd: number;
+  /** The Auditor's history `spend` entries (one per model) and its gateway's records, when it ran. */
+  auditSpend: SpendEntry[];
+  auditRecords: GatewayRecord[];
 }
 
 /** DO's results as the verdict reads them; the spend is the cycle's (Controller model + Worker). */
@@ -61,6 +67,7 @@ export function workerFacts(done: DoOutput, controllerCostUsd = 0): WorkerFacts 
     overCap: done.overCap,
     budgetHit: done.budgetHit,
     spentUsd: controllerCostUsd + done.agent.gateway.costUsd,
+    ...(done.reserveUsd ? { reserveUsd: done.reserveUsd } : {}),
     ...(done.agent.report ? { agentOutcome: done.agent.report.outcome } : {}),
     changes: done.changes.length,
     violations: done.violations,
@@ -74,7 +81,7 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
   const limits = verdictLimits(ctx.config, plan.timeout_minutes);
   const worker = workerFacts(done, input.controllerCostUsd);
   const facts: CheckFacts = {};
-  const out: CheckOutput = { worker, facts, audit: null, profit: isProfitTicket(plan.ticket_id, ctx.config.evidence.profitTickets), gateMs: 0, gateCommandMs: 0, auditMs: 0, auditCostUsd: 0 };
+  const out: CheckOutput = { worker, facts, audit: null, profit: isProfitTicket(plan.ticket_id, ctx.config.evidence.profitTickets), gateMs: 0, gateCommandMs: 0, auditMs: 0, auditCostUsd: 0, auditSpend: [], auditRecords: [] };
   const now = (): Findings => findings(worker, facts, limits);
   const first = now();
   if (first.workerError) throw new FactoryError(first.workerError, 'worker-error');
@@ -127,17 +134,39 @@ async function checkGate(ctx: CycleContext, input: CheckInput, out: CheckOutput)
   out.facts.gate = { status: gate.status, failedAt: gate.failedAt };
 }
 
-/** The read-only Auditor over the changeset; its report is kept under `<autopilot>/audits/`. */
+/**
+ * The read-only Auditor over the changeset, on its routed agent and model, with what is left of
+ * the cycle budget (≥ the reserve held back from the Worker); its report is kept under
+ * `<autopilot>/audits/`. A budget the Auditor runs out of is a budget cap, not its verdict.
+ */
 async function checkAudit(ctx: CycleContext, input: CheckInput, out: CheckOutput): Promise<void> {
   const { root, config, opts, paths } = ctx;
   const { plan, done } = input;
+  const controllerUsd = input.controllerCostUsd ?? 0;
+  const budgetUsd = auditorBudget(config.killSwitch.budgetUsd, controllerUsd, done.agent.gateway.costUsd);
+  if (budgetUsd <= 0) {
+    out.facts.auditBudgetHit = { spentUsd: out.worker.spentUsd };
+    return;
+  }
+  const req: AuditRequest = { root, config, plan, workspace: done.staging.workspace, changes: done.changes, rules: readText(root, config.ssot.rules), ...(opts.replayDir ? { replayFile: path.join(opts.replayDir, `${plan.ticket_id}.audit.json`) } : {}), ...(opts.image ? { image: opts.image } : {}), ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}), reason: input.escalate ? 'escalation' : 'risk', ...(opts.keys ? { keys: opts.keys } : {}), budgetUsd };
+  const route = { ...auditorRouteOf(req), tier: plan.routing?.auditor?.tier };
+  const tierOf = tierOfModel(config);
+  const records: GatewayRecord[] = [];
+  req.onRecord = (r) => {
+    records.push(r);
+    ctx.emit({ type: 'spend', runId: plan.run_id, role: 'auditor', spend: spendFromRecords('auditor', route, records, tierOf) });
+  };
   const tAudit = Date.now();
-  const audit = await runAuditor(
-    { root, config, plan, workspace: done.staging.workspace, changes: done.changes, rules: readText(root, config.ssot.rules), ...(opts.replayDir ? { replayFile: path.join(opts.replayDir, `${plan.ticket_id}.audit.json`) } : {}), ...(opts.image ? { image: opts.image } : {}), ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}), reason: input.escalate ? 'escalation' : 'risk', ...(opts.keys ? { keys: opts.keys } : {}) },
-    { docker: ctx.docker, logger: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) },
-  );
+  const audit = await runAuditor(req, { docker: ctx.docker, logger: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   out.auditMs = Date.now() - tAudit;
   out.auditCostUsd = audit.costUsd;
+  out.auditRecords = audit.records;
+  out.auditSpend = spendFromRecords('auditor', route, audit.records, tierOf);
+  ctx.emit({ type: 'spend', runId: plan.run_id, role: 'auditor', spend: out.auditSpend });
+  if (audit.budgetHit) {
+    out.facts.auditBudgetHit = { spentUsd: out.worker.spentUsd + (spendTotal(out.auditSpend) || audit.costUsd) };
+    return;
+  }
   await fs.promises.mkdir(paths.audits, { recursive: true });
   const reportFile = path.join(paths.audits, `${plan.run_id}.json`);
   await atomicWrite(reportFile, JSON.stringify(audit.report, null, 2) + '\n');

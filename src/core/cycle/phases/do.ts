@@ -8,7 +8,10 @@ import * as path from 'node:path';
 import { diffSnapshots, type Change } from '../../changeset/diff';
 import { checkScope, type Violation } from '../../changeset/scope';
 import { snapshotBytes, type Snapshot } from '../../changeset/snapshot';
+import type { FactoryConfig } from '../../config/schema';
+import type { SpendEntry } from '../../contracts/history-entry';
 import type { Plan } from '../../contracts/plan';
+import type { GatewayRecord } from '../../gateway/gateway';
 import { readResultJson } from '../../contracts/result';
 import type { BuiltPlan } from '../../plan/builder';
 import type { ContainerResult } from '../../sandbox/container-spec';
@@ -19,6 +22,7 @@ import { createStagingCopy, type StagingCopy } from '../../sandbox/staging';
 import { afterSnapshot, baseSnapshot, writeBaseEntries } from '../../sandbox/staging-snapshots';
 import { FactoryError, errorMessage } from '../../util/errors';
 import { faultDelay, faultPoint, isSymlink, readText, type CycleContext } from '../cycle-context';
+import { spendFromRecords, tierOfModel, type SpendRoute } from '../spend';
 import type { ResultRead } from '../verdict';
 import { prepareWorkerLaunch, type WorkerLaunch } from '../../sandbox/worker-launch';
 
@@ -28,6 +32,8 @@ export interface CycleResources {
   launch?: WorkerLaunch;
   /** A FAILed cycle keeps its staging copy (and the agent's output) for inspection. */
   keepStaging?: boolean;
+  /** The Worker's metered spend so far (its gateway's records): what an aborted cycle still records. */
+  workerSpend?: () => SpendEntry[];
 }
 
 /** What DO needs from PLAN. */
@@ -35,8 +41,10 @@ export interface DoInput {
   plan: Plan;
   built: BuiltPlan;
   baseCommit: string;
-  /** What the Controller model already spent in PLAN: the Worker gets the rest of the cycle budget. */
-  controllerCostUsd?: number;
+  /** The Worker's gateway budget (spend.ts `cycleBudget`: B − c − the Auditor's reserve). */
+  workerBudgetUsd: number;
+  /** What was held back for the Auditor (the budget reason names it). */
+  reserveUsd?: number | undefined;
 }
 
 /** What DO produced. */
@@ -58,6 +66,15 @@ export interface DoOutput {
   agentOwnMs: number;
   /** Metered by the gateway (the agent's own figure only when no call went through it). */
   costUsd: number;
+  /** The Worker's history `spend` entries (one per model it called through its gateway). */
+  spend: SpendEntry[];
+  /** What was held back from the Worker's budget for the Auditor. */
+  reserveUsd?: number;
+}
+
+/** Who the Worker runs as, for its spend entries: the plan's agent, model and tier. */
+export function workerRoute(plan: Plan, config: FactoryConfig): SpendRoute {
+  return { agent: plan.agent, model: plan.routing?.worker.model ?? plan.model ?? config.agents[plan.agent]?.model, tier: plan.routing?.worker.tier ?? plan.model_budget };
 }
 
 /** Run DO. `res` receives the staging copy and the launch as soon as they exist, for clean-up. */
@@ -78,6 +95,11 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
   let budgetHit = false;
   const onOuter = () => inner.abort();
   signal?.addEventListener('abort', onOuter, { once: true });
+  // Live spend: every metered call of the Worker's gateway updates the role's running totals.
+  const route = workerRoute(plan, config);
+  const tierOf = tierOfModel(config);
+  const records: GatewayRecord[] = [];
+  res.workerSpend = () => spendFromRecords('worker', route, records, tierOf);
   const launch = await prepareWorkerLaunch({
     plan,
     config,
@@ -86,11 +108,15 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
     ...(replayFile ? { replayFile } : {}),
     ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
     ...(opts.keys ? { keys: opts.keys } : {}),
-    // One budget per cycle: the Controller model's review came out of it first.
-    ...(input.controllerCostUsd ? { budgetUsd: Math.max(0, config.killSwitch.budgetUsd - input.controllerCostUsd) } : {}),
+    // One budget per cycle: the Controller model's review came out of it first, the Auditor's reserve is held back.
+    budgetUsd: input.workerBudgetUsd,
     onBudgetExceeded: () => {
       budgetHit = true;
       inner.abort();
+    },
+    onRecord: (r) => {
+      records.push(r);
+      ctx.emit({ type: 'spend', runId: plan.run_id, role: 'worker', spend: spendFromRecords('worker', route, records, tierOf) });
     },
     logger: ctx.log,
   });
@@ -102,7 +128,11 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
   } finally {
     signal?.removeEventListener('abort', onOuter);
   }
-  return afterWorker(ctx, plan, staging, launch, worker, () => budgetHit);
+  const out = await afterWorker(ctx, plan, staging, launch, worker, () => budgetHit);
+  out.spend = spendFromRecords('worker', route, out.agent.records, tierOf);
+  ctx.emit({ type: 'spend', runId: plan.run_id, role: 'worker', spend: out.spend });
+  if (input.reserveUsd) out.reserveUsd = input.reserveUsd;
+  return out;
 }
 
 /** The Worker container's run, with the base snapshot taken while it started. */
@@ -179,6 +209,7 @@ async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, 
     agentMs: w.agentMs,
     agentOwnMs,
     costUsd,
+    spend: [],
   };
 }
 

@@ -16,6 +16,7 @@ import { atomicWrite } from '../../util/atomic-write';
 import { errorMessage } from '../../util/errors';
 import { summarizeMonth, monthOf } from '../cost-summary';
 import { rel } from '../cycle-context';
+import { costLine } from '../spend';
 import { cycleRecords, type CyclePaths } from '../cycle-paths';
 import type { CycleOutcome } from '../cycle-types';
 import { commitPaths } from '../git-ops';
@@ -47,9 +48,11 @@ export async function record(paths: CyclePaths, plan: Plan, outcome: CycleOutcom
     ...(cause !== outcome.status ? { cause } : {}),
     endedAt,
     costUsd: outcome.costUsd,
-    // The share of costUsd by role (the Controller model's review); the cost summary's byRole.
+    // costUsd by role and model (Controller model, Worker, Auditor): the cost summary's byRole/byModel/byTier.
     ...(outcome.spend?.length ? { spend: outcome.spend } : {}),
+    // The Worker's agent and model; every role's are in `spend`.
     agent: plan.agent,
+    ...(plan.model ? { model: plan.model } : {}),
     reasons: outcome.reasons,
     ...(outcome.stagingKept ? { stagingKept: outcome.stagingKept } : {}),
     ...(outcome.audit ? { audit: outcome.audit.verdict } : {}),
@@ -93,7 +96,7 @@ export async function blockTicket(b: BlockRequest, outcome: CycleOutcome): Promi
   if (config.git.commit && edited) {
     const files = [config.ssot.roadmap, rel(root, paths.history), rel(root, summary), rel(root, paths.plan)];
     if (outcome.audit) files.push(outcome.audit.report);
-    outcome.commit = await commitPaths(root, files.filter((f) => fs.existsSync(path.join(root, f))), `factory: ${plan.ticket_id} BLOCKED (${reason})\n\nThe kill switch stopped the ticket after run ${plan.run_id}; a person has to look at it.\nCost of the cycle: $${outcome.costUsd.toFixed(4)}\n\nFactory-Run: ${plan.run_id}\n`, b.signal);
+    outcome.commit = await commitPaths(root, files.filter((f) => fs.existsSync(path.join(root, f))), `factory: ${plan.ticket_id} BLOCKED (${reason})\n\nThe kill switch stopped the ticket after run ${plan.run_id}; a person has to look at it.\n${costLine(outcome.costUsd, outcome.spend ?? [], { agent: plan.agent, model: plan.model }, plan.risk_level)}\n\nFactory-Run: ${plan.run_id}\n`, b.signal);
   }
 }
 
