@@ -7,6 +7,7 @@ interface RunOptions {
   root: string;
   ticket?: string;
   agent?: string;
+  model?: string;
   replay?: string;
   maxCycles: string;
   json?: boolean;
@@ -48,7 +49,7 @@ export function cycleLine(o: CycleOutcome): string {
 }
 
 /**
- * `factory run [--ticket T] [--agent A] [--replay DIR] [--max-cycles N] [--json]`: run PDCA
+ * `factory run [--ticket T] [--agent A] [--model M] [--replay DIR] [--max-cycles N] [--json]`: run PDCA
  * cycles (spec `just factory_run`). Without --ticket each cycle takes the queue's next ticket;
  * with it the same ticket is retried until it PASSes, is BLOCKED or N cycles ran. Exit 0 when every
  * cycle PASSed (or the queue is empty), 1 when one did not, 2 on bad input, 3 when another
@@ -60,7 +61,8 @@ export function register(program: Command): void {
     .description('Run PDCA cycles: plan → Worker in the sandbox → Gate/Auditor → apply, record, commit')
     .option('--root <dir>', 'workspace root (a git repository)', process.cwd())
     .option('--ticket <id>', 'work on this ticket instead of the queue\'s next one')
-    .option('--agent <name>', 'agent override (claude-code, codex, gemini, aider, custom, replay)')
+    .option('--agent <name>', 'Worker agent override (claude-code, codex, gemini, aider, custom, replay); default: the routing table picks by risk')
+    .option('--model <id>', 'Worker model override (default: the routing table, or the overriding agent\'s configured model)')
     .option('--replay <dir>', 'recordings for the replay agent: DIR/<TICKET>.json (and <TICKET>.audit.json)')
     .option('--max-cycles <n>', 'stop after this many cycles', '1')
     .option('--image <image>', 'Worker/Gate image override')
@@ -89,7 +91,7 @@ export function register(program: Command): void {
           let outcome: CycleOutcome;
           try {
             outcome = await runCycle(
-              { root, ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}), ...(opts.image ? { image: opts.image } : {}) },
+              { root, ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}), ...(opts.image ? { image: opts.image } : {}) },
               { logger, signal, onEvent },
             );
           } catch (err) {

@@ -31,7 +31,7 @@ export function buildPrompt(plan: Plan, task: WorkerTask): string {
     plan.done_criteria || 'The gate passes.',
     ...(task.gate.stages.length ? ['', 'The gate runs, in order: ' + task.gate.stages.map((s) => `${s.name} (\`${s.command.join(' ')}\`)`).join(', ') + '.'] : []),
     '',
-    `Time cap: ${plan.timeout_minutes} minutes. Model budget: ${plan.model_budget}.`,
+    `Time cap: ${plan.timeout_minutes} minutes. Model budget: ${plan.model_budget}${plan.model ? ` (${plan.model})` : ''}.`,
   ];
   if (task.rules.trim()) {
     parts.push('', `## Project rules${task.rulesPath ? ` (${task.rulesPath})` : ''}`, '', task.rules.trim());

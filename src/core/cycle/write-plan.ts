@@ -12,10 +12,21 @@ import { cyclePaths, preparePlan } from './orchestrator';
  * (`factory plan`, "Factory: Build plan.json"). Under the repo lock: plan.json is a running
  * cycle's contract, never overwritten under a live cycle (FactoryError `locked`, exit 3).
  */
-export async function writePlan(root: string, config: FactoryConfig, opts: { ticket?: string; agent?: string; signal?: AbortSignal; logger?: Logger } = {}): Promise<{ built: BuiltPlan; file: string }> {
+export async function writePlan(
+  root: string,
+  config: FactoryConfig,
+  opts: { ticket?: string; agent?: string; model?: string; overrideSource?: string; signal?: AbortSignal; logger?: Logger } = {},
+): Promise<{ built: BuiltPlan; file: string }> {
   const lock = await acquireRepoLock(root, { ...(opts.logger ? { logger: opts.logger } : {}) });
   try {
-    const { built } = await preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    // The routes follow the ticket's history (escalation on retry), read by preparePlan under the lock.
+    const { built } = await preparePlan(root, config, {
+      ...(opts.ticket ? { ticket: opts.ticket } : {}),
+      ...(opts.agent ? { agent: opts.agent } : {}),
+      ...(opts.model ? { model: opts.model } : {}),
+      ...(opts.overrideSource ? { overrideSource: opts.overrideSource } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     const file = cyclePaths(root, config).plan;
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     await atomicWrite(file, JSON.stringify(built.plan, null, 2) + '\n');
