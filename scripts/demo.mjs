@@ -1,25 +1,39 @@
-// `npm run demo`: the example workspace through real PDCA cycles. Builds the bundles, copies
-// examples/demo-project to a temp git repository, and runs the Controller there with the replay
-// agent (recorded edits, no model or key needed) through the real sandbox, the real model gateway
-// and the real Gate containers:
-//   1. the queue's next ticket (D201) PASSes: applied, ledger DONE, roadmap 3/3, one commit;
-//   2. the next one (D202) writes outside its scope: FAIL, nothing applied;
-//   3. D301 keeps failing the Gate: the Auditor is called after 2 FAILs, BLOCKED after 3.
-// Prints a short report; exits 0 only when all three outcomes are as expected. Needs Docker: on a
-// fresh Debian machine as root it installs the engine and builds the worker image first
-// (scripts/demo-provision.mjs decides; FACTORY_DEMO_PROVISION=0 turns that off).
-import { spawnSync } from 'node:child_process';
+// `npm run demo`: the example workspace through real PDCA cycles, routed by the cost gate. Builds
+// the bundles, copies examples/demo-project to a temp git repository, starts a scripted model
+// provider on loopback (test/support/scripted-provider.ts: the real wire formats, token usage from
+// the recordings) and runs the Controller there. The example's routing table sends every tier to
+// the replay agent (recorded edits) on real model ids, so each cycle makes its recorded model
+// calls on the routed model through the real model gateway, which meters and prices them; the
+// sandbox and the Gate containers are the real ones:
+//   1. the queue's next ticket (D201, LOW) runs on the economy route and PASSes: applied, ledger
+//      DONE, roadmap 3/3, one commit;
+//   2. the next one (D202, HIGH) writes outside its scope: FAIL, nothing applied;
+//   3. D302 (HIGH, 'refuses orders') PASSes with the Auditor on another provider's model;
+//   4. D301 (CRIT) keeps failing the Gate: the Auditor is called after 2 FAILs, BLOCKED after 3;
+//      each retry's Worker steps up a tier.
+// Prints the route and metered cost of each cycle and the month's cost by model; exits 0 only
+// when every outcome is as expected. Needs Docker: on a fresh Debian machine as root it installs
+// the engine and builds the worker image first (scripts/demo-provision.mjs decides;
+// FACTORY_DEMO_PROVISION=0 turns that off).
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+import { demoTurn, writeMeteredRecordings } from './demo-calls.mjs';
 import { provisionPlan } from './demo-provision.mjs';
+
+// The scripted provider is TypeScript (the tests' stand-in for a model API): load it through tsx.
+const { ScriptedProvider } = await tsImport('../test/support/scripted-provider.ts', import.meta.url);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const example = path.join(root, 'examples', 'demo-project');
 const replays = path.join(example, 'replays');
 const cli = path.join(root, 'dist', 'cli.js');
 const IMAGE = 'agentic-factory/worker-base:bookworm';
+/** Dummy provider keys: the gateway injects them; the scripted provider checks it got them. */
+const DEMO_KEY = 'sk-demo-key-scripted-provider-000000';
 
 function fail(message) {
   console.error(`demo: ${message}`);
@@ -39,11 +53,48 @@ function git(repo, ...args) {
   return r.stdout;
 }
 
-/** `factory run … --json` → the per-cycle objects (one JSON line each). */
-function factoryRun(repo, extra) {
-  const r = run(process.execPath, [cli, 'run', '--root', repo, '--agent', 'replay', '--replay', replays, '--json', ...extra]);
-  if (r.status !== 0 && r.status !== 1) fail(`factory run exited ${r.status}:\n${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+/**
+ * `factory run … --json` → the per-cycle objects (one JSON line each). Asynchronous: the scripted
+ * provider answers the cycles' model calls from this same process.
+ */
+function factoryRun(repo, replayDir, extra) {
+  const env = { ...process.env, ANTHROPIC_API_KEY: DEMO_KEY, OPENAI_API_KEY: DEMO_KEY, GEMINI_API_KEY: DEMO_KEY };
+  delete env.CODEX_API_KEY;
+  delete env.GOOGLE_API_KEY;
+  const child = spawn(process.execPath, [cli, 'run', '--root', repo, '--replay', replayDir, '--json', ...extra], { cwd: root, env });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve) => {
+    child.on('error', (e) => fail(`factory run: ${e.message}`));
+    child.on('close', (code) => {
+      if (code !== 0 && code !== 1) fail(`factory run exited ${code}:\n${err}`);
+      resolve(out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
+    });
+  });
+}
+
+/** The history lines of these cycles (by run id). */
+function historyOf(repo, cycles) {
+  const lines = fs.readFileSync(path.join(repo, 'logs/autopilot/history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return cycles.map((c) => lines.find((l) => l.runId === c.runId) ?? {});
+}
+
+const usd = (n) => `$${(n ?? 0).toFixed(4)}`;
+
+/** One role's route and metered spend from a history line: "worker replay gpt-5-mini (economy) $0.0071". */
+function roleLine(line, role) {
+  const entries = (line.spend ?? []).filter((e) => e.role === role);
+  if (!entries.length) return role === 'worker' && line.model ? `worker ${line.agent ?? '?'} ${line.model}` : undefined;
+  return entries.map((e) => `${role} ${e.agent ?? '?'} ${e.model ?? '?'}${e.tier ? ` (${e.tier})` : ''} ${e.priced === false ? 'unpriced' : usd(e.costUsd)}`).join(', ');
+}
+
+/** Print a cycle: status, ticket, then its routes and metered cost. */
+function show(c, line, extra = '') {
+  console.log(`${c.status} ${c.ticketId}${extra}: ${c.reasons.join('; ') || (c.commit ? `${c.acIds.join(', ')} → commit ${c.commit.slice(0, 7)}` : '')}`);
+  const roles = ['worker', 'auditor'].map((r) => roleLine(line, r)).filter(Boolean);
+  console.log(`    ${roles.join(' · ') || 'no route recorded'} · cycle ${usd(c.costUsd)} metered`);
 }
 
 /** sha256 of every file outside .git and the Controller's own records. */
@@ -83,10 +134,20 @@ for (const step of setup.steps) {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-demo-'));
 const repo = path.join(tmp, 'demo-project');
 fs.cpSync(example, repo, { recursive: true, filter: (src) => !src.startsWith(replays) });
+// The recordings with their model calls first (examples/demo-project/replays/model-calls.json).
+const metered = path.join(tmp, 'replays');
+writeMeteredRecordings(replays, metered);
+const provider = await ScriptedProvider.start({ script: demoTurn, expectedKey: DEMO_KEY });
+// The gateway's upstreams: the scripted provider on loopback, for every provider.
+const configFile = path.join(repo, '.factory/config.json');
+const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+config.gateway = { upstreams: { anthropic: provider.url, openai: provider.url, gemini: provider.url } };
+fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
 git(repo, 'init', '-q');
 git(repo, 'add', '-A');
 git(repo, 'commit', '-q', '-m', 'demo-project as shipped');
 console.log(`\n== a git copy of the example: ${repo}`);
+console.log(`   scripted model provider on ${provider.url} (gateway.upstreams in the copy's config; dummy keys)`);
 
 const status = run(process.execPath, [cli, 'status', '--root', repo]);
 process.stdout.write(status.stdout);
@@ -94,46 +155,74 @@ process.stdout.write(status.stdout);
 const checks = [];
 const check = (ok, what) => checks.push({ ok: Boolean(ok), what });
 
-console.log('\n== cycle 1: the queue\'s next ticket (factory run)');
-const [c1] = factoryRun(repo, []);
+console.log('\n== cycle 1: the queue\'s next ticket (factory run): D201 is LOW → the economy route');
+const [c1] = await factoryRun(repo, metered, []);
+const [h1] = historyOf(repo, [c1]);
 const ledger = fs.readFileSync(path.join(repo, 'docs/v2/design/AC_LEDGER.md'), 'utf8');
 const roadmap = fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8');
 const head1 = git(repo, 'log', '-1', '--format=%H %s').trim();
-console.log(`${c1.status} ${c1.ticketId} ${c1.acIds.join(', ')} → commit ${c1.commit?.slice(0, 7)}, evidence ${c1.evidencePath}`);
+show(c1, h1);
 check(c1.ticketId === 'D201' && c1.status === 'PASS', 'D201 PASSes');
 check(c1.commit && head1.startsWith(c1.commit) && /D201 PASS/.test(head1), 'one commit naming the ticket');
 check(/\| D201::AC-2 \|[^\n]*\| DONE \| logs\/evidence\//.test(ledger) && /\| D201::AC-3 \|[^\n]*\| DONE \|/.test(ledger), 'ledger rows DONE with evidence');
 check(/\| D201 \|[^\n]*\| 3\/3 \| DONE \|/.test(roadmap), 'roadmap D201 3/3 DONE');
 check(c1.evidencePath && fs.existsSync(path.join(repo, c1.evidencePath, 'manifest.json')), 'evidence run with manifest');
+check(h1.model === 'gpt-5-mini' && c1.costUsd > 0, 'the LOW ticket ran on the economy model (gpt-5-mini), metered cost > 0');
 
-console.log('\n== cycle 2: the next ticket writes outside its scope');
+console.log('\n== cycle 2: the next ticket (D202, HIGH) writes outside its scope');
 const before = treeDigest(repo);
-const [c2] = factoryRun(repo, []);
-console.log(`${c2.status} ${c2.ticketId}: ${c2.reasons.join('; ')}`);
+const [c2] = await factoryRun(repo, metered, []);
+const [h2] = historyOf(repo, [c2]);
+show(c2, h2);
 check(c2.ticketId === 'D202' && c2.status === 'FAIL', 'D202 FAILs');
 check(c2.violations.some((v) => v.path === 'engine/__init__.py'), 'the out-of-scope path is named');
 check(treeDigest(repo) === before && c2.commit === null, 'nothing applied: the tree is byte-identical');
 
-console.log('\n== cycles 3-5: D301 keeps failing the Gate (factory run --ticket D301 --max-cycles 5)');
-const c3 = factoryRun(repo, ['--ticket', 'D301', '--max-cycles', '5']);
-for (const c of c3) console.log(`${c.status} ${c.ticketId}${c.escalated ? ' (escalated → Auditor ' + (c.audit?.verdict ?? '?') + ')' : ''}: ${c.reasons.join('; ')}`);
-const roadmap3 = fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8');
-check(c3.length === 3, 'exactly three cycles (then BLOCKED stops the run)');
-check(c3[0]?.status === 'FAIL' && c3[1]?.status === 'FAIL' && !c3[0]?.escalated && !c3[1]?.escalated, 'two FAILs without the Auditor');
-check(c3[2]?.escalated && c3[2]?.audit, 'the third cycle calls the Auditor');
-check(c3[2]?.status === 'BLOCKED' && /\| D301 \|[^\n]*\| BLOCKED \(retry cap/.test(roadmap3), 'D301 BLOCKED in the roadmap with its reason');
+console.log('\n== cycle 3: D302 is HIGH (\'refuses orders\'): the Auditor runs on another provider\'s model');
+const [c3] = await factoryRun(repo, metered, ['--ticket', 'D302']);
+const [h3] = historyOf(repo, [c3]);
+show(c3, h3, c3.audit ? ` (Auditor ${c3.audit.verdict})` : '');
+const auditorModels = (h3.spend ?? []).filter((e) => e.role === 'auditor').map((e) => e.model);
+check(c3.status === 'PASS' && c3.audit?.verdict === 'PASS' && c3.commit, 'D302 PASSes with the Auditor\'s PASS, committed');
+check(h3.model === 'claude-sonnet-4-5' && auditorModels.length > 0 && auditorModels.every((m) => m && m !== h3.model), 'the Auditor ran on a different model than the Worker');
 
+console.log('\n== cycles 4-6: D301 (CRIT) keeps failing the Gate (factory run --ticket D301 --max-cycles 5)');
+const c4 = await factoryRun(repo, metered, ['--ticket', 'D301', '--max-cycles', '5']);
+const h4 = historyOf(repo, c4);
+c4.forEach((c, i) => show(c, h4[i], c.escalated ? ` (escalated → Auditor ${c.audit?.verdict ?? '?'})` : ''));
+const roadmap3 = fs.readFileSync(path.join(repo, 'D_ROADMAP.md'), 'utf8');
+check(c4.length === 3, 'exactly three cycles (then BLOCKED stops the run)');
+check(c4[0]?.status === 'FAIL' && c4[1]?.status === 'FAIL' && !c4[0]?.escalated && !c4[1]?.escalated, 'two FAILs without the Auditor');
+check(c4[2]?.escalated && c4[2]?.audit, 'the third cycle calls the Auditor');
+check(c4[2]?.status === 'BLOCKED' && /\| D301 \|[^\n]*\| BLOCKED \(retry cap/.test(roadmap3), 'D301 BLOCKED in the roadmap with its reason');
+await provider.close();
+
+const all = [c1, c2, c3, ...c4];
 const history = fs.readFileSync(path.join(repo, 'logs/autopilot/history.jsonl'), 'utf8').trim().split('\n').length;
+const month = new Date().toISOString().slice(0, 7).replace('-', '');
+const summaryFile = path.join(repo, 'logs/autopilot', `cost_summary_${month}.json`);
+const summary = fs.existsSync(summaryFile) ? JSON.parse(fs.readFileSync(summaryFile, 'utf8')) : undefined;
+const groups = (g) => Object.entries(g ?? {}).sort((a, b) => b[1].costUsd - a[1].costUsd)
+  .map(([k, v]) => `${k.padEnd(20)} ${v.unpriced ? 'unpriced' : usd(v.costUsd)}  (${v.cycles} cycle${v.cycles === 1 ? '' : 's'})`);
+const total = all.reduce((sum, c) => sum + c.costUsd, 0);
 console.log(`\n== report
-  cycles        ${2 + c3.length} (history.jsonl: ${history} lines, hash-chained)
+  cycles        ${all.length} (history.jsonl: ${history} lines, hash-chained)
   commits       ${git(repo, 'log', '--format=%h %s').trim().split('\n').join('\n                ')}
-  cost          $${[c1, c2, ...c3].reduce((s, c) => s + c.costUsd, 0).toFixed(4)} (replay agent: no model calls)
+  model calls   ${provider.served.requests} through the gateway (${provider.served.input} input, ${provider.served.output} output tokens)
+  cost          ${usd(total)} metered by the gateway
+  cost by model (logs/autopilot/cost_summary_${month}.json)
+                ${groups(summary?.byModel).join('\n                ') || '(no summary)'}
+  cost by role  ${groups(summary?.byRole).join('\n                ') || '(none)'}
+  cost by tier  ${groups(summary?.byTier).join('\n                ') || '(none)'}
+  per accepted AC  ${summary?.usdPerAcceptedAc == null ? '—' : usd(summary.usdPerAcceptedAc)} (${summary?.acceptedAcs ?? 0} ACs accepted)
 `);
+check(total > 0 && provider.served.requests > 0, 'non-zero cost metered by the gateway from the scripted provider\'s usage');
+check(summary && Object.keys(summary.byModel).some((m) => m === 'gpt-5-mini') && Object.keys(summary.byModel).some((m) => m === 'claude-sonnet-4-5'), 'the month\'s cost by model names the routed models');
 for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.what}`);
 const bad = checks.filter((c) => !c.ok).length;
 // The FAILed cycles kept their staging copies for inspection (in RAM when they fit); they go with
 // the throw-away repository unless it is kept.
-const keptCopies = [c2, ...c3].map((c) => c?.stagingKept).filter(Boolean);
+const keptCopies = [c2, ...c4].map((c) => c?.stagingKept).filter(Boolean);
 if (process.env.FACTORY_DEMO_KEEP === '1') console.log(`\nkept: ${repo}${keptCopies.length ? ` and the FAILed cycles' staging copies ${keptCopies.join(', ')}` : ''}`);
 else {
   for (const d of keptCopies) fs.rmSync(d, { recursive: true, force: true });
