@@ -4,10 +4,42 @@
  * imports `vscode` or the DOM: the host, the webview bundle and plain-mocha tests share it.
  */
 import * as z from 'zod';
-import { evidenceFileSchema, runIdSchema, runSnapshot, shortText as short } from '../core/contracts/run-snapshot';
+import { evidenceFileSchema, runIdSchema, runSnapshot as coreRunSnapshot, shortText as short } from '../core/contracts/run-snapshot';
 
 // The Run panel's snapshot is a record of the core's contracts; the messages below carry it.
-export { evidenceFileSchema, runIdSchema, runSnapshot, timelinePhase, type RunSnapshot, type TimelinePhase } from '../core/contracts/run-snapshot';
+export { evidenceFileSchema, runIdSchema, timelinePhase, type TimelinePhase } from '../core/contracts/run-snapshot';
+
+/** One role's spend on one model (history's spend entry, as shown). */
+const roleSpend = z.object({ model: short, usd: z.number().nonnegative(), unpriced: z.boolean(), requests: z.number().int().nonnegative().nullable() });
+/**
+ * One role of the cycle in the Run panel (issue 16): who runs it (agent, model, tier and why, from
+ * plan.json's routing) and what it spent so far (the cycle's `spend` events, or the history line
+ * after a reload). `spentUsd` null: nothing metered yet.
+ */
+export const roleRow = z.object({
+  role: z.enum(['controller', 'worker', 'auditor']),
+  agent: short.nullable(),
+  model: short.nullable(),
+  tier: short.nullable(),
+  why: z.array(short).max(20),
+  spentUsd: z.number().nonnegative().nullable(),
+  /** Some of the spend was on a model without a price: show "unpriced", never "$0". */
+  unpriced: z.boolean(),
+  spend: z.array(roleSpend).max(20),
+});
+export type RoleRow = z.infer<typeof roleRow>;
+
+/** The cost gate's choice for the run: a row per role, the USD held back for the Auditor, and the override. */
+export const runRouting = z.object({
+  roles: z.array(roleRow).max(3),
+  reserveUsd: z.number().nonnegative().nullable(),
+  override: short.nullable(),
+});
+export type RunRouting = z.infer<typeof runRouting>;
+
+/** The Run panel's snapshot: the core's record plus the roles of the cost gate (absent: nothing known). */
+export const runSnapshot = coreRunSnapshot.extend({ routing: runRouting.nullable().optional() });
+export type RunSnapshot = z.infer<typeof runSnapshot>;
 
 /** Hard caps: a message from the other side is untrusted and must not grow without bound. */
 export const MAX_TEXT = 1_000_000;

@@ -6,6 +6,7 @@
 import type { LogStream, RunSnapshot, WebviewMessage, WebviewState } from '../../shared/protocol';
 import { duration, h, icon, statusIcon, usd } from '../dom';
 import { LogView } from '../log/log-view';
+import { rolesContent } from './roles-view';
 
 type Post = (m: WebviewMessage) => void;
 
@@ -147,7 +148,7 @@ export class RunView {
     const meta = h('div', { class: 'muted meta' }, [run.runId ? `run ${run.runId}` : null, run.timestamp, run.durationSeconds !== null ? duration(run.durationSeconds * 1000) : null].filter(Boolean).join(' · '));
     // The cost gate's decision (spec §7-1) with its reasons: why this run pays for the model it does.
     const risk = run.risk ? h('p', { class: 'muted risk', 'data-risk': run.risk.level }, icon('shield'), ` risk ${run.risk.level}${run.risk.why.length ? `: ${run.risk.why.join('; ')}` : ' (the default)'}`) : null;
-    return [h('div', { class: 'title-row' }, title, badge, h('span', { class: 'spacer' }), cost, refresh), meta, risk, ...this.scopeContent(run), run.note ? h('p', { class: 'note' }, icon('info'), ` ${run.note}`) : null].filter((n): n is HTMLElement => n !== null);
+    return [h('div', { class: 'title-row' }, title, badge, h('span', { class: 'spacer' }), cost, refresh), meta, risk, ...rolesContent(run), ...this.scopeContent(run), run.note ? h('p', { class: 'note' }, icon('info'), ` ${run.note}`) : null].filter((n): n is HTMLElement => n !== null);
   }
 
   /** Whether the user opened the scope list (the header is rebuilt on every snapshot). */

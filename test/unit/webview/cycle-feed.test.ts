@@ -123,4 +123,82 @@ describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)
     assert.ok(runSnapshot.shape.scope.safeParse(scope).success);
     assert.equal(planScopeView({ scope: { modify: ['a.py'], readonly: [], forbidden: [] } }).fallback, null);
   });
+
+  it('each role\'s agent, model, tier and why come from the plan\'s routing; spend events fill the rows and the meter live; the end keeps every role', () => {
+    const { r, target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    const routed = {
+      ...plan, agent: 'codex', model: 'gpt-5-mini', model_budget: 'economy',
+      routing: {
+        worker: { agent: 'codex', model: 'gpt-5-mini', tier: 'economy', why: ['risk LOW → routing.levels.LOW.worker (economy)'] },
+        auditor: { agent: 'claude-code', model: 'claude-opus-4-5', tier: 'premium', why: ['risk HIGH → routing.levels.HIGH.auditor'] },
+        reserve_usd: 0.4,
+        override: '--model gpt-5-mini',
+      },
+    } as Plan;
+    feed.handle(phase('PLAN', '2026-11-25T12:00:00.000Z'));
+    feed.handle({ type: 'plan', plan: routed, escalate: false, auditorRequired: true });
+    const planned = r.snapshots.at(-1)!;
+    assert.equal(planned.cost.spentUsd, null, 'nothing metered yet');
+    assert.ok(runSnapshot.safeParse(planned).success);
+    assert.deepEqual(planned.routing, {
+      roles: [
+        { role: 'worker', agent: 'codex', model: 'gpt-5-mini', tier: 'economy', why: ['risk LOW → routing.levels.LOW.worker (economy)'], spentUsd: null, unpriced: false, spend: [] },
+        { role: 'auditor', agent: 'claude-code', model: 'claude-opus-4-5', tier: 'premium', why: ['risk HIGH → routing.levels.HIGH.auditor'], spentUsd: null, unpriced: false, spend: [] },
+      ],
+      reserveUsd: 0.4,
+      override: '--model gpt-5-mini',
+    });
+    feed.handle(phase('DO', '2026-11-25T12:00:01.000Z'));
+    feed.handle({ type: 'spend', runId: plan.run_id, role: 'worker', spend: [{ role: 'worker', agent: 'codex', model: 'gpt-5-mini', tier: 'economy', costUsd: 0.02, requests: 1 }] });
+    // Running totals: the next event replaces the row's figures (two models now), it does not add to them.
+    feed.handle({ type: 'spend', runId: plan.run_id, role: 'worker', spend: [{ role: 'worker', agent: 'codex', model: 'gpt-5-mini', tier: 'economy', costUsd: 0.05, requests: 3 }, { role: 'worker', agent: 'codex', model: 'local-llm', costUsd: 0.1, priced: false, requests: 1 }] });
+    const live = r.snapshots.at(-1)!;
+    assert.ok(runSnapshot.safeParse(live).success);
+    assert.deepEqual(live.routing!.roles.map((x) => [x.role, x.agent, x.model, x.spentUsd, x.unpriced]), [
+      ['worker', 'codex', 'gpt-5-mini', 0.15, true],
+      ['auditor', 'claude-code', 'claude-opus-4-5', null, false],
+    ]);
+    assert.deepEqual(live.routing!.roles[0].spend, [{ model: 'gpt-5-mini', usd: 0.05, unpriced: false, requests: 3 }, { model: 'local-llm', usd: 0.1, unpriced: true, requests: 1 }]);
+    assert.deepEqual(live.cost, { spentUsd: 0.15, budgetUsd: 1 });
+    assert.equal(r.status.at(-1)!.costUsd, 0.15, 'the status bar follows the spend');
+    assert.equal(r.status.at(-1)!.phase, 'DO');
+    feed.handle(phase('CHECK', '2026-11-25T12:00:05.000Z'));
+    feed.handle({
+      type: 'end',
+      outcome: outcome({ costUsd: 0.46, spend: [
+        { role: 'controller', model: 'claude-sonnet-4-5', costUsd: 0.01 },
+        { role: 'worker', agent: 'codex', model: 'gpt-5-mini', tier: 'economy', costUsd: 0.05 },
+        { role: 'worker', agent: 'codex', model: 'local-llm', costUsd: 0.1, priced: false },
+        { role: 'auditor', agent: 'claude-code', model: 'claude-opus-4-5', tier: 'premium', costUsd: 0.3 },
+      ] }),
+    });
+    const end = r.snapshots.at(-1)!;
+    assert.ok(runSnapshot.safeParse(end).success);
+    assert.deepEqual(end.routing!.roles.map((x) => [x.role, x.spentUsd, x.tier]), [['controller', 0.01, null], ['worker', 0.15, 'economy'], ['auditor', 0.3, 'premium']]);
+    assert.equal(end.routing!.reserveUsd, 0.4);
+  });
+
+  it('the Controller model\'s spend in PLAN, reported before the plan event, survives it as the first row', () => {
+    const { r, target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    feed.handle(phase('PLAN', '2026-11-25T12:00:00.000Z'));
+    feed.handle({ type: 'spend', runId: plan.run_id, role: 'controller', spend: [{ role: 'controller', model: 'claude-sonnet-4-5', costUsd: 0.01, requests: 1 }] });
+    assert.deepEqual(r.snapshots.at(-1)!.routing!.roles.map((x) => [x.role, x.spentUsd]), [['controller', 0.01]]);
+    feed.handle({ type: 'plan', plan: { ...plan, agent: 'codex', model_budget: 'economy' } as Plan, escalate: false, auditorRequired: false });
+    const s = r.snapshots.at(-1)!;
+    assert.deepEqual(s.routing!.roles.map((x) => [x.role, x.agent, x.model, x.spentUsd]), [['controller', null, 'claude-sonnet-4-5', 0.01], ['worker', 'codex', null, null]]);
+    assert.deepEqual(s.cost, { spentUsd: 0.01, budgetUsd: 1 });
+    // A spend of another run does not mix in.
+    feed.handle({ type: 'spend', runId: 'other_run', role: 'worker', spend: [{ role: 'worker', costUsd: 0.5 }] });
+    assert.deepEqual(feed.current.routing!.roles.map((x) => [x.role, x.spentUsd]), [['controller', 0.01], ['worker', null]]);
+  });
+
+  it('a plan without routing (older) still shows the Worker with the plan\'s agent, model and tier', () => {
+    const { r, target } = recorder();
+    const feed = new CycleFeed(target, 1);
+    feed.handle({ type: 'plan', plan: { ...plan, agent: 'replay', model_budget: 'standard' } as Plan, escalate: false, auditorRequired: false });
+    assert.deepEqual(r.snapshots.at(-1)!.routing, { roles: [{ role: 'worker', agent: 'replay', model: null, tier: 'standard', why: [], spentUsd: null, unpriced: false, spend: [] }], reserveUsd: null, override: null });
+  });
 });
+

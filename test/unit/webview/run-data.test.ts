@@ -109,6 +109,33 @@ describe('Run panel and Cost dashboard data (real evidence and history files)', 
     assert.equal(loadLatestRun(root, config, '20991231_000000_x_0000000').snapshot.runId, '20261125_110000_d201_abcdef0');
   });
 
+  it('after a reload each role\'s agent, model, tier and spend come from the run\'s history line (evidence run and history-only run alike)', async () => {
+    const evidenceRoot = path.join(root, config.paths.evidence);
+    const history = path.join(root, config.paths.autopilot, 'history.jsonl');
+    const passId = '20261125_110000_d201_abcdef0';
+    await writeEvidence(evidenceRoot, { runId: passId, ticketId: 'D201', taskName: 'Spread', acIds: ['D201::AC-2'], status: 'PASS', startedAt: new Date('2026-11-25T11:00:00Z'), endedAt: new Date('2026-11-25T11:00:05Z'), git, gate: gate('PASS'), commands: [], kpi: {}, profitRelated: false, costUsd: 0.35 });
+    await appendHistory(history, {
+      runId: passId, ticketId: 'D201', acIds: ['D201::AC-2'], status: 'PASS', endedAt: '2026-11-25T11:00:05Z', costUsd: 0.35, agent: 'codex', model: 'gpt-5-mini',
+      spend: [
+        { role: 'worker', agent: 'codex', model: 'gpt-5-mini', tier: 'economy', tokens: { in: 1000, out: 100 }, requests: 2, costUsd: 0.1 },
+        { role: 'auditor', agent: 'claude-code', model: 'claude-opus-4-5', tier: 'premium', requests: 1, costUsd: 0.25 },
+      ],
+    });
+    await appendHistory(history, { runId: '20261125_120000_d202_abcdef0', ticketId: 'D202', status: 'FAIL', endedAt: '2026-11-25T12:00:09Z', costUsd: 0.2, agent: 'custom', model: 'local-llm', spend: [{ role: 'worker', agent: 'custom', model: 'local-llm', costUsd: 0.2, priced: false }] });
+    await appendHistory(history, { runId: '20261125_130000_d203_abcdef0', ticketId: 'D203', status: 'FAIL', endedAt: '2026-11-25T13:00:00Z', costUsd: 0 });
+
+    const pass = loadLatestRun(root, config, passId).snapshot;
+    assert.ok(runSnapshot.safeParse(pass).success);
+    assert.deepEqual(pass.routing?.roles.map((r) => [r.role, r.agent, r.model, r.tier, r.spentUsd, r.unpriced]), [
+      ['worker', 'codex', 'gpt-5-mini', 'economy', 0.1, false],
+      ['auditor', 'claude-code', 'claude-opus-4-5', 'premium', 0.25, false],
+    ]);
+    const fail = loadLatestRun(root, config, '20261125_120000_d202_abcdef0').snapshot;
+    assert.deepEqual(fail.routing?.roles.map((r) => [r.role, r.agent, r.model, r.spentUsd, r.unpriced]), [['worker', 'custom', 'local-llm', 0.2, true]]);
+    // An older line that names no agent, model or spend: no role rows rather than empty ones.
+    assert.equal(loadLatestRun(root, config, '20261125_130000_d203_abcdef0').snapshot.routing, null);
+  });
+
   it('SEC-20 untrusted evidence: a symlinked gate.log is not followed, oversized strings are cut to the protocol limits', async () => {
     const runDir = path.join(root, config.paths.evidence, '20261125_120000_d9_abcdef0');
     fs.mkdirSync(runDir, { recursive: true });

@@ -269,5 +269,39 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
     assert.deepEqual((await recorded(page)).cspViolations, []);
     await page.close();
   });
+
+  it('the Run panel shows a row per role (agent, model, tier, spend, why), the Auditor reserve and the override; unpriced never reads $0', async () => {
+    const page = await openWebview(browser!, server!, 'run');
+    const role = (r: 'controller' | 'worker' | 'auditor', agent: string | null, model: string, tier: string | null, spentUsd: number | null, extra: Record<string, unknown> = {}) =>
+      ({ role: r, agent, model, tier, why: [], spentUsd, unpriced: false, spend: [], ...extra });
+    const run: RunSnapshot = {
+      ...snapshot,
+      routing: {
+        roles: [
+          role('controller', null, 'claude-sonnet-4-5', null, 0.01),
+          role('worker', 'codex', '<i>local</i>', 'economy', 0.1, { unpriced: true, why: ['risk LOW → routing.levels.LOW.worker'], spend: [{ model: '<i>local</i>', usd: 0.1, unpriced: true, requests: 2 }] }),
+          role('auditor', 'claude-code', 'claude-opus-4-5', 'premium', null, { why: ['risk HIGH → routing.levels.HIGH.auditor'] }),
+        ],
+        reserveUsd: 0.4,
+        override: '--agent codex',
+      },
+    };
+    await postToWebview(page, { type: 'run.snapshot', run } satisfies HostMessage);
+    await page.waitForSelector('tr.role-row');
+    const rows = await page.evaluate(() => Array.from(document.querySelectorAll('tr.role-row')).map((tr) => [tr.getAttribute('data-role'), ...Array.from(tr.children).map((c) => c.textContent!.trim())]));
+    assert.deepEqual(rows, [
+      ['controller', 'Controller', 'Controller model', 'claude-sonnet-4-5', '—', '$0.0100', ''],
+      ['worker', 'Worker', 'codex', '<i>local</i>', 'economy', 'unpriced', 'risk LOW → routing.levels.LOW.worker'],
+      ['auditor', 'Auditor', 'claude-code', 'claude-opus-4-5', 'premium', '—', 'risk HIGH → routing.levels.HIGH.auditor'],
+    ]);
+    assert.match(await page.locator('.reserve').innerText(), /Auditor reserve: \$0\.4000/);
+    assert.match(await page.locator('.override').innerText(), /Override: --agent codex/);
+    assert.equal(await page.locator('.run-view i').count(), 0, 'a model name is text, never markup');
+    assert.deepEqual((await recorded(page)).cspViolations, []);
+    // A run without routing shows no roles table.
+    await postToWebview(page, { type: 'run.snapshot', run: snapshot } satisfies HostMessage);
+    await page.waitForFunction(() => document.querySelectorAll('tr.role-row').length === 0);
+    await page.close();
+  });
 });
 

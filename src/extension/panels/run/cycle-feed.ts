@@ -6,10 +6,12 @@
  */
 import type { Plan } from '../../../core/contracts/plan';
 import { SCOPE_VIEW_MAX, type PlanScopeView } from '../../../core/contracts/run-snapshot';
-import type { CycleEvent } from '../../../core/cycle/orchestrator';
+import type { SpendEntry } from '../../../core/contracts/history-entry';
+import type { CycleEvent, CycleOutcome } from '../../../core/cycle/orchestrator';
 import { CYCLE_PHASES, type CyclePhase } from '../../../core/contracts/status';
 import type { LogStream, RunSnapshot, TimelinePhase } from '../../../shared/protocol';
 import type { CycleStatusView } from '../../status-bar/status-text';
+import { planRouting, withAllSpend, withSpend } from './role-rows';
 
 export interface CycleFeedTarget {
   snapshot(run: RunSnapshot): void;
@@ -40,6 +42,10 @@ export class CycleFeed {
   private run: RunSnapshot;
   private phaseStart = new Map<CyclePhase, number>();
   private startedAt: number | undefined;
+  /** The phase running now (the status bar's, when a spend event moves the cost). */
+  private phase: CyclePhase | undefined;
+  /** The run's spend so far by role: the Controller's model spends in PLAN, before the plan event resets the snapshot. */
+  private spends = { runId: '', byRole: new Map<SpendEntry['role'], SpendEntry[]>() };
 
   constructor(
     private readonly target: CycleFeedTarget,
@@ -72,6 +78,8 @@ export class CycleFeed {
         this.run = { ...this.blank(), runId: e.plan.run_id, ticketId: e.plan.ticket_id, note: e.escalate ? 'Two consecutive FAILs before this cycle: the Auditor will review it.' : null };
         this.run.risk = e.plan.risk_level ? { level: e.plan.risk_level, why: (e.plan.risk_reasons ?? []).slice(0, 100).map((w) => cut(w)) } : null;
         this.run.scope = e.plan.scope ? planScopeView(e.plan) : null;
+        this.run.routing = planRouting(e.plan);
+        if (this.spends.runId === e.plan.run_id) this.applySpends();
         this.phaseStart.clear();
         this.startedAt = started;
         if (plan && planStart !== undefined) {
@@ -86,6 +94,7 @@ export class CycleFeed {
       case 'phase': {
         const at = Date.parse(e.at);
         this.startedAt ??= at;
+        this.phase = e.phase;
         this.run = { ...this.run, runId: this.run.runId ?? e.runId, timestamp: this.run.timestamp ?? e.at };
         this.run.timeline = this.run.timeline.map((p) => {
           if (p.status === 'RUNNING' && p.name !== e.phase) {
@@ -108,35 +117,57 @@ export class CycleFeed {
         this.target.appendLog(stream, text);
         return;
       }
-      case 'end': {
-        const o = e.outcome;
-        const ended = this.startedAt !== undefined ? this.startedAt + o.timings.totalMs : undefined;
-        this.run = {
-          ...this.run,
-          runId: o.runId,
-          ticketId: o.ticketId,
-          status: o.status,
-          durationSeconds: o.timings.totalMs / 1000,
-          timeline: this.run.timeline.map((p) => {
-            const ms = o.timings.phases[p.name];
-            if (p.status === 'RUNNING') return { ...p, status: o.status === 'PASS' ? 'PASS' : 'FAIL', durationMs: ms ?? (ended !== undefined ? Math.max(0, ended - (this.phaseStart.get(p.name) ?? ended)) : null) };
-            if (p.status === 'PENDING') return { ...p, status: 'SKIPPED' };
-            return ms !== undefined ? { ...p, durationMs: ms } : p;
-          }),
-          scopeViolations: o.violations.slice(0, 1000).map((v) => cut(`${v.path} (${v.rule})`)),
-          audit: o.audit ? { verdict: o.audit.verdict, summary: cut(`${o.audit.violations} violation${o.audit.violations === 1 ? '' : 's'}`) } : null,
-          cost: { spentUsd: Math.max(0, o.costUsd), budgetUsd: this.budgetUsd },
-          note: o.reasons.length ? cut(o.reasons.join('; ')) : null,
-        };
-        this.target.snapshot(this.run);
-        this.target.status({ phase: 'IDLE', ticketId: o.ticketId, lastStatus: o.status, costUsd: o.costUsd, budgetUsd: this.budgetUsd });
+      case 'spend':
+        // Another run's spend (a stale event) never mixes into this one.
+        if (this.run.runId !== null && this.run.runId !== e.runId) return;
+        if (this.spends.runId !== e.runId) this.spends = { runId: e.runId, byRole: new Map() };
+        this.spends.byRole.set(e.role, e.spend);
+        this.applySpends();
+        this.publish(this.phase);
         return;
-      }
+      case 'end':
+        this.ended(e.outcome);
+        return;
       case 'recovered':
         this.run = { ...this.run, note: 'An interrupted cycle was recovered before this one started.' };
         this.target.snapshot(this.run);
         return;
     }
+  }
+
+  /** Each role's running totals per model on its row, and the cycle's spend so far on the meter. */
+  private applySpends(): void {
+    let routing = this.run.routing;
+    for (const [role, spend] of this.spends.byRole) routing = withSpend(routing, role, spend);
+    if (!routing) return;
+    const spent = routing.roles.reduce((a, r) => a + (r.spentUsd ?? 0), 0);
+    this.run = { ...this.run, routing, cost: { spentUsd: Math.round(spent * 1e6) / 1e6, budgetUsd: this.budgetUsd } };
+  }
+
+  /** The outcome: status, durations, violations, audit, cost and every role's spend. */
+  private ended(o: CycleOutcome): void {
+    this.phase = undefined;
+    const ended = this.startedAt !== undefined ? this.startedAt + o.timings.totalMs : undefined;
+    this.run = {
+      ...this.run,
+      runId: o.runId,
+      ticketId: o.ticketId,
+      status: o.status,
+      durationSeconds: o.timings.totalMs / 1000,
+      timeline: this.run.timeline.map((p) => {
+        const ms = o.timings.phases[p.name];
+        if (p.status === 'RUNNING') return { ...p, status: o.status === 'PASS' ? 'PASS' : 'FAIL', durationMs: ms ?? (ended !== undefined ? Math.max(0, ended - (this.phaseStart.get(p.name) ?? ended)) : null) };
+        if (p.status === 'PENDING') return { ...p, status: 'SKIPPED' };
+        return ms !== undefined ? { ...p, durationMs: ms } : p;
+      }),
+      scopeViolations: o.violations.slice(0, 1000).map((v) => cut(`${v.path} (${v.rule})`)),
+      audit: o.audit ? { verdict: o.audit.verdict, summary: cut(`${o.audit.violations} violation${o.audit.violations === 1 ? '' : 's'}`) } : null,
+      cost: { spentUsd: Math.max(0, o.costUsd), budgetUsd: this.budgetUsd },
+      note: o.reasons.length ? cut(o.reasons.join('; ')) : null,
+      routing: o.spend?.length ? withAllSpend(this.run.routing, o.spend) : this.run.routing,
+    };
+    this.target.snapshot(this.run);
+    this.target.status({ phase: 'IDLE', ticketId: o.ticketId, lastStatus: o.status, costUsd: o.costUsd, budgetUsd: this.budgetUsd });
   }
 
   private publish(phase?: CyclePhase): void {

@@ -11,6 +11,7 @@ import type { HistoryLine } from '../../../core/contracts/history-entry';
 import { CYCLE_PHASES } from '../../../core/contracts/status';
 import { readHistory } from '../../../core/history/history';
 import { evidenceFileSchema, runIdSchema, type RunSnapshot, type TimelinePhase } from '../../../shared/protocol';
+import { historyRouting } from './role-rows';
 
 const MAX_JSON_BYTES = 2 * 1024 * 1024;
 /** Files the Worker's own output may be kept in, in order of preference. */
@@ -224,6 +225,8 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
       audit: audit && typeof audit === 'object' ? { verdict: cut(audit.verdict ?? 'UNKNOWN'), summary: cut(audit.summary ?? audit.reason ?? '') } : null,
       cost: { spentUsd: spent, budgetUsd },
       note: manifest ? null : `Run ${id} has no readable manifest.json (still being written, or broken).`,
+      // Who ran each role and what it spent, as the history line recorded it.
+      routing: historyRouting(record),
     },
     logs: { gate: gateLog, worker: workerName ? path.join(runDir, workerName) : undefined },
     runDir,
@@ -248,6 +251,7 @@ function historyOnlyRun(root: string, config: FactoryConfig, runId: string): Run
     scopeViolations: (record.scopeViolations ?? []).slice(0, 1000).map((v) => cut(v)),
     audit: typeof audit === 'string' ? { verdict: cut(audit), summary: '' } : null,
     cost: { spentUsd: record.costUsd ?? null, budgetUsd: config.killSwitch.budgetUsd },
+    routing: historyRouting(record),
   };
 }
 
