@@ -185,7 +185,7 @@ describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)
     feed.handle(phase('PLAN', '2026-11-25T12:00:00.000Z'));
     feed.handle({ type: 'spend', runId: plan.run_id, role: 'controller', spend: [{ role: 'controller', model: 'claude-sonnet-4-5', costUsd: 0.01, requests: 1 }] });
     assert.deepEqual(r.snapshots.at(-1)!.routing!.roles.map((x) => [x.role, x.spentUsd]), [['controller', 0.01]]);
-    feed.handle({ type: 'plan', plan: { ...plan, agent: 'codex', model_budget: 'economy' } as Plan, escalate: false, auditorRequired: false });
+    feed.handle({ type: 'plan', plan: { ...plan, agent: 'codex', model_budget: 'economy' }, escalate: false, auditorRequired: false });
     const s = r.snapshots.at(-1)!;
     assert.deepEqual(s.routing!.roles.map((x) => [x.role, x.agent, x.model, x.spentUsd]), [['controller', null, 'claude-sonnet-4-5', 0.01], ['worker', 'codex', null, null]]);
     assert.deepEqual(s.cost, { spentUsd: 0.01, budgetUsd: 1 });
@@ -197,7 +197,7 @@ describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)
   it('a plan without routing (older) still shows the Worker with the plan\'s agent, model and tier', () => {
     const { r, target } = recorder();
     const feed = new CycleFeed(target, 1);
-    feed.handle({ type: 'plan', plan: { ...plan, agent: 'replay', model_budget: 'standard' } as Plan, escalate: false, auditorRequired: false });
+    feed.handle({ type: 'plan', plan: { ...plan, agent: 'replay', model_budget: 'standard' }, escalate: false, auditorRequired: false });
     assert.deepEqual(r.snapshots.at(-1)!.routing, { roles: [{ role: 'worker', agent: 'replay', model: null, tier: 'standard', why: [], spentUsd: null, unpriced: false, spend: [] }], reserveUsd: null, override: null });
   });
 });

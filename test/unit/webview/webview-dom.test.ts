@@ -288,7 +288,7 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
     };
     await postToWebview(page, { type: 'run.snapshot', run } satisfies HostMessage);
     await page.waitForSelector('tr.role-row');
-    const rows = await page.evaluate(() => Array.from(document.querySelectorAll('tr.role-row')).map((tr) => [tr.getAttribute('data-role'), ...Array.from(tr.children).map((c) => c.textContent!.trim())]));
+    const rows = await page.evaluate(() => Array.from(document.querySelectorAll('tr.role-row')).map((tr) => [tr.getAttribute('data-role'), ...Array.from(tr.children).map((c) => c.textContent.trim())]));
     assert.deepEqual(rows, [
       ['controller', 'Controller', 'Controller model', 'claude-sonnet-4-5', '—', '$0.0100', ''],
       ['worker', 'Worker', 'codex', '<i>local</i>', 'economy', 'unpriced', 'risk LOW → routing.levels.LOW.worker'],
