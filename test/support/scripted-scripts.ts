@@ -17,9 +17,9 @@ export function claudeWrite(filePath: string, content: string): ToolCall {
 }
 
 /**
- * Codex's shell tool (`exec_command`, OpenAI Responses function call) writing `content` to the
- * absolute `filePath` with printf: Codex has no file-writing tool of its own outside apply_patch,
- * and apply_patch cannot write outside its working folder.
+ * Codex's shell tool (`exec_command`, an OpenAI Responses function call) writing `content` to the
+ * absolute `filePath` with printf: a path outside Codex's working folder (the Auditor's
+ * /factory/out, its working folder /workspace being read-only) is reached through the shell.
  */
 export function codexShellWrite(filePath: string, content: string): ToolCall {
   return { name: 'exec_command', input: { cmd: `printf '%s' ${shellWord(content)} > ${shellWord(filePath)}` } };
