@@ -94,7 +94,7 @@ function roleLine(line, role) {
 function show(c, line, extra = '') {
   console.log(`${c.status} ${c.ticketId}${extra}: ${c.reasons.join('; ') || (c.commit ? `${c.acIds.join(', ')} → commit ${c.commit.slice(0, 7)}` : '')}`);
   const roles = ['worker', 'auditor'].map((r) => roleLine(line, r)).filter(Boolean);
-  console.log(`    ${roles.join(' · ') || 'no route recorded'} · cycle ${usd(c.costUsd)} metered`);
+  console.log(`    ${roles.join(' · ') || 'no route recorded'} · cycle ${usd(c.costUsd)} metered · run ${c.runId}`);
 }
 
 /** sha256 of every file outside .git and the Controller's own records. */

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PriceTable } from '../../../src/core/config/prices';
 import { stagingRoots } from '../../../src/core/sandbox/staging-root';
 import { requireDocker } from '../../support/engines';
 
@@ -20,23 +21,55 @@ function stagingCopies(): Set<string> {
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
+/** What the gateway should charge for a recording's model calls on `model` (their scripted usage, the price table). */
+function expectedCost(recording: string, model: string): string {
+  const doc = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples/demo-project/replays/model-calls.json'), 'utf8')) as { calls: Record<string, Array<{ body: { scripted_usage: { input: number; output: number } } }>> };
+  const calls = doc.calls[recording];
+  assert.ok(calls?.length, `${recording} makes model calls`);
+  const usage = { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0 };
+  for (const c of calls) {
+    usage.inputTokens += c.body.scripted_usage.input;
+    usage.outputTokens += c.body.scripted_usage.output;
+  }
+  return `$${PriceTable.cost(usage, PriceTable.withOverrides().lookup(model)!).toFixed(4)}`;
+}
+
 describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', function () {
   this.timeout(600_000);
   before(function () {
     requireDocker(this);
   });
 
-  it('runs the three outcomes (PASS committed, scope FAIL with nothing applied, Gate FAIL → Auditor → BLOCKED) and exits 0', () => {
+  it('routes by risk with metered cost (LOW economy PASS, scope FAIL, HIGH PASS with an Auditor on another model, Gate FAIL → Auditor → BLOCKED) and exits 0', () => {
     const before = stagingCopies();
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/demo.mjs')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 590_000 });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /^PASS D201 D201::AC-2, D201::AC-3 → commit [0-9a-f]{7}/m);
-    assert.match(r.stdout, /^FAIL D202: .*engine\/__init__\.py \(out-of-scope\)/m);
-    assert.match(r.stdout, /^BLOCKED D301 \(escalated → Auditor FAIL\)/m);
-    assert.doesNotMatch(r.stdout, /^ {2}FAIL {2}/m);
-    assert.match(r.stdout, /All 12 expectations met/);
+    const out = r.stdout;
+    assert.match(out, /^PASS D201: D201::AC-2, D201::AC-3 → commit [0-9a-f]{7}/m);
+    // The LOW ticket on the economy route, charged by the gateway for its recorded usage on that model.
+    const d201 = /^PASS D201:.*\n {4}(.*)$/m.exec(out)?.[1] ?? '';
+    assert.match(d201, new RegExp(`^worker replay gpt-5-mini \\(economy\\) \\${expectedCost('D201', 'gpt-5-mini')} · cycle \\${expectedCost('D201', 'gpt-5-mini')} metered · run \\S+$`));
+    assert.match(out, /^FAIL D202: .*engine\/__init__\.py \(out-of-scope\)/m);
+    // The HIGH ticket: Worker and Auditor on different models (and providers), each metered.
+    const d302 = /^PASS D302 \(Auditor PASS\): D302::AC-1, D302::AC-2 → commit [0-9a-f]{7}\n {4}(.*)$/m.exec(out)?.[1] ?? '';
+    assert.match(d302, new RegExp(`^worker replay claude-sonnet-4-5 \\(standard\\) \\${expectedCost('D302', 'claude-sonnet-4-5')} · auditor replay gpt-5 \\(premium\\) \\${expectedCost('D302.audit', 'gpt-5')} · cycle`), out);
+    assert.match(out, /^BLOCKED D301 \(escalated → Auditor FAIL\)/m);
+    // Escalation: the retries' Worker steps up to the premium tier.
+    assert.match(out, /^FAIL D301: Gate FAIL at fast\n {4}worker replay claude-opus-4-5 \(premium\)/m);
+    const total = Number(/^ {2}cost {10}\$(\d+\.\d{4}) metered by the gateway$/m.exec(out)?.[1]);
+    assert.ok(total > 0, `metered total ${total}`);
+    const byModel = /^ {2}cost by model .*\n((?: {16}.*\n)+)/m.exec(out)?.[1] ?? '';
+    const models = [...byModel.matchAll(/^ {16}(\S+) +\$(\d+\.\d{4})/gm)].map((m) => [m[1], Number(m[2])] as const);
+    assert.deepEqual(models.map((m) => m[0]).sort(), ['claude-opus-4-5', 'claude-sonnet-4-5', 'gpt-5', 'gpt-5-mini']);
+    assert.ok(Math.abs(models.reduce((sum, m) => sum + m[1], 0) - total) < 0.0005, `cost by model adds up to the total ${total}: ${byModel}`);
+    assert.doesNotMatch(out, /^ {2}FAIL {2}/m);
+    assert.match(out, /All 17 expectations met/);
     // The FAILed cycles' staging copies (in RAM when they fit) go with the demo's throw-away repository.
-    assert.deepEqual([...stagingCopies()].filter((d) => !before.has(d)), [], 'no staging copy left behind');
+    // Only the demo's own runs count: other cycles may run on this machine meanwhile.
+    const runs = [...out.matchAll(/ · run (\S+)$/gm)].map((m) => m[1]);
+    assert.equal(runs.length, 6, 'six cycles, each with its run id');
+    const ours = [...stagingCopies()].filter((d) => !before.has(d) && runs.some((id) => path.basename(d).startsWith(`factory-${id}-`)));
+    assert.deepEqual(ours, [], 'no staging copy left behind');
   });
 });
 
