@@ -9,6 +9,8 @@ import { runIdSchema } from '../../shared/protocol';
 import { computeStatus } from '../../core/ssot/status';
 import { errorMessage } from '../../core/util/errors';
 import { readRunSettings, type FactoryRunner } from '../cycle/factory-runner';
+import { AGENT_NAMES } from '../../core/config/agent-names';
+import { agentsInUse, AUTOMATIC, modelChoices } from '../cycle/run-settings';
 import { sourceFromArg, ticketFromArg } from '../cycle/ticket-arg';
 import type { ExtensionDeps } from '../deps';
 import { buildImageTask } from './build-image';
@@ -61,6 +63,7 @@ export function registerCycleCommands(context: vscode.ExtensionContext, deps: Ex
   reg(vscode.commands.registerCommand('factory.gate.run', (stage?: unknown) => runner.gate(typeof stage === 'string' && /^[\w.-]{1,64}$/.test(stage) ? stage : undefined)));
   reg(vscode.commands.registerCommand('factory.docops.run', () => runner.docops()));
   reg(vscode.commands.registerCommand('factory.image.build', () => buildImageCommand(context, runner)));
+  reg(vscode.commands.registerCommand('factory.worker.choose', () => chooseWorkerCommand(runner)));
 
   reg(vscode.commands.registerCommand('factory.changeset.review', () => reviewChangesetCommand(runner)));
   reg(vscode.commands.registerCommand('factory.changeset.approve', () => ({ approved: runner.reviewer.approve() })));
@@ -107,9 +110,44 @@ async function buildPlanCommand(deps: ExtensionDeps, runner: FactoryRunner, arg:
 async function buildImageCommand(context: vscode.ExtensionContext, runner: FactoryRunner) {
   const ws = await runner.ready('Build Worker Image');
   if ('refused' in ws) return ws;
-  const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [ws.config.worker.agent ?? '', ws.config.auditor.agent ?? '', readRunSettings(ws.root).agent ?? '']);
+  // Every agent a cycle may run: the window's or the config's override, else all the routing table can pick (Worker and Auditor).
+  const agents = agentsInUse(readRunSettings(ws.root), ws.config);
+  const task = buildImageTask(context.extensionUri.fsPath, ws.config.worker.image, ws.root, [...agents.worker, ...agents.auditor]);
   const exec = await vscode.tasks.executeTask(new vscode.Task({ type: 'factory', kind: 'image' }, vscode.TaskScope.Workspace, task.name, 'Factory', new vscode.ProcessExecution(task.command, task.args, { cwd: task.cwd })));
   return { task: task.name, command: [task.command, ...task.args], started: !!exec };
+}
+
+/**
+ * Choose Worker Agent and Model: two Quick Picks over `factory.agent` and `factory.model`, each
+ * with "Automatic (routing table)" (no override) first; a chosen agent or model is passed to the
+ * cycle as an override the plan records. Saved in the user's settings (not the repository's).
+ */
+async function chooseWorkerCommand(runner: FactoryRunner) {
+  const ws = await runner.ready('Choose Worker Agent and Model', false);
+  if ('refused' in ws) return ws;
+  const current = readRunSettings(ws.root);
+  const mark = (on: boolean) => (on ? '$(check) ' : '');
+  const agentPick = await vscode.window.showQuickPick(
+    [{ label: `${mark(!current.agent)}${AUTOMATIC}`, value: '', description: 'risk level → routing.tiers / routing.levels' }, ...AGENT_NAMES.map((a) => ({ label: `${mark(current.agent === a)}${a}`, value: a, description: 'every ticket, recorded as an override' }))],
+    { title: 'Factory: Worker agent', placeHolder: 'Which agent runs the Worker? (saved in your user settings)' },
+  );
+  if (!agentPick) return { changed: false };
+  const models = modelChoices(ws.config, agentPick.value || undefined);
+  const other = { label: '$(edit) Other model…', value: '\0other', description: 'a model id of your own (it needs a price in .factory/config.json → prices)' };
+  const modelPick = await vscode.window.showQuickPick(
+    [{ label: `${mark(!current.model)}${AUTOMATIC}`, value: '', description: 'the routed tier\'s model' }, ...models.map((m) => ({ label: `${mark(current.model === m.model)}${m.model}`, value: m.model, description: [m.tier, m.source].filter(Boolean).join(' · ') })), other],
+    { title: 'Factory: Worker model', placeHolder: 'Which model does the Worker use?', matchOnDescription: true },
+  );
+  if (!modelPick) return { changed: false };
+  const model = modelPick.value === other.value ? (await vscode.window.showInputBox({ title: 'Factory: Worker model', prompt: 'Model id', validateInput: (v) => (/^[\w.:/@-]{1,200}$/.test(v.trim()) ? undefined : 'letters, digits and . _ : / @ - only') }))?.trim() : modelPick.value;
+  if (model === undefined) return { changed: false };
+  const c = vscode.workspace.getConfiguration('factory', vscode.Uri.file(ws.root));
+  await c.update('agent', agentPick.value || undefined, vscode.ConfigurationTarget.Global);
+  await c.update('model', model || undefined, vscode.ConfigurationTarget.Global);
+  const after = readRunSettings(ws.root);
+  const shadowed = after.agent !== (agentPick.value || undefined) || after.model !== (model || undefined);
+  void vscode.window.showInformationMessage(`Factory: Worker ${agentPick.value || 'agent automatic'} · ${model || 'model automatic'}${shadowed ? ' — but this workspace\'s settings set factory.agent / factory.model, which win' : ''}.`);
+  return { changed: true, agent: after.agent ?? null, model: after.model ?? null };
 }
 
 /** Review Changeset: the pending review, or the kept staging copy of this window's last run. */

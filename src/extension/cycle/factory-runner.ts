@@ -17,7 +17,7 @@ import type { ExtensionDeps } from '../deps';
 import type { PanelsApi } from '../panels/register-panels';
 import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
-import { runSettings, type RunSettings } from './run-settings';
+import { mayRunReplay, runSettings, type RunSettings } from './run-settings';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -134,7 +134,8 @@ export class FactoryRunner implements vscode.Disposable {
     const ws = await this.ready('Run');
     if ('refused' in ws) return ws;
     const settings = readRunSettings(ws.root);
-    if ((settings.agent ?? ws.config.worker.agent) === 'replay' && !settings.replayDir) {
+    // The replay agent may be the window's choice, the config's, or one the routing table picks.
+    if (mayRunReplay(settings, ws.config) && !settings.replayDir) {
       const message = 'Factory: the replay agent needs its recordings: set "factory.replayDirectory" in your user settings to the folder holding <TICKET>.json.';
       void vscode.window.showErrorMessage(message, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'factory.replayDirectory'));
       return { error: message };
@@ -156,6 +157,7 @@ export class FactoryRunner implements vscode.Disposable {
             root: ws.root,
             ...(ticket ? { ticket } : {}),
             ...(settings.agent ? { agent: settings.agent } : {}),
+            ...(settings.model ? { model: settings.model } : {}),
             ...(settings.replayDir ? { replayDir: settings.replayDir } : {}),
             keys,
             runtimeFile: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,

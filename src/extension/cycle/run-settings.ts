@@ -1,8 +1,13 @@
 import * as path from 'node:path';
+import type { FactoryConfig } from '../../core/config/schema';
+import { BUILTIN_PRICES } from '../../core/config/prices';
 
 /** The cycle's settings (`factory.*`), read for the workspace folder at the start of each run. */
 export interface RunSettings {
+  /** The Worker's agent for every ticket (an override the plan records); absent = the routing table decides. */
   agent?: string;
+  /** The Worker's model for every ticket (CycleOptions.model, recorded as an override); absent = routed. */
+  model?: string;
   replayDir?: string;
   requireApproval: boolean;
 }
@@ -24,13 +29,86 @@ export function userValue<T>(i: Inspected<T> | undefined, fallback: T): T {
   return i?.globalValue ?? i?.defaultValue ?? fallback;
 }
 
+/** A project-level choice (the folder's, the workspace's, else the user's), trimmed; '' = unset. */
+function projectValue(i: Inspected<string> | undefined): string {
+  return (i?.workspaceFolderValue ?? i?.workspaceValue ?? userValue(i, '')).trim();
+}
+
 /** The run settings from the configuration section `factory` (pure: the caller passes `inspect`). */
 export function runSettings(root: string, get: <T>(key: string) => Inspected<T> | undefined): RunSettings {
-  const agent = (get<string>('agent')?.workspaceFolderValue ?? get<string>('agent')?.workspaceValue ?? userValue(get<string>('agent'), '')).trim();
+  // The agent and model are the project's choice (its config picks them too); "" = Automatic.
+  const agent = projectValue(get<string>('agent'));
+  const model = projectValue(get<string>('model'));
   const replay = userValue(get<string>('replayDirectory'), '').trim();
   return {
     ...(agent ? { agent } : {}),
+    ...(model ? { model } : {}),
     ...(replay ? { replayDir: path.resolve(root, replay) } : {}),
     requireApproval: userValue(get<boolean>('review.requireApproval'), false) === true,
   };
+}
+
+type Routing = FactoryConfig['routing'];
+
+/** Every agent the routing table can pick as Worker: the tiers' and the explicit routes of levels and ticket rules. */
+export function routedWorkerAgents(routing: Routing): string[] {
+  const agents = Object.values(routing.tiers).map((t) => t.agent);
+  for (const level of Object.values(routing.levels)) if (typeof level.worker === 'object') agents.push(level.worker.agent);
+  for (const rule of routing.tickets) if (rule.worker && typeof rule.worker === 'object') agents.push(rule.worker.agent);
+  return [...new Set(agents)];
+}
+
+/** Every agent the routing table can pick as Auditor (levels and ticket rules). */
+export function routedAuditorAgents(routing: Routing): string[] {
+  const agents: string[] = [];
+  for (const level of Object.values(routing.levels)) if (level.auditor) agents.push(level.auditor.agent);
+  for (const rule of routing.tickets) if (rule.auditor) agents.push(rule.auditor.agent);
+  return [...new Set(agents)];
+}
+
+/**
+ * The agents a cycle of this window may run: the Worker's (the window's override, else the
+ * config's `worker.agent`, else every agent the routing table can pick) and the Auditor's
+ * (`auditor.agent`, else the routed ones). What the Worker image needs, and whether the replay
+ * agent's recordings are needed.
+ */
+export function agentsInUse(settings: Pick<RunSettings, 'agent'>, config: Pick<FactoryConfig, 'worker' | 'auditor' | 'routing'>): { worker: string[]; auditor: string[] } {
+  const worker = settings.agent ? [settings.agent] : config.worker.agent ? [config.worker.agent] : routedWorkerAgents(config.routing);
+  const auditor = config.auditor.agent ? [config.auditor.agent] : routedAuditorAgents(config.routing);
+  return { worker, auditor };
+}
+
+/** Whether a cycle may run the replay agent (as Worker or Auditor): then it needs `factory.replayDirectory`. */
+export function mayRunReplay(settings: Pick<RunSettings, 'agent'>, config: Pick<FactoryConfig, 'worker' | 'auditor' | 'routing'>): boolean {
+  const { worker, auditor } = agentsInUse(settings, config);
+  return [...worker, ...auditor].includes('replay');
+}
+
+/** The two choices that mean "no override": the routing table decides. */
+export const AUTOMATIC = 'Automatic (routing table)';
+
+/** Which models an agent speaks (by the model id's provider); agents not listed take any model. */
+const AGENT_MODELS: Record<string, RegExp> = { 'claude-code': /^claude-/, codex: /^(gpt-|o\d)/, gemini: /^gemini-/ };
+
+/** One entry of the Worker model picker. */
+export interface ModelChoice {
+  model: string;
+  tier?: string;
+  /** Where it comes from: `routing.tiers.economy`, `prices` (the config), `built-in price table`. */
+  source: string;
+}
+
+/**
+ * The models the picker offers for `agent` (undefined: any): the routing table's tier models first,
+ * then the config's priced models, then the built-in price table; each once, with its tier.
+ */
+export function modelChoices(config: Pick<FactoryConfig, 'routing' | 'prices'>, agent?: string): ModelChoice[] {
+  const fits = (m: string) => !agent || !AGENT_MODELS[agent] || AGENT_MODELS[agent].test(m);
+  const out = new Map<string, ModelChoice>();
+  for (const [tier, route] of Object.entries(config.routing.tiers)) {
+    if ((!agent || route.agent === agent || fits(route.model)) && !out.has(route.model)) out.set(route.model, { model: route.model, tier, source: `routing.tiers.${tier}` });
+  }
+  for (const [model, price] of Object.entries(config.prices ?? {})) if (fits(model) && !out.has(model)) out.set(model, { model, ...(price.tier ? { tier: price.tier } : {}), source: 'prices' });
+  for (const [model, price] of Object.entries(BUILTIN_PRICES)) if (fits(model) && !out.has(model)) out.set(model, { model, ...(price.tier ? { tier: price.tier } : {}), source: 'built-in price table' });
+  return [...out.values()];
 }

@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { buildImageTask } from '../../../src/extension/commands/build-image';
-import { runSettings } from '../../../src/extension/cycle/run-settings';
+import * as fs from 'node:fs';
+import { AGENT_NAMES } from '../../../src/core/config/agent-names';
+import { defaultConfig } from '../../../src/core/config/schema';
+import { agentsInUse, mayRunReplay, modelChoices, runSettings } from '../../../src/extension/cycle/run-settings';
 import { sourceFromArg, ticketFromArg, validTicketId } from '../../../src/extension/cycle/ticket-arg';
 import { buildRoadmapRows } from '../../../src/extension/views/roadmap/roadmap-model';
 import { buildQueueRows } from '../../../src/extension/views/ac-queue/ac-queue-model';
@@ -75,3 +78,67 @@ describe('extension: run settings (SEC-23: a repository cannot weaken them)', ()
     assert.equal(s.agent, 'replay', 'the agent is the project\'s choice (its config picks it too)');
   });
 });
+
+describe('extension: the Worker agent and model pickers (issue 16)', () => {
+  const inspected = (values: Record<string, Record<string, unknown>>) => <T>(key: string) => values[key] as { defaultValue?: T; globalValue?: T; workspaceValue?: T; workspaceFolderValue?: T } | undefined;
+  const routed = () => {
+    const c = defaultConfig();
+    c.routing.levels.CRIT = { worker: { agent: 'gemini', model: 'gemini-2.5-pro' }, auditor: { agent: 'codex', model: 'gpt-5' } };
+    c.routing.tickets = [{ ticket: 'DEMO-*', worker: { agent: 'replay', model: 'gpt-5-mini' } }];
+    return c;
+  };
+
+  it('"Automatic" (empty) is no override; a chosen model is passed on like the agent', () => {
+    assert.deepEqual(runSettings('/repo', inspected({ agent: { defaultValue: '' }, model: { defaultValue: '' } })), { requireApproval: false });
+    const s = runSettings('/repo', inspected({ agent: { defaultValue: '', globalValue: 'codex' }, model: { defaultValue: '', workspaceFolderValue: ' gpt-5 ' } }));
+    assert.deepEqual([s.agent, s.model], ['codex', 'gpt-5']);
+  });
+
+  it('with no override the agents in use are every one the routing table can pick, for the image and the replay check', () => {
+    const config = routed();
+    assert.equal(config.worker.agent, undefined, 'worker.agent is unset by default: the routing table decides');
+    const auto = agentsInUse({}, config);
+    assert.deepEqual(auto.worker.sort(), ['claude-code', 'codex', 'gemini', 'replay']);
+    assert.deepEqual(auto.auditor.sort(), ['claude-code', 'codex']);
+    assert.equal(mayRunReplay({}, config), true, 'a ticket rule routes DEMO-* to replay');
+    // An override narrows the Worker to that agent; the Auditor stays routed.
+    assert.deepEqual(agentsInUse({ agent: 'codex' }, config), { worker: ['codex'], auditor: auto.auditor });
+    assert.equal(mayRunReplay({ agent: 'codex' }, config), false);
+    config.worker.agent = 'aider';
+    assert.deepEqual(agentsInUse({}, config).worker, ['aider']);
+    const plain = defaultConfig();
+    assert.equal(mayRunReplay({}, plain), false);
+    assert.equal(mayRunReplay({ agent: 'replay' }, plain), true);
+    plain.auditor.agent = 'replay';
+    assert.equal(mayRunReplay({}, plain), true, 'a replay Auditor needs the recordings too');
+  });
+
+  it('the model picker offers the routing table\'s tier models first, then priced models the agent speaks, each once with its tier', () => {
+    const config = defaultConfig();
+    config.prices = { 'my-local': { inputPerMTok: 0, outputPerMTok: 0, tier: 'economy' } };
+    const any = modelChoices(config);
+    assert.deepEqual(any.slice(0, 3), [
+      { model: 'gpt-5-mini', tier: 'economy', source: 'routing.tiers.economy' },
+      { model: 'claude-sonnet-4-5', tier: 'standard', source: 'routing.tiers.standard' },
+      { model: 'claude-opus-4-5', tier: 'premium', source: 'routing.tiers.premium' },
+    ]);
+    assert.deepEqual(any[3], { model: 'my-local', tier: 'economy', source: 'prices' });
+    assert.equal(new Set(any.map((m) => m.model)).size, any.length);
+    const codex = modelChoices(config, 'codex').map((m) => m.model);
+    assert.equal(codex[0], 'gpt-5-mini');
+    assert.ok(codex.includes('gpt-5') && codex.includes('o3'));
+    assert.ok(!codex.some((m) => m.startsWith('claude-') || m.startsWith('gemini-') || m === 'my-local'), codex.join(', '));
+    assert.ok(modelChoices(config, 'gemini').every((m) => m.model.startsWith('gemini-')));
+    assert.ok(modelChoices(config, 'custom').some((m) => m.model === 'my-local'), 'an agent of any provider sees every model');
+  });
+
+  it('package.json: the agent setting lists "Automatic (routing table)" and every agent adapter, the model setting exists', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { enum?: string[]; enumItemLabels?: string[]; type: string; default: unknown }> } } };
+    const props = pkg.contributes.configuration.properties;
+    assert.deepEqual(props['factory.agent'].enum, ['', ...AGENT_NAMES]);
+    assert.equal(props['factory.agent'].enumItemLabels?.[0], 'Automatic (routing table)');
+    assert.equal(props['factory.agent'].default, '');
+    assert.deepEqual([props['factory.model'].type, props['factory.model'].default], ['string', '']);
+  });
+});
+
