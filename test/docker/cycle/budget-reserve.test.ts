@@ -120,6 +120,24 @@ describe('cost gate: one cycle budget with the Auditor reserve (real engine, scr
     assert.deepEqual(line?.spend, [{ role: 'worker', agent: 'replay', model: 'claude-sonnet-4-5', tier: 'standard', tokens: { in: 20_000, out: 2_000 }, requests: 2, costUsd: 0.09, priced: true }]);
   });
 
+  it('a cycle interrupted while the Worker runs is ABORTED with the Worker\'s metered spend so far (live spend event, then the history line)', async () => {
+    const { repo, config } = await budgetRepo(provider, 1);
+    const replays = replayDir({ 'D302.json': { steps: [call, { op: 'sleep', ms: 60_000 }, { op: 'write', path: 'engine/inventory.py', content: INVENTORY }] } });
+    const stop = new AbortController();
+    const events: CycleEvent[] = [];
+    const onEvent = (e: CycleEvent) => {
+      events.push(e);
+      // The Worker's first call is metered: interrupt the cycle (as Ctrl-C or the editor's Stop would).
+      if (e.type === 'spend' && e.role === 'worker') stop.abort();
+    };
+    await assert.rejects(runCycle({ root: repo, ticket: 'D302', config, replayDir: replays, keys: KEYS }, { onEvent, signal: stop.signal }), /interrupt|abort/i);
+    const line = readHistory(cyclePaths(repo, config).history).records.at(-1);
+    assert.equal(line?.status, 'ABORTED');
+    assert.deepEqual(line?.spend, [{ role: 'worker', agent: 'replay', model: 'claude-sonnet-4-5', tier: 'standard', tokens: { in: 10_000, out: 1_000 }, requests: 1, costUsd: 0.045, priced: true }]);
+    assert.ok(Math.abs((line?.costUsd ?? 0) - 0.045) < 1e-9, 'the ABORTED line costs what the Worker spent');
+    assert.ok(!fs.existsSync(path.join(repo, 'engine/inventory.py')));
+  });
+
   it("a PASS within budget: the evidence's result.json carries the metered Worker cost (the Worker's claim beside it), kpi.json the cycle total by role", async () => {
     const { repo, config } = await budgetRepo(provider, 1);
     const replays = replayDir({
