@@ -10,6 +10,7 @@ import type { FactoryConfig, RiskLevel } from '../config/schema';
 import type { Plan, RouteChoice } from '../contracts/plan';
 import { stepUp, TIERS, type Tier } from '../contracts/tiers';
 import { ADAPTERS } from '../agents/registry';
+import { FactoryError } from '../util/errors';
 
 const LEVELS: readonly RiskLevel[] = ['LOW', 'MED', 'HIGH', 'CRIT'];
 
@@ -121,6 +122,10 @@ function applyWorkerOverride(config: FactoryConfig, w: { route: Route; tier: Tie
     ...(override?.agent === undefined && configAgent !== undefined ? [CONFIG_WORKER_AGENT] : []),
   ];
   const finalAgent = agent ?? w.route.agent;
+  // Refused here, before a plan names it: `factory dry --agent claud` says so instead of a later DO failure.
+  if (!Object.prototype.hasOwnProperty.call(ADAPTERS, finalAgent)) {
+    throw new FactoryError(`unknown agent '${finalAgent}' (${sources.join('; ')}; known: ${Object.keys(ADAPTERS).join(', ')})`, 'agent_unknown');
+  }
   const picked = model !== undefined ? { model, from: 'the override' } : modelForAgent(config, finalAgent, w.route);
   const tier = table.tierOf(picked.model) ?? w.tier;
   const text = sources.join('; ');

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { configSchema, defaultConfig, type FactoryConfig, type FactoryConfigInput, type RiskLevel } from '../../../src/core/config/schema';
+import { FactoryError } from '../../../src/core/util/errors';
 import { auditorRoute, auditReserveUsd, CONFIG_WORKER_AGENT, resolveRouting, type RoutingRequest } from '../../../src/core/plan/routing';
 
 const cfg = (c: FactoryConfigInput = {}): FactoryConfig => configSchema.parse(c);
@@ -201,6 +202,13 @@ describe('cost gate routing (spec §7-1, issue 16)', () => {
       const mixed = route(c, 'LOW', { override: { model: 'o3', source: '--model o3' } });
       assert.equal(am(mixed.worker), 'replay o3 premium');
       assert.equal(mixed.override, `--model o3; ${CONFIG_WORKER_AGENT}`);
+    });
+
+    it('an unknown override agent is refused with the known ones (agent_unknown)', () => {
+      assert.throws(
+        () => route(defaultConfig(), 'LOW', { override: { agent: 'claud', source: '--agent claud' } }),
+        (e: unknown) => e instanceof FactoryError && e.code === 'agent_unknown' && e.message === "unknown agent 'claud' (--agent claud; known: claude-code, aider, codex, gemini, custom, replay)",
+      );
     });
 
     it('an override replaces the escalated route; the why keeps every rule applied', () => {
