@@ -90,6 +90,23 @@ function roleLine(line, role) {
   return entries.map((e) => `${role} ${e.agent ?? '?'} ${e.model ?? '?'}${e.tier ? ` (${e.tier})` : ''} ${e.priced === false ? 'unpriced' : usd(e.costUsd)}`).join(', ');
 }
 
+/** What the Worker runtime wrote as cost_estimate_usd, from the evidence's result.json (kept as the claim beside the metered figure). */
+function workerClaim(evidenceDir) {
+  const find = (dir) => {
+    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = path.join(dir, e.name);
+      if (e.isFile() && e.name === 'result.json') return p;
+      const inner = e.isDirectory() ? find(p) : undefined;
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  const file = find(evidenceDir);
+  if (!file) return undefined;
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return r.cost_claimed_by_worker_usd ?? r.cost_estimate_usd;
+}
+
 /** Print a cycle: status, ticket, then its routes and metered cost. */
 function show(c, line, extra = '') {
   console.log(`${c.status} ${c.ticketId}${extra}: ${c.reasons.join('; ') || (c.commit ? `${c.acIds.join(', ')} → commit ${c.commit.slice(0, 7)}` : '')}`);
@@ -168,6 +185,10 @@ check(/\| D201::AC-2 \|[^\n]*\| DONE \| logs\/evidence\//.test(ledger) && /\| D2
 check(/\| D201 \|[^\n]*\| 3\/3 \| DONE \|/.test(roadmap), 'roadmap D201 3/3 DONE');
 check(c1.evidencePath && fs.existsSync(path.join(repo, c1.evidencePath, 'manifest.json')), 'evidence run with manifest');
 check(h1.model === 'gpt-5-mini' && c1.costUsd > 0, 'the LOW ticket ran on the economy model (gpt-5-mini), metered cost > 0');
+// The Worker runtime's own result.json (spec §4-2) reports the gateway's metered figure, not the agent's $0.
+const claimed = workerClaim(path.join(repo, c1.evidencePath ?? ''));
+console.log(`    result.json: the runtime reported ${claimed === undefined ? 'nothing' : usd(claimed)} (the gateway metered ${usd(c1.costUsd)})`);
+check(claimed !== undefined && claimed > 0 && Math.abs(claimed - c1.costUsd) < 1e-9, 'result.json carries the gateway\'s metered cost');
 
 console.log('\n== cycle 2: the next ticket (D202, HIGH) writes outside its scope');
 const before = treeDigest(repo);

@@ -49,6 +49,8 @@ describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', funct
     // The LOW ticket on the economy route, charged by the gateway for its recorded usage on that model.
     const d201 = /^PASS D201:.*\n {4}(.*)$/m.exec(out)?.[1] ?? '';
     assert.match(d201, new RegExp(`^worker replay gpt-5-mini \\(economy\\) \\${expectedCost('D201', 'gpt-5-mini')} · cycle \\${expectedCost('D201', 'gpt-5-mini')} metered · run \\S+$`));
+    // The runtime's result.json says what the gateway metered, not the replay agent's own $0.
+    assert.ok(out.includes(`\n    result.json: the runtime reported ${expectedCost('D201', 'gpt-5-mini')} (the gateway metered ${expectedCost('D201', 'gpt-5-mini')})\n`), out);
     assert.match(out, /^FAIL D202: .*engine\/__init__\.py \(out-of-scope\)/m);
     // The HIGH ticket: Worker and Auditor on different models (and providers), each metered.
     const d302 = /^PASS D302 \(Auditor PASS\): D302::AC-1, D302::AC-2 → commit [0-9a-f]{7}\n {4}(.*)$/m.exec(out)?.[1] ?? '';
@@ -63,7 +65,7 @@ describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', funct
     assert.deepEqual(models.map((m) => m[0]).sort(), ['claude-opus-4-5', 'claude-sonnet-4-5', 'gpt-5', 'gpt-5-mini']);
     assert.ok(Math.abs(models.reduce((sum, m) => sum + m[1], 0) - total) < 0.0005, `cost by model adds up to the total ${total}: ${byModel}`);
     assert.doesNotMatch(out, /^ {2}FAIL {2}/m);
-    assert.match(out, /All 17 expectations met/);
+    assert.match(out, /All 18 expectations met/);
     // The FAILed cycles' staging copies (in RAM when they fit) go with the demo's throw-away repository.
     // Only the demo's own runs count: other cycles may run on this machine meanwhile.
     const runs = [...out.matchAll(/ · run (\S+)$/gm)].map((m) => m[1]);
