@@ -95,7 +95,7 @@ function groupTable(title: string, rows: CostRow[], model: boolean): HTMLElement
           'table',
           { class: 'grid' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, title.replace('By ', '').replace(/^./, (c) => c.toUpperCase())), h('th', { scope: 'col', class: 'num' }, 'Spend'), h('th', { scope: 'col', class: 'num' }, 'Cycles'))),
-          h('tbody', {}, ...rows.map((r) => h('tr', { class: r.unpriced ? 'unpriced' : '' }, h('th', { scope: 'row' }, r.label), h('td', { class: 'num' }, rowMoney(r, model)), h('td', { class: 'num' }, String(r.cycles))))),
+          h('tbody', {}, ...rows.map((r) => h('tr', { class: r.unpriced ? 'unpriced' : '' }, h('th', { scope: 'row' }, r.label), h('td', { class: 'num spend' }, rowMoney(r, model)), h('td', { class: 'num' }, String(r.cycles))))),
         )
       : h('p', { class: 'muted' }, 'Nothing recorded.'),
   );
