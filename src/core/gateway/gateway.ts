@@ -6,12 +6,11 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { addUsage, PriceTable, ZERO_USAGE, type TokenUsage } from '../config/prices';
 import { atomicWrite } from '../util/atomic-write';
-import type { ProviderKeys } from './routes';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { makeSocketDir, restrictSocket } from './gateway-socket';
 import { RedactingStream, redact, redactingLogger } from './redact';
-import { DEFAULT_UPSTREAMS, isMeterRequest, matchRoute, upstreamUrl, type Route } from './routes';
+import { DEFAULT_UPSTREAMS, isMeterRequest, matchRoute, upstreamUrl, type ProviderKeys, type Route } from './routes';
 import { UPSTREAM_IDLE_MS, errorBody, prepareBody, readBody, upstreamHeaders, withoutHopByHop } from './upstream';
 import { PROVIDERS, UsageMeter, type Provider } from './usage';
 
