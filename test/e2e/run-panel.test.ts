@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import { appendHistory } from '../../src/core/history/history';
 import { requireChromium } from '../support/engines';
 import { requireCodeServer } from './harness/code-server';
 import { EXAMPLE_DIR, Session } from './harness/session';
@@ -25,8 +26,8 @@ const GATE_LOG = [
   '',
 ].join('\n');
 
-/** The example, plus one evidence run whose gate.log a hostile project could have produced. */
-function prepareExample(): string {
+/** The example, plus one evidence run whose gate.log a hostile project could have produced (and its history line: who ran each role, what each spent). */
+async function prepareExample(): Promise<string> {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-e2e-src-')), 'demo-project');
   fs.cpSync(EXAMPLE_DIR, dir, { recursive: true });
   const run = path.join(dir, 'logs', 'evidence', RUN_ID);
@@ -36,6 +37,13 @@ function prepareExample(): string {
     path.join(run, 'manifest.json'),
     JSON.stringify({ run_id: RUN_ID, ticket_id: 'D201', task_name: 'Spread quoting', status: 'FAIL', timestamp: '2099-12-31T23:59:59Z', duration_seconds: 1.2, cost_usd: 0.37, gates: { fast: 'FAIL' }, files: [{ path: 'gate.log', bytes: Buffer.byteLength(GATE_LOG) }] }),
   );
+  await appendHistory(path.join(dir, 'logs', 'autopilot', 'history.jsonl'), {
+    runId: RUN_ID, ticketId: 'D201', acIds: ['D201::AC-1'], status: 'FAIL', endedAt: '2099-12-31T23:59:59Z', costUsd: 0.37, agent: 'codex', model: 'gpt-5-mini',
+    spend: [
+      { role: 'worker', agent: 'codex', model: 'gpt-5-mini', tier: 'economy', tokens: { in: 40_000, out: 4_000 }, requests: 6, costUsd: 0.12 },
+      { role: 'auditor', agent: 'claude-code', model: 'claude-opus-4-5', tier: 'premium', tokens: { in: 30_000, out: 4_000 }, requests: 2, costUsd: 0.25 },
+    ],
+  });
   return dir;
 }
 
@@ -65,7 +73,7 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
     this.timeout(300_000);
     const chromium = requireChromium(this);
     const install = requireCodeServer(this);
-    source = prepareExample();
+    source = await prepareExample();
     session = await new Session({ install, chromium, name: 'run-panel', source }).start();
     await session.workbench!.trustFolder();
   });
@@ -106,6 +114,20 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
     // The timeline, and cost against the budget from the manifest.
     assert.match(await frame.locator('.phase[data-phase="CHECK"]').innerText(), /CHECK/);
     assert.match(await frame.locator('.cost').innerText(), /\$0\.3700 \/ \$1\.00/);
+  });
+
+  it('the Run panel shows a row per role with agent, model, tier and spend (from the run\'s history line after a reload)', async function () {
+    this.timeout(60_000);
+    const wb = session!.workbench!;
+    const frame = panelFrame(wb.page);
+    const rows = frame.locator('tr.role-row');
+    await rows.first().waitFor({ timeout: 30_000 });
+    await wb.screenshot('run-panel-06-roles');
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-role'), ...Array.from(tr.children).slice(1, 5).map((c) => (c.textContent ?? '').trim())]));
+    assert.deepEqual(cells, [
+      ['worker', 'codex', 'gpt-5-mini', 'economy', '$0.1200'],
+      ['auditor', 'claude-code', 'claude-opus-4-5', 'premium', '$0.2500'],
+    ]);
   });
 
   it('the Evidence tab lists the manifest; clicking gate.log opens it in an editor as a Factory Gate Log', async function () {
