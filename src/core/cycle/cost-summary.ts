@@ -134,13 +134,17 @@ export function summarizeHistoryFile(historyFile: string, month: string): CostSu
 /**
  * The month's summary as `factory status` and the dashboard show it: the cost_summary file when it
  * is there and has this version's fields (by tier, by day, accepted ACs), otherwise computed from
- * history.jsonl (a summary written before issue 16, a damaged file, or none yet).
+ * history.jsonl (a summary written before issue 16, one whose PASS cycles accepted no AC because
+ * its writer dropped the lines' acIds, a damaged file, or none yet).
  */
 export function readMonthSummary(summaryFile: string, historyFile: string, month: string): { summary: CostSummary; source: 'summary' | 'history' } {
   try {
     const parsed = costSummarySchema.safeParse(JSON.parse(fs.readFileSync(summaryFile, 'utf8')));
     const d = parsed.success ? parsed.data : undefined;
-    if (d && d.month === month && d.byTier && d.byDay && d.acceptedAcs !== undefined && d.usdPerAcceptedAc !== undefined) return { summary: d, source: 'summary' };
+    const complete = d && d.month === month && d.byTier && d.byDay && d.acceptedAcs !== undefined && d.usdPerAcceptedAc !== undefined;
+    // PASS cycles but no accepted AC: the file was written from records without their acIds.
+    const acsLost = d && (d.byStatus.PASS ?? 0) > 0 && d.acceptedAcs === 0;
+    if (d && complete && !acsLost) return { summary: d, source: 'summary' };
   } catch {
     // Missing or unreadable: computed from history below.
   }

@@ -117,6 +117,9 @@ describe('reading the month\'s summary', () => {
     // A summary written before issue 16 (no byTier/byDay/acceptedAcs) or a damaged file: from history.
     fs.writeFileSync(file, JSON.stringify({ month: '202611', totalUsd: 7, cycles: 1, byStatus: {}, byTicket: {}, byAgent: {}, byModel: {} }));
     assert.equal(readMonthSummary(file, history, '202611').source, 'history');
+    // Written from records without their acIds (PASS cycles, no accepted AC): recomputed from history.
+    fs.writeFileSync(file, JSON.stringify({ ...computed.summary, acceptedAcs: 0, usdPerAcceptedAc: null }));
+    assert.deepEqual(readMonthSummary(file, history, '202611'), computed);
     fs.writeFileSync(file, '{ not json');
     assert.equal(readMonthSummary(file, history, '202611').summary.totalUsd, 0.5);
     assert.equal(readMonthSummary(file, path.join(dir, 'none.jsonl'), '202612').summary.cycles, 0);
