@@ -62,7 +62,8 @@ describe('PDCA cycle with the Controller model reviewing the scope (issue 15)', 
     assert.equal(line?.runId, o.runId);
     assert.equal(line?.costUsd, o.costUsd);
     const [spend, ...more] = line?.spend ?? [];
-    assert.deepEqual({ ...spend, costUsd: 0 }, { role: 'controller', model: MODEL, tokens: { in: 3000, out: 400 }, costUsd: 0 });
+    // One entry per model metered: no agent (the Controller's own model), its tier from the price table.
+    assert.deepEqual({ ...spend, costUsd: 0 }, { role: 'controller', model: MODEL, tier: 'standard', tokens: { in: 3000, out: 400 }, requests: 1, costUsd: 0, priced: true });
     assert.ok(Math.abs((spend?.costUsd ?? 0) - cost) < 1e-12 && !more.length, JSON.stringify(line?.spend));
     const month = (line?.endedAt ?? '').slice(0, 7).replace('-', '');
     const summary = JSON.parse(fs.readFileSync(path.join(repo, `logs/autopilot/cost_summary_${month}.json`), 'utf8')) as { byRole: Record<string, { cycles: number; costUsd: number }> };
