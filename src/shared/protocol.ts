@@ -4,10 +4,10 @@
  * imports `vscode` or the DOM: the host, the webview bundle and plain-mocha tests share it.
  */
 import * as z from 'zod';
-import { evidenceFileSchema, runIdSchema, runSnapshot as coreRunSnapshot, shortText as short } from '../core/contracts/run-snapshot';
+import { evidenceFileSchema, runIdSchema, runSnapshot, shortText as short } from '../core/contracts/run-snapshot';
 
-// The Run panel's snapshot is a record of the core's contracts; the messages below carry it.
-export { evidenceFileSchema, runIdSchema, timelinePhase, type TimelinePhase } from '../core/contracts/run-snapshot';
+// The Run panel's snapshot is a record of the core's contracts; the messages below carry it (with the roles, below).
+export { evidenceFileSchema, runIdSchema, runSnapshot, timelinePhase, type TimelinePhase } from '../core/contracts/run-snapshot';
 
 /** One role's spend on one model (history's spend entry, as shown). */
 const roleSpend = z.object({ model: short, usd: z.number().nonnegative(), unpriced: z.boolean(), requests: z.number().int().nonnegative().nullable() });
@@ -37,9 +37,12 @@ export const runRouting = z.object({
 });
 export type RunRouting = z.infer<typeof runRouting>;
 
-/** The Run panel's snapshot: the core's record plus the roles of the cost gate (absent: nothing known). */
-export const runSnapshot = coreRunSnapshot.extend({ routing: runRouting.nullable().optional() });
-export type RunSnapshot = z.infer<typeof runSnapshot>;
+/**
+ * What `run.snapshot` carries: the core's snapshot record (contracts/run-snapshot.ts, not a copy)
+ * plus the cost gate's roles (absent: nothing known about them).
+ */
+export const runPanelSnapshot = runSnapshot.extend({ routing: runRouting.nullable().optional() });
+export type RunSnapshot = z.infer<typeof runPanelSnapshot>;
 
 /** Hard caps: a message from the other side is untrusted and must not grow without bound. */
 export const MAX_TEXT = 1_000_000;
@@ -96,7 +99,7 @@ export type CostDashboard = z.infer<typeof costDashboard>;
 
 /** Host → webview. */
 export const hostMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run.snapshot'), run: runSnapshot }),
+  z.object({ type: z.literal('run.snapshot'), run: runPanelSnapshot }),
   z.object({ type: z.literal('log.reset'), stream: logStream, title: short }),
   z.object({ type: z.literal('log.append'), stream: logStream, text }),
   z.object({ type: z.literal('cost.dashboard'), dashboard: costDashboard }),

@@ -3,7 +3,7 @@ import type { CycleEvent, CycleOutcome } from '../../../src/core/cycle/orchestra
 import type { Plan } from '../../../src/core/contracts/plan';
 import { SCOPE_VIEW_MAX } from '../../../src/core/contracts/run-snapshot';
 import { CycleFeed, planScopeView } from '../../../src/extension/panels/run/cycle-feed';
-import { runSnapshot, type LogStream, type RunSnapshot } from '../../../src/shared/protocol';
+import { parseHostMessage, runPanelSnapshot as runSnapshot, type LogStream, type RunSnapshot } from '../../../src/shared/protocol';
 import type { CycleStatusView } from '../../../src/extension/status-bar/status-text';
 
 function recorder() {
@@ -177,6 +177,10 @@ describe('Run panel cycle feed (core CycleEvents → timeline, logs, status bar)
     assert.ok(runSnapshot.safeParse(end).success);
     assert.deepEqual(end.routing!.roles.map((x) => [x.role, x.spentUsd, x.tier]), [['controller', 0.01, null], ['worker', 0.15, 'economy'], ['auditor', 0.3, 'premium']]);
     assert.equal(end.routing!.reserveUsd, 0.4);
+    // The message the webview validates keeps the roles (they are not stripped as unknown keys).
+    const parsed = parseHostMessage({ type: 'run.snapshot', run: end });
+    assert.ok(parsed.ok && parsed.message.type === 'run.snapshot');
+    assert.deepEqual(parsed.message.run.routing, end.routing);
   });
 
   it('the Controller model\'s spend in PLAN, reported before the plan event, survives it as the first row', () => {

@@ -10,7 +10,7 @@ import type { GateReport, StepResult } from '../../../src/core/gate/gate-model';
 import { appendHistory } from '../../../src/core/history/history';
 import { buildCostDashboard } from '../../../src/extension/panels/cost/cost-data';
 import { loadLatestRun, parseGateSteps } from '../../../src/extension/panels/run/run-snapshot';
-import { costDashboard, runSnapshot } from '../../../src/shared/protocol';
+import { costDashboard, runPanelSnapshot as runSnapshot } from '../../../src/shared/protocol';
 import { statusBarText, elapsed } from '../../../src/extension/status-bar/status-text';
 
 const git: GitInfo = {
