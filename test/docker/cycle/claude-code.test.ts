@@ -76,6 +76,8 @@ describe('full cycle with the real Claude Code CLI (scripted model behind the re
     const { config } = await loadConfigStrict(repo);
     config.worker.image = image;
     config.agents['claude-code'] = { model: 'claude-sonnet-4-5', maxTurns: 6, args: [] };
+    // The Auditor is routed too (the example's table routes HIGH audits to the replay agent): Claude Code on the same model here.
+    config.routing.levels.HIGH.auditor = { agent: 'claude-code', model: 'claude-sonnet-4-5' };
     config.gateway.upstreams = { anthropic: provider.url };
     const o = await runCycle({ root: repo, ticket: 'D302', agent: 'claude-code', config });
     assert.equal(o.status, 'PASS', o.reasons.join('; '));
@@ -96,14 +98,16 @@ describe('full cycle with the real Claude Code CLI (scripted model behind the re
     assert.equal(manifest.cost_usd, o.costUsd);
     assert.equal(kpi.cost_usd, o.costUsd);
     assert.deepEqual(manifest.gates, { doctor: 'PASS', fast: 'PASS', regression: 'PASS' });
-    // The Worker gateway's own call records are part of the evidence; with the Auditor's metered cost they add up to the cycle's.
-    const calls = fs.readFileSync(path.join(repo, o.evidencePath, 'gateway.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(calls.length + Math.round(audit.cost_usd / 0.0105), provider.requests.length);
-    assert.ok(Math.abs(calls.reduce((s: number, c: { costUsd: number }) => s + c.costUsd, 0) + audit.cost_usd - o.costUsd) < 1e-9);
+    // Every gateway's call records are part of the evidence, each with its role; they add up to the cycle's cost.
+    const calls = fs.readFileSync(path.join(repo, o.evidencePath, 'gateway.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { role: string; costUsd: number });
+    assert.equal(calls.length, provider.requests.length);
+    assert.equal(calls.filter((c) => c.role === 'auditor').length, provider.requests.filter(fromAuditor).length);
+    assert.ok(Math.abs(calls.filter((c) => c.role === 'auditor').reduce((s, c) => s + c.costUsd, 0) - audit.cost_usd) < 1e-9);
+    assert.ok(Math.abs(calls.reduce((s, c) => s + c.costUsd, 0) - o.costUsd) < 1e-9);
     assert.doesNotMatch(JSON.stringify(calls), new RegExp(KEY), 'no key in the evidence');
     const ledger = parseLedger(fs.readFileSync(path.join(repo, 'docs/v2/design/AC_LEDGER.md'), 'utf8'), 'L');
     assert.deepEqual(ledger.acs.filter((a) => a.ticketId === 'D302').map((a) => [a.status, a.evidence]), [['DONE', o.evidencePath], ['DONE', o.evidencePath]]);
-    assert.match(git(repo, 'log', '-1', '--format=%B'), new RegExp(`^factory: D302 PASS[\\s\\S]*Cost: \\$${o.costUsd.toFixed(4).replace('.', '\\.')} \\(agent claude-code`));
+    assert.match(git(repo, 'log', '-1', '--format=%B'), new RegExp(`^factory: D302 PASS[\\s\\S]*Cost: \\$${o.costUsd.toFixed(4).replace('.', '\\.')} \\(worker claude-code claude-sonnet-4-5 [^\\n]*; auditor claude-code claude-sonnet-4-5 `));
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), o.commit);
     assert.deepEqual(containersOf(o.runId), []);
   });
