@@ -26,7 +26,10 @@ function spendDetail(r: RoleRow): string {
 export function rolesContent(run: RunSnapshot): HTMLElement[] {
   const routing = run.routing;
   if (!routing || routing.roles.length === 0) return [];
-  const rows = routing.roles.map((r) => h(
+  const why = routing.roles.map((r) => [r.why.join('; '), spendDetail(r)].filter(Boolean).join(' · '));
+  // The Why column only when some role has a reason (a past run's history line records none).
+  const withWhy = why.some(Boolean);
+  const rows = routing.roles.map((r, i) => h(
     'tr',
     { class: 'role-row', 'data-role': r.role },
     h('th', { scope: 'row' }, icon(ROLE_ICON[r.role]), ` ${ROLE_LABEL[r.role]}`),
@@ -34,12 +37,13 @@ export function rolesContent(run: RunSnapshot): HTMLElement[] {
     h('td', {}, r.model ?? '—'),
     h('td', {}, r.tier ?? '—'),
     h('td', { class: `num${r.unpriced ? ' unpriced' : ''}` }, roleMoney(r)),
-    h('td', { class: 'muted why' }, [r.why.join('; '), spendDetail(r)].filter(Boolean).join(' · ')),
+    withWhy ? h('td', { class: 'muted why', title: why[i] ?? '' }, why[i] ?? '') : null,
   ));
+  const columns = ['Role', 'Agent', 'Model', 'Tier', 'Spent', ...(withWhy ? ['Why'] : [])];
   const table = h(
     'table',
     { class: 'grid roles', 'aria-label': 'Roles: agent, model, tier and spend' },
-    h('thead', {}, h('tr', {}, ...['Role', 'Agent', 'Model', 'Tier', 'Spent', 'Why'].map((c) => h('th', { scope: 'col', class: c === 'Spent' ? 'num' : '' }, c)))),
+    h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c === 'Spent' ? 'num' : '' }, c)))),
     h('tbody', {}, ...rows),
   );
   const notes: HTMLElement[] = [];

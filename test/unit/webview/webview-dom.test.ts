@@ -298,6 +298,11 @@ describe('webview front-end in Chromium (bundle under the real CSP)', function (
     assert.match(await page.locator('.override').innerText(), /Override: --agent codex/);
     assert.equal(await page.locator('.run-view i').count(), 0, 'a model name is text, never markup');
     assert.deepEqual((await recorded(page)).cspViolations, []);
+    // A past run's roles (no reasons recorded): no empty Why column.
+    await postToWebview(page, { type: 'run.snapshot', run: { ...run, routing: { roles: [role('worker', 'codex', 'gpt-5-mini', 'economy', 0.1)], reserveUsd: null, override: null } } } satisfies HostMessage);
+    await page.waitForFunction(() => document.querySelectorAll('tr.role-row').length === 1);
+    assert.deepEqual(await page.locator('table.roles thead th').allInnerTexts(), ['Role', 'Agent', 'Model', 'Tier', 'Spent']);
+    assert.equal(await page.locator('.reserve').count(), 0);
     // A run without routing shows no roles table.
     await postToWebview(page, { type: 'run.snapshot', run: snapshot } satisfies HostMessage);
     await page.waitForFunction(() => document.querySelectorAll('tr.role-row').length === 0);
