@@ -134,6 +134,9 @@ describe('Run panel and Cost dashboard data (real evidence and history files)', 
     assert.deepEqual(fail.routing?.roles.map((r) => [r.role, r.agent, r.model, r.spentUsd, r.unpriced]), [['worker', 'custom', 'local-llm', 0.2, true]]);
     // An older line that names no agent, model or spend: no role rows rather than empty ones.
     assert.equal(loadLatestRun(root, config, '20261125_130000_d203_abcdef0').snapshot.routing, null);
+    // A line that spent nothing (a replayed Worker): the Worker's model with its tier from the price table, nothing metered.
+    await appendHistory(history, { runId: '20261125_140000_d204_abcdef0', ticketId: 'D204', status: 'FAIL', endedAt: '2026-11-25T14:00:00Z', costUsd: 0, agent: 'replay', model: 'claude-sonnet-4-5' });
+    assert.deepEqual(loadLatestRun(root, config, '20261125_140000_d204_abcdef0').snapshot.routing?.roles.map((r) => [r.agent, r.model, r.tier, r.spentUsd]), [['replay', 'claude-sonnet-4-5', 'standard', null]]);
   });
 
   it('SEC-20 untrusted evidence: a symlinked gate.log is not followed, oversized strings are cut to the protocol limits', async () => {

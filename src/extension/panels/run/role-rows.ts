@@ -67,10 +67,12 @@ export function withAllSpend(routing: RunRouting | null | undefined, spend: read
 
 /**
  * The rows of a past run from its history line: the Worker's agent and model, each role's spend
- * and tier as recorded. Null when the line says nothing about who ran (an older line).
+ * and tier as recorded (else `tierOf` its model). Null when the line says nothing about who ran (an older line).
  */
-export function historyRouting(record: Pick<HistoryEntry, 'agent' | 'model' | 'spend'> | undefined): RunRouting | null {
+export function historyRouting(record: Pick<HistoryEntry, 'agent' | 'model' | 'spend'> | undefined, tierOf: (model: string) => string | undefined = () => undefined): RunRouting | null {
   if (!record || (!record.agent && !record.model && !record.spend?.length)) return null;
   const worker: RoleRow = { ...blankRow('worker'), agent: opt(record.agent), model: opt(record.model) };
-  return withAllSpend({ roles: [worker], reserveUsd: null, override: null }, record.spend ?? []);
+  const routing = withAllSpend({ roles: [worker], reserveUsd: null, override: null }, record.spend ?? []);
+  // A line without the role's tier: the tier of its model in the price table (what routing would call it).
+  return routing && { ...routing, roles: routing.roles.map((r) => (r.tier === null && r.model ? { ...r, tier: opt(tierOf(r.model)) } : r)) };
 }

@@ -33,7 +33,7 @@ export class RunPanel extends FactoryPanel {
    * The last live cycle's redacted output (capped), so the webview — recreated whenever the panel
    * is hidden and shown again — gets it back: a FAIL keeps no log file to stream.
    */
-  private live: { runId: string; logs: Map<LogStream, { title: string; chunks: string[]; bytes: number }> } | undefined;
+  private live: { runId: string; logs: Map<LogStream, { title: string; chunks: string[]; bytes: number }>; routing?: RunSnapshot['routing'] } | undefined;
 
   /** Opens (or reveals) the panel; with `runId` it shows that evidence run instead of the newest. */
   static show(deps: PanelDeps, runId?: string): RunPanel {
@@ -102,6 +102,8 @@ export class RunPanel extends FactoryPanel {
       return;
     }
     const latest = loadLatestRun(ws.root, ws.config, this.runId);
+    // The cycle this panel watched: its roles as the plan chose them (why, reserve, override), not only what history keeps.
+    if (this.live?.routing && latest.snapshot.runId === this.live.runId) latest.snapshot.routing = this.live.routing;
     if (this.live && latest.snapshot.runId === this.live.runId && !latest.logs.gate && !latest.logs.worker) {
       // The cycle this panel watched left no log files (a FAIL): show what it streamed.
       this.runDir = latest.runDir;
@@ -123,6 +125,7 @@ export class RunPanel extends FactoryPanel {
       timeline: [], manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd: 1 }, note: note ?? null,
     };
     this.snapshot = snap;
+    if (this.live && snap.runId === this.live.runId && snap.routing) this.live.routing = snap.routing;
     await this.channel.post({ type: 'run.snapshot', run: snap });
   }
 

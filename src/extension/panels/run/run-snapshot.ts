@@ -11,6 +11,7 @@ import type { HistoryLine } from '../../../core/contracts/history-entry';
 import { CYCLE_PHASES } from '../../../core/contracts/status';
 import { readHistory } from '../../../core/history/history';
 import { evidenceFileSchema, runIdSchema, type RunSnapshot, type TimelinePhase } from '../../../shared/protocol';
+import { PriceTable } from '../../../core/config/prices';
 import { historyRouting } from './role-rows';
 
 const MAX_JSON_BYTES = 2 * 1024 * 1024;
@@ -226,11 +227,17 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
       cost: { spentUsd: spent, budgetUsd },
       note: manifest ? null : `Run ${id} has no readable manifest.json (still being written, or broken).`,
       // Who ran each role and what it spent, as the history line recorded it.
-      routing: historyRouting(record),
+      routing: historyRouting(record, tierLookup(config)),
     },
     logs: { gate: gateLog, worker: workerName ? path.join(runDir, workerName) : undefined },
     runDir,
   };
+}
+
+/** The tier of a model in the config's price table (built-in prices with `prices` over them). */
+function tierLookup(config: FactoryConfig): (model: string) => string | undefined {
+  const table = PriceTable.withOverrides(config.prices);
+  return (model) => table.tierOf(model);
 }
 
 /** A run known only from history.jsonl (no evidence folder): status, ticket, cost, reasons. */
@@ -251,7 +258,7 @@ function historyOnlyRun(root: string, config: FactoryConfig, runId: string): Run
     scopeViolations: (record.scopeViolations ?? []).slice(0, 1000).map((v) => cut(v)),
     audit: typeof audit === 'string' ? { verdict: cut(audit), summary: '' } : null,
     cost: { spentUsd: record.costUsd ?? null, budgetUsd: config.killSwitch.budgetUsd },
-    routing: historyRouting(record),
+    routing: historyRouting(record, tierLookup(config)),
   };
 }
 
