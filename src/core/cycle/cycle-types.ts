@@ -37,6 +37,8 @@ export interface CycleOptions {
   agent?: string;
   /** Model override for the Worker (default: the routing table's, or the overriding agent's configured one). */
   model?: string;
+  /** Who asked for the agent/model override, in words, for plan.json (default: "--agent X --model Y"). */
+  overrideSource?: string;
   /** Recordings for the replay agent: `<dir>/<TICKET>.json` (Worker) and `<dir>/<TICKET>.audit.json` (Auditor). */
   replayDir?: string;
   /** Config to use instead of `.factory/config.json`. */

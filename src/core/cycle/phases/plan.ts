@@ -124,7 +124,7 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   };
   const [hostState, prepared] = await Promise.allSettled([
     host,
-    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), history, now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
+    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.overrideSource ? { overrideSource: opts.overrideSource } : {}), history, now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
   ]);
   // A repository without a commit fails every question; say the plain reason first.
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
