@@ -91,6 +91,11 @@ describe('monthly cost summary by model, role, tier and day (issue 16)', () => {
     assert.ok(costSummarySchema.safeParse(jan).success);
   });
 
+  it('a line whose end time is no timestamp is in no month (the summary does not throw on it)', () => {
+    const s = summarizeMonth(records([{ runId: 'bad', endedAt: 'yesterday', costUsd: 5 }, { runId: 'ok', costUsd: 0.1 }]), '202611');
+    assert.deepEqual([s.cycles, s.totalUsd], [1, 0.1]);
+  });
+
   it('spend entries that claim more than the line cost are counted as written; nothing is left unattributed', () => {
     const s = summarizeMonth(records([{ runId: 'x', costUsd: 0.1, spend: [worker('gpt-5-mini', 0.15)] }]), '202611');
     assert.equal(s.totalUsd, 0.1);
