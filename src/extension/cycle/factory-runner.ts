@@ -17,7 +17,7 @@ import type { ExtensionDeps } from '../deps';
 import type { PanelsApi } from '../panels/register-panels';
 import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
-import { mayRunReplay, runSettings, type RunSettings } from './run-settings';
+import { mayRunReplay, overrideSource, runSettings, type RunSettings } from './run-settings';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -158,6 +158,8 @@ export class FactoryRunner implements vscode.Disposable {
             ...(ticket ? { ticket } : {}),
             ...(settings.agent ? { agent: settings.agent } : {}),
             ...(settings.model ? { model: settings.model } : {}),
+            // plan.json records the override as the editor's choice, not as CLI flags.
+            ...(overrideSource(settings) ? { overrideSource: overrideSource(settings) } : {}),
             ...(settings.replayDir ? { replayDir: settings.replayDir } : {}),
             keys,
             runtimeFile: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,

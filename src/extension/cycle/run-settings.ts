@@ -48,6 +48,12 @@ export function runSettings(root: string, get: <T>(key: string) => Inspected<T> 
   };
 }
 
+/** How plan.json names the window's override of the Worker (CycleOptions.overrideSource); undefined without one. */
+export function overrideSource(settings: Pick<RunSettings, 'agent' | 'model'>): string | undefined {
+  const parts = [...(settings.agent ? [`factory.agent = ${settings.agent}`] : []), ...(settings.model ? [`factory.model = ${settings.model}`] : [])];
+  return parts.length ? `the editor's Worker picker (${parts.join(', ')})` : undefined;
+}
+
 type Routing = FactoryConfig['routing'];
 
 /** Every agent the routing table can pick as Worker: the tiers' and the explicit routes of levels and ticket rules. */

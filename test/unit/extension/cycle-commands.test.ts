@@ -4,7 +4,7 @@ import { buildImageTask } from '../../../src/extension/commands/build-image';
 import * as fs from 'node:fs';
 import { AGENT_NAMES } from '../../../src/core/config/agent-names';
 import { defaultConfig } from '../../../src/core/config/schema';
-import { agentsInUse, mayRunReplay, modelChoices, runSettings } from '../../../src/extension/cycle/run-settings';
+import { agentsInUse, mayRunReplay, modelChoices, overrideSource, runSettings } from '../../../src/extension/cycle/run-settings';
 import { sourceFromArg, ticketFromArg, validTicketId } from '../../../src/extension/cycle/ticket-arg';
 import { buildRoadmapRows } from '../../../src/extension/views/roadmap/roadmap-model';
 import { buildQueueRows } from '../../../src/extension/views/ac-queue/ac-queue-model';
@@ -92,6 +92,10 @@ describe('extension: the Worker agent and model pickers (issue 16)', () => {
     assert.deepEqual(runSettings('/repo', inspected({ agent: { defaultValue: '' }, model: { defaultValue: '' } })), { requireApproval: false });
     const s = runSettings('/repo', inspected({ agent: { defaultValue: '', globalValue: 'codex' }, model: { defaultValue: '', workspaceFolderValue: ' gpt-5 ' } }));
     assert.deepEqual([s.agent, s.model], ['codex', 'gpt-5']);
+    // plan.json names where the override came from.
+    assert.equal(overrideSource(s), "the editor's Worker picker (factory.agent = codex, factory.model = gpt-5)");
+    assert.equal(overrideSource({ model: 'gpt-5' }), "the editor's Worker picker (factory.model = gpt-5)");
+    assert.equal(overrideSource({}), undefined, 'Automatic: no override');
   });
 
   it('with no override the agents in use are every one the routing table can pick, for the image and the replay check', () => {
