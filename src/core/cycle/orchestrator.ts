@@ -8,7 +8,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
-import type { SpendEntry } from '../contracts/history-entry';
 import type { CyclePhase } from '../contracts/status';
 import { connectDocker } from '../docker/connect';
 import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
@@ -27,7 +26,7 @@ import { doPhase, type CycleResources } from './phases/do';
 import { planPhase, publishPlan, type PlanOutput } from './phases/plan';
 import { pruneKeptStaging } from './phases/record';
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust } from './recover';
-import { cycleBudget } from './spend';
+import { cycleBudget, spentSoFar } from './spend';
 import { decideVerdict, reserveVerdict } from './verdict';
 
 export { cyclePaths, cycleRecords } from './cycle-paths';
@@ -134,7 +133,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   outcome.timings.phases.DO = Date.now() - tDo;
 
   const tCheck = Date.now();
-  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd });
+  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd, res });
   Object.assign(outcome.timings, { gateMs: checked.gateMs, gateCommandMs: checked.gateCommandMs, auditMs: checked.auditMs });
   outcome.costUsd += checked.auditCostUsd;
   outcome.spend.push(...checked.auditSpend);
@@ -188,12 +187,6 @@ async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePat
     // Leave the state file: the next start retries the rollback.
     log.error(`could not roll back run ${st.runId}: ${errorMessage(cleanup)}`);
   }
-}
-
-/** What an abandoned cycle spent: the persisted spend, plus the Worker's when it was still running (not yet persisted). */
-function spentSoFar(persisted: readonly SpendEntry[] = [], res: CycleResources): SpendEntry[] {
-  if (persisted.some((e) => e.role === 'worker') || !res.workerSpend) return [...persisted];
-  return [...persisted, ...res.workerSpend()];
 }
 
 /** Whatever the cycle's end: the agent output kept with a FAILed copy, the launch and copy disposed, the lock released. */

@@ -122,3 +122,11 @@ export function costLine(totalUsd: number, entries: readonly SpendEntry[], worke
   if (!entries.some((e) => e.role === 'worker')) parts.unshift(`worker ${[worker.agent, worker.model].filter(Boolean).join(' ')} ${usd4(0)} metered`);
   return `Cost: ${usd4(totalUsd)} (${[...parts, `risk ${risk}`].join('; ')})`;
 }
+
+/** What an abandoned cycle spent: the persisted spend, plus the Worker's and the Auditor's while they still ran (not yet persisted). */
+export function spentSoFar(persisted: readonly SpendEntry[] = [], res: { workerSpend?: () => SpendEntry[]; auditorSpend?: () => SpendEntry[] }): SpendEntry[] {
+  const out = [...persisted];
+  if (!persisted.some((e) => e.role === 'worker') && res.workerSpend) out.push(...res.workerSpend());
+  if (!persisted.some((e) => e.role === 'auditor') && res.auditorSpend) out.push(...res.auditorSpend());
+  return out;
+}

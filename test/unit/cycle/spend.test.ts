@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { ZERO_USAGE } from '../../../src/core/config/prices';
 import { defaultConfig } from '../../../src/core/config/schema';
 import { spendEntrySchema } from '../../../src/core/contracts/history-entry';
-import { auditorBudget, costByRole, costLine, cycleBudget, sameModel, spendFromRecords, spendTotal, tierOfModel, type BudgetInput, type CycleBudget } from '../../../src/core/cycle/spend';
+import { auditorBudget, costByRole, costLine, cycleBudget, sameModel, spendFromRecords, spentSoFar, spendTotal, tierOfModel, type BudgetInput, type CycleBudget } from '../../../src/core/cycle/spend';
 import type { GatewayRecord } from '../../../src/core/gateway/gateway';
 
 /** One gateway record: `model`, tokens in/out, cost; priced unless told. */
@@ -115,5 +115,22 @@ describe('cycle spend: history entries per role × model from a gateway\'s recor
     ];
     assert.equal(costLine(0.211, entries, { agent: 'codex', model: 'gpt-5-mini' }, 'HIGH'), 'Cost: $0.2110 (controller gpt-5-mini $0.0010; worker codex gpt-5-mini $0.0100; auditor claude-code claude-opus-4-5 $0.2000; risk HIGH)');
     assert.equal(costLine(0, [], { agent: 'replay', model: undefined }, 'LOW'), 'Cost: $0.0000 (worker replay $0.0000 metered; risk LOW)');
+  });
+});
+
+describe('cycle spend: what an abandoned cycle records', () => {
+  const w = { role: 'worker' as const, model: 'gpt-5-mini', costUsd: 0.01 };
+  const a = { role: 'auditor' as const, model: 'gpt-5', costUsd: 0.05 };
+  const c = { role: 'controller' as const, model: 'gpt-5-mini', costUsd: 0.001 };
+
+  it('adds the Worker\'s and the Auditor\'s running spend while they were not yet persisted', () => {
+    assert.deepEqual(spentSoFar([c], { workerSpend: () => [w] }), [c, w]);
+    // Interrupted mid-audit: the Worker's spend was persisted with CHECK, the Auditor's was only running.
+    assert.deepEqual(spentSoFar([c, w], { workerSpend: () => [w], auditorSpend: () => [a] }), [c, w, a]);
+  });
+
+  it('never counts a role twice once its spend was persisted', () => {
+    assert.deepEqual(spentSoFar([c, w, a], { workerSpend: () => [w], auditorSpend: () => [a] }), [c, w, a]);
+    assert.deepEqual(spentSoFar(undefined, {}), []);
   });
 });

@@ -27,7 +27,7 @@ import { isSymlink, readText, rel, type CycleContext } from '../cycle-context';
 import type { CycleDeps, CycleOutcome } from '../cycle-types';
 import { auditorBudget, spendFromRecords, spendTotal, tierOfModel } from '../spend';
 import { auditNeeded, findings, verdictLimits, type CheckFacts, type Findings, type WorkerFacts } from '../verdict';
-import type { DoOutput } from './do';
+import type { CycleResources, DoOutput } from './do';
 
 /** What CHECK needs. */
 export interface CheckInput {
@@ -39,6 +39,8 @@ export interface CheckInput {
   done: DoOutput;
   /** What the Controller model spent in PLAN: part of the one cycle budget the cap reason names. */
   controllerCostUsd?: number;
+  /** The cycle's resources: the Auditor's running spend is put there, so an abort mid-audit records it. */
+  res?: CycleResources;
 }
 
 /** What CHECK found: the facts the verdict is decided from, and what ADJUST and the outcome need. */
@@ -152,6 +154,7 @@ async function checkAudit(ctx: CycleContext, input: CheckInput, out: CheckOutput
   const route = { ...auditorRouteOf(req), tier: plan.routing?.auditor?.tier };
   const tierOf = tierOfModel(config);
   const records: GatewayRecord[] = [];
+  if (input.res) input.res.auditorSpend = () => spendFromRecords('auditor', route, records, tierOf);
   req.onRecord = (r) => {
     records.push(r);
     ctx.emit({ type: 'spend', runId: plan.run_id, role: 'auditor', spend: spendFromRecords('auditor', route, records, tierOf) });

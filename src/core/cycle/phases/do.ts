@@ -34,6 +34,8 @@ export interface CycleResources {
   keepStaging?: boolean;
   /** The Worker's metered spend so far (its gateway's records): what an aborted cycle still records. */
   workerSpend?: () => SpendEntry[];
+  /** The Auditor's metered spend so far, while it runs (CHECK). */
+  auditorSpend?: () => SpendEntry[];
 }
 
 /** What DO needs from PLAN. */
