@@ -5,9 +5,8 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import type { HistoryEntry } from '../../src/core/contracts/history-entry';
 import { appendHistory } from '../../src/core/history/history';
-import { requireChromium } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
+import { EXAMPLE_DIR } from './harness/session';
+import { runCommand, sessionPerSuite } from './harness/suite';
 
 type Spend = NonNullable<HistoryEntry['spend']>[number];
 const worker = (agent: string, model: string, tier: string, costUsd: number, priced = true): Spend => ({ role: 'worker', agent, model, tier, costUsd, ...(priced ? {} : { priced: false }) });
@@ -37,50 +36,16 @@ async function prepareExample(): Promise<string> {
   return dir;
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.locator('.part.sidebar .composite.title').first().click();
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).filter({ hasNotText: 'Marketplace' }).first();
-  await row.waitFor({ timeout: 10_000 });
-  await row.click();
-}
-
 function dashboardFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
 }
 
 describe('e2e: the Cost dashboard shows the month by model, role and tier, and spend per day by model', function () {
-  let session: Session | undefined;
-  let source: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    source = await prepareExample();
-    session = await new Session({ install, chromium, name: 'cost-dashboard', source }).start();
-    await session.workbench!.trustFolder();
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (source) fs.rmSync(path.dirname(source), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`cost-dashboard-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-    }
-  });
+  const session = sessionPerSuite('cost-dashboard', prepareExample);
 
   it('draws a stacked column per day in theme colours with the same figures in a table, and a row per model (unpriced, never $0)', async function () {
     this.timeout(120_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     await runCommand(wb.page, 'Factory: Open Cost Dashboard');
     const frame = dashboardFrame(wb.page);
     await frame.locator('svg.daily-chart rect.seg').first().waitFor({ timeout: 60_000 });

@@ -4,9 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { appendHistory } from '../../src/core/history/history';
-import { requireChromium } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
+import { EXAMPLE_DIR } from './harness/session';
+import { runCommand, sessionPerSuite } from './harness/suite';
 
 /** The newest run of the prepared example: its gate.log carries a hostile line. */
 const RUN_ID = '20991231_235959_d201_abcdef0';
@@ -52,48 +51,12 @@ function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  // Keys pressed while a webview has focus stay in its iframe: give the workbench focus first.
-  await page.locator('.part.sidebar .composite.title').first().click();
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(`>${title}`);
-  // Click the command itself: the first match may be a longer one ("… in Marketplace").
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).filter({ hasNotText: 'Marketplace' }).first();
-  await row.waitFor({ timeout: 10_000 });
-  await row.click();
-}
-
 describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
-  let session: Session | undefined;
-  let source: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    source = await prepareExample();
-    session = await new Session({ install, chromium, name: 'run-panel', source }).start();
-    await session.workbench!.trustFolder();
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (source) fs.rmSync(path.dirname(source), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`run-panel-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-    }
-  });
+  const session = sessionPerSuite('run-panel', prepareExample);
 
   it('SEC-20 the Run panel shows a log line with <img onerror>, OSC 8, bidi and ANSI escapes as inert text', async function () {
     this.timeout(120_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     await runCommand(wb.page, 'Factory: Open Run Panel');
     const frame = panelFrame(wb.page);
     const row = frame.locator('.log-row', { hasText: 'onerror' });
@@ -118,7 +81,7 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
 
   it('the Run panel shows a row per role with agent, model, tier and spend (from the run\'s history line after a reload)', async function () {
     this.timeout(60_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const frame = panelFrame(wb.page);
     const rows = frame.locator('tr.role-row');
     await rows.first().waitFor({ timeout: 30_000 });
@@ -132,7 +95,7 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
 
   it('the Evidence tab lists the manifest; clicking gate.log opens it in an editor as a Factory Gate Log', async function () {
     this.timeout(60_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const frame = panelFrame(wb.page);
     await frame.locator('vscode-tab-header', { hasText: 'Evidence' }).click();
     const link = frame.locator('a.file-link', { hasText: 'gate.log' });
@@ -149,7 +112,7 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
   for (const [theme, slug] of [['Light Modern', 'vs'], ['Dark High Contrast', 'hc-black'], ['Light High Contrast', 'hc-light']] as const) {
     it(`log text and the timeline stay legible in the ${theme} theme (contrast ≥ 4.5)`, async function () {
       this.timeout(60_000);
-      const wb = session!.workbench!;
+      const wb = session().workbench!;
       // As a person does it: Preferences: Color Theme, type the name, Enter.
       await runCommand(wb.page, 'Preferences: Color Theme');
       // The theme picker replaces the command input; type into whatever has focus now.
@@ -186,14 +149,14 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
 
   it('the status bar shows the last run and opens the panel', async function () {
     this.timeout(60_000);
-    const item = session!.workbench!.page.locator('.statusbar-item', { hasText: 'Factory' }).first();
+    const item = session().workbench!.page.locator('.statusbar-item', { hasText: 'Factory' }).first();
     await item.waitFor({ timeout: 30_000 });
     assert.match(await item.innerText(), /Factory · last D201 FAIL/);
   });
 
   it('the Cost dashboard shows spend per month, ticket and agent/model', async function () {
     this.timeout(120_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     await runCommand(wb.page, 'Factory: Open Cost Dashboard');
     const frame = wb.page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
     await frame.locator('.chart').first().waitFor({ timeout: 60_000 });
@@ -205,7 +168,7 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
 
   it('SEC-24/25 Factory: Set API Key stores the key in SecretStorage only, and the Run panel then shows it redacted', async function () {
     this.timeout(120_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
     await page.locator('.tab', { hasText: 'Factory Run' }).click();
     const frame = panelFrame(page);
@@ -224,9 +187,9 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
     assert.ok(!(await row.textContent())?.includes(E2E_KEY));
     await wb.screenshot('run-panel-07-key-redacted');
     // Not in the user's settings or anywhere in the workspace folder.
-    const settings = fs.readFileSync(path.join(session!.profile.userDataDir, 'User', 'settings.json'), 'utf8');
+    const settings = fs.readFileSync(path.join(session().profile.userDataDir, 'User', 'settings.json'), 'utf8');
     assert.ok(!settings.includes(E2E_KEY));
-    const hits = fs.readdirSync(session!.folder, { recursive: true, withFileTypes: true })
+    const hits = fs.readdirSync(session().folder, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile() && !d.parentPath.includes(RUN_ID))
       .filter((d) => fs.readFileSync(path.join(d.parentPath, d.name)).includes(E2E_KEY));
     assert.deepEqual(hits.map((d) => d.name), []);
@@ -234,7 +197,7 @@ describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
 
   it('after Developer: Reload Window the Run panel comes back (serializer) with its search (getState/setState)', async function () {
     this.timeout(180_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
     await page.locator('.tab', { hasText: 'Factory Run' }).click();
     let frame = panelFrame(page);

@@ -9,25 +9,11 @@ import { readHistory } from '../../../src/core/history/history';
 import { parseLedger } from '../../../src/core/ssot/ledger';
 import { requireDocker } from '../../support/engines';
 import { ScriptedProvider } from '../../support/scripted-provider';
-import { build, cleanup, containersOf, exampleRepo, git, replayDir } from './helpers';
+import { build, cleanup, containersOf, exampleRepo, git, replayDir, D302_INVENTORY as INVENTORY } from './helpers';
 
 /** Each scripted call: 10,000 tokens in, 1,000 out. On claude-opus-4-5 $0.075, on claude-sonnet-4-5 $0.045. */
 const USAGE = { input: 10_000, output: 1_000 };
 const KEYS = { anthropic: 'sk-ant-budget-reserve-test-key-51e0' };
-const INVENTORY = `"""Inventory limits (D302): refuse orders that would take the position past its maximum."""
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class InventoryLimit:
-    max_position: float
-
-    def allows(self, position: float, side: str, qty: float) -> bool:
-        if side not in ("buy", "sell") or qty <= 0:
-            raise ValueError("side must be buy or sell and qty positive")
-        after = position + qty if side == "buy" else position - qty
-        return abs(after) <= self.max_position
-`;
 const AUDIT_PASS = JSON.stringify({ ticket_id: 'D302', verdict: 'PASS', violations: [], summary: 'fine', model: 'claude-opus-4-5', cost_usd: 0 });
 /** A recorded model call on the routed model (the replay agent fills in `{{model}}`). */
 const call = { op: 'call', provider: 'anthropic', path: '/v1/messages', body: { model: '{{model}}', max_tokens: 100, messages: [{ role: 'user', content: 'check' }] } };

@@ -7,25 +7,11 @@ import { parseLedger } from '../../../src/core/ssot/ledger';
 import { requireDocker } from '../../support/engines';
 import { ScriptedProvider, type RecordedRequest, type Script } from '../../support/scripted-provider';
 import { ensureAgentsImage } from '../gateway/helpers';
-import { build, cleanup, containersOf, exampleRepo, git } from './helpers';
+import { build, cleanup, containersOf, exampleRepo, git, D302_INVENTORY as INVENTORY } from './helpers';
 
 const KEY = 'sk-ant-cycle-test-host-key-5d1e';
 const USAGE = { input: 1000, output: 500 };
 
-const INVENTORY = `"""Inventory limits (D302): refuse orders that would take the position past its maximum."""
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class InventoryLimit:
-    max_position: float
-
-    def allows(self, position: float, side: str, qty: float) -> bool:
-        if side not in ("buy", "sell") or qty <= 0:
-            raise ValueError("side must be buy or sell and qty positive")
-        after = position + qty if side == "buy" else position - qty
-        return abs(after) <= self.max_position
-`;
 
 /** The Auditor's verdict on that change (the gateway's meter replaces its cost). */
 const AUDIT_REPORT = JSON.stringify({ ticket_id: 'D302', verdict: 'PASS', violations: [], summary: 'InventoryLimit only, in scope; no PnL, no SSOT edit.', model: 'claude-sonnet-4-5', cost_usd: 0 });

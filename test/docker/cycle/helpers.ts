@@ -106,3 +106,19 @@ export function containersCreated(runId: string, since: Date): { id: string; rol
       return { id, role: role ?? '' };
     });
 }
+
+/** D302's change as the scripted Workers write it: engine/inventory.py, in D302's scope (tests of real and routed Workers). */
+export const D302_INVENTORY = `"""Inventory limits (D302): refuse orders that would take the position past its maximum."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InventoryLimit:
+    max_position: float
+
+    def allows(self, position: float, side: str, qty: float) -> bool:
+        if side not in ("buy", "sell") or qty <= 0:
+            raise ValueError("side must be buy or sell and qty positive")
+        after = position + qty if side == "buy" else position - qty
+        return abs(after) <= self.max_position
+`;

@@ -15,7 +15,7 @@ import { requireDocker } from '../../support/engines';
 import { ScriptedProvider, toolThenDone, type RecordedRequest } from '../../support/scripted-provider';
 import { claudeWrite, codexShellWrite, requestsByModel } from '../../support/scripted-scripts';
 import { ensureAgentsImage } from '../gateway/helpers';
-import { build, cleanup, containersCreated, containersOf, exampleRepo, git, replayDir } from './helpers';
+import { build, cleanup, containersCreated, containersOf, exampleRepo, git, replayDir, D302_INVENTORY as INVENTORY } from './helpers';
 
 /** One key per provider: each CLI must reach its own provider with its own key, injected by its gateway. */
 const KEYS = { anthropic: 'sk-ant-routing-test-worker-key-7c21', openai: 'sk-openai-routing-test-auditor-key-4b90' };
@@ -23,20 +23,6 @@ const USAGE = { input: 1000, output: 500 };
 const WORKER = { agent: 'claude-code', model: 'claude-sonnet-4-5', tier: 'standard' };
 const AUDITOR = { agent: 'codex', model: 'gpt-5', tier: 'premium' };
 
-const INVENTORY = `"""Inventory limits (D302): refuse orders that would take the position past its maximum."""
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class InventoryLimit:
-    max_position: float
-
-    def allows(self, position: float, side: str, qty: float) -> bool:
-        if side not in ("buy", "sell") or qty <= 0:
-            raise ValueError("side must be buy or sell and qty positive")
-        after = position + qty if side == "buy" else position - qty
-        return abs(after) <= self.max_position
-`;
 
 /** The Codex Auditor's verdict (the gateway's meter replaces its cost claim). */
 const AUDIT_REPORT = JSON.stringify({ ticket_id: 'D302', verdict: 'PASS', violations: [], summary: 'InventoryLimit only, in scope; no PnL, no SSOT edit.', model: 'gpt-5', cost_usd: 0 });

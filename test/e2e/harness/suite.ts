@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { requireChromium } from '../../support/engines';
+import { requireCodeServer } from './code-server';
+import { Session } from './session';
+
+/**
+ * One code-server session per `describe` on a prepared copy of a workspace: started in `before`
+ * (with the folder trusted), closed and its copy removed in `after`, and a screenshot plus the
+ * log's tail for every failed test. Call inside `describe`; the getter returns the running session.
+ */
+export function sessionPerSuite(name: string, prepare: () => Promise<string>): () => Session {
+  let session: Session | undefined;
+  let source: string | undefined;
+  before(async function () {
+    this.timeout(300_000);
+    const chromium = requireChromium(this);
+    const install = requireCodeServer(this);
+    source = await prepare();
+    session = await new Session({ install, chromium, name, source }).start();
+    await session.workbench!.trustFolder();
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await session?.close();
+    if (source) fs.rmSync(path.dirname(source), { recursive: true, force: true });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && session?.workbench) {
+      await session.workbench.screenshot(`${name}-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
+      console.log(session.logTail());
+    }
+  });
+  return () => {
+    if (!session) throw new Error(`the ${name} session did not start`);
+    return session;
+  };
+}
+
+/** Run a command from the palette by its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  // Keys pressed while a webview has focus stay in its iframe: give the workbench focus first.
+  await page.locator('.part.sidebar .composite.title').first().click();
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  // Click the command itself: the first match may be a longer one ("… in Marketplace").
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).filter({ hasNotText: 'Marketplace' }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
+}
