@@ -1,6 +1,7 @@
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
 import { AGENT_PATHS } from '../agents/task';
+import { gateConfigErrors } from '../gate/command-check';
 import { preflightGuards } from '../gate/run-gate';
 import { DEFAULT_LIMITS, SANDBOX_PATHS } from '../sandbox/job';
 import { cycleRecords, cyclePaths, preparePlan } from './orchestrator';
@@ -29,6 +30,11 @@ export interface DryRun {
   };
   gate: { runIn: string; guards: { name: string; command: string[]; timeoutSeconds: number }[]; stages: { name: string; command: string[]; timeoutSeconds: number }[] };
   adjust: { commit: boolean; push: boolean; writes: string[] };
+  /**
+   * Configuration errors `factory run` refuses on before any Worker starts (a stage or guard whose
+   * script is not in the repository, no stage at all), each naming its config key. Empty when none.
+   */
+  configErrors?: string[];
 }
 
 /**
@@ -41,6 +47,7 @@ export async function dryRun(root: string, config: FactoryConfig, opts: { ticket
   const plan = built.plan;
   const ks = evaluateKillSwitches(history, plan.ticket_id, config);
   const routed = plan.routing?.auditor;
+  const configErrors = gateConfigErrors(root, config);
   return {
     plan,
     risk: built.risk,
@@ -79,6 +86,7 @@ export async function dryRun(root: string, config: FactoryConfig, opts: { ticket
       push: config.git.push,
       writes: ['the changeset (conflict-checked)', config.ssot.ledger, config.ssot.roadmap, `${config.paths.evidence}/${plan.run_id}/`, `${config.paths.autopilot}/history.jsonl`, `${config.paths.autopilot}/cost_summary_YYYYMM.json`],
     },
+    configErrors,
   };
 }
 
@@ -89,6 +97,9 @@ export function formatDryRun(d: DryRun): string {
   const fallback = scopeFallbackLine(d.plan);
   return [
     `DRY RUN — nothing is written or started`,
+    // Said first: `factory run` refuses this configuration before any Worker starts.
+    ...(d.configErrors ?? []).map((e) => `CONFIG ERROR  ${e}`),
+    ...(d.configErrors?.length ? ['          `factory run` refuses to start until .factory/config.json is fixed'] : []),
     // Said first: a ticket on the default scope is the likeliest cause of a scope-violation FAIL.
     ...(fallback ? [fallback, `          (${d.plan.scope_fallback?.why ?? ''})`] : []),
     `ticket    ${d.plan.ticket_id}: ${d.plan.ac_ids.join(', ')}  (run id ${d.plan.run_id})`,

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   'lock-failed': { exit: 2, meaning: 'the repository lock could not be taken for a reason other than another holder' },
 
   'config.invalid': { exit: 2, meaning: '.factory/config.json does not parse or breaks its schema' },
+  'config.command-missing': { exit: 2, meaning: 'a configured Gate stage or guard names a program or script that is not in the repository (or no stage is configured)' },
   'init.exists': { exit: 2, meaning: '`factory init` would overwrite an existing SSOT document or config' },
 
   'ssot.missing': { exit: 2, meaning: 'the roadmap or the AC ledger named by the config does not exist' },

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import type { FactoryConfig } from '../../config/schema';
 import type { Plan } from '../../contracts/plan';
+import { assertGateCommands } from '../../gate/command-check';
 import { buildPlan, type BuiltPlan } from '../../plan/builder';
 import { selectWork } from '../../plan/queue';
 import { dirtyScopeError, hostChanges, matchingPaths } from '../../sandbox/staging';
@@ -94,10 +95,13 @@ export interface PlanOutput {
 
 /**
  * Choose the run: the host's state and the plan side by side, then the ticket's history.
- * @throws FactoryError `no-commit`, `ssot-dirty`, or the dirty-scope refusal.
+ * @throws FactoryError `config.command-missing`, `no-commit`, `ssot-dirty`, or the dirty-scope refusal.
  */
 export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   const { root, config, opts, signal } = env;
+  // A Gate stage or guard whose script is not in the repository would FAIL every cycle after the
+  // Worker was paid: refuse first, before the Controller model or any Worker is asked.
+  assertGateCommands(root, config);
   const startedAt = env.now();
   // One `git status` of the whole tree (a derived scope may reach any folder; filtered by the
   // plan's own globs below) covers the SSOT documents too, and its rev-parse gives the HEAD the
