@@ -7,6 +7,7 @@ import type { StatusReport } from '../../core/ssot/status';
 import { FactoryError } from '../../core/util/errors';
 import { printJson, runCommand } from '../io';
 import { collectCost, currentMonth, renderCost, type StatusCost } from './status-cost';
+import { collectPush, renderPush, type StatusPush } from './status-push';
 
 /**
  * `factory status [--root DIR] [--json]` — the spec's `just factory_status`: progress DONE/TOTAL,
@@ -64,6 +65,8 @@ export interface StatusOutput extends Omit<StatusReport, 'tickets' | 'diagnostic
   lastEvidence: EvidenceRun | null;
   /** The month's model spend (cost_summary_YYYYMM.json, or computed from history.jsonl). */
   cost: StatusCost;
+  /** `git.push` on: commits not on the upstream (from git) and the last push's failure. */
+  push?: StatusPush;
   diagnostics: Diagnostic[];
 }
 
@@ -91,6 +94,7 @@ export async function collectStatus(root: string, signal?: AbortSignal, month: s
   ]);
   index.diagnostics.push(...deleted);
   const report = computeStatus(index);
+  const push = await collectPush(root, config.git.push, signal);
   const extra: Diagnostic[] = [...loaded.diagnostics];
   if (!(await exists(path.join(root, config.ssot.rules)))) {
     extra.push({
@@ -115,6 +119,7 @@ export async function collectStatus(root: string, signal?: AbortSignal, month: s
     problems: countProblems([...extra, ...report.diagnostics]),
     lastEvidence: await latestEvidenceRun(root, config.paths.evidence),
     cost: await collectCost(root, config.paths.autopilot, month),
+    ...(push ? { push } : {}),
     diagnostics: [...extra, ...report.diagnostics].map((d) => ({ ...d, file: d.file.split(path.sep).join('/') })),
   };
 }
@@ -243,6 +248,7 @@ export function renderStatus(s: StatusOutput): string {
     out.push('Evidence   none yet');
   }
   out.push(...renderCost(s.cost));
+  out.push(...renderPush(s.push));
   if (s.diagnostics.length === 0) {
     out.push('Problems   none');
   } else {

@@ -25,6 +25,11 @@ export type CycleEvent =
    * more when the role ends. `spend` is the role's running total per model (history's entries).
    */
   | { type: 'spend'; runId: string; role: SpendEntry['role']; spend: SpendEntry[] }
+  /**
+   * `git.push` (issue 17): the push after the PASS commit (`commit`), or the retry, before the
+   * cycle, of commits an earlier failed push left behind (`retry`). `commits`: not on the upstream before.
+   */
+  | { type: 'push'; when: 'commit' | 'retry'; pushed: boolean; commits: number; upstream: string | null; error?: string }
   | { type: 'end'; outcome: CycleOutcome };
 
 /** What one cycle runs on and with: the repository, an optional ticket, agent, config and image overrides. */
@@ -123,6 +128,12 @@ export interface CycleOutcome {
   violations: Violation[];
   /** The staging copy kept for inspection after a FAIL. */
   stagingKept: string | null;
+  /** `git.push` on and a PASS committed: whether the push succeeded (the commit is kept either way). */
+  pushed?: boolean;
+  /** Why that push failed. */
+  pushError?: string;
+  /** The retry, before this cycle, of an earlier failed push (absent: nothing was left to push). */
+  pushRetry?: { pushed: boolean; commits: number; error?: string };
   /**
    * Wall times (ms). `agentMs`: the Worker container, start to exit; `agentOwnMs`: the agent process
    * and the Worker's own gate commands, as the runtime measured them (its boot, prompt and

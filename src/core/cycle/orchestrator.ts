@@ -25,6 +25,7 @@ import { checkPhase } from './phases/check';
 import { doPhase, type CycleResources } from './phases/do';
 import { planPhase, publishPlan, type PlanOutput } from './phases/plan';
 import { pruneKeptStaging } from './phases/record';
+import { retryPendingPush, type PushResult } from './push';
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust } from './recover';
 import { cycleBudget, spentSoFar } from './spend';
 import { decideVerdict, reserveVerdict } from './verdict';
@@ -63,7 +64,9 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     const recovery = await recoverInterrupted({ root, config, docker, logger: log });
     if (recovery.actions.length) env.emit({ type: 'recovered', recovery });
     env.lap('lock, engine and recovery');
-    return await sequencePhases(env, res, t0);
+    const retried = config.git.push ? await retryPush(env) : null;
+    const outcome = await sequencePhases(env, res, t0, retried);
+    return outcome;
   } catch (err) {
     await abandonCycle(root, config, paths, log, err, res);
     throw err;
@@ -84,11 +87,15 @@ function cycleEnv(root: string, config: FactoryConfig, paths: CyclePaths, opts: 
 }
 
 /** PLAN → DO → CHECK → verdict → ADJUST, each phase's time in the outcome, the state persisted between them. */
-async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): Promise<CycleOutcome> {
+async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, retried: PushResult | null): Promise<CycleOutcome> {
   const tPlan = Date.now();
   const planned = await planPhase(env);
   const { plan, built } = planned;
   const outcome = emptyOutcome(plan);
+  if (retried) {
+    outcome.pushRetry = { pushed: retried.pushed, commits: retried.commits, ...(retried.error ? { error: retried.error } : {}) };
+    if (!retried.pushed) outcome.reasons.push(`${retried.commits} earlier commit(s) still not pushed to ${retried.upstream ?? 'the upstream'}: ${retried.error ?? 'git push failed'}`);
+  }
   outcome.escalated = planned.verdict.escalate;
   // The Controller model's review (PLAN) is the cycle's first spend.
   const controllerCostUsd = planned.controller?.costUsd ?? 0;
@@ -150,6 +157,20 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number): P
   await actPhase(ctx, { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] });
   outcome.timings.phases.ADJUST = Date.now() - tAdjust;
   return finish();
+}
+
+/**
+ * `git.push`: commits an earlier failed push left (counted from git, so a crash loses nothing) are
+ * pushed once before the cycle; a failure is reported again and the cycle still runs.
+ */
+async function retryPush(env: CycleEnv): Promise<PushResult | null> {
+  const retried = await retryPendingPush(env.root, env.signal);
+  if (!retried) return null;
+  if (retried.pushed) env.log.info(`pushed ${retried.commits} commit(s) an earlier push had left on ${retried.upstream ?? 'the upstream'}`);
+  else env.log.warn(`${retried.commits} commit(s) still not pushed to ${retried.upstream ?? 'the upstream'}: ${retried.error ?? 'git push failed'}`);
+  env.emit({ type: 'push', when: 'retry', ...retried });
+  env.lap('push retry');
+  return retried;
 }
 
 /** The run's persisted state, and the one way to move it to the next phase. */

@@ -16,7 +16,6 @@ import { validateEvidence } from '../../evidence/validator';
 import { writeEvidence } from '../../evidence/writer';
 import type { GateReport } from '../../gate/gate-model';
 import type { BuiltPlan } from '../../plan/builder';
-import { SAFE_GIT, execCapture } from '../../sandbox/staging';
 import type { AcceptanceCriterion, SsotIndex } from '../../ssot/model';
 import { editDocument, setAcStatus, setTicketStatus } from '../../ssot/writer';
 import { atomicWrite } from '../../util/atomic-write';
@@ -26,6 +25,7 @@ import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
 import { commitPaths } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
+import { pushToUpstream } from '../push';
 import { costByRole, costLine } from '../spend';
 import type { Verdict } from '../verdict';
 import type { CheckOutput } from './check';
@@ -217,9 +217,15 @@ async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, s
   faultPoint('ADJUST:committed');
   ctx.lap('committed');
   if (config.git.push) {
-    // The repository's upstream, with the same guards as every host git call (no hooks: no
-    // pre-push program runs); a failure keeps the commit and is reported.
-    const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'push'], { ...(ctx.signal ? { signal: ctx.signal } : {}) });
-    if (r.code !== 0) outcome.reasons.push(`git push failed (the commit is kept): ${r.stderr.trim()}`);
+    // The branch's upstream, with the same guards as every host git call (no hooks: no pre-push
+    // program runs); a failure keeps the commit, is reported, and the next run retries it.
+    const pushed = await pushToUpstream(root, ctx.signal);
+    outcome.pushed = pushed.pushed;
+    if (!pushed.pushed) {
+      outcome.pushError = pushed.error ?? 'git push failed';
+      outcome.reasons.push(`git push failed (the commit is kept; the next run retries): ${outcome.pushError}`);
+    }
+    ctx.emit({ type: 'push', when: 'commit', ...pushed });
+    ctx.lap('pushed');
   }
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { readUntrustedJson } from '../../../core/contracts/untrusted-json';
+import { pushState } from '../../../core/cycle/push';
 import { MANIFEST_FILE } from '../../../core/evidence/evidence-format';
 import { loadEvidenceIndex, type EvidenceIndexEntry } from '../../../core/evidence/run-index';
 import { readHistory, type HistoryLine, type HistoryProblem } from '../../../core/history/history';
@@ -26,13 +27,15 @@ export interface RunsData {
   history: HistoryLine[];
   /** Problems worth a log line (a broken hash chain, an unreadable file). */
   problems: string[];
+  /** `git.push` on: run ids whose commit is not on the branch's upstream (from git, `@{u}..HEAD`). */
+  notPushed?: string[];
 }
 
 /**
  * The evidence index of `<root>/<evidenceDir>` and the records of `<root>/<autopilotDir>/history.jsonl`.
  * `cacheFile` keeps the index between calls (the CLI's `evidence_index.json`). Never throws.
  */
-export async function loadRunsData(root: string, evidenceDir: string, autopilotDir: string, opts: { cacheFile?: string } = {}): Promise<RunsData> {
+export async function loadRunsData(root: string, evidenceDir: string, autopilotDir: string, opts: { cacheFile?: string; push?: boolean } = {}): Promise<RunsData> {
   const problems: string[] = [];
   let evidence: EvidenceIndexEntry[] = [];
   try {
@@ -49,7 +52,14 @@ export async function loadRunsData(root: string, evidenceDir: string, autopilotD
   } catch (err) {
     problems.push(`${autopilotDir}/${HISTORY_FILE}: ${errorMessage(err)}`);
   }
-  return { evidence, history, problems };
+  if (!opts.push) return { evidence, history, problems };
+  let notPushed: string[] = [];
+  try {
+    notPushed = (await pushState(root)).runIds;
+  } catch (err) {
+    problems.push(`not-pushed commits: ${errorMessage(err)}`);
+  }
+  return { evidence, history, problems, notPushed };
 }
 
 /** The manifest fields the children need; the rest of the manifest is not looked at here. */

@@ -34,6 +34,8 @@ export interface RunRow {
   /** What else the tooltip names (history's agent, Auditor verdict and cause; the evidence's gates). */
   details: RunDetails;
   hasEvidence: boolean;
+  /** `git.push` on and the run's commit is not on the upstream yet. */
+  notPushed?: boolean;
   label: string;
   description: string;
   tooltip: string;
@@ -69,6 +71,8 @@ export interface RunRowOptions {
   evidenceDir?: string;
   /** Time zone the start time is shown in (default: the machine's). Tests pin it. */
   timeZone?: string;
+  /** Run ids whose commit is not on the upstream (`git.push` on): marked "not pushed". */
+  notPushed?: ReadonlySet<string>;
 }
 
 const MAX_TEXT = 300;
@@ -197,6 +201,7 @@ export function runTooltip(row: Omit<RunRow, 'tooltip'>, opts: RunRowOptions = {
     lines.push('Reasons:');
     for (const r of row.reasons) lines.push(`  • ${r}`);
   }
+  if (row.notPushed) lines.push('Not pushed: its commit is not on the upstream yet (the next run retries the push)');
   if (row.hasEvidence) {
     lines.push(`Evidence: ${opts.evidenceDir ? `${opts.evidenceDir}/` : ''}${row.runId}/`);
   } else {
@@ -236,8 +241,10 @@ export function buildRunRows(evidence: readonly EvidenceIndexEntry[], history: r
     }
     const costUsd = h?.costUsd ?? num(e?.costUsd) ?? null;
     const hasEvidence = e !== undefined;
+    const notPushed = opts.notPushed?.has(runId) ?? false;
 
     const description = [status];
+    if (notPushed) description.push('not pushed');
     if (costUsd !== null) description.push(formatCost(costUsd));
     if (durationSeconds !== null) description.push(formatDuration(durationSeconds));
     if (startedAt) description.push(formatStart(startedAt, opts.timeZone).slice(0, 16));
@@ -260,10 +267,11 @@ export function buildRunRows(evidence: readonly EvidenceIndexEntry[], history: r
         ...(e?.complete && Object.keys(e.gates).length ? { gates: e.gates } : {}),
       },
       hasEvidence,
+      ...(notPushed ? { notPushed } : {}),
       label: ticketId ?? (parsedId ? parsedId.label.toUpperCase() : runId),
       description: description.join(' · '),
       icon: runStatusIcon(status),
-      contextValue: ['run', ...(hasEvidence ? ['evidence'] : []), `status:${status}`].join(';'),
+      contextValue: ['run', ...(hasEvidence ? ['evidence'] : []), `status:${status}`, ...(notPushed ? ['notPushed'] : [])].join(';'),
     };
     rows.push({ ...base, tooltip: runTooltip(base, opts) });
   }

@@ -69,14 +69,15 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
       const root = paths.root.fsPath;
       // The index cache is a write into the repository: only in a trusted folder (Restricted Mode only reads).
       const cacheFile = vscode.workspace.isTrusted ? evidenceIndexFile(root, { paths: { autopilot: paths.autopilot, evidence: paths.evidence } }) : undefined;
-      const data = await loadRunsData(root, paths.evidence, paths.autopilot, cacheFile ? { cacheFile } : {});
+      const push = this.store.state.kind === 'ready' && this.store.state.config.git.push;
+      const data = await loadRunsData(root, paths.evidence, paths.autopilot, { ...(cacheFile ? { cacheFile } : {}), push });
       if (generation !== this.generation || this.isDisposed) return this.rows;
       for (const p of data.problems) {
         if (this.reported.has(p)) continue;
         this.reported.add(p);
         this.log.warn(`Runs view: ${p}`);
       }
-      rows = buildRunRows(data.evidence, data.history, { evidenceDir: paths.evidence });
+      rows = buildRunRows(data.evidence, data.history, { evidenceDir: paths.evidence, ...(data.notPushed ? { notPushed: new Set(data.notPushed) } : {}) });
     }
     this.paths = paths;
     this.rows = rows;

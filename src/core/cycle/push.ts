@@ -1,0 +1,132 @@
+/**
+ * `git.push`: the push after a PASS commit, the retry of an earlier failed push at the start of
+ * the next run, and what is not pushed yet. "Not pushed" is always computed from git (commits of
+ * the current branch not on its upstream), never from our records, so it survives a crash. The
+ * reason of the last failed push is kept in the repository's git folder (never a tracked file,
+ * never a dirty tree); it is only the "why", the count comes from git.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SAFE_GIT, execCapture } from '../sandbox/staging';
+import { atomicWrite } from '../util/atomic-write';
+import { errorMessage } from '../util/errors';
+
+/** A push never waits for ever (an unreachable host, an SSH prompt nobody answers). */
+export const PUSH_TIMEOUT_MS = 120_000;
+/** The last failed push's reason, inside the git folder. */
+const STATE_FILE = 'factory-push.json';
+
+/** Commits of the current branch not on its upstream. */
+export interface PushState {
+  /** `origin/main`; null when the branch has no upstream (or HEAD is detached). */
+  upstream: string | null;
+  /** Commits in `@{u}..HEAD` (0 without an upstream). */
+  ahead: number;
+  /** Run ids (`Factory-Run:` trailers) of those commits, newest first. */
+  runIds: string[];
+  /** Why the last push failed, when it did and nothing was pushed since. */
+  lastError?: string;
+}
+
+/** What one push did. */
+export interface PushResult {
+  pushed: boolean;
+  /** Commits that were not on the upstream before the push. */
+  commits: number;
+  upstream: string | null;
+  error?: string;
+}
+
+async function gitOut(root: string, args: string[], signal?: AbortSignal): Promise<string | null> {
+  const r = await execCapture('git', [...SAFE_GIT, '-C', root, ...args], signal ? { signal } : {});
+  return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+}
+
+async function stateFile(root: string, signal?: AbortSignal): Promise<string | null> {
+  const dir = await gitOut(root, ['rev-parse', '--absolute-git-dir'], signal);
+  return dir ? path.join(dir, STATE_FILE) : null;
+}
+
+/** The reason of the last failed push, as recorded (undefined when none). */
+export async function lastPushError(root: string, signal?: AbortSignal): Promise<string | undefined> {
+  const file = await stateFile(root, signal);
+  if (!file) return undefined;
+  try {
+    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as { error?: unknown };
+    return typeof v.error === 'string' ? v.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function rememberError(root: string, error: string | null): Promise<void> {
+  const file = await stateFile(root);
+  if (!file) return;
+  if (error === null) fs.rmSync(file, { force: true });
+  else await atomicWrite(file, JSON.stringify({ error, at: new Date().toISOString() }) + '\n');
+}
+
+/** The current branch's upstream (`origin/main`), or null. */
+export async function upstreamOf(root: string, signal?: AbortSignal): Promise<string | null> {
+  return gitOut(root, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}'], signal);
+}
+
+/** What is not pushed: counted from git; `lastError` from the record of the last failed push. */
+export async function pushState(root: string, signal?: AbortSignal): Promise<PushState> {
+  const upstream = await upstreamOf(root, signal);
+  const lastError = await lastPushError(root, signal);
+  const err = lastError ? { lastError } : {};
+  if (!upstream) return { upstream: null, ahead: 0, runIds: [], ...err };
+  const log = await gitOut(root, ['log', '--format=%H%x00%(trailers:key=Factory-Run,valueonly,separator=%x2C)%x01', '@{upstream}..HEAD', '--'], signal);
+  if (log === null) return { upstream, ahead: 0, runIds: [], ...err };
+  const commits = log.split('\x01').map((s) => s.trim()).filter(Boolean);
+  const runIds = commits.flatMap((c) => (c.split('\0')[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+  return { upstream, ahead: commits.length, runIds, ...err };
+}
+
+/**
+ * Push the current branch to its upstream (`git push <remote> HEAD:<merge ref>`) with the host
+ * git guards (no hooks: no pre-push program runs; no prompt; a time limit). Never throws: a
+ * failure is returned with git's reason and remembered for `factory status`; a success clears it.
+ */
+export async function pushToUpstream(root: string, signal?: AbortSignal): Promise<PushResult> {
+  const upstream = await upstreamOf(root, signal);
+  const before = upstream ? (await pushState(root, signal)).ahead : 0;
+  const fail = async (error: string): Promise<PushResult> => {
+    await rememberError(root, error);
+    return { pushed: false, commits: before, upstream, error };
+  };
+  if (!upstream) return fail('the current branch has no upstream (git branch --set-upstream-to=<remote>/<branch>)');
+  const branch = await gitOut(root, ['symbolic-ref', '--short', '-q', 'HEAD'], signal);
+  const remote = branch ? await gitOut(root, ['config', '--get', `branch.${branch}.remote`], signal) : null;
+  const merge = branch ? await gitOut(root, ['config', '--get', `branch.${branch}.merge`], signal) : null;
+  if (!remote || !merge) return fail(`cannot tell the remote of ${upstream}`);
+  const timeout = AbortSignal.timeout(PUSH_TIMEOUT_MS);
+  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'push', '--no-verify', '--porcelain', '--', remote, `HEAD:${merge}`], { signal: both });
+    if (r.code !== 0) return fail(oneLine(r.stderr) || `git push exited ${r.code}`);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return fail(timeout.aborted ? `git push took longer than ${PUSH_TIMEOUT_MS / 1000} s` : errorMessage(err));
+  }
+  await rememberError(root, null);
+  return { pushed: true, commits: before, upstream };
+}
+
+/** git's stderr as one line: its error lines (hints dropped), joined. */
+function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('hint:'));
+  const errors = lines.filter((l) => /^(error|fatal|!|remote:)/.test(l));
+  return (errors.length ? errors : lines).join(' ').slice(0, 500);
+}
+
+/**
+ * The start of a run with `git.push` on: commits an earlier push left behind are pushed once.
+ * Null when there is nothing to push (or no upstream: status says so). Never throws.
+ */
+export async function retryPendingPush(root: string, signal?: AbortSignal): Promise<PushResult | null> {
+  const state = await pushState(root, signal);
+  if (!state.upstream || state.ahead === 0) return null;
+  return pushToUpstream(root, signal);
+}
