@@ -105,7 +105,7 @@ export async function pushToUpstream(root: string, signal?: AbortSignal): Promis
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
     const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'push', '--no-verify', '--porcelain', '--', remote, `HEAD:${merge}`], { signal: both });
-    if (r.code !== 0) return fail(oneLine(r.stderr) || `git push exited ${r.code}`);
+    if (r.code !== 0) return fail(pushError(r.stdout.toString('utf8'), r.stderr) || `git push exited ${r.code}`);
   } catch (err) {
     if (signal?.aborted) throw err;
     return fail(timeout.aborted ? `git push took longer than ${PUSH_TIMEOUT_MS / 1000} s` : errorMessage(err));
@@ -114,11 +114,15 @@ export async function pushToUpstream(root: string, signal?: AbortSignal): Promis
   return { pushed: true, commits: before, upstream };
 }
 
-/** git's stderr as one line: its error lines (hints dropped), joined. */
-function oneLine(stderr: string): string {
+/**
+ * Why a push failed, in one line: the refs `--porcelain` reports rejected (`!  HEAD:refs/heads/main
+ * [rejected] (fetch first)`) and git's error lines (hints dropped).
+ */
+export function pushError(stdout: string, stderr: string): string {
+  const rejected = stdout.split('\n').filter((l) => l.startsWith('!')).map((l) => l.replace(/^!\s*/, '').split('\t').filter(Boolean).join(' '));
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('hint:'));
-  const errors = lines.filter((l) => /^(error|fatal|!|remote:)/.test(l));
-  return (errors.length ? errors : lines).join(' ').slice(0, 500);
+  const errors = lines.filter((l) => /^(error|fatal|remote:|! )/.test(l));
+  return [...rejected, ...(errors.length ? errors : lines)].join('; ').slice(0, 500);
 }
 
 /**
