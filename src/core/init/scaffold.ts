@@ -5,6 +5,8 @@ import { CONFIG_FILE } from '../config/load';
 import { defaultConfig, SSOT_DEFAULTS } from '../config/schema';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError } from '../util/errors';
+import { JUSTFILE_NAMES, justfileText } from './justfile';
+import { detectToolchain, type Detection } from './toolchain';
 
 /** One file `factory init` creates: repo-relative path (forward slashes) and its content. */
 export interface ScaffoldFile {
@@ -17,6 +19,11 @@ export interface ScaffoldOptions {
   projectName?: string;
   /** The date written into the documents (injected so tests are deterministic). */
   now?: Date;
+  /**
+   * The repository's toolchain (`detectToolchain`): its Gate stages and guards are configured.
+   * Absent: no stage and no guard (nothing is assumed about a project that was not looked at).
+   */
+  detection?: Pick<Detection, 'stages' | 'guards'>;
 }
 
 /**
@@ -34,10 +41,10 @@ export function scaffoldFiles(options: ScaffoldOptions = {}): ScaffoldFile[] {
   const config = {
     $schema: `./${CONFIG_SCHEMA_FILE}`,
     scope: { modify: defaults.scope.modify, readonly: [], forbidden: defaults.scope.forbidden, tickets: [] },
-    gate: { runIn: defaults.gate.runIn, stages: defaults.gate.stages },
-    // No guard scripts exist yet in a new project; the spec's guards (check_no_duplicate_pnl.py,
-    // check_engine_centricity.py) are added here once the project has them.
-    guards: [],
+    // Only commands the repository has (detectToolchain): a stage or guard whose script is missing
+    // would be refused at plan time anyway. The spec's guards are configured when their scripts exist.
+    gate: { runIn: defaults.gate.runIn, stages: options.detection?.stages ?? [] },
+    guards: options.detection?.guards ?? [],
     killSwitch: defaults.killSwitch,
   };
   const configDir = path.posix.dirname(CONFIG_FILE);
@@ -50,32 +57,53 @@ export function scaffoldFiles(options: ScaffoldOptions = {}): ScaffoldFile[] {
   ];
 }
 
-/**
- * Scaffold a factory workspace in `root` (created if missing). Refuses — writing nothing — when
- * any of the files already exists, and names them; every file is written atomically.
- * Returns the repo-relative paths written.
- */
-export async function initWorkspace(root: string, options: ScaffoldOptions & { signal?: AbortSignal } = {}): Promise<string[]> {
-  const files = scaffoldFiles({ projectName: options.projectName ?? path.basename(path.resolve(root)), now: options.now });
-  const existing: string[] = [];
-  for (const f of files) {
-    try {
-      await fsp.lstat(path.join(root, f.path));
-      existing.push(f.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+/** What `factory init` did: the files written, the justfile it left alone, what it detected and why. */
+export interface InitReport {
+  written: string[];
+  /** The existing justfile (any name `just` reads) that was kept, or null when init wrote one. */
+  justfileKept: string | null;
+  detection: Detection;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return false;
   }
+}
+
+/**
+ * Scaffold a factory workspace in `root` (created if missing), fitted to the repository: Gate
+ * stages and guards from its toolchain, and a justfile with the spec's recipes unless it has one
+ * (kept as it is, and said so). Refuses — writing nothing — when any config or SSOT file already
+ * exists, and names them; every file is written atomically.
+ */
+export async function initRepository(root: string, options: Omit<ScaffoldOptions, 'detection'> & { signal?: AbortSignal } = {}): Promise<InitReport> {
+  const detection = detectToolchain(root);
+  const files = scaffoldFiles({ projectName: options.projectName ?? path.basename(path.resolve(root)), now: options.now, detection });
+  const existing: string[] = [];
+  for (const f of files) if (await exists(path.join(root, f.path))) existing.push(f.path);
   if (existing.length > 0) {
     throw new FactoryError(`refusing to overwrite existing file(s): ${existing.join(', ')}`, 'init.exists');
   }
+  let justfileKept: string | null = null;
+  for (const name of JUSTFILE_NAMES) if (justfileKept === null && (await exists(path.join(root, name)))) justfileKept = name;
+  if (justfileKept === null) files.push({ path: 'justfile', content: justfileText(detection.stages.map((s) => s.name)) });
   for (const f of files) {
     options.signal?.throwIfAborted();
     const target = path.join(root, f.path);
     await fsp.mkdir(path.dirname(target), { recursive: true });
     await atomicWrite(target, f.content);
   }
-  return files.map((f) => f.path);
+  return { written: files.map((f) => f.path), justfileKept, detection };
+}
+
+/** `initRepository`, returning only the repo-relative paths written (the extension's command). */
+export async function initWorkspace(root: string, options: Omit<ScaffoldOptions, 'detection'> & { signal?: AbortSignal } = {}): Promise<string[]> {
+  return (await initRepository(root, options)).written;
 }
 
 /**

@@ -7,6 +7,8 @@ import { FactoryError } from '../../../src/core/util/errors';
 import { buildCli, REPO_ROOT, runCli, tempDirs } from './cli-process';
 
 const SCAFFOLD = scaffoldFiles().map((f) => f.path);
+/** What init writes into a folder without a justfile: the scaffold and the spec's recipes. */
+const WRITTEN = [...SCAFFOLD, 'justfile'];
 
 /** Every file under `dir`, repo-relative, sorted. */
 function listFiles(dir: string): string[] {
@@ -26,7 +28,8 @@ describe('factory init (real process: node dist/cli.js)', function () {
     const root = tmp.make('init-empty');
     const r = runCli(['init', '--root', root]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(listFiles(root), [...SCAFFOLD].sort(), 'exactly the scaffold, no temp files left behind');
+    assert.deepEqual(listFiles(root), [...WRITTEN].sort(), 'exactly the scaffold and the justfile, no temp files left behind');
+    assert.match(r.stdout, /^ {2}no test toolchain detected .*gate\.stages is empty/m);
 
     const status = runCli(['status', '--root', root, '--json']);
     assert.equal(status.code, 0, status.stderr);
@@ -44,6 +47,7 @@ describe('factory init (real process: node dist/cli.js)', function () {
     const loaded = await loadConfig(root);
     assert.deepEqual(loaded.diagnostics, []);
     assert.deepEqual(loaded.config.guards, [], 'no guard scripts are referenced that the project does not have');
+    assert.deepEqual(loaded.config.gate.stages, [], 'no test command is assumed in a folder without a toolchain');
     const cfg = JSON.parse(fs.readFileSync(path.join(root, '.factory/config.json'), 'utf8'));
     const schemaFile = path.join(root, '.factory', cfg.$schema);
     assert.equal(
@@ -110,5 +114,42 @@ describe('prettyJson (the scaffolded config people edit)', () => {
     assert.match(text, /^ {2}"a": \["python3", "-m", "pytest"\],$/m);
     assert.ok(text.split('\n').every((l) => l.length <= 110), 'long arrays are broken into lines');
     assert.match(text, /"e": \[\n {6}\{\n {8}"f": 1\n {6}\}\n {4}\]/);
+  });
+});
+
+describe('factory init fits the repository (real process)', function () {
+  this.timeout(60_000);
+  const tmp = tempDirs();
+  before(() => buildCli());
+  after(() => tmp.cleanup());
+
+  it('a pytest repository with the spec guard scripts: pytest stages and both guards, reported with why (--json too)', async () => {
+    const root = tmp.make('init-pytest');
+    fs.mkdirSync(path.join(root, 'tests'));
+    fs.writeFileSync(path.join(root, 'tests/test_a.py'), 'def test_a():\n    pass\n');
+    fs.mkdirSync(path.join(root, 'scripts'));
+    for (const s of ['check_no_duplicate_pnl.py', 'check_engine_centricity.py']) fs.writeFileSync(path.join(root, 'scripts', s), 'print(1)\n');
+    const r = runCli(['init', '--root', root, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.detected.toolchains, [{ id: 'pytest', why: 'tests/ with tests/test_a.py' }]);
+    assert.equal(out.justfileKept, null);
+    assert.ok(out.written.includes('justfile'));
+    const { config } = await loadConfig(root);
+    assert.deepEqual(config.gate.stages.map((s) => s.command.join(' ')), ['python3 -m pytest --collect-only -q', 'python3 -m pytest -q -x', 'python3 -m pytest -q']);
+    assert.deepEqual(config.guards.map((g) => g.command.join(' ')), ['python3 scripts/check_no_duplicate_pnl.py', 'python3 scripts/check_engine_centricity.py']);
+  });
+
+  it('an existing Justfile is kept byte for byte, its test recipe becomes the regression stage, and init says so', async () => {
+    const root = tmp.make('init-justfile');
+    fs.writeFileSync(path.join(root, 'Justfile'), 'test:\n    echo mine\n');
+    const r = runCli(['init', '--root', root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(fs.readFileSync(path.join(root, 'Justfile'), 'utf8'), 'test:\n    echo mine\n');
+    assert.deepEqual(fs.readdirSync(root).filter((n) => /^\.?justfile$/i.test(n)), ['Justfile'], 'no second justfile');
+    assert.match(r.stdout, /^Justfile exists: kept as it is \(init never overwrites a justfile\)/m);
+    assert.match(r.stdout, /^ {2}Gate stages from just \(Justfile target\(s\) test\): regression = just test$/m);
+    const { config } = await loadConfig(root);
+    assert.deepEqual(config.gate.stages.map((s) => s.command), [['just', 'test']]);
   });
 });
