@@ -72,3 +72,21 @@ export async function commitPaths(root: string, paths: string[], message: string
   return head;
 }
 
+
+/**
+ * Amend HEAD with the working-tree state of exactly `paths` (`--only`: nothing else staged joins
+ * it), keeping its message and author. Only for a commit of ours that was never published (a PASS
+ * commit whose push failed). Returns the new HEAD.
+ */
+export async function amendPaths(root: string, paths: string[], signal?: AbortSignal): Promise<string> {
+  await git(root, ['-c', 'user.name=Agentic Factory', '-c', 'user.email=factory@localhost', 'commit', '-q', '--amend', '--no-edit', '--no-verify', '--only', '--', ...paths], signal);
+  const head = await headCommit(root, signal);
+  if (!head) throw new FactoryError('git commit --amend left no HEAD', 'git-failed');
+  return head;
+}
+
+/** Whether any remote-tracking branch already holds `ref` (then it must never be rewritten). */
+export async function onAnyRemote(root: string, ref: string, signal?: AbortSignal): Promise<boolean> {
+  const out = await git(root, ['branch', '-r', '--contains', ref], signal);
+  return out.trim() !== '';
+}

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readHistory, lineHash } from '../history/history';
 import { SAFE_GIT, execCapture } from '../sandbox/staging';
 import { atomicWrite } from '../util/atomic-write';
 import { errorMessage } from '../util/errors';
@@ -133,4 +134,25 @@ export async function retryPendingPush(root: string, signal?: AbortSignal): Prom
   const state = await pushState(root, signal);
   if (!state.upstream || state.ahead === 0) return null;
   return pushToUpstream(root, signal);
+}
+
+/**
+ * The run's history line (the file's last, written before the commit) gains `pushed: false` and
+ * the reason, its hash recomputed (nothing follows it, so the chain stays whole). False when the
+ * last line is not that run's or the file has problems: then nothing is rewritten.
+ */
+export async function markNotPushed(historyFile: string, runId: string, error: string): Promise<boolean> {
+  const read = readHistory(historyFile);
+  const last = read.records.at(-1);
+  if (read.problems.length || !last || last.runId !== runId) return false;
+  const text = fs.readFileSync(historyFile, 'utf8');
+  const lines = text.replace(/\n$/, '').split('\n');
+  const raw = JSON.parse(lines[lines.length - 1] ?? '') as Record<string, unknown> & { prev_hash: string };
+  if (raw.runId !== runId) return false;
+  const { hash: _old, ...rest } = raw;
+  const marked: Record<string, unknown> = { ...rest, pushed: false, pushError: error };
+  marked.hash = lineHash(marked, raw.prev_hash);
+  lines[lines.length - 1] = JSON.stringify(marked);
+  await atomicWrite(historyFile, lines.join('\n') + '\n');
+  return true;
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { loadConfigStrict } from '../../../src/core/config/load';
 import type { FactoryConfig } from '../../../src/core/config/schema';
 import { runCycle, type CycleEvent } from '../../../src/core/cycle/orchestrator';
+import { readHistory } from '../../../src/core/history/history';
 import { requireDocker } from '../../support/engines';
 import { REPLAYS, build, cleanup, cli, exampleRepo, git } from './helpers';
 
@@ -71,6 +72,16 @@ describe('git.push on a full cycle (replay agent, real sandbox and Gate, local b
     assert.ok(first.pushError);
     assert.ok(first.reasons.some((r) => /git push failed \(the commit is kept/.test(r)), first.reasons.join('; '));
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), first.commit, 'the commit is kept');
+    // The run's history line says so, in the commit itself (amended: it was never published), chain intact.
+    const history = readHistory(path.join(repo, 'logs/autopilot/history.jsonl'));
+    assert.deepEqual(history.problems, []);
+    const line = history.records.find((r) => r.runId === first.runId) as Record<string, unknown> | undefined;
+    assert.equal(line?.pushed, false);
+    assert.equal(line?.pushError, first.pushError);
+    assert.equal(git(repo, 'status', '--porcelain', '--', 'logs/autopilot/history.jsonl').trim(), '', 'committed, not left dirty');
+    assert.match(git(repo, 'show', 'HEAD:logs/autopilot/history.jsonl'), /"pushed":false/);
+    assert.match(git(repo, 'log', '-1', '--format=%B'), new RegExp(`Factory-Run: ${first.runId}`));
+    assert.equal(git(repo, 'rev-list', '--count', `${base}..HEAD`).trim(), '1', 'one commit, amended, not two');
     const shown = await statusPush(repo);
     assert.deepEqual(shown.push, { ahead: 1, upstream: `origin/${branch(repo)}`, lastError: first.pushError });
     assert.match(shown.human, /^Push +1 commit\(s\) not pushed to origin\/\S+ \(last push failed: /m);

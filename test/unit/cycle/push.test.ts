@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lastPushError, pushError, pushState, pushToUpstream, retryPendingPush } from '../../../src/core/cycle/push';
+import { appendHistory, readHistory } from '../../../src/core/history/history';
+import { lastPushError, markNotPushed, pushError, pushState, pushToUpstream, retryPendingPush } from '../../../src/core/cycle/push';
 
 const ID = ['-c', 'user.name=T', '-c', 'user.email=t@localhost', '-c', 'commit.gpgsign=false'];
 
@@ -130,5 +131,18 @@ describe('git.push: push, not pushed, retry (real git, local bare remote)', func
     );
     assert.equal(pushError('', 'To /r\n ! [rejected]  HEAD -> main (non-fast-forward)\nhint: pull first\n'), '! [rejected]  HEAD -> main (non-fast-forward)');
     assert.equal(pushError('', 'something odd\n'), 'something odd');
+  });
+
+  it('markNotPushed: the run\'s (last) history line gains pushed:false and the reason, the hash chain stays whole; another run\'s line is left alone', async () => {
+    const file = path.join(tmp, 'history.jsonl');
+    await appendHistory(file, { runId: 'r0', ticketId: 'T', status: 'FAIL' });
+    await appendHistory(file, { runId: 'r1', ticketId: 'T', status: 'PASS', costUsd: 0.5 });
+    assert.equal(await markNotPushed(file, 'r0', 'x'), false, 'not the last line: nothing rewritten');
+    assert.equal(await markNotPushed(file, 'r1', 'remote gone'), true);
+    const read = readHistory(file);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.records.map((r) => [r.runId, (r as Record<string, unknown>).pushed, (r as Record<string, unknown>).pushError]), [['r0', undefined, undefined], ['r1', false, 'remote gone']]);
+    await appendHistory(file, { runId: 'r2', ticketId: 'T', status: 'PASS' });
+    assert.deepEqual(readHistory(file).problems, [], 'the next line chains to the rewritten one');
   });
 });

@@ -19,13 +19,13 @@ import type { BuiltPlan } from '../../plan/builder';
 import type { AcceptanceCriterion, SsotIndex } from '../../ssot/model';
 import { editDocument, setAcStatus, setTicketStatus } from '../../ssot/writer';
 import { atomicWrite } from '../../util/atomic-write';
-import { FactoryError } from '../../util/errors';
+import { FactoryError, errorMessage } from '../../util/errors';
 import { monthOf } from '../cost-summary';
 import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
-import { commitPaths } from '../git-ops';
+import { amendPaths, commitPaths, onAnyRemote } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
-import { pushToUpstream } from '../push';
+import { markNotPushed, pushToUpstream } from '../push';
 import { costByRole, costLine } from '../spend';
 import type { Verdict } from '../verdict';
 import type { CheckOutput } from './check';
@@ -224,8 +224,26 @@ async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, s
     if (!pushed.pushed) {
       outcome.pushError = pushed.error ?? 'git push failed';
       outcome.reasons.push(`git push failed (the commit is kept; the next run retries): ${outcome.pushError}`);
+      outcome.commit = await recordNotPushed(ctx, plan.run_id, outcome.commit, outcome.pushError);
     }
     ctx.emit({ type: 'push', when: 'commit', ...pushed });
     ctx.lap('pushed');
+  }
+}
+
+/**
+ * A failed push: the run's history line says `pushed: false` (and why) in the commit itself — the
+ * commit is amended, which is safe because it was never published (no remote branch holds it).
+ * Returns the commit that now holds the run (unchanged when it could not be marked).
+ */
+async function recordNotPushed(ctx: CycleContext, runId: string, commit: string, error: string): Promise<string> {
+  const history = rel(ctx.root, ctx.paths.history);
+  try {
+    if (await onAnyRemote(ctx.root, commit, ctx.signal)) return commit;
+    if (!(await markNotPushed(ctx.paths.history, runId, error))) return commit;
+    return await amendPaths(ctx.root, [history], ctx.signal);
+  } catch (err) {
+    ctx.log.warn(`could not record the failed push in ${history}: ${errorMessage(err)}`);
+    return commit;
   }
 }
