@@ -223,7 +223,7 @@ async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, s
     outcome.pushed = pushed.pushed;
     if (!pushed.pushed) {
       outcome.pushError = pushed.error ?? 'git push failed';
-      outcome.reasons.push(`git push failed (the commit is kept; the next run retries): ${outcome.pushError}`);
+      outcome.reasons.push(`git push failed (the commit is kept): ${outcome.pushError}; the next run retries the push`);
       outcome.commit = await recordNotPushed(ctx, plan.run_id, outcome.commit, outcome.pushError);
     }
     ctx.emit({ type: 'push', when: 'commit', ...pushed });
