@@ -78,6 +78,9 @@ export const historyEntrySchema = z.looseObject({
   /** A PASS: the evidence folder (repo-relative) and how many paths it changed. */
   evidence: z.string().optional(),
   changes: z.number().int().nonnegative().optional(),
+  /** A PASS with `git.push` on whose push failed: false, with git's reason (git stays the truth: `@{u}..HEAD`). */
+  pushed: z.boolean().optional(),
+  pushError: z.string().optional(),
   /** `factory sandbox --apply`: whether the changeset was applied. */
   applied: z.boolean().optional(),
 });
