@@ -149,7 +149,7 @@ function detectCargo(root: string): Toolchain | null {
 
 /** Targets named in a Makefile (`name:` at the start of a line) or a justfile (`name …:`). */
 function targets(text: string, kind: 'make' | 'just'): Set<string> {
-  const re = kind === 'make' ? /^([A-Za-z0-9_.-]+)\s*:(?!=)/gm : /^@?([A-Za-z0-9_-]+)(?:\s+[^:=\n]*)?:(?!=)/gm;
+  const re = kind === 'make' ? /^([A-Za-z0-9_.-]+)\s*:(?!=)/gm : /^@?([A-Za-z0-9_-]+)(?:\s+[^\n:]*)?:(?!=)/gm;
   return new Set([...text.matchAll(re)].map((m) => m[1]));
 }
 

@@ -81,6 +81,8 @@ describe('factory init: toolchain detection on temp repositories', () => {
   it('an existing justfile\'s test recipe (with parameters) is used', () => {
     const d = detectToolchain(at({ justfile: 'x := "1"\ntest *ARGS:\n    cargo test {{ARGS}}\n' }));
     assert.deepEqual(argv(d), { regression: 'just test' });
+    const withDefault = detectToolchain(at({ justfile: 'set shell := ["bash", "-c"]\nalias t := test\ncheck FILTER="":\n    true\ntest:\n    true\n' }));
+    assert.deepEqual(argv(withDefault), { doctor: 'just check', regression: 'just test' });
   });
 
   it('the spec guard scripts are configured only when present; other toolchains found are reported, not configured', () => {
