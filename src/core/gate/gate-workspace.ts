@@ -1,3 +1,4 @@
+import { gateConfigErrors } from './command-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FactoryConfig } from '../config/schema';
@@ -106,6 +107,10 @@ export async function gateWorkspace(opts: GateWorkspaceOptions): Promise<GateWor
   if (opts.stage !== undefined && !opts.config.gate.stages.some((s) => s.name === opts.stage)) {
     throw new FactoryError(`unknown gate stage "${opts.stage}" (configured: ${opts.config.gate.stages.map((s) => s.name).join(', ')})`, 'gate.unknown-stage');
   }
+  // A Gate with no stage, or whose scripts are not in the repository, would "pass" or fail for
+  // the config's sake: refused before anything runs or any evidence is written.
+  const problems = gateConfigErrors(opts.root, opts.config);
+  if (problems.length) throw new FactoryError(`the Gate cannot run as configured in .factory/config.json: ${problems.join('; ')}`, 'config.command-missing');
   const startedAt = new Date();
   const git = await collectGitInfo(opts.root, startedAt, opts.signal);
   const label = opts.stage ? `gate_${opts.stage}` : 'gate';

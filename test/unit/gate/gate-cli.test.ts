@@ -55,3 +55,37 @@ describe('factory gate interrupted (CLI)', function () {
     assert.match(fs.readFileSync(path.join(tmp, 'logs', 'evidence', runs[0], 'error.log'), 'utf8'), /Reason: the Gate was interrupted/);
   });
 });
+
+describe('factory gate refuses a Gate that cannot run as configured (CLI)', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-cli-'));
+    fs.mkdirSync(path.join(tmp, '.factory'));
+    fs.writeFileSync(path.join(tmp, 'D_ROADMAP.md'), '# Roadmap\n');
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const gate = (config: unknown) => {
+    fs.writeFileSync(path.join(tmp, '.factory', 'config.json'), JSON.stringify(config));
+    return new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'gate', '--root', tmp], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  };
+
+  it('no stage: exit 2 naming gate.stages, no evidence written (never "ALL GATES PASS" with nothing run)', async () => {
+    const r = await gate({ guards: [], gate: { runIn: 'host', stages: [] } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /gate\.stages: no stage is configured/);
+    assert.equal(fs.existsSync(path.join(tmp, 'logs', 'evidence')), false);
+  });
+
+  it('a stage whose script is not in the repository: exit 2 naming its key', async () => {
+    const r = await gate({ guards: [], gate: { runIn: 'host', stages: [{ name: 'fast', command: ['bash', 'tests/run.sh'] }] } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /gate\.stages\[0\]\.command: tests\/run\.sh does not exist/);
+  });
+});
