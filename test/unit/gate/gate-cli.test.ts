@@ -7,13 +7,19 @@ import { validateEvidence } from '../../../src/core/evidence/validator';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
+/** A temporary workspace with a roadmap and an empty `.factory/` for the test's config. */
+function workspace(): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-cli-'));
+  fs.mkdirSync(path.join(tmp, '.factory'));
+  fs.writeFileSync(path.join(tmp, 'D_ROADMAP.md'), '# Roadmap\n');
+  return tmp;
+}
+
 describe('factory gate interrupted (CLI)', function () {
   this.timeout(60_000);
   let tmp: string;
   beforeEach(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-cli-'));
-    fs.mkdirSync(path.join(tmp, '.factory'));
-    fs.writeFileSync(path.join(tmp, 'D_ROADMAP.md'), '# Roadmap\n');
+    tmp = workspace();
     fs.writeFileSync(
       path.join(tmp, '.factory', 'config.json'),
       JSON.stringify({
@@ -60,9 +66,7 @@ describe('factory gate refuses a Gate that cannot run as configured (CLI)', func
   this.timeout(60_000);
   let tmp: string;
   beforeEach(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-cli-'));
-    fs.mkdirSync(path.join(tmp, '.factory'));
-    fs.writeFileSync(path.join(tmp, 'D_ROADMAP.md'), '# Roadmap\n');
+    tmp = workspace();
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
