@@ -78,11 +78,11 @@ describe('the justfile factory init writes, run with the real just', function ()
     // recipe → [exit code, a line that only that factory command prints]
     const expected: Record<string, [number, RegExp]> = {
       default: [0, /^Available recipes:$/m],
-      // No stage is configured (nothing was detected) and no guard: the Gate has nothing to fail on.
-      gate: [0, /^Evidence: logs\/evidence\/\d{8}_\d{6}_gate_[0-9a-f]{7}$/m],
+      // By design: no stage is configured (nothing was detected), so the Gate would verify nothing and is refused.
+      gate: [2, /^factory: the Gate cannot run as configured in \.factory\/config\.json: gate\.stages: no stage is configured/m],
       docops: [0, /^DocOps: PASS$/m],
-      // Reads the evidence the gate recipe just wrote.
-      evidence_check: [0, /^\d{8}_\d{6}_gate_[0-9a-f]{7}: VALID$/m],
+      // By design: the refused Gate wrote no evidence, so there is nothing to check (the npm case below checks real runs).
+      evidence_check: [1, /^no evidence runs under logs\/evidence$/m],
       // By design: a repository without a toolchain has no doctor / fast / regression stage.
       doctor: [2, /^factory: unknown gate stage "doctor" \(configured: \)$/m],
       fast: [2, /^factory: unknown gate stage "fast" \(configured: \)$/m],
@@ -118,6 +118,10 @@ describe('the justfile factory init writes, run with the real just', function ()
       assert.ok(evidence, r.out);
       assert.ok(fs.readFileSync(path.join(root, evidence, 'artifacts', `stage_${recipe}.log`), 'utf8').includes(marker), `${recipe} ran ${marker}`);
     }
+    // evidence_check (no RUN) checks the newest run those recipes wrote: regression's.
+    const checked = just(root, ['evidence_check']);
+    assert.equal(checked.code, 0, checked.out);
+    assert.match(checked.out, /^\d{8}_\d{6}_gate_regression_[0-9a-f]{7}: VALID$/m);
     const one = just(root, ['gate', 'fast'], true);
     assert.equal(one.code, 0, one.out);
     assert.match(one.out, /gate --stage 'fast'/, 'the STAGE parameter reaches the CLI, quoted');
