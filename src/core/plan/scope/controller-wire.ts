@@ -4,6 +4,7 @@
  * the gateway's allow-list, key injection, metering and budget apply to the Controller too. The
  * request carries no key: the gateway adds the host's.
  */
+import { modelProvider } from '../../config/routing-check';
 import * as http from 'node:http';
 import { z } from 'zod';
 import type { Provider } from '../../gateway/usage';
@@ -16,17 +17,12 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 120_000;
 
 /**
- * The provider that serves `model`: `explicit` when given, else from the model's name
- * (claude-… → anthropic; gpt-…, o1/o3/o4…, codex… → openai; gemini-… → gemini). Undefined when
- * the name says nothing (then `controller.provider` must be set).
+ * The provider that serves `model`: `explicit` when given, else from the model's name, as the
+ * routing table's checks read it (config/routing-check.ts `modelProvider`). Undefined when the name
+ * says nothing (then `controller.provider` must be set).
  */
 export function controllerProvider(model: string, explicit?: Provider): Provider | undefined {
-  if (explicit) return explicit;
-  const id = model.replace(/^models\//, '').replace(/^(anthropic|openai|google|gemini)\//, '').toLowerCase();
-  if (id.startsWith('claude')) return 'anthropic';
-  if (/^(gpt|chatgpt|codex|o\d)/.test(id)) return 'openai';
-  if (id.startsWith('gemini')) return 'gemini';
-  return undefined;
+  return explicit ?? modelProvider(model);
 }
 
 /** The gateway path and JSON body of one non-streaming request for `model`. */
