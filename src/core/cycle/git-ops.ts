@@ -17,10 +17,15 @@ async function git(root: string, args: string[], signal?: AbortSignal): Promise<
   return r.stdout.toString('utf8');
 }
 
+/** A git query's trimmed output, or null when git fails (no such ref, no upstream, outside git). */
+export async function gitQuery(root: string, args: string[], signal?: AbortSignal): Promise<string | null> {
+  const r = await execCapture('git', [...SAFE, '-C', root, ...args], { signal });
+  return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+}
+
 /** Full hash of HEAD, or null in a repository without commits (or outside git). */
-export async function headCommit(root: string, signal?: AbortSignal): Promise<string | null> {
-  const r = await execCapture('git', [...SAFE, '-C', root, 'rev-parse', '--verify', '-q', 'HEAD^{commit}'], { signal });
-  return r.code === 0 ? r.stdout.toString().trim() : null;
+export function headCommit(root: string, signal?: AbortSignal): Promise<string | null> {
+  return gitQuery(root, ['rev-parse', '--verify', '-q', 'HEAD^{commit}'], signal);
 }
 
 /**

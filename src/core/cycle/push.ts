@@ -11,6 +11,7 @@ import { readHistory, lineHash } from '../history/history';
 import { SAFE_GIT, execCapture } from '../sandbox/staging';
 import { atomicWrite } from '../util/atomic-write';
 import { errorMessage } from '../util/errors';
+import { gitQuery } from './git-ops';
 
 /** A push never waits for ever (an unreachable host, an SSH prompt nobody answers). */
 export const PUSH_TIMEOUT_MS = 120_000;
@@ -38,13 +39,8 @@ export interface PushResult {
   error?: string;
 }
 
-async function gitOut(root: string, args: string[], signal?: AbortSignal): Promise<string | null> {
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, ...args], signal ? { signal } : {});
-  return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
-}
-
 async function stateFile(root: string, signal?: AbortSignal): Promise<string | null> {
-  const dir = await gitOut(root, ['rev-parse', '--absolute-git-dir'], signal);
+  const dir = await gitQuery(root, ['rev-parse', '--absolute-git-dir'], signal);
   return dir ? path.join(dir, STATE_FILE) : null;
 }
 
@@ -69,7 +65,7 @@ async function rememberError(root: string, error: string | null): Promise<void> 
 
 /** The current branch's upstream (`origin/main`), or null. */
 export async function upstreamOf(root: string, signal?: AbortSignal): Promise<string | null> {
-  return gitOut(root, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}'], signal);
+  return gitQuery(root, ['rev-parse', '--abbrev-ref', '--symbolic-full-name', '@{upstream}'], signal);
 }
 
 /** What is not pushed: counted from git; `lastError` from the record of the last failed push. */
@@ -78,7 +74,7 @@ export async function pushState(root: string, signal?: AbortSignal): Promise<Pus
   const lastError = await lastPushError(root, signal);
   const err = lastError ? { lastError } : {};
   if (!upstream) return { upstream: null, ahead: 0, runIds: [], ...err };
-  const log = await gitOut(root, ['log', '--format=%H%x00%(trailers:key=Factory-Run,valueonly,separator=%x2C)%x01', '@{upstream}..HEAD', '--'], signal);
+  const log = await gitQuery(root, ['log', '--format=%H%x00%(trailers:key=Factory-Run,valueonly,separator=%x2C)%x01', '@{upstream}..HEAD', '--'], signal);
   if (log === null) return { upstream, ahead: 0, runIds: [], ...err };
   const commits = log.split('\x01').map((s) => s.trim()).filter(Boolean);
   const runIds = commits.flatMap((c) => (c.split('\0')[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean));
@@ -98,9 +94,9 @@ export async function pushToUpstream(root: string, signal?: AbortSignal): Promis
     return { pushed: false, commits: before, upstream, error };
   };
   if (!upstream) return fail('the current branch has no upstream (git branch --set-upstream-to=<remote>/<branch>)');
-  const branch = await gitOut(root, ['symbolic-ref', '--short', '-q', 'HEAD'], signal);
-  const remote = branch ? await gitOut(root, ['config', '--get', `branch.${branch}.remote`], signal) : null;
-  const merge = branch ? await gitOut(root, ['config', '--get', `branch.${branch}.merge`], signal) : null;
+  const branch = await gitQuery(root, ['symbolic-ref', '--short', '-q', 'HEAD'], signal);
+  const remote = branch ? await gitQuery(root, ['config', '--get', `branch.${branch}.remote`], signal) : null;
+  const merge = branch ? await gitQuery(root, ['config', '--get', `branch.${branch}.merge`], signal) : null;
   if (!remote || !merge) return fail(`cannot tell the remote of ${upstream}`);
   const timeout = AbortSignal.timeout(PUSH_TIMEOUT_MS);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
