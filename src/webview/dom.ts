@@ -2,6 +2,8 @@
  * The one way the webview builds DOM: elements with classes and attributes, children as nodes or
  * strings, and strings always become text nodes. There is no path from data to markup.
  */
+import { formatUsd } from '../shared/money';
+
 export type Child = Node | string | null | undefined | false;
 
 /** `h('div', { class: 'x' }, 'text', otherNode)` — attributes are set with setAttribute, text with text nodes. */
@@ -26,10 +28,9 @@ export function icon(name: string): HTMLElement {
   return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
 }
 
-/** `$0.0123` with sensible precision for small model costs. */
+/** `$0.0123` with sensible precision for small model costs; `—` when unknown. */
 export function usd(n: number | null): string {
-  if (n === null) return '—';
-  return n < 1 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`;
+  return n === null ? '—' : formatUsd(n);
 }
 
 /** `1.2 s`, `3 min 4 s`. */

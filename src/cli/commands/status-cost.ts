@@ -4,6 +4,7 @@
  * when the file is missing or older). Core is imported lazily: status start-up stays lean.
  */
 import * as path from 'node:path';
+import { formatUsd } from '../../shared/money';
 import type { CostGroup, CostSummary } from '../../core/contracts/records';
 
 /** What `factory status --json` prints under `cost`: the month's summary and where it came from. */
@@ -22,10 +23,8 @@ export async function collectCost(root: string, autopilotRel: string, month: str
   return { ...summary, source };
 }
 
-/** `$0.0123` below a dollar, `$12.34` above. */
-export function money(n: number): string {
-  return n < 1 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`;
-}
+/** `$0.0123` below a dollar, `$12.34` above (the webviews' format). */
+export const money = formatUsd;
 
 /**
  * A group's spend: "unpriced" when all of it was on models without a price (the figure is only the
