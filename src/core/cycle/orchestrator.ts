@@ -201,7 +201,7 @@ async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePat
     const committed = st.phase === 'ADJUST' ? await adjustCommitted(root, st) : null;
     if (st.phase === 'ADJUST' && !committed) await rollbackAdjust(root, config, st);
     if (!committed) await restoreStatuses(root, config, st.acStatusBefore);
-    if (!committed) await abortOnce(paths.history, st.runId, st.ticketId, errorMessage(err), st.spend);
+    if (!committed) await abortOnce(paths, st, errorMessage(err));
     if (st.backupDir) await fs.promises.rm(st.backupDir, { recursive: true, force: true });
     await clearCycleState(paths.state);
   } catch (cleanup) {

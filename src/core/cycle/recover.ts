@@ -11,6 +11,8 @@ import { nullLogger, type Logger } from '../util/log';
 import { clearCycleState, readCycleState, stateFile, type CycleState } from './cycle-state';
 import { commitMessage, existsInCommit, headCommit, showFile } from './git-ops';
 import { restoreStatuses } from './in-progress';
+import { writeAbortEvidence } from './abort-evidence';
+import type { CyclePaths } from './cycle-paths';
 import { execCapture } from '../sandbox/staging';
 
 /** What the start-up recovery found and did. */
@@ -64,7 +66,7 @@ export async function recoverInterrupted(opts: { root: string; config: FactoryCo
     out.actions.push(`run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`);
   }
   await restoreStatuses(root, opts.config, state.acStatusBefore);
-  await abortOnce(historyFile, state.runId, state.ticketId, `Controller stopped during ${state.phase}`, state.spend);
+  await abortOnce({ history: historyFile, evidence: path.join(root, opts.config.paths.evidence) }, state, `Controller stopped during ${state.phase}`);
   out.result = 'aborted';
   await clearCycleState(file);
   return out;
@@ -105,9 +107,11 @@ export async function adjustCommitted(root: string, state: CycleState): Promise<
 }
 
 /** Record a run ABORTED unless history already has a line for it. */
-export async function abortOnce(historyFile: string, runId: string, ticketId: string, reason: string, spend: readonly SpendEntry[] = []): Promise<void> {
-  if (readHistory(historyFile).records.some((r) => r.runId === runId)) return;
+export async function abortOnce(paths: Pick<CyclePaths, 'history' | 'evidence'>, state: CycleState, reason: string, spend: readonly SpendEntry[] = state.spend ?? []): Promise<void> {
+  if (readHistory(paths.history).records.some((r) => r.runId === state.runId)) return;
   // What the cycle had already spent (the Controller model's review in PLAN) stays on the record.
   const costUsd = spend.reduce((sum, s) => sum + s.costUsd, 0);
-  await appendHistory(historyFile, { runId, ticketId, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd, reason, ...(spend.length ? { spend: [...spend] } : {}) });
+  // The ABORT leaves evidence (marked ABORTED, with the reason) before the history line.
+  const evidence = await writeAbortEvidence(paths.evidence, state, reason, spend);
+  await appendHistory(paths.history, { runId: state.runId, ticketId: state.ticketId, status: 'ABORTED', endedAt: new Date().toISOString(), costUsd, reason, ...(spend.length ? { spend: [...spend] } : {}), ...(evidence ? { evidence } : {}) });
 }

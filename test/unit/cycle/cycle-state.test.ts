@@ -43,15 +43,16 @@ describe('cycle state file', () => {
     const st = readCycleState(file);
     assert.deepEqual(st?.spend, spend);
     const history = path.join(dir, 'logs/autopilot/history.jsonl');
-    await abortOnce(history, state.runId, state.ticketId, 'interrupted', st?.spend);
-    await abortOnce(history, state.runId, state.ticketId, 'interrupted again', st?.spend);
+    const records = { history, evidence: path.join(dir, 'evidence') };
+    await abortOnce(records, { ...state, spend }, 'interrupted', st?.spend);
+    await abortOnce(records, { ...state, spend }, 'interrupted again', st?.spend);
     const lines = readHistory(history).records;
     assert.equal(lines.length, 1, 'recorded once');
     assert.equal(lines[0]?.status, 'ABORTED');
     assert.equal(lines[0]?.costUsd, 0.015);
     assert.deepEqual(lines[0]?.spend, spend);
     // Without a spend the line is as before: no cost.
-    await abortOnce(history, 'other-run', 'D202', 'interrupted');
+    await abortOnce(records, { ...state, runId: 'other-run', ticketId: 'D202' }, 'interrupted');
     assert.equal(readHistory(history).records.at(-1)?.costUsd, 0);
     assert.equal(readHistory(history).records.at(-1)?.spend, undefined);
   });

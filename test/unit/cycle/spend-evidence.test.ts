@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ZERO_USAGE } from '../../../src/core/config/prices';
 import type { GatewayRecord } from '../../../src/core/gateway/gateway';
-import { gatewayLines, meteredResult } from '../../../src/core/cycle/phases/act';
+import { gatewayLines, meteredResult } from '../../../src/core/cycle/phases/evidence';
 
 const rec = (model: string, costUsd: number): GatewayRecord => ({ time: 't', provider: 'openai', method: 'POST', path: '/v1/responses', status: 200, model, stream: true, usage: { ...ZERO_USAGE, inputTokens: 10 }, costUsd, priced: true, durationMs: 1 });
 

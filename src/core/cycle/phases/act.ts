@@ -7,73 +7,39 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyChangeset } from '../../changeset/apply';
-import type { SpendRole } from '../../contracts/history-entry';
 import type { Plan } from '../../contracts/plan';
-import type { WorkerResult } from '../../contracts/result';
-import type { GatewayRecord } from '../../gateway/gateway';
-import { collectGitInfo } from '../../evidence/git-info';
-import { validateEvidence } from '../../evidence/validator';
-import { writeEvidence } from '../../evidence/writer';
 import type { GateReport } from '../../gate/gate-model';
-import type { BuiltPlan } from '../../plan/builder';
-import type { AcceptanceCriterion, SsotIndex } from '../../ssot/model';
+import type { AcceptanceCriterion } from '../../ssot/model';
 import { editDocument, setAcStatus, setTicketStatus } from '../../ssot/writer';
 import { atomicWrite } from '../../util/atomic-write';
-import { FactoryError, errorMessage } from '../../util/errors';
+import { errorMessage } from '../../util/errors';
 import { monthOf } from '../cost-summary';
 import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
 import { amendPaths, commitPaths, onAnyRemote } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
 import { markNotPushed, pushToUpstream } from '../push';
-import { costByRole, costLine } from '../spend';
+import { costLine } from '../spend';
 import type { Verdict } from '../verdict';
-import type { CheckOutput } from './check';
-import type { DoOutput } from './do';
+import type { ActInput } from './act-input';
+import { writeRunEvidence, writeVerdictEvidence } from './evidence';
 import { blockTicket, record } from './record';
 
-/** What ADJUST acts on. `outcome` is the cycle's, updated in place (status, evidence, commit). */
-export interface ActInput {
-  plan: Plan;
-  built: BuiltPlan;
-  index: SsotIndex;
-  startedAt: Date;
-  done: DoOutput;
-  checked: CheckOutput;
-  verdict: Verdict;
-  outcome: CycleOutcome;
-  /** The Controller model's gateway records (PLAN), for the evidence's gateway.jsonl. */
-  controllerRecords?: readonly GatewayRecord[];
-}
-
-/**
- * The evidence's gateway.jsonl: every metered call of the cycle, each line with the role whose
- * gateway made it (Controller model, Worker, Auditor). No headers or bodies: provider, model, tokens, cost.
- */
-export function gatewayLines(byRole: readonly [SpendRole, readonly GatewayRecord[]][]): string {
-  return byRole.flatMap(([role, records]) => records.map((r) => JSON.stringify({ role, ...r }))).join('\n');
-}
-
-/**
- * The Worker's result.json for the evidence: as read and validated, with `cost_estimate_usd` the
- * gateway's metered Worker cost and the Worker's own figure kept as `cost_claimed_by_worker_usd`.
- */
-export function meteredResult(result: WorkerResult & { forced?: boolean }, meteredUsd: number): Record<string, unknown> {
-  const { forced: _forced, ...read } = result;
-  return { ...read, cost_estimate_usd: meteredUsd, cost_claimed_by_worker_usd: result.cost_estimate_usd };
-}
+export type { ActInput } from './act-input';
 
 /** Run ADJUST: apply a PASS, or record any other verdict with the staging copy named as kept. */
 export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
   if (a.verdict.status === 'PASS' && a.checked.gate) return adjustPass(ctx, a, a.checked.gate);
   a.outcome.stagingKept = a.done.staging.dir;
-  await recordVerdict(ctx, a.plan, a.outcome, a.verdict);
+  await recordVerdict(ctx, a.plan, a.outcome, a.verdict, a);
 }
 
 /** A verdict other than PASS: its status and history line; a fired cap also blocks the ticket. */
-export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: CycleOutcome, verdict: Verdict): Promise<void> {
+export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: CycleOutcome, verdict: Verdict, act?: ActInput): Promise<void> {
   await restoreCycleStatuses(ctx);
   outcome.status = verdict.status;
+  // FAIL and BLOCKED leave evidence too (marked with their verdict), before the history line names it.
+  await writeVerdictEvidence(ctx, { plan, outcome, ...(act ? { act } : {}) });
   if (verdict.blockReason) {
     await blockTicket({ root: ctx.root, config: ctx.config, paths: ctx.paths, plan, reason: verdict.blockReason, cause: verdict.cause, now: ctx.now, signal: ctx.signal }, outcome);
   } else {
@@ -158,44 +124,6 @@ async function updateDocuments(ctx: CycleContext, a: ActInput, evidenceRel: stri
   if (a.built.ticket) {
     await editDocument(path.join(root, config.ssot.roadmap), (t) => setTicketStatus(t, plan.ticket_id, { status: ticketStatus, done: doneCount, total }));
   }
-}
-
-/** The evidence run of a PASS, validated before anything refers to it. */
-async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
-  const { root, config, paths } = ctx;
-  const { plan, outcome } = a;
-  const baseCommit = ctx.state.baseCommit;
-  const result = a.done.result.kind === 'read' ? a.done.result.result : null;
-  const pnl = a.checked.pnl;
-  const gatewayLog = gatewayLines([['controller', a.controllerRecords ?? []], ['worker', a.done.agent.records], ['auditor', a.checked.auditRecords]]);
-  const extraFiles = [
-    ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
-    ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
-  ];
-  const git = await collectGitInfo(root, a.startedAt, ctx.signal);
-  ctx.lap('git info');
-  const evidence = await writeEvidence(paths.evidence, {
-    runId: plan.run_id,
-    ticketId: plan.ticket_id,
-    taskName: a.built.ticket?.title ?? '',
-    acIds: plan.ac_ids,
-    status: 'PASS',
-    startedAt: a.startedAt,
-    endedAt: ctx.now(),
-    git: { ...git, commit: baseCommit },
-    gate,
-    commands: [{ title: `Worker: ${plan.agent}`, command: ['factory', 'run', '--ticket', plan.ticket_id, '--agent', plan.agent], status: result?.status ?? 'PASS' }],
-    kpi: { ...(result?.kpi_summary ?? {}), files_changed: outcome.changes.length, agent: plan.agent, ...(plan.model ? { model: plan.model } : {}), cost_by_role: costByRole(outcome.spend ?? []) },
-    ...(a.checked.profit && pnl ? { pnlBreakdown: pnl } : {}),
-    profitRelated: a.checked.profit,
-    worker: { claimedStatus: result?.status ?? 'NONE', recordedStatus: 'PASS', overridden: false, ...(result?.model_used ? { model: result.model_used } : {}) },
-    costUsd: outcome.costUsd,
-    ...(extraFiles.length ? { extraFiles } : {}),
-    reproduce: [`git checkout ${baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
-  });
-  ctx.lap('evidence written');
-  const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
-  if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid');
 }
 
 /** The one commit of a PASS (changeset, documents, evidence, records), then the push if configured. */

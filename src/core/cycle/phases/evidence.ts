@@ -1,0 +1,87 @@
+/**
+ * The evidence of a cycle: the run folder of a PASS (validated before anything refers to it), and
+ * of a FAIL, BLOCKED or ABORT (marked with its verdict, so a person can see why).
+ */
+import type { SpendRole } from '../../contracts/history-entry';
+import type { Plan } from '../../contracts/plan';
+import type { WorkerResult } from '../../contracts/result';
+import type { GatewayRecord } from '../../gateway/gateway';
+import { collectGitInfo } from '../../evidence/git-info';
+import { validateEvidence } from '../../evidence/validator';
+import { writeEvidence } from '../../evidence/writer';
+import type { GateReport } from '../../gate/gate-model';
+import { FactoryError } from '../../util/errors';
+import type { CycleContext } from '../cycle-context';
+import type { CycleOutcome } from '../cycle-types';
+import { costByRole } from '../spend';
+import type { ActInput } from './act-input';
+
+/**
+ * The evidence's gateway.jsonl: every metered call of the cycle, each line with the role whose
+ * gateway made it (Controller model, Worker, Auditor). No headers or bodies: provider, model, tokens, cost.
+ */
+export function gatewayLines(byRole: readonly [SpendRole, readonly GatewayRecord[]][]): string {
+  return byRole.flatMap(([role, records]) => records.map((r) => JSON.stringify({ role, ...r }))).join('\n');
+}
+
+/**
+ * The Worker's result.json for the evidence: as read and validated, with `cost_estimate_usd` the
+ * gateway's metered Worker cost and the Worker's own figure kept as `cost_claimed_by_worker_usd`.
+ */
+export function meteredResult(result: WorkerResult & { forced?: boolean }, meteredUsd: number): Record<string, unknown> {
+  const { forced: _forced, ...read } = result;
+  return { ...read, cost_estimate_usd: meteredUsd, cost_claimed_by_worker_usd: result.cost_estimate_usd };
+}
+
+/** The evidence run of a PASS, validated before anything refers to it. */
+export async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
+  const { root, config, paths } = ctx;
+  const { plan, outcome } = a;
+  const baseCommit = ctx.state.baseCommit;
+  const result = a.done.result.kind === 'read' ? a.done.result.result : null;
+  const pnl = a.checked.pnl;
+  const gatewayLog = gatewayLines([['controller', a.controllerRecords ?? []], ['worker', a.done.agent.records], ['auditor', a.checked.auditRecords]]);
+  const extraFiles = [
+    ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
+    ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
+  ];
+  const git = await collectGitInfo(root, a.startedAt, ctx.signal);
+  ctx.lap('git info');
+  const evidence = await writeEvidence(paths.evidence, {
+    runId: plan.run_id,
+    ticketId: plan.ticket_id,
+    taskName: a.built.ticket?.title ?? '',
+    acIds: plan.ac_ids,
+    status: 'PASS',
+    startedAt: a.startedAt,
+    endedAt: ctx.now(),
+    git: { ...git, commit: baseCommit },
+    gate,
+    commands: [{ title: `Worker: ${plan.agent}`, command: ['factory', 'run', '--ticket', plan.ticket_id, '--agent', plan.agent], status: result?.status ?? 'PASS' }],
+    kpi: { ...(result?.kpi_summary ?? {}), files_changed: outcome.changes.length, agent: plan.agent, ...(plan.model ? { model: plan.model } : {}), cost_by_role: costByRole(outcome.spend ?? []) },
+    ...(a.checked.profit && pnl ? { pnlBreakdown: pnl } : {}),
+    profitRelated: a.checked.profit,
+    worker: { claimedStatus: result?.status ?? 'NONE', recordedStatus: 'PASS', overridden: false, ...(result?.model_used ? { model: result.model_used } : {}) },
+    costUsd: outcome.costUsd,
+    ...(extraFiles.length ? { extraFiles } : {}),
+    reproduce: [`git checkout ${baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
+  });
+  ctx.lap('evidence written');
+  const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
+  if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid');
+}
+
+/** What a cycle that did not PASS leaves as evidence: its plan, outcome so far, and (after CHECK) what DO and CHECK found. */
+export interface VerdictEvidenceInput {
+  plan: Plan;
+  outcome: CycleOutcome;
+  act?: ActInput;
+}
+
+/**
+ * Evidence of a FAIL or BLOCKED cycle, marked with its verdict; sets `outcome.evidencePath`.
+ * TODO(issue 17, item 5): not written yet.
+ */
+export async function writeVerdictEvidence(_ctx: CycleContext, _v: VerdictEvidenceInput): Promise<void> {
+  return;
+}
