@@ -57,6 +57,29 @@ export interface CycleOptions {
   runtimeFile?: string;
   /** Provider keys for the model gateway (default: the host environment's; the extension passes SecretStorage's). */
   keys?: ProviderKeys;
+  /**
+   * Spec §8-3 baseline: Gate and DocOps on HEAD before the cycle. `run` (default): check it (the
+   * gate cache by tree hash makes a repeat free); `skip`: a later cycle of the same run whose
+   * first cycle already checked it (the CLI and the extension pass this from the second cycle on).
+   */
+  baseline?: 'run' | 'skip';
+  /** Go on when the baseline is red (`--accept-red-baseline`); recorded in the evidence. */
+  acceptRedBaseline?: boolean;
+}
+
+/** The baseline of spec §8-3: Gate and DocOps on HEAD before any change. */
+export interface BaselineReport {
+  /** HEAD's commit and git tree the baseline ran on. */
+  commit: string;
+  tree: string;
+  status: 'green' | 'red';
+  /** What failed on HEAD: Gate stages (with their failed-test count when known) and DocOps guards. */
+  failing: { kind: 'gate' | 'docops'; name: string; failed?: number }[];
+  /** The run went on although the baseline was red (`--accept-red-baseline`). */
+  accepted: boolean;
+  /** The Gate result came from the gate cache (same tree). */
+  cached: boolean;
+  durationMs: number;
 }
 
 /** What the Controller model's scope review cost in PLAN (spec §6-1): part of the cycle's budget and cost. */
@@ -134,6 +157,8 @@ export interface CycleOutcome {
   pushError?: string;
   /** The retry, before this cycle, of an earlier failed push (absent: nothing was left to push). */
   pushRetry?: { pushed: boolean; commits: number; error?: string };
+  /** The baseline on HEAD this cycle started from (absent when this cycle skipped it: a later cycle of the same run). */
+  baseline?: BaselineReport;
   /**
    * Wall times (ms). `agentMs`: the Worker container, start to exit; `agentOwnMs`: the agent process
    * and the Worker's own gate commands, as the runtime measured them (its boot, prompt and

@@ -22,7 +22,8 @@ import { markNotPushed, pushToUpstream } from '../push';
 import { costLine } from '../spend';
 import type { Verdict } from '../verdict';
 import type { ActInput } from './act-input';
-import { writeRunEvidence, writeVerdictEvidence } from './evidence';
+import { writeRunEvidence } from './evidence';
+import { writeVerdictEvidence } from './verdict-evidence';
 import { blockTicket, record } from './record';
 
 export type { ActInput } from './act-input';

@@ -3,7 +3,6 @@
  * of a FAIL, BLOCKED or ABORT (marked with its verdict, so a person can see why).
  */
 import type { SpendRole } from '../../contracts/history-entry';
-import type { Plan } from '../../contracts/plan';
 import type { WorkerResult } from '../../contracts/result';
 import type { GatewayRecord } from '../../gateway/gateway';
 import { collectGitInfo } from '../../evidence/git-info';
@@ -12,9 +11,9 @@ import { writeEvidence } from '../../evidence/writer';
 import type { GateReport } from '../../gate/gate-model';
 import { FactoryError } from '../../util/errors';
 import type { CycleContext } from '../cycle-context';
-import type { CycleOutcome } from '../cycle-types';
 import { costByRole } from '../spend';
 import type { ActInput } from './act-input';
+
 
 /**
  * The evidence's gateway.jsonl: every metered call of the cycle, each line with the role whose
@@ -71,17 +70,3 @@ export async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: Gat
   if (!check.valid) throw new FactoryError(`the evidence of ${plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid');
 }
 
-/** What a cycle that did not PASS leaves as evidence: its plan, outcome so far, and (after CHECK) what DO and CHECK found. */
-export interface VerdictEvidenceInput {
-  plan: Plan;
-  outcome: CycleOutcome;
-  act?: ActInput;
-}
-
-/**
- * Evidence of a FAIL or BLOCKED cycle, marked with its verdict; sets `outcome.evidencePath`.
- * TODO(issue 17, item 5): not written yet.
- */
-export async function writeVerdictEvidence(_ctx: CycleContext, _v: VerdictEvidenceInput): Promise<void> {
-  return;
-}
