@@ -159,6 +159,8 @@ export interface CycleOutcome {
   pushRetry?: { pushed: boolean; commits: number; error?: string };
   /** The baseline on HEAD this cycle started from (absent when this cycle skipped it: a later cycle of the same run). */
   baseline?: BaselineReport;
+  /** DocOps on the adjusted documents before the PASS commit (spec §8-3; absent: ADJUST did not get that far). A FAIL forbids the commit. */
+  docops?: { status: 'PASS' | 'FAIL'; durationMs: number };
   /**
    * Wall times (ms). `agentMs`: the Worker container, start to exit; `agentOwnMs`: the agent process
    * and the Worker's own gate commands, as the runtime measured them (its boot, prompt and
