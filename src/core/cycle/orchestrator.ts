@@ -155,6 +155,8 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   // Set before ADJUST acts, so a failure while recording a FAIL still keeps the copy.
   res.keepStaging = verdict.status !== 'PASS';
   await actPhase(ctx, { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] });
+  // ADJUST can still fail a PASS verdict (a conflict, DocOps on the adjusted documents): that copy is kept too.
+  res.keepStaging = outcome.status !== 'PASS';
   outcome.timings.phases.ADJUST = Date.now() - tAdjust;
   return finish();
 }
