@@ -1,7 +1,7 @@
 /**
  * ADJUST: act on the verdict. PASS: back up the Controller's files, apply the changeset
- * (conflict-checked), set the ledger and roadmap cells, write and validate the evidence, record,
- * commit and push. Anything else: nothing applied, the staging copy kept, the verdict recorded
+ * (conflict-checked), set the ledger and roadmap cells, write and validate the evidence, run DocOps
+ * on the adjusted documents (a FAIL rolls all of it back: no commit), record, commit and push. Anything else: nothing applied, the staging copy kept, the verdict recorded
  * (and the ticket BLOCKED when a cap fired).
  */
 import * as fs from 'node:fs';
@@ -18,10 +18,13 @@ import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
 import { amendPaths, commitPaths, onAnyRemote } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
+import { rollbackAdjust } from '../recover';
+import { writeCycleState } from '../cycle-state';
 import { markNotPushed, pushToUpstream } from '../push';
 import { costLine } from '../spend';
 import type { Verdict } from '../verdict';
 import type { ActInput } from './act-input';
+import { docOpsOnAdjusted, docOpsVerdict } from './adjust-docops';
 import { writeRunEvidence } from './evidence';
 import { writeVerdictEvidence } from './verdict-evidence';
 import { blockTicket, record } from './record';
@@ -79,6 +82,17 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
   ctx.lap('ledger and roadmap');
 
   await writeRunEvidence(ctx, a, gate);
+  ctx.lap('evidence written and checked');
+
+  // Spec §8-3: DocOps on the adjusted documents, before the history line says PASS and before the commit.
+  const docops = await docOpsOnAdjusted(ctx, outcome.baseline);
+  outcome.docops = { status: docops.status, durationMs: docops.durationMs };
+  ctx.log.info(`ADJUST: DocOps on the adjusted documents: ${docops.status} (${docops.report.guards.map((g) => `${g.name} ${g.status}`).join(', ')}; ${docops.durationMs} ms)`);
+  if (docops.tolerated.length) ctx.log.warn(`ADJUST: DocOps guard(s) ${docops.tolerated.join(', ')} fail as on the accepted red baseline: not held against this cycle`);
+  faultPoint('ADJUST:docops');
+  ctx.lap('DocOps on the adjusted documents');
+  if (docops.reason) return rejectAdjust(ctx, a, docops.reason);
+
   outcome.evidencePath = evidenceRel;
   outcome.status = 'PASS';
   const summary = await record(paths, plan, outcome, 'PASS', ctx.now, { evidence: evidenceRel, changes: outcome.changes.length });
@@ -87,6 +101,34 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
 
   if (config.git.commit) await commitPass(ctx, a, evidenceRel, summary);
   await fs.promises.rm(backupDir, { recursive: true, force: true });
+}
+
+/**
+ * DocOps failed on the adjusted documents: no commit. Everything ADJUST wrote is undone by the
+ * crash recovery's own rollback (the changeset paths from the base commit, the Controller's files
+ * from their backups, the PASS evidence removed); then the cycle is recorded FAIL (BLOCKED when it
+ * is the attempt that reaches the retry cap) with its reason, the AC statuses restored and the
+ * staging copy kept.
+ */
+async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string): Promise<void> {
+  const { plan, outcome } = a;
+  ctx.log.warn(`ADJUST: ${reason}: rolling back, nothing is committed`);
+  // A crash in the rollback leaves the state in ADJUST with its backups: the next start repeats it.
+  await rollbackAdjust(ctx.root, ctx.config, ctx.state);
+  // Nothing of ADJUST is left on the host, so the state leaves ADJUST: a crash from here on is
+  // recovered like a FAIL decided in CHECK (ABORTED unless the history line below exists), never by
+  // a second rollback, which would remove this FAIL's own evidence.
+  delete ctx.state.changes;
+  delete ctx.state.backups;
+  delete ctx.state.backupDir;
+  ctx.state.phase = 'CHECK';
+  await writeCycleState(ctx.paths.state, ctx.state);
+  faultPoint('ADJUST:rolled-back');
+  ctx.lap('ADJUST rolled back');
+  outcome.evidencePath = null;
+  outcome.stagingKept = a.done.staging.dir;
+  outcome.reasons.push(reason);
+  await recordVerdict(ctx, plan, outcome, docOpsVerdict(ctx, plan.ticket_id, plan.run_id, reason), a);
 }
 
 /** Back up every Controller file ADJUST rewrites, then enter ADJUST with them named in the state. */
