@@ -8,11 +8,12 @@ import type { Plan } from '../../contracts/plan';
 import { assertGateCommands } from '../../gate/command-check';
 import { buildPlan, type BuiltPlan } from '../../plan/builder';
 import { selectWork } from '../../plan/queue';
-import { dirtyScopeError, hostChanges, matchingPaths } from '../../sandbox/staging';
+import { hostChanges } from '../../sandbox/staging';
 import type { SsotIndex } from '../../ssot/model';
 import { indexWorkspace } from '../../ssot/workspace';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError } from '../../util/errors';
+import { controllerRecordFilter, dirtyTreeRefusal } from '../clean-start';
 import { ssotDocs, type CycleContext, type CycleEnv } from '../cycle-context';
 import { deriveWorkScope, reviewWorkScope, type ScopeReviewOptions } from '../derive-inputs';
 import type { ControllerSpend } from '../cycle-types';
@@ -93,11 +94,22 @@ export interface PlanOutput {
   controller?: ControllerSpend;
 }
 
+/** PLAN's hooks. */
+export interface PlanHooks {
+  /**
+   * Called once the work tree is known to be clean and before PLAN spends anything (the
+   * Controller model's review) or publishes the plan, with HEAD: the baseline (spec §8-3) runs here.
+   * Not called for a ticket whose retry cap already blocks it.
+   */
+  beforeSpend?: (head: string) => Promise<void>;
+}
+
 /**
  * Choose the run: the host's state and the plan side by side, then the ticket's history.
- * @throws FactoryError `config.command-missing`, `no-commit`, `ssot-dirty`, or the dirty-scope refusal.
+ * @throws FactoryError `config.command-missing`, `no-commit`, `ssot-dirty`, `scope-dirty`,
+ *   `worktree-dirty` (spec §8-3: a cycle starts from a clean tree), or what `beforeSpend` throws.
  */
-export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
+export async function planPhase(env: CycleEnv, hooks: PlanHooks = {}): Promise<PlanOutput> {
   const { root, config, opts, signal } = env;
   // A Gate stage or guard whose script is not in the repository would FAIL every cycle after the
   // Worker was paid: refuse first, before the Controller model or any Worker is asked.
@@ -110,21 +122,30 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   const host = hostChanges(root, [...docs, '**'], signal);
   // Read first: a ticket the retry cap blocks is not worth the Controller model's money.
   const history = cycleRecords(env.paths.history);
-  // A host that PLAN will refuse anyway (dirty SSOT documents or derived scope) is refused before
-  // the Controller model is paid; only a path the model itself adds is checked after it.
+  // Spec §8-3 "git status → clean": any change refuses the cycle (the Controller's own records
+  // aside), named by the most specific reason (SSOT documents, the plan's modify scope, the tree),
+  // before the Controller model is paid or the baseline runs.
+  const isRecord = controllerRecordFilter(root, config);
   const refuseDirty = async (modify: readonly string[]) => {
-    const { paths } = await host;
-    const dirtyDocs = paths.filter((p) => docs.includes(p));
-    if (dirtyDocs.length) throw new FactoryError(`the SSOT documents have uncommitted changes (${dirtyDocs.join(', ')}); commit or revert them first: ADJUST commits its own edits of them`, 'ssot-dirty');
-    const dirtyScope = matchingPaths(paths, [...modify]);
-    if (dirtyScope.length) throw dirtyScopeError(dirtyScope);
+    const refusal = dirtyTreeRefusal((await host).paths, isRecord, docs, modify);
+    if (refusal) throw refusal;
+  };
+  let spendChecked = false;
+  const beforeSpend = async () => {
+    if (spendChecked || !hooks.beforeSpend) return;
+    spendChecked = true;
+    const { head } = await host;
+    if (head) await hooks.beforeSpend(head);
   };
   const review: ScopeReviewOptions = {
     ...(opts.keys ? { keys: opts.keys } : {}),
     ...(signal ? { signal } : {}),
     logger: env.log,
     skipTicket: (t) => planVerdict(history, t, config).blocked !== null,
-    beforeReview: (derived) => refuseDirty(derived.scope.modify),
+    beforeReview: async (derived) => {
+      await refuseDirty(derived.scope.modify);
+      await beforeSpend();
+    },
   };
   const [hostState, prepared] = await Promise.allSettled([
     host,
@@ -134,13 +155,14 @@ export async function planPhase(env: CycleEnv): Promise<PlanOutput> {
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
   if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit');
   settled(hostState);
-  // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts.
-  // The SSOT documents are checked first (the plain reason), then the plan's own modify scope.
-  await refuseDirty([]);
+  // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts,
+  // naming the plan's own modify scope when the plan could be made.
+  await refuseDirty(prepared.status === 'fulfilled' ? prepared.value.built.plan.scope.modify : []);
   const { index, built, controller } = settled(prepared);
-  await refuseDirty(built.plan.scope.modify);
   env.lap('SSOT index and plan');
-  return { plan: built.plan, built, index, baseCommit, startedAt, history, verdict: planVerdict(history, built.plan.ticket_id, config), ...(controller ? { controller } : {}) };
+  const verdict = planVerdict(history, built.plan.ticket_id, config);
+  if (!verdict.blocked) await beforeSpend();
+  return { plan: built.plan, built, index, baseCommit, startedAt, history, verdict, ...(controller ? { controller } : {}) };
 }
 
 /** Write plan.json (atomic) and announce the plan. */
