@@ -1,0 +1,154 @@
+/**
+ * The verified tree of a PASS: the git tree of exactly what the Gate verified — the base commit
+ * with the Worker's changeset — built in a temporary index (the user's index is never touched),
+ * so a person can later check that a commit holds that tree and re-run the Gate on it.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SAFE_GIT } from '../sandbox/staging';
+import { FactoryError } from '../util/errors';
+
+/** One changed path as the evidence records it: its git blob and mode after the change (null: deleted). */
+export interface VerifiedChange {
+  /** Relative to the workspace root (as the changeset names it). */
+  path: string;
+  kind: string;
+  blob: string | null;
+  mode: string | null;
+}
+
+export interface VerifiedTree {
+  /** The git tree id of the whole repository's verified tree. */
+  tree: string;
+  base: string;
+  /** The workspace root's folder inside the repository (`''` at the top, else `pkg/`). */
+  prefix: string;
+  changes: VerifiedChange[];
+  linesAdded: number;
+  linesRemoved: number;
+}
+
+interface GitOut {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** git with the Controller's hardening flags (no hooks, fsmonitor or pager), an optional temp index and stdin. */
+export function runGit(root: string, args: string[], opts: { index?: string; input?: string; signal?: AbortSignal } = {}): Promise<GitOut> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+    if (opts.index) env.GIT_INDEX_FILE = opts.index;
+    const child = spawn('git', [...SAFE_GIT, '-C', root, ...args], { stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], env, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Like {@link runGit}, but a non-zero exit is a `git-failed` error naming the command. */
+export async function gitOk(root: string, args: string[], opts: Parameters<typeof runGit>[2] = {}): Promise<string> {
+  const r = await runGit(root, args, opts);
+  if (r.code !== 0) throw new FactoryError(`git ${args.slice(0, 2).join(' ')} failed in ${root}: ${r.stderr.trim() || `exit ${r.code}`}`, 'git-failed');
+  return r.stdout;
+}
+
+/** The workspace root's folder inside its repository, `''` or ending in `/`. */
+export async function repoPrefix(root: string, signal?: AbortSignal): Promise<string> {
+  return (await gitOk(root, ['rev-parse', '--show-prefix'], signal ? { signal } : {})).trim();
+}
+
+/** An index entry to set (mode + object) or a path to remove, relative to the repository's top. */
+export type IndexEdit = { path: string; mode: string; sha: string } | { path: string; remove: true };
+
+/**
+ * The tree of `base` with `edits` applied, through a temporary index in a temp folder. Removals
+ * go first, so a file that became a folder (or back) is replaced cleanly.
+ */
+export async function treeWithEdits(root: string, base: string, edits: readonly IndexEdit[], signal?: AbortSignal): Promise<string> {
+  const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'factory-tree-'));
+  const opts = { index: path.join(tmp, 'index'), ...(signal ? { signal } : {}) };
+  try {
+    await gitOk(root, ['read-tree', '--end-of-options', base], opts);
+    const removed = edits.filter((e) => 'remove' in e).map((e) => e.path);
+    if (removed.length) await gitOk(root, ['update-index', '-z', '--force-remove', '--stdin'], { ...opts, input: removed.map((p) => p + '\0').join('') });
+    const set = edits.flatMap((e) => ('sha' in e ? [`${e.mode} ${e.sha}\t${e.path}\0`] : []));
+    if (set.length) await gitOk(root, ['update-index', '-z', '--add', '--replace', '--index-info'], { ...opts, input: set.join('') });
+    return (await gitOk(root, ['write-tree'], opts)).trim();
+  } finally {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Lines added and removed between two trees (binary files count 0). */
+export async function lineCounts(root: string, from: string, to: string, signal?: AbortSignal): Promise<{ added: number; removed: number }> {
+  const out = await gitOk(root, ['diff-tree', '-r', '--no-renames', '--numstat', '-z', from, to], signal ? { signal } : {});
+  let added = 0;
+  let removed = 0;
+  for (const rec of out.split('\0')) {
+    const m = /^(\d+|-)\t(\d+|-)\t/.exec(rec);
+    if (!m) continue;
+    added += m[1] === '-' ? 0 : Number(m[1]);
+    removed += m[2] === '-' ? 0 : Number(m[2]);
+  }
+  return { added, removed };
+}
+
+/** Paths whose entries differ between two trees (relative to the repository's top). */
+export async function differingPaths(root: string, a: string, b: string, signal?: AbortSignal): Promise<string[]> {
+  const out = await gitOk(root, ['diff-tree', '-r', '--no-renames', '--name-only', '-z', a, b], signal ? { signal } : {});
+  return out.split('\0').filter(Boolean);
+}
+
+/** Store one changed path of the staging tree as a blob; null for a path that is gone or not a file/link. */
+async function hashChange(root: string, workspace: string, rel: string, signal?: AbortSignal): Promise<{ sha: string; mode: string } | null> {
+  const abs = path.join(workspace, ...rel.split('/'));
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.lstat(abs);
+  } catch {
+    return null;
+  }
+  const opts = signal ? { signal } : {};
+  if (st.isSymbolicLink()) {
+    const target = await fs.promises.readlink(abs);
+    return { sha: (await gitOk(root, ['hash-object', '-w', '--stdin'], { ...opts, input: target })).trim(), mode: '120000' };
+  }
+  if (!st.isFile()) return null;
+  const sha = (await gitOk(root, ['hash-object', '-w', '--no-filters', '--', abs], opts)).trim();
+  return { sha, mode: st.mode & 0o100 ? '100755' : '100644' };
+}
+
+/**
+ * The verified tree: `baseCommit`'s tree with every change of the staging copy's `workspace`
+ * (its blobs written to the repository's object store, as `git add` would), computed in a
+ * temporary index; plus each change's blob and mode and the changeset's size in lines.
+ */
+export async function buildVerifiedTree(
+  root: string,
+  baseCommit: string,
+  workspace: string,
+  changes: readonly { path: string; kind: string }[],
+  signal?: AbortSignal,
+): Promise<VerifiedTree> {
+  const prefix = await repoPrefix(root, signal);
+  const recorded: VerifiedChange[] = [];
+  const edits: IndexEdit[] = [];
+  for (const c of changes) {
+    const entry = c.kind === 'deleted' ? null : await hashChange(root, workspace, c.path, signal);
+    recorded.push({ path: c.path, kind: c.kind, blob: entry?.sha ?? null, mode: entry?.mode ?? null });
+    edits.push(entry ? { path: prefix + c.path, ...entry } : { path: prefix + c.path, remove: true });
+  }
+  const tree = await treeWithEdits(root, baseCommit, edits, signal);
+  const lines = await lineCounts(root, baseCommit, tree, signal);
+  return { tree, base: baseCommit, prefix, changes: recorded, linesAdded: lines.added, linesRemoved: lines.removed };
+}
