@@ -4,7 +4,7 @@
 //
 // Final rule set (all under src/; paths are folders, a module is one .ts file):
 //   Layers, lowest first. A module may import its own layer or a lower one, never a higher one:
-//     L0  src/core/contracts, src/core/util, src/core/paths
+//     L0  src/core/contracts, src/core/util, src/core/paths, src/core/git
 //     L1  src/core/ssot, src/core/config
 //     L2  src/core/{plan,sandbox,docker,gateway,gate,guards,changeset,agents,evidence,history,lock,auditor,init}
 //     L3  src/core/cycle
@@ -26,7 +26,7 @@ import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 /** The layers of src/core and the shells, lowest first. */
 export const LAYERS = [
-  ['src/core/contracts', 'src/core/util', 'src/core/paths'],
+  ['src/core/contracts', 'src/core/util', 'src/core/paths', 'src/core/git'],
   ['src/core/ssot', 'src/core/config'],
   ['src/core/plan', 'src/core/sandbox', 'src/core/docker', 'src/core/gateway', 'src/core/gate', 'src/core/guards',
     'src/core/changeset', 'src/core/agents', 'src/core/evidence', 'src/core/history', 'src/core/lock',

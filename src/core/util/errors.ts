@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   'git-status': { exit: 2, meaning: '`git status` failed while looking for uncommitted changes' },
   'git-check-ignore': { exit: 2, meaning: '`git check-ignore` failed while classifying new files' },
   'git-failed': { exit: 2, meaning: 'a git command of the Controller (add, commit, show …) failed' },
+  'git-unsafe-directory': { exit: 2, meaning: 'git refuses the repository because another user owns it (safe.directory); the user must mark it trusted' },
   'scope-dirty': { exit: 2, meaning: 'paths the plan may modify have uncommitted changes the Worker would not see' },
   'worktree-dirty': { exit: 2, meaning: 'the work tree has changes (untracked files included) a cycle would neither see nor commit; spec §8-3 starts from a clean tree' },
   'baseline-red': { exit: 1, meaning: 'the Gate or DocOps fails on HEAD before any change (spec §8-3 baseline); fix HEAD or accept the red baseline' },
