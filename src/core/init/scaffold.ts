@@ -98,7 +98,43 @@ export async function initRepository(root: string, options: Omit<ScaffoldOptions
     await fsp.mkdir(path.dirname(target), { recursive: true });
     await atomicWrite(target, f.content);
   }
-  return { written: files.map((f) => f.path), justfileKept, detection };
+  const ignored = await ensureRecordsIgnored(root, defaultConfig().paths.autopilot);
+  return { written: [...files.map((f) => f.path), ...(ignored ? ['.gitignore'] : [])], justfileKept, detection };
+}
+
+/** The comment above the lines `ensureRecordsIgnored` adds to .gitignore. */
+const IGNORE_HEADER = "# Agentic Factory: the Controller's local records (a cycle never commits them)";
+
+/**
+ * The `.gitignore` lines for the records a run leaves under `autopilot` and no commit takes: the
+ * gate cache, the Auditor's reports, the cycle state, ADJUST's backups, the evidence index. Not
+ * history.jsonl, plan.json or cost_summary_*.json: a PASS commit holds those.
+ */
+export function recordIgnoreLines(autopilot: string): string[] {
+  const ap = '/' + autopilot.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  return [`${ap}/gate_cache/`, `${ap}/audits/`, `${ap}/cycle_state.json`, `${ap}/.adjust-*/`, `${ap}/evidence_index.json`];
+}
+
+/**
+ * Add the record lines (`recordIgnoreLines`) that `root/.gitignore` lacks, creating the file if
+ * needed; a line already there (with or without its leading slash) is never added twice. Atomic.
+ * @returns whether the file was written.
+ */
+export async function ensureRecordsIgnored(root: string, autopilot: string): Promise<boolean> {
+  const file = path.join(root, '.gitignore');
+  let text = '';
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim().replace(/^\//, '')));
+  const missing = recordIgnoreLines(autopilot).filter((l) => !have.has(l.replace(/^\//, '')));
+  if (missing.length === 0) return false;
+  const sep = text === '' ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+  const header = have.has(IGNORE_HEADER) ? [] : [IGNORE_HEADER];
+  await atomicWrite(file, `${text}${sep}${[...header, ...missing].join('\n')}\n`);
+  return true;
 }
 
 /** `initRepository`, returning only the repo-relative paths written (the extension's command). */

@@ -7,8 +7,8 @@ import { FactoryError } from '../../../src/core/util/errors';
 import { buildCli, REPO_ROOT, runCli, tempDirs } from './cli-process';
 
 const SCAFFOLD = scaffoldFiles().map((f) => f.path);
-/** What init writes into a folder without a justfile: the scaffold and the spec's recipes. */
-const WRITTEN = [...SCAFFOLD, 'justfile'];
+/** What init writes into a folder without a justfile: the scaffold, the spec's recipes and the .gitignore of the Controller's records. */
+const WRITTEN = [...SCAFFOLD, 'justfile', '.gitignore'];
 
 /** Every file under `dir`, repo-relative, sorted. */
 function listFiles(dir: string): string[] {
