@@ -71,12 +71,17 @@ export const historyEntrySchema = z.looseObject({
   /** The Auditor's verdict, when it ran (the cycle writes the verdict; a report object is read too). */
   audit: z.union([z.string(), z.looseObject({ verdict: z.string(), summary: z.string().optional(), reason: z.string().optional() })]).optional(),
   phases: z.array(historyPhaseSchema).optional(),
-  /** `path (rule)` per change outside the plan's scope (a FAIL keeps no evidence, only this). */
+  /** `path (rule)` per change outside the plan's scope (its evidence, when written, lists them too). */
   scopeViolations: z.array(z.string()).optional(),
   /** Why the kill switch set the ticket BLOCKED. */
   blockedReason: z.string().optional(),
-  /** A PASS: the evidence folder (repo-relative) and how many paths it changed. */
+  /**
+   * The run's evidence folder (repo-relative, `logs/evidence/<run id>/`): a PASS's is committed with
+   * it; a FAIL's, BLOCKED's, TIMEOUT's or ABORTED's (manifest status = that verdict) is left
+   * uncommitted for a person to read. Absent when none was written (older lines, or writing failed).
+   */
   evidence: z.string().optional(),
+  /** A PASS: how many paths it changed. */
   changes: z.number().int().nonnegative().optional(),
   /** A PASS with `git.push` on whose push failed: false, with git's reason (git stays the truth: `@{u}..HEAD`). */
   pushed: z.boolean().optional(),

@@ -58,7 +58,10 @@ export async function record(paths: CyclePaths, plan: Plan, outcome: CycleOutcom
     ...(outcome.audit ? { audit: outcome.audit.verdict } : {}),
     // For the Run panel's timeline once the cycle is over (the live one is gone after a reload).
     phases: phaseTimeline(outcome),
-    // For the Run panel and the Runs view: a FAIL keeps no evidence folder, only this line.
+    // The run's evidence folder: a PASS's is committed with it; a FAIL's, BLOCKED's or TIMEOUT's
+    // (marked with its verdict, phases/verdict-evidence.ts) stays uncommitted. A caller's `extra` wins.
+    ...(outcome.evidencePath ? { evidence: outcome.evidencePath } : {}),
+    // For the Run panel and the Runs view (the evidence's changes.json has them too).
     ...(outcome.violations.length ? { scopeViolations: outcome.violations.slice(0, 100).map((v) => `${v.path} (${v.rule})`) } : {}),
     ...extra,
   });

@@ -1,11 +1,21 @@
 /**
- * Evidence of a cycle that did not PASS (FAIL, BLOCKED): its own run folder, marked with the
- * verdict and the reasons, so a person can see why.
+ * Evidence of a cycle that did not PASS (FAIL, BLOCKED, TIMEOUT): its own run folder, marked with
+ * the verdict and the reasons, so a person can see why. After DO and CHECK it holds what they
+ * found (the Gate's report, the scope violations, the Auditor's verdict, the Worker's result.json,
+ * the metered gateway calls, the changes); a cycle refused in PLAN or over budget has its reasons
+ * only. Never committed; writing it never turns the verdict into a crash.
  */
 import type { Plan } from '../../contracts/plan';
+import { collectGitInfo } from '../../evidence/git-info';
+import { validateEvidence } from '../../evidence/validator';
+import { writeEvidence, type CommandRecord, type EvidenceInput } from '../../evidence/writer';
+import { errorMessage } from '../../util/errors';
 import type { CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
+import { appendToReadme, bullets, claimRunFolder, evidenceFolderName } from '../nonpass-evidence';
+import { costByRole } from '../spend';
 import type { ActInput } from './act-input';
+import { gatewayLines, meteredResult } from './evidence';
 
 /** What a cycle that did not PASS leaves as evidence: its plan, outcome so far, and (after CHECK) what DO and CHECK found. */
 export interface VerdictEvidenceInput {
@@ -15,9 +25,89 @@ export interface VerdictEvidenceInput {
 }
 
 /**
- * Evidence of a FAIL or BLOCKED cycle, marked with its verdict; sets `outcome.evidencePath`.
- * TODO(issue 17, item 5): not written yet.
+ * Evidence of a FAIL, BLOCKED or TIMEOUT cycle, marked with its verdict; sets `outcome.evidencePath`
+ * (repo-relative, for the history line). A failure to write it is logged as a warning, never thrown.
  */
-export async function writeVerdictEvidence(_ctx: CycleContext, _v: VerdictEvidenceInput): Promise<void> {
-  return;
+export async function writeVerdictEvidence(ctx: CycleContext, v: VerdictEvidenceInput): Promise<void> {
+  try {
+    const { runId, dir } = await writeVerdictRun(ctx, v);
+    v.outcome.evidencePath = evidenceFolderName(ctx.config.paths.evidence, runId);
+    const check = validateEvidence(dir, { profitTickets: ctx.config.evidence.profitTickets });
+    if (!check.valid) ctx.log.warn(`the ${v.outcome.status} evidence of ${v.plan.run_id} does not validate: ${check.problems.map((p) => p.message).join('; ')}`);
+  } catch (err) {
+    ctx.log.warn(`could not write the ${v.outcome.status} evidence of ${v.plan.run_id} (its history line still says why): ${errorMessage(err)}`);
+  }
+}
+
+/** Write the run folder; returns its run id (the cycle's, unless that folder was taken) and path. */
+async function writeVerdictRun(ctx: CycleContext, v: VerdictEvidenceInput): Promise<{ runId: string; dir: string }> {
+  const { plan, outcome, act } = v;
+  const baseCommit = ctx.state.baseCommit || null;
+  const startedAt = act?.startedAt ?? new Date(ctx.state.startedAt);
+  const folder = await claimRunFolder(ctx.paths.evidence, plan.run_id, startedAt, plan.ticket_id, baseCommit);
+  const git = await collectGitInfo(ctx.root, ctx.now());
+  const input: EvidenceInput = {
+    runId: folder.runId,
+    ticketId: plan.ticket_id,
+    taskName: act?.built.ticket?.title ?? '',
+    acIds: plan.ac_ids,
+    status: outcome.status,
+    startedAt,
+    endedAt: ctx.now(),
+    git: { ...git, commit: baseCommit },
+    costUsd: outcome.costUsd,
+    reasons: outcome.reasons.length ? [...outcome.reasons] : [`the cycle ended ${outcome.status}`],
+    profitRelated: act?.checked.profit ?? false,
+    kpi: { agent: plan.agent, ...(plan.model ? { model: plan.model } : {}), cost_by_role: costByRole(outcome.spend ?? []), files_changed: outcome.changes.length, scope_violations: outcome.violations.length, ...(folder.runId !== plan.run_id ? { cycle_run_id: plan.run_id } : {}) },
+    reproduce: [`git checkout ${(baseCommit ?? 'HEAD').slice(0, 12)}`, `factory run --ticket ${plan.ticket_id} --agent ${plan.agent}`, `factory evidence-check ${folder.runId}`],
+    ...(act ? afterCheck(act) : {}),
+  };
+  const written = await writeEvidence(ctx.paths.evidence, input);
+  await appendToReadme(written, whatHappened(v, folder.runId));
+  return { runId: folder.runId, dir: written.dir };
+}
+
+/** What DO and CHECK produced, in the evidence's terms: Gate report, Worker command and result, extra files. */
+function afterCheck(a: ActInput): Partial<EvidenceInput> {
+  const { plan, outcome } = a;
+  const result = a.done.result.kind === 'read' ? a.done.result.result : null;
+  const gatewayLog = gatewayLines([['controller', a.controllerRecords ?? []], ['worker', a.done.agent.records], ['auditor', a.checked.auditRecords]]);
+  const audit = a.checked.facts.audit;
+  const changes = {
+    changes: outcome.changes,
+    violations: outcome.violations.map((x) => ({ path: x.path, rule: x.rule })),
+    ...(a.done.result.kind === 'rejected' ? { result_rejected: a.done.result.error } : a.done.result.kind === 'missing' ? { result_missing: true } : {}),
+  };
+  const extraFiles: NonNullable<EvidenceInput['extraFiles']> = [
+    { path: 'changes.json', content: JSON.stringify(changes, null, 2) + '\n' },
+    ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
+    ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
+    ...(audit ? [{ path: 'audit.json', content: JSON.stringify({ ...audit, ...(outcome.audit ? { report: outcome.audit.report } : {}) }, null, 2) + '\n' }] : []),
+  ];
+  const worker: CommandRecord = { title: `Worker: ${plan.agent}`, command: ['factory', 'run', '--ticket', plan.ticket_id, '--agent', plan.agent], status: result?.status ?? (a.done.result.kind === 'missing' ? 'NO RESULT' : 'REJECTED') };
+  return {
+    ...(a.checked.gate ? { gate: a.checked.gate } : {}),
+    commands: [worker],
+    worker: { claimedStatus: result?.status ?? 'NONE', recordedStatus: outcome.status, overridden: result !== null && result.status !== outcome.status, ...(result?.model_used ? { model: result.model_used } : {}) },
+    extraFiles,
+  };
+}
+
+/** README's "What happened": the verdict, its reasons, the violations, the Gate and Auditor, where the staging copy is. */
+function whatHappened(v: VerdictEvidenceInput, folderId: string): string[] {
+  const { plan, outcome, act } = v;
+  const lines = ['## What happened', '', `The cycle ended **${outcome.status}**: nothing of it was applied to the repository or committed; this folder is not committed either.`, ''];
+  if (folderId !== plan.run_id) lines.push(`Cycle run id: ${plan.run_id} (its own folder name was taken).`, '');
+  lines.push('Reasons:', '', ...bullets(outcome.reasons.length ? outcome.reasons : ['(none recorded)']), '');
+  if (outcome.violations.length) lines.push('Changes outside the plan\'s scope:', '', ...bullets(outcome.violations.slice(0, 100).map((x) => `${x.path} (${x.rule})`)), '');
+  if (act) {
+    const gate = act.checked.facts.gate;
+    lines.push(`Gate: ${gate ? `${gate.status}${gate.failedAt ? ` at ${gate.failedAt}` : ''} (gate.log, artifacts/)` : 'not run'}`);
+    if (outcome.audit) lines.push(`Auditor: ${outcome.audit.verdict} with ${outcome.audit.violations} violation(s) (audit.json; report ${outcome.audit.report})`);
+    lines.push(`Changes the Worker made: ${outcome.changes.length} (changes.json)`, '');
+  } else {
+    lines.push('The cycle stopped before any Worker ran: no Gate, no changes.', '');
+  }
+  lines.push(outcome.stagingKept ? `The staging copy is kept for inspection at \`${outcome.stagingKept}\` (workspace/ is the Worker's tree, agent/ what the agent said); only the newest few are kept.` : 'No staging copy was kept.');
+  return lines;
 }
