@@ -29,6 +29,36 @@ const safeRelPath = z
     message: 'must be a relative path inside the run folder',
   });
 
+const gitId = z.string().regex(/^[0-9a-f]{40,64}$/);
+
+/**
+ * What a PASS verified, so a person can reproduce it (`factory evidence-check --reproduce`): the
+ * git tree of the base commit with the changeset (the commit that holds the change cannot name
+ * itself; its `Factory-Run: <run id>` trailer finds it), each changed path's blob and mode (null:
+ * deleted), and the Gate's image by name and id. Absent in evidence written before it existed.
+ */
+export const verifiedSchema = z.object({
+  tree: gitId,
+  base_commit: gitId,
+  /** The workspace root's folder in the repository (`''`, or `pkg/`); changed paths are relative to it. */
+  prefix: z.string(),
+  changes: z.array(z.strictObject({ path: z.string().min(1), kind: z.string(), blob: gitId.nullable(), mode: z.string().nullable() })),
+  image: z.string().nullable(),
+  image_id: z.string().nullable(),
+});
+export type VerifiedRecord = z.infer<typeof verifiedSchema>;
+
+/** The baseline on HEAD (spec §8-3) a run started from: green, or red and accepted. */
+export const baselineSchema = z.object({
+  commit: z.string(),
+  tree: z.string(),
+  status: z.enum(['green', 'red']),
+  failing: z.array(z.object({ kind: z.enum(['gate', 'docops']), name: z.string(), failed: z.number().optional() })),
+  accepted: z.boolean(),
+  cached: z.boolean(),
+});
+export type BaselineRecord = z.infer<typeof baselineSchema>;
+
 export const manifestFileEntry = z.strictObject({
   path: safeRelPath,
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -66,6 +96,8 @@ export const manifestSchema = z.object({
   profit_related: z.boolean(),
   environment: z.record(z.string(), z.string()),
   files: z.array(manifestFileEntry),
+  verified: verifiedSchema.optional(),
+  baseline: baselineSchema.optional(),
 });
 export type EvidenceManifest = z.infer<typeof manifestSchema>;
 
@@ -82,19 +114,88 @@ export const gitInfoSchema = z.object({
 });
 export type GitInfo = z.infer<typeof gitInfoSchema>;
 
+const testTotals = z.object({ passed: z.number(), failed: z.number(), skipped: z.number(), errors: z.number() });
+
+/** One Gate step in kpi.json: its status, test counts as the Gate parsed them (null: none found), duration and command. */
+export const kpiStepSchema = z.object({
+  kind: z.enum(['guard', 'stage']),
+  name: z.string(),
+  status: stepStatus,
+  tests: testTotals.nullable(),
+  duration_seconds: z.number().nonnegative(),
+  command: z.array(z.string()),
+  cached: z.boolean(),
+});
+export type KpiStep = z.infer<typeof kpiStepSchema>;
+
+/**
+ * kpi.json. `steps`, `changeset`, `cost_by_role` and `baseline` are absent in evidence written
+ * before they existed; extra fields (the Worker's validated kpi_summary) are kept.
+ */
 export const kpiSchema = z
   .object({
     run_id: z.string(),
     status: runStatus,
     duration_seconds: z.number().nonnegative(),
-    tests: z.object({ passed: z.number(), failed: z.number(), skipped: z.number(), errors: z.number() }),
+    tests: testTotals,
     cost_usd: z.number().nonnegative().nullable(),
+    steps: z.array(kpiStepSchema).optional(),
+    /** The changeset's size: files, and lines added/removed between the base and the verified tree. */
+    changeset: z.object({ files: z.number().int().nonnegative(), lines_added: z.number().int().nonnegative(), lines_removed: z.number().int().nonnegative() }).optional(),
+    /** The gateway-metered cost of each role (Controller model, Worker, Auditor); `cost_usd` is their total. */
+    cost_by_role: z.record(z.string(), z.number().nonnegative()).optional(),
+    baseline: baselineSchema.optional(),
   })
   .loose();
 export type Kpi = z.infer<typeof kpiSchema>;
 
+const money = z.number().finite();
+
+/**
+ * pnl_breakdown.json of a profit ticket: the net result and, when given, how it breaks down —
+ * gross, fees (negative with maker rebates), slippage — which must add up to the net (see
+ * `pnlProblems`). Further detail (fills, fee schedule, who computed it) is kept as is.
+ */
 export const pnlBreakdownSchema = z
   .object({
-    net_pnl: z.number(),
+    net_pnl: money,
+    gross_pnl: money.optional(),
+    fees: money.optional(),
+    slippage: money.optional(),
+    currency: z.string().min(1).optional(),
   })
   .loose();
+export type PnlBreakdown = z.infer<typeof pnlBreakdownSchema>;
+
+/** The KPI fields that state a run's net PnL (the spec's `net_pnl_full`, the corpus's `pnl_usd`). */
+export const KPI_NET_FIELDS = ['net_pnl', 'net_pnl_full', 'pnl_usd'] as const;
+
+/** Rounding tolerance when PnL figures are compared: a cent, or a millionth of the amount. */
+export function pnlTolerance(...amounts: number[]): number {
+  return Math.max(0.01, ...amounts.map((a) => Math.abs(a) * 1e-6));
+}
+
+/**
+ * What is inconsistent in a valid pnl_breakdown.json: gross − fees − slippage ≠ net, or a net the
+ * KPI states differently (kpi.json's net_pnl / net_pnl_full / pnl_usd), beyond rounding.
+ */
+export function pnlProblems(pnl: PnlBreakdown, kpi: Record<string, unknown> | undefined): string[] {
+  const out: string[] = [];
+  if (pnl.gross_pnl !== undefined && pnl.fees !== undefined) {
+    const net = pnl.gross_pnl - pnl.fees - (pnl.slippage ?? 0);
+    if (Math.abs(net - pnl.net_pnl) > pnlTolerance(net, pnl.net_pnl)) {
+      out.push(`pnl_breakdown.json: gross_pnl ${pnl.gross_pnl} − fees ${pnl.fees}${pnl.slippage !== undefined ? ` − slippage ${pnl.slippage}` : ''} = ${round6(net)}, but net_pnl is ${pnl.net_pnl}`);
+    }
+  }
+  for (const field of KPI_NET_FIELDS) {
+    const v = kpi?.[field];
+    if (typeof v !== 'number') continue;
+    if (Math.abs(v - pnl.net_pnl) > pnlTolerance(v, pnl.net_pnl)) out.push(`pnl_breakdown.json: net_pnl ${pnl.net_pnl} does not match kpi.json ${field} ${v}`);
+    break;
+  }
+  return out;
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}

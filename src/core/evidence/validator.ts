@@ -11,12 +11,13 @@ import {
   kpiSchema,
   manifestSchema,
   pnlBreakdownSchema,
+  pnlProblems,
   type EvidenceManifest,
 } from './evidence-format';
 import { RUN_ID_RE } from './run-id';
 import { isProfitTicket } from './writer';
 
-export type EvidenceProblemCode = 'missing' | 'empty' | 'malformed' | 'hash-mismatch' | 'unlisted' | 'not-a-file' | 'bad-run-id';
+export type EvidenceProblemCode = 'missing' | 'empty' | 'malformed' | 'hash-mismatch' | 'unlisted' | 'not-a-file' | 'bad-run-id' | 'pnl-mismatch';
 
 export interface EvidenceProblem {
   /** Path relative to the run folder (`.` for the folder itself). */
@@ -140,6 +141,7 @@ export function validateEvidence(dir: string, opts: ValidateOptions = {}): Evide
   }
 
   if (manifest) checkAgainstManifest(dir, manifest, required, contents, problems);
+  checkPnl(dir, required, contents, problems);
   return result(manifest);
 }
 
@@ -175,6 +177,37 @@ function checkShape(rel: string, data: Buffer, problems: EvidenceProblem[]): voi
     if (!/^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] /.test(text) || !/\] Status: .+/.test(text)) {
       problems.push({ file: rel, code: 'malformed', message: 'gate.log has no timestamped lines or no final Status line' });
     }
+  }
+}
+
+/**
+ * pnl_breakdown.json, wherever present: its schema, gross − fees − slippage = net, and the net the
+ * KPI states (within rounding). A required one was shape-checked already.
+ */
+function checkPnl(dir: string, required: readonly string[], contents: ReadonlyMap<string, Buffer>, problems: EvidenceProblem[]): void {
+  let data = contents.get(PNL_FILE);
+  if (!data && !required.includes(PNL_FILE)) {
+    if (!fs.existsSync(path.join(dir, PNL_FILE))) return;
+    const shapeProblems: EvidenceProblem[] = [];
+    data = readRegular(dir, PNL_FILE, shapeProblems);
+    if (data) checkShape(PNL_FILE, data, shapeProblems);
+    problems.push(...shapeProblems.filter((p) => p.code !== 'missing'));
+    if (shapeProblems.length) return;
+  }
+  if (!data) return;
+  const pnl = pnlBreakdownSchema.safeParse(safeJson(data));
+  if (!pnl.success) return; // reported by the shape check
+  const kpiJson = contents.get('kpi.json');
+  const kpi = kpiJson ? safeJson(kpiJson) : undefined;
+  const kpiRecord = kpi && typeof kpi === 'object' && !Array.isArray(kpi) ? (kpi as Record<string, unknown>) : undefined;
+  for (const message of pnlProblems(pnl.data, kpiRecord)) problems.push({ file: PNL_FILE, code: 'pnl-mismatch', message });
+}
+
+function safeJson(data: Buffer): unknown {
+  try {
+    return JSON.parse(data.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 

@@ -13,11 +13,15 @@ import {
   EVIDENCE_SCHEMA_VERSION,
   MANIFEST_FILE,
   PNL_FILE,
+  type BaselineRecord,
   type EvidenceManifest,
   type GitInfo,
   type Kpi,
+  type KpiStep,
   type RunStatus,
+  type VerifiedRecord,
 } from './evidence-format';
+import { renderReadme } from './readme';
 import { formatRunId, runLabel } from './run-id';
 
 /** One line of cmd_history.txt beyond the Gate's own steps (the Worker's run, a git commit). */
@@ -51,8 +55,14 @@ export interface EvidenceInput {
   costUsd?: number;
   /** Further files, relative to the run folder (validated Worker evidence, `artifacts/…`). */
   extraFiles?: { path: string; content: string | Buffer }[];
-  /** The three reproduction commands for README.md. */
-  reproduce?: [string, string, string];
+  /** The reproduction commands for README.md of a run without a verified tree. */
+  reproduce?: readonly string[];
+  /** What a PASS verified (tree, changes, Gate image): README's exact commands, `evidence-check --reproduce`. */
+  verified?: VerifiedRecord;
+  /** The changeset's size in lines (kpi.json). */
+  changeset?: { files: number; linesAdded: number; linesRemoved: number };
+  /** The baseline on HEAD the run started from (kpi.json, manifest, README). */
+  baseline?: BaselineRecord;
   /** Why a run that is not a PASS failed, one reason per entry (written to error.log with the Gate's failure). */
   reasons?: string[];
   environment?: Record<string, string>;
@@ -123,25 +133,6 @@ function renderCmdHistory(input: EvidenceInput, runId: string): string {
   return out.join('\n') + '\n';
 }
 
-function renderReadme(input: EvidenceInput, runId: string): string {
-  const commit = input.git.commit ?? 'HEAD';
-  const lines = input.reproduce ?? [`git checkout ${commit}`, 'factory gate', `factory evidence-check ${runId}`];
-  return [
-    `# Evidence ${runId}`,
-    '',
-    `Ticket: ${input.ticketId}${input.taskName ? ` — ${input.taskName}` : ''}  `,
-    `Status: ${input.status}  `,
-    `Started: ${input.startedAt.toISOString()}`,
-    '',
-    'Reproduce:',
-    '',
-    '```sh',
-    ...lines,
-    '```',
-    '',
-  ].join('\n');
-}
-
 /** error.log: the reasons, then the failed Gate step with its failed tests and output tail. */
 function renderErrorLog(input: EvidenceInput): string {
   const out: string[] = [`Status: ${input.status}`];
@@ -154,6 +145,20 @@ function renderErrorLog(input: EvidenceInput): string {
   }
   if (out.length === 1) out.push('Reason: (none recorded)');
   return out.join('\n') + '\n';
+}
+
+/** kpi.json's per-step record: status, test counts as the Gate parsed them, duration, command. */
+function kpiStep(s: StepResult): KpiStep {
+  const c = s.counts;
+  return {
+    kind: s.kind,
+    name: s.name,
+    status: s.status,
+    tests: c ? { passed: c.passed, failed: c.failed, skipped: c.skipped, errors: c.errors } : null,
+    duration_seconds: Math.max(0, s.durationMs / 1000),
+    command: s.argv,
+    cached: s.cached === true,
+  };
 }
 
 function kpiOf(input: EvidenceInput, runId: string): Kpi {
@@ -172,6 +177,9 @@ function kpiOf(input: EvidenceInput, runId: string): Kpi {
     duration_seconds: Math.max(0, (input.endedAt.getTime() - input.startedAt.getTime()) / 1000),
     tests,
     cost_usd: input.costUsd ?? null,
+    ...(input.gate ? { steps: [...input.gate.guards, ...input.gate.stages].map(kpiStep) } : {}),
+    ...(input.changeset ? { changeset: { files: input.changeset.files, lines_added: input.changeset.linesAdded, lines_removed: input.changeset.linesRemoved } } : {}),
+    ...(input.baseline ? { baseline: input.baseline } : {}),
   };
 }
 
@@ -210,7 +218,7 @@ export async function writeEvidence(evidenceDir: string, input: EvidenceInput): 
   files.set('git_info.json', JSON.stringify(input.git, null, 2) + '\n');
   files.set('cmd_history.txt', renderCmdHistory(input, runId));
   files.set('kpi.json', JSON.stringify(kpiOf(input, runId), null, 2) + '\n');
-  files.set('README.md', renderReadme(input, runId));
+  files.set('README.md', renderReadme({ ...input, runId, commit: input.git.commit }));
   if (input.status !== 'PASS') files.set(ERROR_LOG_FILE, renderErrorLog(input));
   if (input.pnlBreakdown) files.set(PNL_FILE, JSON.stringify(input.pnlBreakdown, null, 2) + '\n');
   for (const s of [...(input.gate?.guards ?? []), ...(input.gate?.stages ?? [])]) {
@@ -254,6 +262,8 @@ export async function writeEvidence(evidenceDir: string, input: EvidenceInput): 
     profit_related: profit,
     environment: { node_version: process.version, platform: process.platform, ...(input.environment ?? {}) },
     files: entries,
+    ...(input.verified ? { verified: input.verified } : {}),
+    ...(input.baseline ? { baseline: input.baseline } : {}),
   };
   await atomicWrite(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
   return { runId, dir, manifest };

@@ -48,6 +48,8 @@ export interface CheckOutput {
   worker: WorkerFacts;
   facts: CheckFacts;
   gate?: GateReport;
+  /** The image the Gate's containers ran (its id is the report's `runnerIdentity`); absent for a host Gate. */
+  gateImage?: string;
   audit: CycleOutcome['audit'];
   /** The Worker's pnl_breakdown.json (profit tickets that passed every other check). */
   pnl?: Record<string, unknown>;
@@ -105,10 +107,10 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
  * what ADJUST applies — the tests cannot rewrite it on the way.
  */
 function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy): ContainerRunner {
-  const { config, opts } = ctx;
+  const { config } = ctx;
   return new ContainerRunner({
     treeDir: staging.workspace,
-    image: opts.image ?? config.worker.image,
+    image: gateImageName(ctx),
     limits: jobLimits(config.worker),
     user: `${staging.uid}:${staging.gid}`,
     readOnly: true,
@@ -121,12 +123,18 @@ function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy
   });
 }
 
+/** The image of the cycle's Gate containers: the run's `--image`, else `worker.image`. */
+function gateImageName(ctx: CycleContext): string {
+  return ctx.opts.image ?? ctx.config.worker.image;
+}
+
 /** The Gate on the staging copy (gate.runIn "host" runs on it directly). */
 async function checkGate(ctx: CycleContext, input: CheckInput, out: CheckOutput): Promise<void> {
   const { plan, done } = input;
   const ws = done.staging.workspace;
   const tGate = Date.now();
   const runner = ctx.config.gate.runIn === 'host' ? new HostRunner({ cwd: ws }) : gateContainerRunner(ctx, plan, done.staging);
+  if (runner.kind === 'container') out.gateImage = gateImageName(ctx);
   const gate = await runGate({ config: ctx.config, treeDir: ws, treeHash: stagingTreeHash(done.staging, done.changes, done.after), runner, cache: new GateCache(ctx.paths.gateCache), runId: plan.run_id, logger: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   out.gateMs = Date.now() - tGate;
   ctx.lap('Gate');

@@ -5,12 +5,15 @@
 import type { SpendRole } from '../../contracts/history-entry';
 import type { WorkerResult } from '../../contracts/result';
 import type { GatewayRecord } from '../../gateway/gateway';
+import type { BaselineRecord, VerifiedRecord } from '../../evidence/evidence-format';
 import { collectGitInfo } from '../../evidence/git-info';
+import { buildVerifiedTree } from '../../evidence/verified-tree';
 import { validateEvidence } from '../../evidence/validator';
 import { writeEvidence } from '../../evidence/writer';
 import type { GateReport } from '../../gate/gate-model';
 import { FactoryError } from '../../util/errors';
 import type { CycleContext } from '../cycle-context';
+import type { BaselineReport } from '../cycle-types';
 import { costByRole } from '../spend';
 import type { ActInput } from './act-input';
 
@@ -32,6 +35,25 @@ export function meteredResult(result: WorkerResult & { forced?: boolean }, meter
   return { ...read, cost_estimate_usd: meteredUsd, cost_claimed_by_worker_usd: result.cost_estimate_usd };
 }
 
+/** The baseline as the evidence records it (its duration is the cycle's, not the evidence's). */
+export function baselineRecord(b: BaselineReport): BaselineRecord {
+  return { commit: b.commit, tree: b.tree, status: b.status, failing: b.failing.map((f) => ({ ...f })), accepted: b.accepted, cached: b.cached };
+}
+
+/**
+ * What the PASS verified: the git tree of the base commit with the changeset as the staging copy
+ * holds it (what the Gate ran on, byte for byte), and the Gate's image by name and id.
+ */
+async function verifiedRecord(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<{ record: VerifiedRecord; linesAdded: number; linesRemoved: number }> {
+  const v = await buildVerifiedTree(ctx.root, ctx.state.baseCommit, a.done.staging.workspace, a.done.changes, ctx.signal);
+  const container = gate.runner === 'container';
+  return {
+    record: { tree: v.tree, base_commit: v.base, prefix: v.prefix, changes: v.changes, image: container ? (a.checked.gateImage ?? null) : null, image_id: container ? gate.runnerIdentity : null },
+    linesAdded: v.linesAdded,
+    linesRemoved: v.linesRemoved,
+  };
+}
+
 /** The evidence run of a PASS, validated before anything refers to it. */
 export async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
   const { root, config, paths } = ctx;
@@ -44,8 +66,8 @@ export async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: Gat
     ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
     ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
   ];
-  const git = await collectGitInfo(root, a.startedAt, ctx.signal);
-  ctx.lap('git info');
+  const [git, verified] = await Promise.all([collectGitInfo(root, a.startedAt, ctx.signal), verifiedRecord(ctx, a, gate)]);
+  ctx.lap('git info, verified tree');
   const evidence = await writeEvidence(paths.evidence, {
     runId: plan.run_id,
     ticketId: plan.ticket_id,
@@ -63,7 +85,9 @@ export async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: Gat
     worker: { claimedStatus: result?.status ?? 'NONE', recordedStatus: 'PASS', overridden: false, ...(result?.model_used ? { model: result.model_used } : {}) },
     costUsd: outcome.costUsd,
     ...(extraFiles.length ? { extraFiles } : {}),
-    reproduce: [`git checkout ${baseCommit.slice(0, 12)}`, `factory gate --no-cache`, `factory evidence-check ${plan.run_id}`],
+    verified: verified.record,
+    changeset: { files: outcome.changes.length, linesAdded: verified.linesAdded, linesRemoved: verified.linesRemoved },
+    ...(outcome.baseline ? { baseline: baselineRecord(outcome.baseline) } : {}),
   });
   ctx.lap('evidence written');
   const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
