@@ -30,6 +30,8 @@ export type CycleEvent =
    * cycle, of commits an earlier failed push left behind (`retry`). `commits`: not on the upstream before.
    */
   | { type: 'push'; when: 'commit' | 'retry'; pushed: boolean; commits: number; upstream: string | null; error?: string }
+  /** Spec §8-3 baseline: the Gate and DocOps on HEAD before the cycle (the first cycle of a run). */
+  | { type: 'baseline'; report: BaselineReport }
   | { type: 'end'; outcome: CycleOutcome };
 
 /** What one cycle runs on and with: the repository, an optional ticket, agent, config and image overrides. */

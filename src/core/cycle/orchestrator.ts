@@ -15,10 +15,11 @@ import { ownerTag } from '../sandbox/container-spec';
 import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { stopwatch } from '../util/stopwatch';
+import { startBaseline } from './baseline';
 import { faultPoint, type CycleContext, type CycleEnv } from './cycle-context';
 import { cyclePaths, type CyclePaths } from './cycle-paths';
 import { clearCycleState, readCycleState, writeCycleState, type CycleState } from './cycle-state';
-import { emptyOutcome, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
+import { emptyOutcome, type BaselineReport, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
 import { markCycleInProgress, restoreStatuses } from './in-progress';
 import { actPhase, recordVerdict } from './phases/act';
 import { checkPhase } from './phases/check';
@@ -32,7 +33,7 @@ import { decideVerdict, reserveVerdict } from './verdict';
 
 export { cyclePaths, cycleRecords } from './cycle-paths';
 export { preparePlan } from './phases/plan';
-export type { ChangesetReview, CycleDeps, CycleEvent, CycleOptions, CycleOutcome, ReviewDecision } from './cycle-types';
+export type { BaselineReport, ChangesetReview, CycleDeps, CycleEvent, CycleOptions, CycleOutcome, ReviewDecision } from './cycle-types';
 
 /**
  * One PDCA cycle (spec §4; DESIGN §1), as a persisted state machine under the repo lock:
@@ -41,8 +42,11 @@ export type { ChangesetReview, CycleDeps, CycleEvent, CycleOptions, CycleOutcome
  * result.json, the Gate in fresh containers, the Auditor when the risk or two FAILs call for it) →
  * ADJUST (PASS: conflict-checked apply, ledger DONE, roadmap counts, evidence, history, cost
  * summary, one commit; FAIL: nothing applied, the staging copy kept; caps → ticket BLOCKED).
+ * Spec §8-3 start: the work tree must be clean (PLAN), then the baseline — Gate and DocOps on
+ * HEAD (baseline.ts) — before anything is paid, unless `opts.baseline` is `skip`.
  * @throws FactoryError `locked` (exit 3) when another Controller runs a cycle on this repo;
- *   `plan.queue-empty` (exit 0) when there is nothing to do.
+ *   `plan.queue-empty` (exit 0) when there is nothing to do; `worktree-dirty` (exit 2) on a dirty
+ *   tree; `baseline-red` (exit 1) when HEAD fails the Gate or DocOps and that was not accepted.
  */
 export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promise<CycleOutcome> {
   const log = deps.logger ?? nullLogger;
@@ -89,9 +93,12 @@ function cycleEnv(root: string, config: FactoryConfig, paths: CyclePaths, opts: 
 /** PLAN → DO → CHECK → verdict → ADJUST, each phase's time in the outcome, the state persisted between them. */
 async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, retried: PushResult | null): Promise<CycleOutcome> {
   const tPlan = Date.now();
-  const planned = await planPhase(env);
+  // Once the tree is known clean and before PLAN pays anything: the baseline on HEAD.
+  let baseline: BaselineReport | undefined;
+  const planned = await planPhase(env, { beforeSpend: async (head) => void (baseline = await startBaseline(env, head)) });
   const { plan, built } = planned;
   const outcome = emptyOutcome(plan);
+  if (baseline) outcome.baseline = baseline;
   if (retried) {
     outcome.pushRetry = { pushed: retried.pushed, commits: retried.commits, ...(retried.error ? { error: retried.error } : {}) };
     if (!retried.pushed) outcome.reasons.push(`${retried.commits} earlier commit(s) still not pushed to ${retried.upstream ?? 'the upstream'}: ${retried.error ?? 'git push failed'}`);
@@ -140,7 +147,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   outcome.timings.phases.DO = Date.now() - tDo;
 
   const tCheck = Date.now();
-  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd, res });
+  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd, res, ...(baseline ? { baseline } : {}) });
   Object.assign(outcome.timings, { gateMs: checked.gateMs, gateCommandMs: checked.gateCommandMs, auditMs: checked.auditMs });
   outcome.costUsd += checked.auditCostUsd;
   outcome.spend.push(...checked.auditSpend);
@@ -151,7 +158,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   const tAdjust = Date.now();
   env.lap('CHECK done');
   const verdict = decideVerdict({ config: env.config, ticketId: plan.ticket_id, runId: plan.run_id, timeoutMinutes: plan.timeout_minutes, history: planned.history, worker: checked.worker, check: checked.facts });
-  outcome.reasons.push(...verdict.reasons);
+  outcome.reasons.push(...verdict.reasons, ...(verdict.preExisting ?? []));
   // Set before ADJUST acts, so a failure while recording a FAIL still keeps the copy.
   res.keepStaging = verdict.status !== 'PASS';
   await actPhase(ctx, { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] });

@@ -8,7 +8,9 @@ import type { FactoryConfig } from '../config/schema';
 import type { WorkerResult } from '../contracts/result';
 import type { CycleStatus } from '../contracts/status';
 import type { Violation } from '../changeset/scope';
+import type { GateReport } from '../gate/gate-model';
 import type { ContainerResult } from '../sandbox/container-spec';
+import type { BaselineReport } from './cycle-types';
 import { evaluateKillSwitches, type CycleRecord, type KillSwitchDecision } from './kill-switches';
 
 /** What became of the Worker's result.json. */
@@ -35,7 +37,9 @@ export interface WorkerFacts {
 
 /** The Controller's own checks after DO; absent = not run (yet). */
 export interface CheckFacts {
-  gate?: { status: 'PASS' | 'FAIL'; failedAt?: string | undefined };
+  gate?: { status: 'PASS' | 'FAIL'; failedAt?: string | undefined; failed?: number | undefined };
+  /** The red baseline the user accepted (spec §8-3): a Gate failure HEAD already had is not the Worker's. */
+  baseline?: Pick<BaselineReport, 'failing' | 'accepted'>;
   audit?: { verdict: 'PASS' | 'FAIL'; summary?: string | undefined; violations: { file: string; line?: number | undefined; rule: string }[] };
   /** A profit ticket whose Worker produced no valid pnl_breakdown.json. */
   pnlMissing?: boolean;
@@ -65,6 +69,28 @@ export interface Findings {
   timedOut: boolean;
   /** The Worker container failed for a reason no cap explains: the cycle ends with an error, not a verdict. */
   workerError?: string;
+  /** Gate failures HEAD already had on the accepted baseline: reported, never held against the Worker. */
+  preExisting: string[];
+}
+
+/** The Gate's facts for the verdict: its status, the step it failed at and that step's failed-test count. */
+export function gateFacts(gate: GateReport): NonNullable<CheckFacts['gate']> {
+  const step = gate.failedAt === undefined ? undefined : [...gate.guards, ...gate.stages].find((s) => s.name === gate.failedAt);
+  return { status: gate.status, failedAt: gate.failedAt, ...(step?.counts ? { failed: step.counts.failed + step.counts.errors } : {}) };
+}
+
+/**
+ * "A Worker is never blamed for a failure HEAD already had": the Gate step the cycle failed at
+ * was red on the accepted baseline too, with no more failed tests than there (when the baseline
+ * counted them, the cycle must have counted them too). The line says so, else null.
+ */
+export function preExistingFailure(gate: NonNullable<CheckFacts['gate']>, baseline: CheckFacts['baseline']): string | null {
+  if (!baseline?.accepted || gate.status === 'PASS' || gate.failedAt === undefined) return null;
+  const before = baseline.failing.find((f) => f.kind === 'gate' && f.name === gate.failedAt);
+  if (!before) return null;
+  if (before.failed !== undefined && (gate.failed === undefined || gate.failed > before.failed)) return null;
+  const counts = before.failed !== undefined ? ` (${gate.failed} failed; ${before.failed} on HEAD)` : '';
+  return `pre-existing: Gate ${gate.failedAt} fails on HEAD too${counts}, accepted with the red baseline; the Gate steps after it did not run`;
 }
 
 function resultReasons(r: ResultRead): string[] {
@@ -95,19 +121,22 @@ function auditReason(a: NonNullable<CheckFacts['audit']>): string {
 export function findings(w: WorkerFacts, c: CheckFacts, limits: VerdictLimits): Findings {
   const reasons = resultReasons(w.result);
   const stop = runReason(w, limits);
-  if (stop.workerError) return { reasons, timedOut: false, workerError: stop.workerError };
+  if (stop.workerError) return { reasons, timedOut: false, workerError: stop.workerError, preExisting: [] };
+  const preExisting: string[] = [];
   if (stop.reason) reasons.push(stop.reason);
   if (w.run.oomKilled) reasons.push('the Worker ran out of memory (OOM-killed)');
   if (w.violations.length) reasons.push(`${w.violations.length} change(s) outside the plan's scope: ${w.violations.map((v) => `${v.path} (${v.rule})`).join(', ')}`);
   const r = w.result.kind === 'read' ? w.result.result : null;
   if (r && r.status !== 'PASS') reasons.push(r.forced ? 'result.json claims PASS while one of its gate results is FAIL' : `the Worker reported ${r.status}`);
   if (w.changes === 0 && reasons.length === 0) reasons.push('the Worker changed nothing');
-  if (c.gate && c.gate.status !== 'PASS') reasons.push(`Gate FAIL at ${c.gate.failedAt ?? 'unknown step'}`);
+  const pre = c.gate ? preExistingFailure(c.gate, c.baseline) : null;
+  if (pre) preExisting.push(pre);
+  else if (c.gate && c.gate.status !== 'PASS') reasons.push(`Gate FAIL at ${c.gate.failedAt ?? 'unknown step'}`);
   if (c.auditBudgetHit) reasons.push(`budget cap: the Auditor ran out of the cycle budget ($${c.auditBudgetHit.spentUsd.toFixed(4)} of $${limits.budgetUsd.toFixed(2)} spent) and gave no verdict`);
   else if (c.audit && c.audit.verdict !== 'PASS') reasons.push(auditReason(c.audit));
   if (c.pnlMissing) reasons.push('profit ticket: the Worker produced no valid pnl_breakdown.json in /factory/out');
   if (c.review && !c.review.approved) reasons.push(`rejected in review: ${c.review.reason || 'no reason given'}`);
-  return { reasons, timedOut: w.run.status === 'timeout' };
+  return { reasons, timedOut: w.run.status === 'timeout', preExisting };
 }
 
 /**
@@ -143,6 +172,8 @@ export interface Verdict {
   cause: CycleStatus;
   /** A kill switch fired: the ticket is set BLOCKED in the roadmap with this reason. */
   blockReason?: string;
+  /** Gate failures the accepted baseline already had (`preExistingFailure`): reported, not held against the Worker. */
+  preExisting?: string[];
 }
 
 export interface VerdictInput {
@@ -164,7 +195,8 @@ export interface VerdictInput {
 export function decideVerdict(v: VerdictInput): Verdict {
   const f = findings(v.worker, v.check, verdictLimits(v.config, v.timeoutMinutes));
   if (f.workerError) throw new Error(`decideVerdict: ${f.workerError} is an error, not a verdict`);
-  if (f.reasons.length === 0 && v.check.gate) return { status: 'PASS', cause: 'PASS', reasons: [] };
+  const pre = f.preExisting.length ? { preExisting: f.preExisting } : {};
+  if (f.reasons.length === 0 && v.check.gate) return { status: 'PASS', cause: 'PASS', reasons: [], ...pre };
   const cause: CycleStatus = f.timedOut ? 'TIMEOUT' : 'FAIL';
   // The kill switches count status per ticket only; this attempt joins the history it is judged by.
   const attempt: CycleRecord = { runId: v.runId, ticketId: v.ticketId, status: cause, endedAt: '', costUsd: 0 };
@@ -176,8 +208,8 @@ export function decideVerdict(v: VerdictInput): Verdict {
       : projected.block
         ? projected.reason
         : undefined;
-  if (!blockReason) return { status: cause, cause, reasons: f.reasons };
-  return { status: f.timedOut ? 'TIMEOUT' : 'BLOCKED', cause, reasons: f.reasons, blockReason };
+  if (!blockReason) return { status: cause, cause, reasons: f.reasons, ...pre };
+  return { status: f.timedOut ? 'TIMEOUT' : 'BLOCKED', cause, reasons: f.reasons, blockReason, ...pre };
 }
 
 /**

@@ -24,9 +24,9 @@ import type { GatewayRecord } from '../../gateway/gateway';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError } from '../../util/errors';
 import { isSymlink, readText, rel, type CycleContext } from '../cycle-context';
-import type { CycleDeps, CycleOutcome } from '../cycle-types';
+import type { BaselineReport, CycleDeps, CycleOutcome } from '../cycle-types';
 import { auditorBudget, spendFromRecords, spendTotal, tierOfModel } from '../spend';
-import { auditNeeded, findings, verdictLimits, type CheckFacts, type Findings, type WorkerFacts } from '../verdict';
+import { auditNeeded, findings, gateFacts, verdictLimits, type CheckFacts, type Findings, type WorkerFacts } from '../verdict';
 import type { CycleResources, DoOutput } from './do';
 
 /** What CHECK needs. */
@@ -41,6 +41,8 @@ export interface CheckInput {
   controllerCostUsd?: number;
   /** The cycle's resources: the Auditor's running spend is put there, so an abort mid-audit records it. */
   res?: CycleResources;
+  /** The red baseline the user accepted: a Gate failure HEAD already had is not held against the Worker (verdict.ts). */
+  baseline?: BaselineReport;
 }
 
 /** What CHECK found: the facts the verdict is decided from, and what ADJUST and the outcome need. */
@@ -84,7 +86,7 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
   const { plan, done } = input;
   const limits = verdictLimits(ctx.config, plan.timeout_minutes);
   const worker = workerFacts(done, input.controllerCostUsd);
-  const facts: CheckFacts = {};
+  const facts: CheckFacts = input.baseline?.accepted ? { baseline: input.baseline } : {};
   const out: CheckOutput = { worker, facts, audit: null, profit: isProfitTicket(plan.ticket_id, ctx.config.evidence.profitTickets), gateMs: 0, gateCommandMs: 0, auditMs: 0, auditCostUsd: 0, auditSpend: [], auditRecords: [] };
   const now = (): Findings => findings(worker, facts, limits);
   const first = now();
@@ -141,7 +143,7 @@ async function checkGate(ctx: CycleContext, input: CheckInput, out: CheckOutput)
   out.gateCommandMs = Math.round([...gate.guards, ...gate.stages].reduce((sum, st) => sum + (st.cached ? 0 : st.durationMs), 0));
   ctx.emit({ type: 'output', runId: plan.run_id, source: 'gate', text: gate.log });
   out.gate = gate;
-  out.facts.gate = { status: gate.status, failedAt: gate.failedAt };
+  out.facts.gate = gateFacts(gate);
 }
 
 /**
