@@ -13,6 +13,7 @@ interface RunOptions {
   json?: boolean;
   image?: string;
   verbose?: boolean;
+  acceptRedBaseline?: boolean;
 }
 
 /** The per-cycle line of `factory run --json` (one JSON object per line, as each cycle ends). */
@@ -32,6 +33,7 @@ export function cycleJson(o: CycleOutcome): Record<string, unknown> {
     changes: o.changes,
     violations: o.violations,
     stagingKept: o.stagingKept,
+    ...(o.baseline ? { baseline: o.baseline } : {}),
     timings: o.timings,
   };
 }
@@ -53,7 +55,8 @@ export function cycleLine(o: CycleOutcome): string {
  * cycles (spec `just factory_run`). Without --ticket each cycle takes the queue's next ticket;
  * with it the same ticket is retried until it PASSes, is BLOCKED or N cycles ran. Exit 0 when every
  * cycle PASSed (or the queue is empty), 1 when one did not, 2 on bad input, 3 when another
- * Controller holds the repo.
+ * Controller holds the repo. Before the first cycle the baseline (spec §8-3: Gate and DocOps on
+ * HEAD) must be green, or accepted with --accept-red-baseline; later cycles of the run skip it.
  */
 export function register(program: Command): void {
   program
@@ -66,6 +69,7 @@ export function register(program: Command): void {
     .option('--replay <dir>', 'recordings for the replay agent: DIR/<TICKET>.json (and <TICKET>.audit.json)')
     .option('--max-cycles <n>', 'stop after this many cycles', '1')
     .option('--image <image>', 'Worker/Gate image override')
+    .option('--accept-red-baseline', 'start although the Gate or DocOps fails on HEAD before any change; those failures are not held against the Worker')
     .option('--json', 'print one JSON object per cycle (one line each)')
     .option('-v, --verbose', 'log each step to stderr')
     .action(async (opts: RunOptions) => {
@@ -77,12 +81,14 @@ export function register(program: Command): void {
         const root = path.resolve(opts.root);
         const logger = stderrLogger(opts.verbose ?? false);
         const { scopeFallbackLine } = await import('../../core/plan/scope/explain');
+        const { baselineLine } = await import('../../core/cycle/baseline');
         const onEvent = (e: CycleEvent) => {
           // A plan that fell back to the config default is said loudly, beside --json too (stderr).
           const fallback = e.type === 'plan' ? scopeFallbackLine(e.plan) : undefined;
           if (fallback && e.type === 'plan') process.stderr.write(`[${e.plan.run_id}] ${fallback}\n`);
           if (opts.json) return;
           if (e.type === 'phase') process.stderr.write(`[${e.runId}] ${e.phase}\n`);
+          else if (e.type === 'baseline') process.stderr.write(`${baselineLine(e.report)}\n`);
           else if (e.type === 'recovered') for (const a of e.recovery.actions) process.stderr.write(`[recovery] ${a}\n`);
           else if (e.type === 'output' && opts.verbose) process.stderr.write(e.text);
         };
@@ -91,7 +97,7 @@ export function register(program: Command): void {
           let outcome: CycleOutcome;
           try {
             outcome = await runCycle(
-              { root, ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}), ...(opts.image ? { image: opts.image } : {}) },
+              { root, baseline: i === 0 ? 'run' : 'skip', ...(opts.acceptRedBaseline ? { acceptRedBaseline: true } : {}), ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}), ...(opts.image ? { image: opts.image } : {}) },
               { logger, signal, onEvent },
             );
           } catch (err) {
