@@ -9,7 +9,7 @@ import type { Plan } from '../contracts/plan';
 import type { GatewayRecord, ProviderKeys } from '../gateway/gateway';
 import type { ContainerResult } from '../sandbox/container-spec';
 import { SANDBOX_PATHS, containerOutputDir, jobLimits, runJob, type ContainerJob } from '../sandbox/job';
-import { execCapture } from '../sandbox/staging';
+import { runGit } from '../git/git';
 import { prepareWorkerLaunch, type WorkerLaunch } from '../sandbox/worker-launch';
 import { auditorRoute } from '../plan/routing';
 import { errorMessage } from '../util/errors';
@@ -85,7 +85,7 @@ export async function changesetDiff(root: string, workspace: string, changes: Au
     const a = path.join(tmp, 'a');
     const b = path.join(tmp, 'b');
     for (const c of changes) {
-      const show = await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'show', `${baseRef}:${c.path}`]);
+      const show = await runGit(root, ['show', '--no-textconv', '--no-ext-diff', `${baseRef}:${c.path}`]);
       if (show.code === 0) {
         fs.mkdirSync(path.dirname(path.join(a, c.path)), { recursive: true });
         fs.writeFileSync(path.join(a, c.path), show.stdout);
@@ -99,7 +99,7 @@ export async function changesetDiff(root: string, workspace: string, changes: Au
     }
     fs.mkdirSync(a, { recursive: true });
     fs.mkdirSync(b, { recursive: true });
-    const r = await execCapture('git', ['diff', '--no-index', '--no-color', '--no-ext-diff', 'a', 'b'], { cwd: tmp });
+    const r = await runGit(tmp, ['diff', '--no-index', '--no-color', '--no-ext-diff', '--no-textconv', 'a', 'b']);
     // `git diff --no-index a b` names files a/a/<path>, b/b/<path> (a/b/… for additions): make them repo-relative.
     return r.stdout
       .toString('utf8')

@@ -6,7 +6,8 @@ import type { AuditReport } from '../contracts/audit-report';
 import { planSchema, type Plan } from '../contracts/plan';
 import { cyclePaths } from './cycle-paths';
 import type { ProviderKeys } from '../gateway/gateway';
-import { createStagingCopy, execCapture } from '../sandbox/staging';
+import { gitOrThrow } from '../git/git';
+import { createStagingCopy } from '../sandbox/staging';
 import { atomicWrite } from '../util/atomic-write';
 import { FactoryError } from '../util/errors';
 import type { Logger } from '../util/log';
@@ -42,18 +43,14 @@ export interface AuditTicketOutcome {
  */
 export async function auditTicket(req: AuditTicketRequest, deps: { docker?: Docker; logger?: Logger; signal?: AbortSignal } = {}): Promise<AuditTicketOutcome> {
   const { root, config, ticket } = req;
-  const git = async (...args: string[]) => {
-    const r = await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, ...args], { ...(deps.signal ? { signal: deps.signal } : {}) });
-    if (r.code !== 0) throw new FactoryError(`git ${args[0]}: ${r.stderr.trim()}`, 'git-failed');
-    return r.stdout.toString('utf8');
-  };
+  const git = async (...args: string[]) => (await gitOrThrow(root, args, deps.signal ? { signal: deps.signal } : {})).toString('utf8');
   const commit = (req.commit ? await git('rev-parse', '--verify', `${req.commit}^{commit}`) : await git('log', '-1', '--format=%H', '--fixed-strings', `--grep=factory: ${ticket} PASS`)).trim();
   if (!commit) throw new FactoryError(`no cycle commit of ${ticket} to audit (no "factory: ${ticket} PASS" commit; name one with --commit)`, 'audit.nothing');
   const p = cyclePaths(root, config);
   const planRel = path.relative(root, p.plan).split(path.sep).join('/');
   let plan: Plan;
   try {
-    plan = planSchema.parse(JSON.parse(await git('show', `${commit}:${planRel}`)));
+    plan = planSchema.parse(JSON.parse(await git('show', '--no-textconv', '--no-ext-diff', `${commit}:${planRel}`)));
   } catch (err) {
     throw new FactoryError(`${commit.slice(0, 7)} has no valid ${planRel} to audit against: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'audit.no-plan');
   }

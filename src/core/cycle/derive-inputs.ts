@@ -18,7 +18,7 @@ import { applyReview, reviewCandidatesOf } from '../plan/scope/controller-scope'
 import type { DerivedScope } from '../plan/scope/scope-types';
 import { isTestFile } from '../plan/scope/test-match';
 import { isTestName, scopeTexts, textTokens, type TextLookup } from '../plan/scope/text-sources';
-import { SAFE_GIT, execCapture } from '../sandbox/staging';
+import { runGit } from '../git/git';
 import type { AcceptanceCriterion, Ticket } from '../ssot/model';
 import type { ProviderKeys } from '../gateway/gateway';
 import type { Logger } from '../util/log';
@@ -50,8 +50,8 @@ async function testsDefining(root: string, texts: readonly string[], signal?: Ab
   const names = [...new Set(texts.flatMap(textTokens))].filter(isTestName).slice(0, MAX_TEST_NAMES);
   const out = new Map<string, string[]>();
   if (!names.length) return out;
-  const args = [...SAFE_GIT, '-C', root, 'grep', '-z', '-I', '-o', '-w', '-F', '--no-color', ...names.flatMap((n) => ['-e', n])];
-  const r = await execCapture('git', args, signal ? { signal } : {});
+  const args = ['grep', '-z', '-I', '-o', '-w', '-F', '--no-color', '--no-textconv', ...names.flatMap((n) => ['-e', n])];
+  const r = await runGit(root, args, signal ? { signal } : {});
   if (r.code !== 0) return out;
   // `-z -o`: "<file>\0<match>\n" per match.
   for (const line of r.stdout.toString('utf8').split('\n')) {

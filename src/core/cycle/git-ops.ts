@@ -1,25 +1,24 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execCapture } from '../sandbox/staging';
+import { gitOrThrow, runGit } from '../git/git';
 import { FactoryError } from '../util/errors';
 
 /**
- * Host git for the cycle. Every call runs with hooks, fsmonitor and pager disabled: the commit of
- * ADJUST must never run a program the repository (or a Worker that got a file into it) controls
- * (SECURITY 10).
+ * Host git for the cycle, through src/core/git (SECURITY 10): the commit of ADJUST never runs a
+ * program the repository (or a Worker that got a file into it) controls — no hooks, fsmonitor,
+ * pager, filter drivers, credential helpers or signing.
  */
-const SAFE = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '-c', 'commit.gpgsign=false', '--no-optional-locks'];
-
 async function git(root: string, args: string[], signal?: AbortSignal): Promise<string> {
-  const r = await execCapture('git', [...SAFE, '-C', root, ...args], { signal });
-  if (r.code !== 0) throw new FactoryError(`git ${args[0]} failed in ${root}: ${r.stderr.trim() || `exit ${r.code}`}`, 'git-failed');
-  return r.stdout.toString('utf8');
+  return (await gitOrThrow(root, args, signal ? { signal } : {})).toString('utf8');
 }
 
-/** A git query's trimmed output, or null when git fails (no such ref, no upstream, outside git). */
+/**
+ * A git query's trimmed output, or null when git fails (no such ref, no upstream, outside git).
+ * A repository git refuses as another user's still throws (`git-unsafe-directory`).
+ */
 export async function gitQuery(root: string, args: string[], signal?: AbortSignal): Promise<string | null> {
-  const r = await execCapture('git', [...SAFE, '-C', root, ...args], { signal });
+  const r = await runGit(root, args, signal ? { signal } : {});
   return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
 }
 
@@ -34,7 +33,7 @@ export function headCommit(root: string, signal?: AbortSignal): Promise<string |
  */
 export async function trackedFiles(root: string, signal?: AbortSignal, under?: readonly string[]): Promise<string[]> {
   const limit = under && !under.includes('') ? ['--', ...under.map((p) => `:(literal)${p}`)] : [];
-  const r = await execCapture('git', [...SAFE, '-C', root, 'ls-files', '-z', ...limit], { signal });
+  const r = await runGit(root, ['ls-files', '-z', ...limit], signal ? { signal } : {});
   if (r.code !== 0) return [];
   return r.stdout.toString('utf8').split('\0').filter(Boolean);
 }
@@ -46,14 +45,15 @@ export async function commitMessage(root: string, ref: string, signal?: AbortSig
 
 /** Whether `file` exists in commit `ref`. */
 export async function existsInCommit(root: string, ref: string, file: string, signal?: AbortSignal): Promise<boolean> {
-  const r = await execCapture('git', [...SAFE, '-C', root, 'cat-file', '-e', `${ref}:${file}`], { signal });
+  const r = await runGit(root, ['cat-file', '-e', `${ref}:${file}`], signal ? { signal } : {});
   return r.code === 0;
 }
 
 /** The bytes of `file` in commit `ref`. */
 export async function showFile(root: string, ref: string, file: string, signal?: AbortSignal): Promise<Buffer> {
-  const r = await execCapture('git', [...SAFE, '-C', root, 'show', `${ref}:${file}`], { signal });
-  if (r.code !== 0) throw new FactoryError(`cannot read ${file} at ${ref.slice(0, 12)}: ${r.stderr.trim()}`, 'git-failed');
+  // A blob, shown as stored: no textconv, no external diff.
+  const r = await runGit(root, ['show', '--no-textconv', '--no-ext-diff', `${ref}:${file}`], signal ? { signal } : {});
+  if (r.code !== 0) throw new FactoryError(`cannot read ${file} at ${ref.slice(0, 12)} in ${root}: ${r.stderr.trim()}`, 'git-failed');
   return r.stdout;
 }
 

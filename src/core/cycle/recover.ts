@@ -13,7 +13,7 @@ import { commitMessage, existsInCommit, headCommit, showFile } from './git-ops';
 import { restoreStatuses } from './in-progress';
 import { writeAbortEvidence } from './abort-evidence';
 import type { CyclePaths } from './cycle-paths';
-import { execCapture } from '../sandbox/staging';
+import { runGit } from '../git/git';
 
 /** What the start-up recovery found and did. */
 export interface Recovery {
@@ -96,7 +96,7 @@ export async function rollbackAdjust(root: string, config: FactoryConfig, state:
   fs.rmSync(evidenceDir, { recursive: true, force: true });
   touched.push(path.posix.join(config.paths.evidence, state.runId));
   // A crash between `git add` and `git commit` leaves our paths staged: unstage exactly those.
-  await execCapture('git', ['-c', 'core.hooksPath=/dev/null', '-C', root, 'reset', '-q', '--', ...touched]);
+  await runGit(root, ['reset', '-q', '--', ...touched]);
   if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
 }
 

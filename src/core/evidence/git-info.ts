@@ -1,4 +1,4 @@
-import { SAFE_GIT, execCapture } from '../sandbox/staging';
+import { runGit } from '../git/git';
 import type { GitInfo } from './evidence-format';
 
 /** A remote URL without credentials (`https://user:token@host/x` → `https://host/x`). */
@@ -77,9 +77,9 @@ export function parseStatusV2(out: string): Pick<GitInfo, 'branch' | 'status' | 
  * hooks, no pager) and no lock is taken.
  */
 export async function collectGitInfo(root: string, now: Date = new Date(), signal?: AbortSignal): Promise<GitInfo> {
-  const git = (args: string[]) => execCapture('git', [...SAFE_GIT, '-C', root, ...args], signal ? { signal } : {});
+  const git = (args: string[]) => runGit(root, args, signal ? { signal } : {});
   const [status, head, remotes] = await Promise.all([
-    git(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal']),
+    git(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--ignore-submodules=dirty']),
     git(['log', '-1', '--format=%H%x00%s']),
     git(['remote', '-v']),
   ]);

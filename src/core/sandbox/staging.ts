@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
+import { runGit, spawnGit } from '../git/git';
 import { FactoryError } from '../util/errors';
 import { chooseStagingRoot, realMachine, type MachineFacts, type StagingRootChoice } from './staging-root';
 import { TarUsageMeter } from './tar-usage';
@@ -13,12 +14,6 @@ export function workerIdentity(): { uid: number; gid: number } {
   if (uid === 0) return { uid: 1000, gid: 1000 };
   return { uid, gid: gid === 0 ? uid : gid };
 }
-
-/**
- * Host git invocations never run repository-controlled programs: no fsmonitor, no hooks, no
- * pager. (The user's own filters still apply to `git archive`, as for any checkout of theirs.)
- */
-export const SAFE_GIT = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '--no-optional-locks'];
 
 interface Proc {
   code: number | null;
@@ -45,7 +40,7 @@ export function execCapture(cmd: string, args: string[], opts: { cwd?: string; s
 
 /** The commit `ref` names in the repository at `root` (full hash). */
 export async function resolveCommit(root: string, ref = 'HEAD', signal?: AbortSignal): Promise<string> {
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], { signal });
+  const r = await runGit(root, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], signal ? { signal } : {});
   if (r.code !== 0) throw new FactoryError(`${root} has no commit ${ref} (the staging copy exports a commit): ${r.stderr.trim()}`, 'no-commit');
   return r.stdout.toString().trim();
 }
@@ -71,8 +66,9 @@ export async function hostChanges(root: string, globs: readonly string[], signal
   const scopes = globPrefixes(globs);
   const pathspecs = scopes.includes('') ? ['.'] : scopes.map((d) => `:(literal)${d}`);
   const [rp, st] = await Promise.all([
-    execCapture('git', [...SAFE_GIT, '-C', root, 'rev-parse', '--show-prefix', '--verify', '-q', 'HEAD^{commit}'], { signal }),
-    globs.length ? execCapture('git', [...SAFE_GIT, '-C', root, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--', ...pathspecs], { signal }) : undefined,
+    runGit(root, ['rev-parse', '--show-prefix', '--verify', '-q', 'HEAD^{commit}'], signal ? { signal } : {}),
+    // --ignore-submodules=dirty: git does not look into a submodule's work tree (its own config's filters never run).
+    globs.length ? runGit(root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=no', '--ignore-submodules=dirty', '--', ...pathspecs], signal ? { signal } : {}) : undefined,
   ]);
   // Without a commit rev-parse still prints the prefix, then fails the HEAD lookup (exit 1).
   if (rp.code !== 0 && rp.code !== 1) throw new FactoryError(`${root} is not inside a git repository: ${rp.stderr.trim()}`, 'not-a-repo');
@@ -148,7 +144,7 @@ export function globPrefixes(globs: readonly string[]): string[] {
 export async function ignoredPaths(root: string, paths: readonly string[], signal?: AbortSignal): Promise<Set<string>> {
   if (paths.length === 0) return new Set();
   const input = Buffer.from(paths.map((p) => p + '\0').join(''));
-  const r = await execCapture('git', [...SAFE_GIT, '-C', root, 'check-ignore', '-z', '--stdin'], { signal, input });
+  const r = await runGit(root, ['check-ignore', '-z', '--stdin'], { input, ...(signal ? { signal } : {}) });
   // 0: some ignored, 1: none ignored; anything else is an error (then nothing counts as ignored).
   if (r.code !== 0 && r.code !== 1) throw new FactoryError(`git check-ignore failed in ${root}: ${r.stderr.trim()}`, 'git-check-ignore');
   return new Set(r.stdout.toString('utf8').split('\0').filter(Boolean));
@@ -304,7 +300,8 @@ interface ExportOptions {
 export async function exportTree(root: string, commit: string, dest: string, opts: ExportOptions = {}): Promise<void> {
   const { as, signal, budgetBytes } = opts;
   const only = opts.paths ? ['--', ...opts.paths] : [];
-  const git = spawn('git', [...SAFE_GIT, '--literal-pathspecs', '-C', root, 'archive', '--format=tar', commit, ...only], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  // Streamed into tar: spawned, with the hardening of src/core/git (no filter driver of the repository's config runs).
+  const git = await spawnGit(root, ['--literal-pathspecs', 'archive', '--format=tar', commit, ...only], signal);
   const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', dest, '-f', '-'], {
     stdio: ['pipe', 'ignore', 'pipe'],
     signal,

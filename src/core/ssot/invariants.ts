@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorMessage } from '../util/errors';
+import { runGit, type GitResult } from '../git/git';
+import { FactoryError, errorMessage } from '../util/errors';
 import { parseLedger } from './ledger';
 import type { AcceptanceCriterion, Diagnostic, SsotIndex } from './model';
 import { isEmptyEvidence } from './status-words';
@@ -131,22 +131,17 @@ export async function findDeletedAcs(root: string, ledgerRelPath: string, opts: 
   return out;
 }
 
-/** `git cat-file blob HEAD:./<rel>` in `root`; undefined when there is no such blob or no repo. */
-function gitShowHead(root: string, rel: string, signal?: AbortSignal): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      ['-c', 'core.fsmonitor=false', 'cat-file', 'blob', `HEAD:./${rel}`],
-      { cwd: root, signal, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } },
-      (err, stdout) => {
-        if (!err) return resolve(stdout);
-        if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error(errorMessage(signal.reason)));
-        const code = (err as NodeJS.ErrnoException).code;
-        // ENOENT: git itself is missing — the check cannot run; everything else (not a repo,
-        // no HEAD yet, path not committed) means there is nothing to compare with.
-        if (code === 'ENOENT') return reject(new Error('git is not installed; cannot compare the ledger with HEAD'));
-        resolve(undefined);
-      },
-    );
-  });
+/** `git cat-file blob HEAD:./<rel>` in `root` (through src/core/git); undefined when there is no such blob or no repo. */
+async function gitShowHead(root: string, rel: string, signal?: AbortSignal): Promise<string | undefined> {
+  let r: GitResult;
+  try {
+    r = await runGit(root, ['cat-file', 'blob', `HEAD:./${rel}`], signal ? { signal } : {});
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(errorMessage(signal.reason));
+    // Another user's repository: the refusal and its advice. git missing: the check cannot run.
+    if (err instanceof FactoryError && err.code === 'git-unsafe-directory') throw err;
+    throw new Error(`git cannot run (is it installed?); cannot compare the ledger with HEAD: ${errorMessage(err)}`);
+  }
+  // Not a repo, no HEAD yet, path not committed: nothing to compare with.
+  return r.code === 0 ? r.stdout.toString('utf8') : undefined;
 }

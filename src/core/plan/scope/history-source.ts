@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { SSOT_DEFAULTS } from '../../config/schema';
-import { SAFE_GIT } from '../../sandbox/staging';
+import { spawnGit, unsafeDirectoryError } from '../../git/git';
 import { passRunsOf, type PassRun } from './history-evidence';
 import type { ScopeCandidate } from './scope-types';
 
@@ -88,15 +87,14 @@ function runTrailers(body: string): string[] {
 export function streamLog(root: string, patterns: readonly string[], onCommit: (c: LoggedCommit) => void, signal?: AbortSignal): Promise<void> {
   const marker = `\x01${randomBytes(8).toString('hex')}`;
   const args = [
-    ...SAFE_GIT,
-    // A signed history must not start gpg for every commit.
-    '-c', 'log.showSignature=false',
-    '-C', root, 'log', '-z', '--name-only', '--no-renames', '--no-ext-diff', '--no-color', '--encoding=UTF-8',
+    // src/core/git's hardening (log.showSignature=false among it: a signed history starts no gpg).
+    'log', '-z', '--name-only', '--no-renames', '--no-ext-diff', '--no-color', '--encoding=UTF-8',
     `--max-count=${MAX_HISTORY_COMMITS}`, '--extended-regexp', ...patterns.map((p) => `--grep=${wordEre(p)}`),
     `--format=tformat:${marker}%H%x00%B`, '--',
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { stdio: ['ignore', 'pipe', 'ignore'], signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+  return spawnGit(root, args, signal).then((child) => new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4096)));
     let cur: LoggedCommit | undefined;
     let expect: 'body' | 'first-file' | 'file' = 'file';
     let rest = Buffer.alloc(0);
@@ -128,11 +126,14 @@ export function streamLog(root: string, patterns: readonly string[], onCommit: (
       if (bytes > MAX_LOG_BYTES) child.kill();
     });
     child.on('error', reject);
-    child.on('close', () => {
+    child.on('close', (code) => {
+      // Another user's repository: the refusal with its advice, never "no history".
+      const unsafe = code !== 0 ? unsafeDirectoryError(stderr, root) : null;
+      if (unsafe) return reject(unsafe);
       if (cur) onCommit(cur);
       resolve();
     });
-  });
+  }));
 }
 
 /** The default globs of the Controller's own records (see `HistoryRequest.controllerFiles`). */
