@@ -7,8 +7,14 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SAFE_GIT } from '../sandbox/staging';
 import { FactoryError } from '../util/errors';
+
+/**
+ * The host-git hardening of the Controller's other calls (no fsmonitor, no hooks, no pager, no
+ * optional locks): this file needs a temporary index (GIT_INDEX_FILE) and stdin, so it spawns git
+ * itself. To move onto src/core/git once that module can pass an environment.
+ */
+const HARDENED = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '--no-optional-locks'];
 
 /** One changed path as the evidence records it: its git blob and mode after the change (null: deleted). */
 export interface VerifiedChange {
@@ -41,7 +47,7 @@ export function runGit(root: string, args: string[], opts: { index?: string; inp
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
     if (opts.index) env.GIT_INDEX_FILE = opts.index;
-    const child = spawn('git', [...SAFE_GIT, '-C', root, ...args], { stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], env, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const child = spawn('git', [...HARDENED, '-C', root, ...args], { stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], env, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (opts.input !== undefined && child.stdin) {
       child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input);
