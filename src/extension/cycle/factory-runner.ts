@@ -18,6 +18,8 @@ import type { PanelsApi } from '../panels/register-panels';
 import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
 import { mayRunReplay, overrideSource, runSettings, type RunSettings } from './run-settings';
+import { startRefusalOffer } from './start-refusal';
+import { baselineLine } from '../../core/cycle/baseline';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -129,8 +131,12 @@ export class FactoryRunner implements vscode.Disposable {
     }
   }
 
-  /** One PDCA cycle on `ticket` (or the queue's next) with the live Run panel and status bar. */
-  async runCycle(ticket?: string): Promise<CycleOutcome | Refusal | { error: string }> {
+  /**
+   * One PDCA cycle on `ticket` (or the queue's next) with the live Run panel and status bar. Each
+   * run checks the baseline on HEAD first (spec §8-3; the gate cache makes a repeat free);
+   * `acceptRedBaseline` is the "Run anyway" of a red baseline.
+   */
+  async runCycle(ticket?: string, start: { acceptRedBaseline?: boolean } = {}): Promise<CycleOutcome | Refusal | { error: string }> {
     const ws = await this.ready('Run');
     if ('refused' in ws) return ws;
     const settings = readRunSettings(ws.root);
@@ -155,6 +161,8 @@ export class FactoryRunner implements vscode.Disposable {
         return runCycle(
           {
             root: ws.root,
+            baseline: 'run',
+            ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
             ...(ticket ? { ticket } : {}),
             ...(settings.agent ? { agent: settings.agent } : {}),
             ...(settings.model ? { model: settings.model } : {}),
@@ -183,7 +191,7 @@ export class FactoryRunner implements vscode.Disposable {
       this.announce(outcome);
       return outcome;
     } catch (err) {
-      return { error: this.fail(label, err) };
+      return { error: this.fail(label, err, () => void this.runCycle(ticket, { acceptRedBaseline: true })) };
     }
   }
 
@@ -315,8 +323,11 @@ export class FactoryRunner implements vscode.Disposable {
     });
   }
 
-  /** Log and show a failure; an interruption is news, not an error. */
-  private fail(label: string, err: unknown): string {
+  /**
+   * Log and show a failure; an interruption is news, not an error. A refused cycle start offers
+   * its way out (start-refusal.ts): "Show changes" (the SCM view) or "Run anyway" (`rerun`).
+   */
+  private fail(label: string, err: unknown, rerun?: () => void): string {
     const msg = errorMessage(err);
     if (this.lastAborted || (err instanceof FactoryError && err.code === 'interrupted')) {
       this.deps.log.info(`${label}: ${msg}`);
@@ -325,7 +336,15 @@ export class FactoryRunner implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Factory: ${msg}`);
     } else {
       this.deps.log.error(`${label}: ${msg}`);
-      void vscode.window.showErrorMessage(`Factory: ${label} failed: ${msg}`, 'Show Log').then((c) => c && this.deps.log.show());
+      const offer = startRefusalOffer(err);
+      const actions = offer && ('command' in offer || rerun) ? [offer.action, 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(`Factory: ${label} failed: ${msg}`, ...actions).then((c) => {
+        if (c === 'Show Log') this.deps.log.show();
+        else if (offer && c === offer.action) {
+          if ('command' in offer) void vscode.commands.executeCommand(offer.command);
+          else rerun?.();
+        }
+      });
     }
     return msg;
   }
@@ -347,6 +366,8 @@ export function progressMessage(e: CycleEvent): string | undefined {
       return `waiting for your review of ${e.changes} changed file(s)`;
     case 'recovered':
       return 'finished an interrupted cycle';
+    case 'baseline':
+      return baselineLine(e.report);
     default:
       return undefined;
   }
