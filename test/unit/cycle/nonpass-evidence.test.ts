@@ -83,6 +83,7 @@ async function failedAct(root: string, outcome: CycleOutcome): Promise<ActInput>
     plan,
     built: { ticket: { title: 'Slippage model' } },
     startedAt: START,
+    verdict: { status: 'FAIL', cause: 'FAIL', reasons: outcome.reasons },
     outcome,
     controllerRecords: [],
     done: { result: { kind: 'read', result }, agent: { records: [], gateway: { costUsd: 0.01 } } },

@@ -56,7 +56,7 @@ async function writeVerdictRun(ctx: CycleContext, v: VerdictEvidenceInput): Prom
     endedAt: ctx.now(),
     git: { ...git, commit: baseCommit },
     costUsd: outcome.costUsd,
-    reasons: outcome.reasons.length ? [...outcome.reasons] : [`the cycle ended ${outcome.status}`],
+    reasons: reasonsOf(v),
     profitRelated: act?.checked.profit ?? false,
     kpi: { agent: plan.agent, ...(plan.model ? { model: plan.model } : {}), cost_by_role: costByRole(outcome.spend ?? []), files_changed: outcome.changes.length, scope_violations: outcome.violations.length, ...(folder.runId !== plan.run_id ? { cycle_run_id: plan.run_id } : {}) },
     reproduce: [`git checkout ${(baseCommit ?? 'HEAD').slice(0, 12)}`, `factory run --ticket ${plan.ticket_id} --agent ${plan.agent}`, `factory evidence-check ${folder.runId}`],
@@ -65,6 +65,17 @@ async function writeVerdictRun(ctx: CycleContext, v: VerdictEvidenceInput): Prom
   const written = await writeEvidence(ctx.paths.evidence, input);
   await appendToReadme(written, whatHappened(v, folder.runId));
   return { runId: folder.runId, dir: written.dir };
+}
+
+/**
+ * Why the cycle ended as it did: the outcome's reasons, and when a kill switch blocks the ticket
+ * after this attempt, that too (recordVerdict adds it to the outcome only after the evidence).
+ */
+function reasonsOf(v: VerdictEvidenceInput): string[] {
+  const reasons = [...v.outcome.reasons];
+  const block = v.act?.verdict.blockReason;
+  if (block && !reasons.some((r) => r.includes(block))) reasons.push(`ticket ${v.plan.ticket_id} set BLOCKED: ${block}`);
+  return reasons.length ? reasons : [`the cycle ended ${v.outcome.status}`];
 }
 
 /** What DO and CHECK produced, in the evidence's terms: Gate report, Worker command and result, extra files. */
@@ -98,7 +109,9 @@ function whatHappened(v: VerdictEvidenceInput, folderId: string): string[] {
   const { plan, outcome, act } = v;
   const lines = ['## What happened', '', `The cycle ended **${outcome.status}**: nothing of it was applied to the repository or committed; this folder is not committed either.`, ''];
   if (folderId !== plan.run_id) lines.push(`Cycle run id: ${plan.run_id} (its own folder name was taken).`, '');
-  lines.push('Reasons:', '', ...bullets(outcome.reasons.length ? outcome.reasons : ['(none recorded)']), '');
+  const cause = act?.verdict.cause;
+  if (cause && cause !== outcome.status) lines.push(`The attempt itself counts as ${cause}; a kill switch then made the cycle ${outcome.status}.`, '');
+  lines.push('Reasons:', '', ...bullets(reasonsOf(v)), '');
   if (outcome.violations.length) lines.push('Changes outside the plan\'s scope:', '', ...bullets(outcome.violations.slice(0, 100).map((x) => `${x.path} (${x.rule})`)), '');
   if (act) {
     const gate = act.checked.facts.gate;
