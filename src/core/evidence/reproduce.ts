@@ -157,7 +157,7 @@ export async function reproduceRun(opts: ReproduceOptions): Promise<Reproduction
     await staging.disposeInBackground();
   }
   const mismatched = out.steps.filter((s) => !s.match);
-  if (mismatched.length) out.problems.push(`the Gate does not reproduce: ${mismatched.map((s) => `${s.kind} ${s.name}`).join(', ')} differ from the recorded run`);
+  if (mismatched.length) out.problems.push(`the Gate does not reproduce: ${mismatched.map((s) => `${s.kind} ${s.name}`).join(', ')} ${mismatched.length === 1 ? 'differs' : 'differ'} from the recorded run`);
   out.ok = out.problems.length === 0;
   return out;
 }
