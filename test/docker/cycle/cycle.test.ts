@@ -257,7 +257,7 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     }
   });
 
-  it('uncommitted host changes in the plan\'s scope.modify refuse the cycle in PLAN, before any copy or container; elsewhere they do not', async () => {
+  it('uncommitted host changes refuse the cycle in PLAN, before any copy or container: in the plan\'s scope.modify as scope-dirty, elsewhere as worktree-dirty (spec §8-3 clean start)', async () => {
     const repo = exampleRepo();
     fs.writeFileSync(path.join(repo, 'engine/pricing.py'), '# uncommitted work\n');
     fs.writeFileSync(path.join(repo, 'tests/test_new file.py'), '# untracked\n');
@@ -268,9 +268,17 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     );
     assert.equal(treeDigest(repo), before, 'nothing written: no plan.json, no history, no state');
     assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/history.jsonl')), false);
-    // D201's scope is engine/pricing.py and tests/test_pricing.py: a dirty file outside it is no reason to refuse.
+    // D201's scope is engine/pricing.py and tests/test_pricing.py: a dirty file outside it is refused too, as a dirty tree.
     git(repo, 'checkout', '--', 'engine/pricing.py');
     fs.writeFileSync(path.join(repo, 'engine/fees.py'), fs.readFileSync(path.join(repo, 'engine/fees.py'), 'utf8') + '\n# local note\n');
+    await assert.rejects(
+      runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201' }),
+      (e: unknown) => e instanceof FactoryError && e.code === 'worktree-dirty' && /"engine\/fees\.py"/.test(e.message) && /"tests\/test_new file\.py"/.test(e.message),
+    );
+    assert.equal(fs.existsSync(path.join(repo, 'logs/autopilot/history.jsonl')), false);
+    // Committed (or cleaned), the tree is clean and the cycle runs.
+    git(repo, 'checkout', '--', 'engine/fees.py');
+    fs.rmSync(path.join(repo, 'tests/test_new file.py'));
     const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS, ticket: 'D201' });
     assert.equal(o.status, 'PASS', o.reasons.join('; '));
   });
