@@ -24,10 +24,11 @@ async function exampleContext(): Promise<{ root: string; ctx: CycleContext; conf
   git(root, 'commit', '-q', '-m', 'example');
   const { config } = await loadConfigStrict(root);
   config.docops = { ...config.docops, forbiddenTokens: ['DO-NOT-SHIP'], strict: true };
-  const ctx = { root, config, paths: cyclePaths(root, config), log: nullLogger, signal: undefined } as unknown as CycleContext;
+  const ctx = { root, config, paths: cyclePaths(root, config), log: nullLogger, signal: undefined, state: { runId: RUN } } as unknown as CycleContext;
   return { root, ctx, config };
 }
 
+const RUN = '20261206_010000_d201_abcdef0';
 const redBaseline = (accepted: boolean): BaselineReport => ({ commit: 'c', tree: 't', status: 'red', failing: [{ kind: 'docops', name: 'DocOps Token' }], accepted, cached: false, durationMs: 1 });
 
 describe('DocOps on the adjusted documents (ADJUST, spec §8-3)', () => {
@@ -78,6 +79,24 @@ describe('DocOps on the adjusted documents (ADJUST, spec §8-3)', () => {
     const refused = await docOpsOnAdjusted(t.ctx, redBaseline(false));
     assert.equal(refused.status, 'FAIL');
     assert.deepEqual(refused.tolerated, []);
+  });
+
+  it('findings only in the Controller’s records (history, earlier runs’ evidence quoting what they failed on) are not this cycle’s; in its own evidence they are', async () => {
+    const t = await exampleContext();
+    root = t.root;
+    t.config.docops.include = ['**/*.md', 'logs/autopilot/*.jsonl'];
+    const earlier = path.join(root, 'logs/evidence/20261205_230000_d201_abcdef0');
+    fs.mkdirSync(earlier, { recursive: true });
+    fs.writeFileSync(path.join(earlier, 'README.md'), 'FAIL: forbidden token "DO-NOT-SHIP"\n');
+    fs.mkdirSync(path.join(root, 'logs/autopilot'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'logs/autopilot/history.jsonl'), '{"reasons":["DO-NOT-SHIP"]}\n');
+    const records = await docOpsOnAdjusted(t.ctx, undefined);
+    assert.equal(records.report.guards.find((g) => g.name === 'DocOps Token')?.status, 'FAIL', 'the scan itself found them');
+    assert.equal(records.status, 'PASS', records.reason);
+    fs.mkdirSync(path.join(root, 'logs/evidence', RUN), { recursive: true });
+    fs.writeFileSync(path.join(root, 'logs/evidence', RUN, 'README.md'), 'DO-NOT-SHIP\n');
+    const own = await docOpsOnAdjusted(t.ctx, undefined);
+    assert.equal(own.reason, `DocOps FAIL on the adjusted documents: DocOps Token: logs/evidence/${RUN}/README.md:1 forbidden token "DO-NOT-SHIP" at column 1`);
   });
 
   it('interrupted: an error (the cycle ends ABORTED), never a FAIL verdict', async () => {

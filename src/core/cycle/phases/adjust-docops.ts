@@ -31,9 +31,12 @@ export interface AdjustedDocOps {
 const failed = (g: GuardResult): boolean => g.status === 'FAIL' || g.status === 'ERROR' || g.status === 'TIMEOUT';
 
 /**
- * Run DocOps on the host tree as ADJUST left it. A guard that already failed on HEAD's baseline,
- * and the user accepted that (`--accept-red-baseline`), does not fail the cycle: a Worker is never
- * blamed for a failure HEAD already had. Interrupting (ctx.signal) ends the cycle ABORTED, never FAIL.
+ * Run DocOps on the host tree as ADJUST left it. Not held against the cycle: a guard that already
+ * failed on HEAD's baseline when the user accepted that (`--accept-red-baseline`) — a Worker is
+ * never blamed for a failure HEAD already had — and findings only in the Controller's own records
+ * other than this run's evidence (history, earlier runs' evidence: a FAIL's evidence quotes the
+ * findings it failed on, so one DocOps FAIL would otherwise fail every later cycle). Interrupting
+ * (ctx.signal) ends the cycle ABORTED, never FAIL.
  */
 export async function docOpsOnAdjusted(ctx: CycleContext, baseline: BaselineReport | undefined): Promise<AdjustedDocOps> {
   const t0 = Date.now();
@@ -41,11 +44,25 @@ export async function docOpsOnAdjusted(ctx: CycleContext, baseline: BaselineRepo
   if (ctx.signal?.aborted) throw new FactoryError('interrupted during DocOps on the adjusted documents', 'interrupted');
   const durationMs = Date.now() - t0;
   const onHead = new Set(baseline?.status === 'red' && baseline.accepted ? baseline.failing.filter((f) => f.kind === 'docops').map((f) => f.name) : []);
-  const failing = report.guards.filter(failed);
+  const inRecords = otherRecords(ctx);
+  const failing = report.guards.filter(failed).flatMap((g) => {
+    const findings = g.findings.filter((f) => !inRecords(f.file));
+    // A guard whose every error was in the records has nothing left to say about this cycle.
+    return g.findings.length && !findings.some((f) => f.severity === 'error') ? [] : [{ ...g, findings }];
+  });
   const blamed = failing.filter((g) => !onHead.has(g.name));
   const tolerated = failing.filter((g) => onHead.has(g.name)).map((g) => g.name);
   if (blamed.length === 0) return { status: 'PASS', durationMs, report, tolerated };
   return { status: 'FAIL', durationMs, report, tolerated, reason: `DocOps FAIL on the adjusted documents: ${blamed.map(describeGuard).join('; ')}` };
+}
+
+/** Whether a finding's file is one of the Controller's records other than this run's evidence. */
+function otherRecords(ctx: CycleContext): (file: string | undefined) => boolean {
+  const dir = (p: string) => `${p.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '')}/`;
+  const evidence = dir(ctx.config.paths.evidence);
+  const own = `${evidence}${ctx.state.runId}/`;
+  const records = [evidence, dir(ctx.config.paths.autopilot)];
+  return (file) => file !== undefined && !file.startsWith(own) && records.some((r) => file.startsWith(r));
 }
 
 /** `<guard>: <file:line message>, …` (a script guard without findings: its status and last output line). */
