@@ -10,7 +10,9 @@
 //   2. the next one (D202, HIGH) writes outside its scope: FAIL, nothing applied;
 //   3. D302 (HIGH, 'refuses orders') PASSes with the Auditor on another provider's model;
 //   4. D301 (CRIT) keeps failing the Gate: the Auditor is called after 2 FAILs, BLOCKED after 3;
-//      each retry's Worker steps up a tier.
+//      each retry's Worker steps up a tier;
+//   5. `factory evidence-check --reproduce` re-runs the Gate on D201's verified tree and matches,
+//      and fails once a file of D201's commit is changed.
 // Prints the route and metered cost of each cycle and the month's cost by model; exits 0 only
 // when every outcome is as expected. Needs Docker: on a fresh Debian machine as root it installs
 // the engine and builds the worker image first (scripts/demo-provision.mjs decides;
@@ -114,10 +116,13 @@ function show(c, line, extra = '') {
   console.log(`    ${roles.join(' · ') || 'no route recorded'} · cycle ${usd(c.costUsd)} metered · run ${c.runId}`);
 }
 
-/** sha256 of every file outside .git and the Controller's own records. */
+/**
+ * sha256 of every file outside .git and the Controller's own records (logs/autopilot, and the
+ * evidence runs: a FAIL leaves one too, marked with its verdict).
+ */
 function treeDigest(repo) {
   const r = run('git', ['-C', repo, 'ls-files', '-z', '--cached', '--others']);
-  const files = r.stdout.split('\0').filter((f) => f && !f.startsWith('logs/autopilot/'));
+  const files = r.stdout.split('\0').filter((f) => f && !f.startsWith('logs/autopilot/') && !f.startsWith('logs/evidence/'));
   const h = spawnSync('sha256sum', files, { cwd: repo, encoding: 'utf8' });
   return h.stdout;
 }
@@ -217,6 +222,23 @@ check(c4[0]?.status === 'FAIL' && c4[1]?.status === 'FAIL' && !c4[0]?.escalated 
 check(c4[2]?.escalated && c4[2]?.audit, 'the third cycle calls the Auditor');
 check(c4[2]?.status === 'BLOCKED' && /\| D301 \|[^\n]*\| BLOCKED \(retry cap/.test(roadmap3), 'D301 BLOCKED in the roadmap with its reason');
 await provider.close();
+
+console.log('\n== reproduce D201\'s PASS: factory evidence-check --reproduce (the Gate again, in the sandbox, on the verified tree)');
+const indent = (text) => text.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
+const reproduce = () => run(process.execPath, [cli, 'evidence-check', '--reproduce', c1.runId, '--root', repo]);
+const rep = reproduce();
+console.log(indent(rep.stdout || rep.stderr));
+check(rep.status === 0 && /^REPRODUCED/m.test(rep.stdout), 'D201\'s PASS reproduces: its commit holds the verified tree and every Gate step matches');
+// The same run after a file of its commit is changed (the commit rewritten, its Factory-Run trailer kept).
+const branch = git(repo, 'rev-parse', '--abbrev-ref', 'HEAD').trim();
+git(repo, 'checkout', '-q', '--detach', c1.commit);
+fs.appendFileSync(path.join(repo, 'engine/pricing.py'), '\n# changed after the run\n');
+git(repo, 'commit', '-q', '-a', '--amend', '--no-edit');
+console.log('\n== the same, after engine/pricing.py in D201\'s commit is changed (git commit --amend keeps the trailer)');
+const tampered = reproduce();
+console.log(indent(tampered.stdout || tampered.stderr));
+check(tampered.status === 1 && /is not the tree that was verified .*: engine\/pricing\.py$/m.test(tampered.stdout), 'a changed file of that commit fails the reproduction, named');
+git(repo, 'checkout', '-q', branch);
 
 const all = [c1, c2, c3, ...c4];
 const history = fs.readFileSync(path.join(repo, 'logs/autopilot/history.jsonl'), 'utf8').trim().split('\n').length;

@@ -8,7 +8,7 @@ type Tests = NonNullable<StepComparison['recorded']>['tests'];
 function cell(side: { status: string; tests: Tests; reason?: string } | null): string {
   if (!side) return '(none)';
   const t = side.tests;
-  const detail = t ? `${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}${t.errors ? `, ${t.errors} errors` : ''}` : side.reason;
+  const detail = t && t.passed + t.failed + t.skipped + t.errors === 0 ? 'no test run' : t ? `${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}${t.errors ? `, ${t.errors} errors` : ''}` : side.reason;
   return `${side.status}${detail ? ` (${detail})` : ''}`;
 }
 

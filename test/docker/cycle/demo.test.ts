@@ -40,7 +40,7 @@ describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', funct
     requireDocker(this);
   });
 
-  it('routes by risk with metered cost (LOW economy PASS, scope FAIL, HIGH PASS with an Auditor on another model, Gate FAIL → Auditor → BLOCKED) and exits 0', () => {
+  it('routes by risk with metered cost (LOW economy PASS, scope FAIL, HIGH PASS with an Auditor on another model, Gate FAIL → Auditor → BLOCKED), reproduces the PASS and exits 0', () => {
     const before = stagingCopies();
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/demo.mjs')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 590_000 });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
@@ -65,7 +65,11 @@ describe('npm run demo (scripts/demo.mjs as a real process, real Docker)', funct
     assert.deepEqual(models.map((m) => m[0]).sort(), ['claude-opus-4-5', 'claude-sonnet-4-5', 'gpt-5', 'gpt-5-mini']);
     assert.ok(Math.abs(models.reduce((sum, m) => sum + m[1], 0) - total) < 0.0005, `cost by model adds up to the total ${total}: ${byModel}`);
     assert.doesNotMatch(out, /^ {2}FAIL {2}/m);
-    assert.match(out, /All 18 expectations met/);
+    // Done-when of issue 17: the demo's PASS reproduces, and no longer does once a file of its commit is changed.
+    assert.match(out, /^ {4}REPRODUCED: the commit holds the verified tree and every Gate step matches$/m);
+    assert.match(out, /^ {4}stage fast +PASS \(\d+ passed, 0 failed.*\) +PASS \(\d+ passed, 0 failed.*\) +ok$/m);
+    assert.match(out, /^ {4} {2}the tree of [0-9a-f]{12} is not the tree that was verified \([0-9a-f]{12}\): engine\/pricing\.py$/m);
+    assert.match(out, /All 20 expectations met/);
     // The FAILed cycles' staging copies (in RAM when they fit) go with the demo's throw-away repository.
     // Only the demo's own runs count: other cycles may run on this machine meanwhile.
     const runs = [...out.matchAll(/ · run (\S+)$/gm)].map((m) => m[1]);
