@@ -15,7 +15,7 @@ import { environmentSecrets } from '../gate/gate-workspace';
 import { runGate } from '../gate/run-gate';
 import { jobLimits } from '../sandbox/job';
 import { createStagingCopy } from '../sandbox/staging';
-import { FactoryError } from '../util/errors';
+import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { kpiSchema, type KpiStep, type VerifiedRecord } from './evidence-format';
 import { checkRunTree, type TreeCheck } from './reproduce-tree';
@@ -92,7 +92,13 @@ function recordedRun(opts: ReproduceOptions): { verified: VerifiedRecord; steps:
   const manifest = check.manifest;
   if (!manifest) throw new FactoryError(`evidence run ${opts.runId} cannot be read: ${check.problems.map((p) => p.message).join('; ')}`, 'evidence-invalid');
   if (manifest.status !== 'PASS') throw new FactoryError(`evidence run ${opts.runId} is a ${manifest.status}, not a PASS: there is no verified tree to reproduce`, 'evidence-invalid');
-  const kpi = kpiSchema.safeParse(JSON.parse(fs.readFileSync(path.join(dir, 'kpi.json'), 'utf8')));
+  let kpiJson: unknown;
+  try {
+    kpiJson = JSON.parse(fs.readFileSync(path.join(dir, 'kpi.json'), 'utf8'));
+  } catch (err) {
+    throw new FactoryError(`evidence run ${opts.runId}: kpi.json cannot be read (${errorMessage(err)}); \`factory evidence-check ${opts.runId}\` says what is wrong`, 'evidence-invalid');
+  }
+  const kpi = kpiSchema.safeParse(kpiJson);
   if (!manifest.verified || !kpi.success || !kpi.data.steps) {
     throw new FactoryError(`evidence run ${opts.runId} predates reproducible evidence: it records no verified tree and no per-step Gate results; \`factory evidence-check ${opts.runId}\` still checks its files`, 'evidence-invalid');
   }

@@ -115,23 +115,30 @@ export async function differingPaths(root: string, a: string, b: string, signal?
   return out.split('\0').filter(Boolean);
 }
 
-/** Store one changed path of the staging tree as a blob; null for a path that is gone or not a file/link. */
-async function hashChange(root: string, workspace: string, rel: string, signal?: AbortSignal): Promise<{ sha: string; mode: string } | null> {
-  const abs = path.join(workspace, ...rel.split('/'));
-  let st: fs.Stats;
-  try {
-    st = await fs.promises.lstat(abs);
-  } catch {
-    return null;
-  }
+type Stored = { sha: string; mode: string } | null;
+
+/**
+ * Store the changed paths of the staging tree as blobs (regular files in one `hash-object
+ * --stdin-paths` call, symlinks by their target); null for a path that is gone or not a file/link.
+ */
+async function hashChanges(root: string, workspace: string, rels: readonly string[], signal?: AbortSignal): Promise<Stored[]> {
   const opts = signal ? { signal } : {};
-  if (st.isSymbolicLink()) {
-    const target = await fs.promises.readlink(abs);
-    return { sha: (await gitOk(root, ['hash-object', '-w', '--stdin'], { ...opts, input: target })).trim(), mode: '120000' };
+  const out: Stored[] = rels.map(() => null);
+  const files: { i: number; abs: string; mode: string }[] = [];
+  for (const [i, rel] of rels.entries()) {
+    const abs = path.join(workspace, ...rel.split('/'));
+    const st = await fs.promises.lstat(abs).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      const target = await fs.promises.readlink(abs);
+      out[i] = { sha: (await gitOk(root, ['hash-object', '-w', '--stdin'], { ...opts, input: target })).trim(), mode: '120000' };
+    } else if (st?.isFile()) files.push({ i, abs, mode: st.mode & 0o100 ? '100755' : '100644' });
   }
-  if (!st.isFile()) return null;
-  const sha = (await gitOk(root, ['hash-object', '-w', '--no-filters', '--', abs], opts)).trim();
-  return { sha, mode: st.mode & 0o100 ? '100755' : '100644' };
+  if (files.some((f) => /[\n\r]/.test(f.abs))) throw new FactoryError(`a changed path has a line break in its name; git hash-object --stdin-paths cannot take it: ${JSON.stringify(files.find((f) => /[\n\r]/.test(f.abs))!.abs)}`, 'git-failed');
+  if (files.length) {
+    const shas = (await gitOk(root, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { ...opts, input: files.map((f) => f.abs + '\n').join('') })).trim().split('\n');
+    for (const [k, f] of files.entries()) out[f.i] = { sha: shas[k], mode: f.mode };
+  }
+  return out;
 }
 
 /**
@@ -147,10 +154,11 @@ export async function buildVerifiedTree(
   signal?: AbortSignal,
 ): Promise<VerifiedTree> {
   const prefix = await repoPrefix(root, signal);
+  const stored = await hashChanges(root, workspace, changes.map((c) => (c.kind === 'deleted' ? '' : c.path)), signal);
   const recorded: VerifiedChange[] = [];
   const edits: IndexEdit[] = [];
-  for (const c of changes) {
-    const entry = c.kind === 'deleted' ? null : await hashChange(root, workspace, c.path, signal);
+  for (const [i, c] of changes.entries()) {
+    const entry = c.kind === 'deleted' ? null : stored[i]!;
     recorded.push({ path: c.path, kind: c.kind, blob: entry?.sha ?? null, mode: entry?.mode ?? null });
     edits.push(entry ? { path: prefix + c.path, ...entry } : { path: prefix + c.path, remove: true });
   }
