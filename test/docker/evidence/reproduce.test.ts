@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { manifestSchema } from '../../../src/core/evidence/evidence-format';
@@ -55,6 +56,19 @@ describe('factory evidence-check --reproduce (CLI process, real engine)', functi
     for (const step of ['guard Welding', 'stage doctor', 'stage fast', 'stage regression']) assert.match(r.stdout, new RegExp(`^${step} +PASS.* ok$`, 'm'));
     assert.match(r.stdout, /^REPRODUCED/m);
     assert.match(r.stderr, /reproduce: running the Gate on tree [0-9a-f]{12}/);
+  });
+
+  it('in another image (another id) it warns that a difference may come from the image', async function () {
+    // The Worker image with the agents is built on the base image: same tools, another id. Not on every machine.
+    const other = 'agentic-factory/worker:bookworm';
+    try {
+      execFileSync('docker', ['image', 'inspect', other], { stdio: 'ignore' });
+    } catch {
+      this.skip();
+    }
+    const r = await cli(['evidence-check', '--reproduce', runId, '--root', repo, '--image', other]);
+    assert.match(r.stderr, /warning: the image agentic-factory\/worker:bookworm is now sha256:[0-9a-f]{12}…, the run was verified in sha256:[0-9a-f]{12}…: a difference may come from the image/);
+    assert.match(r.stdout, new RegExp(`^ {2}image {4}${other} sha256:`, 'm'));
   });
 
   it('fails, naming the file, when the run\'s commit is rewritten with one changed file (the trailer kept)', async () => {
