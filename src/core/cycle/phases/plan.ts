@@ -22,6 +22,9 @@ import { headCommit, trackedFiles } from '../git-ops';
 import { evaluateKillSwitches, type CycleRecord } from '../kill-switches';
 import { planVerdict, type PlanVerdict } from '../verdict';
 
+/** The refusals of a dirty work tree (clean-start.ts). */
+const DIRTY: ReadonlySet<string> = new Set(['ssot-dirty', 'scope-dirty', 'worktree-dirty']);
+
 export interface PreparePlanOptions {
   ticket?: string;
   /** Worker agent / model overrides (`--agent`, `--model`, the UI's picker): recorded in plan.routing.override. */
@@ -156,7 +159,9 @@ export async function planPhase(env: CycleEnv, hooks: PlanHooks = {}): Promise<P
   if (!baseCommit) throw new FactoryError(`${root} has no commit: the cycle exports HEAD to the Worker; commit first`, 'no-commit');
   settled(hostState);
   // The Worker sees HEAD and ADJUST would overwrite the host's copy: refuse before anything starts,
-  // naming the plan's own modify scope when the plan could be made.
+  // naming the plan's own modify scope when the plan could be made (or the derived scope's
+  // refusal, made before the Controller model's review, when that is what stopped it).
+  if (prepared.status === 'rejected' && prepared.reason instanceof FactoryError && DIRTY.has(prepared.reason.code)) throw prepared.reason;
   await refuseDirty(prepared.status === 'fulfilled' ? prepared.value.built.plan.scope.modify : []);
   const { index, built, controller } = settled(prepared);
   env.lap('SSOT index and plan');
