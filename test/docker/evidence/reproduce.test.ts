@@ -47,6 +47,10 @@ describe('factory evidence-check --reproduce (CLI process, real engine)', functi
     assert.ok(kpi.changeset.lines_added > 0);
     const readme = fs.readFileSync(path.join(evidenceDir, 'README.md'), 'utf8');
     assert.ok(readme.includes(`factory evidence-check --reproduce ${runId}`));
+    // The run's first cycle checked the baseline on HEAD (the example is green): kpi, manifest and README say so.
+    const base = v.base_commit;
+    assert.deepEqual([kpi.baseline?.status, kpi.baseline?.commit, manifest.baseline?.status], ['green', base, 'green']);
+    assert.ok(readme.includes(`Baseline: baseline on HEAD ${base.slice(0, 7)}: green`), readme);
   });
 
   it('succeeds on the run as committed: every Gate step matches, exit 0', async () => {
