@@ -88,7 +88,8 @@ export function register(program: Command): void {
           if (fallback && e.type === 'plan') process.stderr.write(`[${e.plan.run_id}] ${fallback}\n`);
           if (opts.json) return;
           if (e.type === 'phase') process.stderr.write(`[${e.runId}] ${e.phase}\n`);
-          else if (e.type === 'baseline') process.stderr.write(`${baselineLine(e.report)}\n`);
+          // -v logs the same line as [info].
+          else if (e.type === 'baseline' && !opts.verbose) process.stderr.write(`${baselineLine(e.report)}\n`);
           else if (e.type === 'recovered') for (const a of e.recovery.actions) process.stderr.write(`[recovery] ${a}\n`);
           else if (e.type === 'output' && opts.verbose) process.stderr.write(e.text);
         };
