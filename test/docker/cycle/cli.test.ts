@@ -61,7 +61,7 @@ describe('factory plan | dry | next | run | tail | audit | stop (CLI processes, 
     assert.deepEqual(cycles.map((c) => [c.ticketId, c.status]), [['D201', 'PASS'], ['D202', 'FAIL']]);
     assert.equal(cycles[0].commit, git(repo, 'rev-parse', 'HEAD').trim());
     assert.equal(cycles[1].commit, null);
-    assert.equal(cycles[1].evidencePath, null);
+    assert.equal(cycles[1].evidencePath, `logs/evidence/${cycles[1].runId}/`, 'the FAIL leaves its own (uncommitted) evidence run');
 
     const tail = await cli(['tail', '--root', repo, '--json']);
     assert.deepEqual(tail.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((c) => [c.type, c.runId, c.status]), cycles.map((c) => ['cycle', c.runId, c.status]));

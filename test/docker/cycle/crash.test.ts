@@ -97,7 +97,10 @@ describe('crash and restart: SIGKILL of the CLI at each phase boundary (real eng
         assert.equal(recoveredLedger, ledger0, 'the ledger after recovery is byte-identical to the one before the crashed run');
         assert.equal(o.ticketId, 'D201', 'the interrupted ticket is worked again');
         assert.equal(o.status, 'PASS', o.reasons.join('; '));
-        assert.ok(!fs.existsSync(path.join(repo, 'logs/evidence', crashed)), 'the half-made evidence run is removed');
+        // The half-made PASS evidence run is removed; the ABORT leaves its own evidence run there (issue 17 item 5).
+        assert.equal(lines[0]?.evidence, `logs/evidence/${crashed}/`, 'the ABORTED line names its evidence run');
+        const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'logs/evidence', crashed, 'manifest.json'), 'utf8')) as { status: string };
+        assert.equal(manifest.status, 'ABORTED', 'the run folder is the ABORTED evidence, not a half-made PASS');
       }
       assert.equal(d201Commits.length, 1, 'D201 committed exactly once');
       assert.equal(count(pricing, 'MAX_SPREAD_BPS = 20_000'), 1, 'the change is applied once');

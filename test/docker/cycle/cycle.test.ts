@@ -147,7 +147,8 @@ describe('PDCA cycle on a real engine (replay agent, real sandbox, gateway and G
     assert.equal(treeDigest(repo), before, 'host tree byte-identical (outside the Controller records)');
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), head, 'no commit');
     assert.equal(o.commit, null);
-    assert.equal(o.evidencePath, null);
+    // A FAIL leaves its own evidence run, marked FAIL and not committed (issue 17 item 5; fail-evidence.test.ts).
+    assert.equal(o.evidencePath, `logs/evidence/${o.runId}/`);
     // The staging copy is kept for inspection and holds what the Worker did.
     assert.ok(o.stagingKept && fs.existsSync(path.join(o.stagingKept, 'workspace', 'engine', 'slippage.py')));
     // ... and what the agent said: its log, prompt and command line, regular files only.

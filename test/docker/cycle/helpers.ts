@@ -45,8 +45,22 @@ export function git(repo: string, ...args: string[]): string {
 }
 
 /**
+ * Whether `rel` is the evidence run of a cycle that did not PASS (its manifest says FAIL, BLOCKED,
+ * TIMEOUT or ABORTED): a record the Controller leaves uncommitted, like logs/autopilot.
+ */
+function nonPassEvidence(root: string, rel: string): boolean {
+  if (path.posix.dirname(rel) !== 'logs/evidence') return false;
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(root, rel, 'manifest.json'), 'utf8')) as { status?: unknown }).status !== 'PASS';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * sha256 of every file and symlink of the tree except `.git` and the Controller's own records
- * (logs/autopilot), ignored files (.env) included: "byte-identical" for SECURITY 13.
+ * (logs/autopilot, the evidence runs of cycles that did not PASS), ignored files (.env) included:
+ * "byte-identical" for SECURITY 13. A PASS's evidence run, complete or half-written, counts.
  */
 export function treeDigest(root: string, skip: string[] = ['.git', 'logs/autopilot']): string {
   const h = crypto.createHash('sha256');
@@ -54,7 +68,7 @@ export function treeDigest(root: string, skip: string[] = ['.git', 'logs/autopil
     const abs = path.join(root, rel);
     for (const name of fs.readdirSync(abs).sort()) {
       const r = rel ? `${rel}/${name}` : name;
-      if (skip.includes(r)) continue;
+      if (skip.includes(r) || nonPassEvidence(root, r)) continue;
       const st = fs.lstatSync(path.join(root, r));
       if (st.isDirectory()) walk(r);
       else if (st.isSymbolicLink()) h.update(`L ${r} ${fs.readlinkSync(path.join(root, r))}\n`);
