@@ -99,6 +99,9 @@ function recordedRun(opts: ReproduceOptions): { verified: VerifiedRecord; steps:
     throw new FactoryError(`evidence run ${opts.runId}: kpi.json cannot be read (${errorMessage(err)}); \`factory evidence-check ${opts.runId}\` says what is wrong`, 'evidence-invalid');
   }
   const kpi = kpiSchema.safeParse(kpiJson);
+  if (!manifest.verified && /^gate(_|$)/.test(manifest.ticket_id)) {
+    throw new FactoryError(`evidence run ${opts.runId} is a \`factory gate\` run of the working tree, not a cycle's PASS: it has no verified tree; its README says how to re-run it (factory gate --no-cache on commit ${manifest.git.commit ?? 'HEAD'})`, 'evidence-invalid');
+  }
   if (!manifest.verified || !kpi.success || !kpi.data.steps) {
     throw new FactoryError(`evidence run ${opts.runId} predates reproducible evidence: it records no verified tree and no per-step Gate results; \`factory evidence-check ${opts.runId}\` still checks its files`, 'evidence-invalid');
   }

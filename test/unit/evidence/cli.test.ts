@@ -54,6 +54,23 @@ describe('factory gate / docops / evidence-check (CLI)', function () {
     assert.match(missing.out, /missing: evidence run 20990101_000000_x_0000000 does not exist/);
   });
 
+  it('evidence-check --reproduce needs a run id, refuses a path, and says why a gate run or old evidence cannot be reproduced', () => {
+    const none = factory(['evidence-check', '--reproduce', '--root', tmp]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /--reproduce needs a run id/);
+    assert.equal(factory(['evidence-check', '--reproduce', '../../etc', '--root', tmp]).code, 2);
+    const gateRun = fs.readdirSync(path.join(tmp, 'logs', 'evidence')).find((d) => /_gate_fast_/.test(d));
+    assert.ok(gateRun, 'the gate run of the first test');
+    const g = factory(['evidence-check', '--reproduce', gateRun, '--root', tmp]);
+    assert.equal(g.code, 1);
+    assert.match(g.err, /is a `factory gate` run of the working tree, not a cycle's PASS: it has no verified tree/);
+    // The example's shipped evidence was written before verified trees existed.
+    fs.cpSync(path.join(EXAMPLE, 'logs/evidence/20261125_110514_d201_0000000'), path.join(tmp, 'logs/evidence/20261125_110514_d201_0000000'), { recursive: true });
+    const old = factory(['evidence-check', '--reproduce', '20261125_110514_d201_0000000', '--root', tmp]);
+    assert.equal(old.code, 1);
+    assert.match(old.err, /predates reproducible evidence/);
+  });
+
   it('gate with an unknown stage exits 2 and leaves no evidence folder behind', () => {
     const before = fs.readdirSync(path.join(tmp, 'logs', 'evidence')).length;
     const r = factory(['gate', '--root', tmp, '--run-in', 'host', '--stage', 'nope']);
