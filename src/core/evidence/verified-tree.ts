@@ -56,7 +56,7 @@ export function runGit(root: string, args: string[], opts: { index?: string; inp
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
+    child.on('error', (err) => reject(opts.signal?.aborted ? new FactoryError(`interrupted: git ${args[0] ?? ''} in ${root} was stopped`, 'interrupted') : err));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

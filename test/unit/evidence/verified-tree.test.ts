@@ -88,6 +88,12 @@ describe('the verified tree (base commit + changeset, in a temporary index)', ()
     assert.deepEqual(await differingPaths(repo, v.tree, head), ['a.txt']);
   });
 
+  it('is cancellable: an aborted signal stops it with an interrupted error', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    await assert.rejects(buildVerifiedTree(repo, base, stagingWithChanges(), changes, ctl.signal), (err: Error & { code?: string }) => err.code === 'interrupted');
+  });
+
   it('works from a workspace in a sub-folder of the repository (paths under its prefix)', async () => {
     const sub = path.join(repo, 'dir');
     const ws = path.join(tmp, 'sub-staging');
