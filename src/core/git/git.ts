@@ -69,20 +69,22 @@ async function execGit(dir: string, args: readonly string[], config: readonly st
   return result;
 }
 
-const pending = new Map<string, Promise<Overrides | GitResult>>();
+const pending = new Map<string, { signal: AbortSignal | undefined; read: Promise<Overrides | GitResult> }>();
 
 /**
  * What the repository at `dir` configures among the watched keys, read with `git config` (which
- * runs nothing), as overrides. Concurrent calls for one folder share one read. A config git cannot
- * read comes back as that failure: no command runs without its overrides.
+ * runs nothing), as overrides. Concurrent calls for one folder (with the same signal) share one
+ * read. A config git cannot read comes back as that failure: no command runs without its overrides.
  */
 function repoOverrides(dir: string, signal?: AbortSignal): Promise<Overrides | GitResult> {
   const known = pending.get(dir);
-  if (known) return known;
+  if (known && known.signal === signal) return known.read;
   const read = readWatched(dir, signal)
     .then((r) => (r.code !== 0 && r.code !== 1 ? r : overridesFor(parseConfigEntries(r.stdout.toString('utf8'))))) // 1: no such key
-    .finally(() => pending.delete(dir));
-  pending.set(dir, read);
+    .finally(() => {
+      if (pending.get(dir)?.read === read) pending.delete(dir);
+    });
+  pending.set(dir, { signal, read });
   return read;
 }
 

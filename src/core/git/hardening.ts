@@ -15,6 +15,7 @@
  * and core.gitProxy (→ none). (A push names git-receive-pack itself: remote.<name>.receivepack is never used.)
  * safe.directory is never set here: a repository owned by another user is refused (git.ts).
  */
+import { FactoryError } from '../util/errors';
 
 /** `-c` settings on every call. */
 export const FIXED_CONFIG: readonly string[] = [
@@ -89,6 +90,8 @@ function filterOverrides(entries: readonly ConfigEntry[]): string[] {
   }
   const out: string[] = [];
   for (const name of names) {
+    // `-c` splits at the first `=`: such a driver cannot be overridden, so nothing runs in that repository.
+    if (name.includes('=')) throw new FactoryError(`the git config of this repository defines a filter driver named ${JSON.stringify(name)}, which the Controller cannot turn off (an "=" in the name): rename or remove it (git config --remove-section ${JSON.stringify(`filter.${name}`)})`, 'git-failed');
     for (const k of ['clean', 'smudge', 'process']) out.push(`filter.${name}.${k}=${lastTrusted(entries, `filter.${name}.${k}`) ?? ''}`);
     out.push(`filter.${name}.required=${lastTrusted(entries, `filter.${name}.required`) ?? 'false'}`);
   }

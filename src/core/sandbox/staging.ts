@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { runGit, spawnGit } from '../git/git';
+import { runGit, spawnGit, unsafeDirectoryError } from '../git/git';
 import { FactoryError } from '../util/errors';
 import { chooseStagingRoot, realMachine, type MachineFacts, type StagingRootChoice } from './staging-root';
 import { TarUsageMeter } from './tar-usage';
@@ -346,6 +346,8 @@ export async function exportTree(root: string, commit: string, dest: string, opt
   if (signal?.aborted) throw new FactoryError('interrupted while exporting the staging copy', 'interrupted');
   if (overBudget) throw new FactoryError(`the tree needs more than the ${Math.round(budgetBytes! / 1048576)} MiB of RAM it may take (over ${Math.round(overBudget / 1048576)} MiB when the export stopped)`, 'staging-over-budget');
   if (g !== 0 || t !== 0) {
+    const unsafe = unsafeDirectoryError(gitErr, root);
+    if (unsafe) throw unsafe;
     throw new FactoryError(`exporting ${commit.slice(0, 12)} failed: ${(gitErr || tarErr || `git ${g}, tar ${t}`).trim()}`, 'staging-export');
   }
 }
