@@ -14,6 +14,7 @@ import { buildVerifiedTree } from '../../../src/core/evidence/verified-tree';
 import { writeEvidence, type EvidenceInput } from '../../../src/core/evidence/writer';
 import { HostRunner } from '../../../src/core/gate/host-runner';
 import { runGate } from '../../../src/core/gate/run-gate';
+import { readWorkerPnl } from '../../../src/core/cycle/phases/check';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const CORPUS = '/work/shared/corpus/arbitrage-bot';
@@ -224,5 +225,41 @@ describe('pnl_breakdown.json of profit tickets', () => {
       const c = validateEvidence(path.join(examples, id), { profitTickets: ['D102', 'D301'] });
       assert.equal(c.valid, true, `${id}: ${JSON.stringify(c.problems)}`);
     }
+  });
+});
+
+describe('the Worker\'s pnl_breakdown.json at CHECK (readWorkerPnl)', () => {
+  let out: string;
+  const warnings: string[] = [];
+  const log = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m: string) => void warnings.push(m), error: () => undefined };
+  beforeEach(() => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-out-'));
+    warnings.length = 0;
+  });
+  afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+  const put = (v: unknown) => fs.writeFileSync(path.join(out, 'pnl_breakdown.json'), JSON.stringify(v));
+
+  it('accepts the example project\'s shape (nested fills with strings) when it adds up and matches the KPI', () => {
+    const example = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples/demo-project/logs/evidence/20261125_110508_d102_0000000/pnl_breakdown.json'), 'utf8'));
+    put(example);
+    assert.deepEqual(readWorkerPnl(out, { net_pnl: 1.919 }, log), example);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('refuses, with the reason in the log, a net that does not add up or contradicts the KPI, a missing net, and a symlink', () => {
+    assert.equal(readWorkerPnl(out, {}, log), undefined, 'no file');
+    put({ net_pnl: 5, gross_pnl: 2, fees: 0.081 });
+    assert.equal(readWorkerPnl(out, {}, log), undefined);
+    put({ net_pnl: 1.919, gross_pnl: 2, fees: 0.081 });
+    assert.equal(readWorkerPnl(out, { net_pnl_full: 15.32 }, log), undefined);
+    put({ gross_pnl: 2 });
+    assert.equal(readWorkerPnl(out, {}, log), undefined);
+    fs.rmSync(path.join(out, 'pnl_breakdown.json'));
+    fs.writeFileSync(path.join(out, 'real.json'), JSON.stringify({ net_pnl: 1 }));
+    fs.symlinkSync('real.json', path.join(out, 'pnl_breakdown.json'));
+    assert.equal(readWorkerPnl(out, {}, log), undefined);
+    assert.equal(warnings.length, 4);
+    assert.match(warnings[0], /gross_pnl 2 − fees 0\.081 = 1\.919, but net_pnl is 5/);
+    assert.match(warnings[1], /does not match kpi\.json net_pnl_full 15\.32/);
   });
 });

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { auditorRouteOf, runAuditor, type AuditRequest } from '../../auditor/run-auditor';
 import type { Plan } from '../../contracts/plan';
 import { readUntrustedJson } from '../../contracts/untrusted-json';
+import { pnlBreakdownSchema, pnlProblems } from '../../evidence/evidence-format';
 import { isProfitTicket } from '../../evidence/writer';
 import { ContainerRunner } from '../../gate/container-runner';
 import { jobLimits } from '../../sandbox/job';
@@ -22,7 +22,7 @@ import { stagingTreeHash } from '../../sandbox/staging-snapshots';
 import type { SpendEntry } from '../../contracts/history-entry';
 import type { GatewayRecord } from '../../gateway/gateway';
 import { atomicWrite } from '../../util/atomic-write';
-import { FactoryError } from '../../util/errors';
+import { FactoryError, errorMessage } from '../../util/errors';
 import { isSymlink, readText, rel, type CycleContext } from '../cycle-context';
 import type { BaselineReport, CycleDeps, CycleOutcome } from '../cycle-types';
 import { auditorBudget, spendFromRecords, spendTotal, tierOfModel } from '../spend';
@@ -94,7 +94,8 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
   if (first.reasons.length === 0) await checkGate(ctx, input, out);
   if (auditNeeded(now(), input.escalate, input.built.risk.auditorRequired)) await checkAudit(ctx, input, out);
   if (out.profit && now().reasons.length === 0) {
-    const pnl = readWorkerPnl(done.staging.output);
+    const kpi = done.result.kind === 'read' ? done.result.result.kpi_summary : undefined;
+    const pnl = readWorkerPnl(done.staging.output, kpi, ctx.log);
     if (pnl) out.pnl = pnl;
     else facts.pnlMissing = true;
   }
@@ -197,13 +198,22 @@ async function reviewChangeset(ctx: CycleContext, review: NonNullable<CycleDeps[
   out.facts.review = decision;
 }
 
-/** The Worker's pnl_breakdown.json (untrusted: regular file, ≤ 1 MB, a JSON object of numbers). */
-function readWorkerPnl(outDir: string): Record<string, unknown> | undefined {
+/**
+ * The Worker's pnl_breakdown.json (untrusted: regular file, ≤ 1 MB), valid against the evidence
+ * schema, its gross − fees − slippage giving its net and that net the one its KPI states (the
+ * evidence validator's rules, checked here so an inconsistent PnL is the Worker's FAIL, not a
+ * PASS whose evidence cannot validate). Why it is not valid goes to the log.
+ */
+export function readWorkerPnl(outDir: string, kpi: Record<string, unknown> | undefined, log: CycleContext['log']): Record<string, unknown> | undefined {
   const file = path.join(outDir, 'pnl_breakdown.json');
   if (!fs.existsSync(file) && !isSymlink(file)) return undefined;
   try {
-    return readUntrustedJson(file, z.record(z.string(), z.union([z.number(), z.string(), z.record(z.string(), z.number())])), 1024 * 1024, 'pnl_breakdown.json');
-  } catch {
-    return undefined;
+    const pnl = readUntrustedJson(file, pnlBreakdownSchema, 1024 * 1024, 'pnl_breakdown.json');
+    const problems = pnlProblems(pnl, kpi);
+    if (problems.length === 0) return pnl;
+    log.warn(`the Worker's pnl_breakdown.json is not valid: ${problems.join('; ')}`);
+  } catch (err) {
+    log.warn(`the Worker's pnl_breakdown.json is not valid: ${errorMessage(err)}`);
   }
+  return undefined;
 }
