@@ -9,7 +9,7 @@ import { appendHistory } from '../../../src/core/history/history';
 import type { CycleContext } from '../../../src/core/cycle/cycle-context';
 import { cyclePaths } from '../../../src/core/cycle/cycle-paths';
 import type { BaselineReport } from '../../../src/core/cycle/cycle-types';
-import { docOpsOnAdjusted, docOpsVerdict } from '../../../src/core/cycle/phases/adjust-docops';
+import { docOpsOnAdjusted, failedAdjustVerdict } from '../../../src/core/cycle/phases/adjust-docops';
 import { nullLogger } from '../../../src/core/util/log';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo-project');
@@ -110,10 +110,10 @@ describe('DocOps on the adjusted documents (ADJUST, spec §8-3)', () => {
   it('the verdict: FAIL counted as an attempt; the attempt that reaches the retry cap BLOCKs the ticket (cause FAIL)', async () => {
     const t = await exampleContext();
     root = t.root;
-    assert.deepEqual(docOpsVerdict(t.ctx, 'D201', 'r3', 'why'), { status: 'FAIL', cause: 'FAIL', reasons: ['why'] });
+    assert.deepEqual(failedAdjustVerdict(t.ctx, 'D201', 'r3', 'why'), { status: 'FAIL', cause: 'FAIL', reasons: ['why'] });
     const cap = t.config.killSwitch.maxRetries;
     for (let i = 0; i < cap - 1; i++) await appendHistory(t.ctx.paths.history, { runId: `r${i}`, ticketId: 'D201', status: 'FAIL', endedAt: new Date().toISOString(), costUsd: 0 });
-    assert.deepEqual(docOpsVerdict(t.ctx, 'D201', 'r9', 'why'), { status: 'BLOCKED', cause: 'FAIL', reasons: ['why'], blockReason: `retry cap: ${cap} failed attempts (cap ${cap})` });
-    assert.equal(docOpsVerdict(t.ctx, 'D202', 'r9', 'why').status, 'FAIL', 'another ticket’s FAILs do not count');
+    assert.deepEqual(failedAdjustVerdict(t.ctx, 'D201', 'r9', 'why'), { status: 'BLOCKED', cause: 'FAIL', reasons: ['why'], blockReason: `retry cap: ${cap} failed attempts (cap ${cap})` });
+    assert.equal(failedAdjustVerdict(t.ctx, 'D202', 'r9', 'why').status, 'FAIL', 'another ticket’s FAILs do not count');
   });
 });

@@ -24,7 +24,7 @@ import { markNotPushed, pushToUpstream } from '../push';
 import { costLine } from '../spend';
 import type { Verdict } from '../verdict';
 import type { ActInput } from './act-input';
-import { docOpsOnAdjusted, docOpsVerdict } from './adjust-docops';
+import { docOpsOnAdjusted, failedAdjustVerdict } from './adjust-docops';
 import { writeRunEvidence } from './evidence';
 import { writeVerdictEvidence } from './verdict-evidence';
 import { blockTicket, record } from './record';
@@ -65,14 +65,9 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
 
   const applied = await applyChangeset({ hostRoot: root, stagingRoot: a.done.staging.workspace, changes: a.done.changes, base: a.done.before });
   if (!applied.applied) {
-    // SECURITY 15: the user edited a file in scope during the cycle; nothing was written.
-    outcome.status = 'FAIL';
-    outcome.reasons.push(`conflict: the host changed under the cycle: ${applied.conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`);
-    outcome.stagingKept = a.done.staging.dir;
-    await restoreCycleStatuses(ctx);
-    await record(paths, plan, outcome, 'FAIL', ctx.now);
-    await fs.promises.rm(backupDir, { recursive: true, force: true });
-    return;
+    // SECURITY 15: the user edited a file in scope during the cycle; nothing was written, so
+    // nothing is rolled back either (that would overwrite the user's edit).
+    return rejectAdjust(ctx, a, `conflict: the host changed under the cycle: ${applied.conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`, { rollback: false });
   }
   faultPoint('ADJUST:applied');
   ctx.lap('changeset applied');
@@ -91,7 +86,7 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
   if (docops.tolerated.length) ctx.log.warn(`ADJUST: DocOps guard(s) ${docops.tolerated.join(', ')} fail as on the accepted red baseline: not held against this cycle`);
   faultPoint('ADJUST:docops');
   ctx.lap('DocOps on the adjusted documents');
-  if (docops.reason) return rejectAdjust(ctx, a, docops.reason);
+  if (docops.reason) return rejectAdjust(ctx, a, docops.reason, { rollback: true });
 
   outcome.evidencePath = evidenceRel;
   outcome.status = 'PASS';
@@ -104,31 +99,32 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
 }
 
 /**
- * DocOps failed on the adjusted documents: no commit. Everything ADJUST wrote is undone by the
- * crash recovery's own rollback (the changeset paths from the base commit, the Controller's files
- * from their backups, the PASS evidence removed); then the cycle is recorded FAIL (BLOCKED when it
- * is the attempt that reaches the retry cap) with its reason, the AC statuses restored and the
- * staging copy kept.
+ * ADJUST fails a PASS verdict (DocOps on the adjusted documents, a conflict with the host): no
+ * commit. With `rollback`, everything ADJUST wrote is undone by the crash recovery's own rollback
+ * (the changeset paths from the base commit, the Controller's files from their backups, the PASS
+ * evidence removed); then the cycle is recorded FAIL (BLOCKED when it is the attempt that reaches
+ * the retry cap) with its reason and FAIL evidence, the AC statuses restored, the staging copy kept.
  */
-async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string): Promise<void> {
+async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string, opts: { rollback: boolean }): Promise<void> {
   const { plan, outcome } = a;
-  ctx.log.warn(`ADJUST: ${reason}: rolling back, nothing is committed`);
+  ctx.log.warn(`ADJUST: ${reason}: ${opts.rollback ? 'rolled back, ' : ''}nothing is committed`);
   // A crash in the rollback leaves the state in ADJUST with its backups: the next start repeats it.
-  await rollbackAdjust(ctx.root, ctx.config, ctx.state);
+  if (opts.rollback) await rollbackAdjust(ctx.root, ctx.config, ctx.state);
+  else if (ctx.state.backupDir) await fs.promises.rm(ctx.state.backupDir, { recursive: true, force: true });
   // Nothing of ADJUST is left on the host, so the state leaves ADJUST: a crash from here on is
   // recovered like a FAIL decided in CHECK (ABORTED unless the history line below exists), never by
-  // a second rollback, which would remove this FAIL's own evidence.
+  // a rollback, which would remove this FAIL's own evidence (or overwrite the user's edit).
   delete ctx.state.changes;
   delete ctx.state.backups;
   delete ctx.state.backupDir;
   ctx.state.phase = 'CHECK';
   await writeCycleState(ctx.paths.state, ctx.state);
   faultPoint('ADJUST:rolled-back');
-  ctx.lap('ADJUST rolled back');
+  ctx.lap(opts.rollback ? 'ADJUST rolled back' : 'ADJUST refused');
   outcome.evidencePath = null;
   outcome.stagingKept = a.done.staging.dir;
   outcome.reasons.push(reason);
-  await recordVerdict(ctx, plan, outcome, docOpsVerdict(ctx, plan.ticket_id, plan.run_id, reason), a);
+  await recordVerdict(ctx, plan, outcome, failedAdjustVerdict(ctx, plan.ticket_id, plan.run_id, reason), a);
 }
 
 /** Back up every Controller file ADJUST rewrites, then enter ADJUST with them named in the state. */

@@ -81,10 +81,11 @@ function describeFinding(f: GuardFinding): string {
 }
 
 /**
- * The verdict of a cycle DocOps failed in ADJUST: an attempt that FAILed, so it counts toward the
- * retry cap like any FAIL — and when it is the attempt that reaches the cap, the ticket is BLOCKED.
+ * The verdict of a cycle ADJUST failed after a PASS verdict (DocOps, a conflict): an attempt that
+ * FAILed, so it counts toward the retry cap like any FAIL — and when it is the attempt that reaches
+ * the cap, the ticket is BLOCKED.
  */
-export function docOpsVerdict(ctx: CycleContext, ticketId: string, runId: string, reason: string): Verdict {
+export function failedAdjustVerdict(ctx: CycleContext, ticketId: string, runId: string, reason: string): Verdict {
   // History as PLAN read it: ADJUST was rolled back, so this run has no line yet.
   const attempt = { runId, ticketId, status: 'FAIL' as const, endedAt: '', costUsd: 0 };
   const projected = evaluateKillSwitches([...cycleRecords(ctx.paths.history), attempt], ticketId, ctx.config);
