@@ -72,14 +72,16 @@ describe('DocOps on the adjusted documents before the commit (issue 17 item 3; r
     assert.equal(fs.readFileSync(path.join(repo, ROADMAP), 'utf8'), before.roadmap);
     assert.equal(git(repo, 'status', '--porcelain', '--', 'engine', 'tests', 'docs', ROADMAP).trim(), '', 'nothing left changed or staged');
     assert.equal(git(repo, 'diff', '--cached', '--name-only').trim(), '', 'nothing staged');
-    // The PASS evidence ADJUST had written is gone; whatever the run left is marked as not passing.
-    const manifest = path.join(repo, 'logs/evidence', o.runId, 'manifest.json');
-    if (fs.existsSync(manifest)) assert.notEqual((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { status: string }).status, 'PASS');
     // One history line: FAIL with the reason (counts toward the retry cap like any FAIL).
     const h = readHistory(path.join(repo, HISTORY));
     assert.deepEqual(h.problems, []);
     assert.deepEqual(h.records.map((r) => [r.runId, r.status]), [[o.runId, 'FAIL']]);
     assert.ok(h.records[0]?.reasons?.includes(reason));
+    // The PASS evidence ADJUST had written is replaced by the FAIL's own, which says why.
+    assert.equal(h.records[0]?.evidence, `logs/evidence/${o.runId}/`);
+    const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'logs/evidence', o.runId, 'manifest.json'), 'utf8')) as { status: string };
+    assert.equal(manifest.status, 'FAIL');
+    assert.ok(fs.readFileSync(path.join(repo, 'logs/evidence', o.runId, 'README.md'), 'utf8').includes(reason), 'the FAIL evidence quotes the reason');
     // The staging copy is kept for inspection, with the Worker's change in it.
     assert.ok(o.stagingKept && fs.existsSync(o.stagingKept), `staging copy kept: ${o.stagingKept}`);
     assert.match(fs.readFileSync(path.join(o.stagingKept, 'workspace', 'engine/pricing.py'), 'utf8'), new RegExp(TOKEN));
