@@ -111,39 +111,49 @@ describe('DocOps on the adjusted documents before the commit (issue 17 item 3; r
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), o.commit);
   });
 
-  it('killed right after the rollback of a DocOps FAIL: the restart records the run ABORTED once, the host as before; the state no longer names ADJUST', async () => {
-    const repo = repoWithTokenRule();
-    const base = git(repo, 'rev-parse', 'HEAD').trim();
-    const ledger0 = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
-    const pricing0 = fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8');
-    const replays = tokenReplays();
-    const r = await cli(['run', '--root', repo, '--agent', 'replay', '--replay', replays, '--json'], { FACTORY_FAULT_KILL_AT: 'ADJUST:rolled-back' });
-    assert.equal(r.signal, 'SIGKILL', `not killed at ADJUST:rolled-back: exit ${r.code}\n${r.stderr}`);
-    const state = JSON.parse(fs.readFileSync(path.join(repo, 'logs/autopilot/cycle_state.json'), 'utf8')) as { runId: string; phase: string; backups?: unknown; changes?: unknown };
-    assert.equal(state.phase, 'CHECK', 'nothing of ADJUST is left to roll back');
-    assert.equal(state.backups, undefined);
-    assert.equal(state.changes, undefined);
-    assert.equal(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), pricing0, 'already rolled back when killed');
+  // Killed once DocOps has failed (ADJUST's writes still on the host, the state in ADJUST with its
+  // backups), and once they are rolled back (the state out of ADJUST): either way the restart leaves
+  // the host as before and records the run ABORTED exactly once.
+  const kills = [
+    { at: 'ADJUST:docops', phase: 'ADJUST', rolledBack: false },
+    { at: 'ADJUST:rolled-back', phase: 'CHECK', rolledBack: true },
+  ];
+  for (const k of kills) {
+    it(`killed at ${k.at} of a DocOps FAIL: the restart restores the host and records the run ABORTED once`, async () => {
+      const repo = repoWithTokenRule();
+      const base = git(repo, 'rev-parse', 'HEAD').trim();
+      const ledger0 = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
+      const pricing0 = fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8');
+      const replays = tokenReplays();
+      const r = await cli(['run', '--root', repo, '--agent', 'replay', '--replay', replays, '--json'], { FACTORY_FAULT_KILL_AT: k.at });
+      assert.equal(r.signal, 'SIGKILL', `not killed at ${k.at}: exit ${r.code}\n${r.stderr}`);
+      const state = JSON.parse(fs.readFileSync(path.join(repo, 'logs/autopilot/cycle_state.json'), 'utf8')) as { runId: string; phase: string; backups?: unknown; changes?: unknown };
+      assert.equal(state.phase, k.phase);
+      assert.equal(state.backups === undefined && state.changes === undefined, k.rolledBack, 'after the rollback nothing of ADJUST is left to roll back');
+      const pricing = fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8');
+      assert.equal(pricing === pricing0, k.rolledBack, k.rolledBack ? 'already rolled back when killed' : 'the change was still applied when killed');
 
-    await sleep(4_000); // the dead holder's lock goes stale
-    let recovery: Recovery | undefined;
-    let recoveredLedger = '';
-    const onEvent = (e: CycleEvent) => {
-      if (e.type !== 'recovered') return;
-      recovery = e.recovery;
-      recoveredLedger = fs.readFileSync(path.join(repo, LEDGER), 'utf8');
-    };
-    const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays, lockStaleMs: 2_000 }, { onEvent });
-    assert.equal(recovery?.interrupted?.runId, state.runId);
-    assert.equal(recovery?.result, 'aborted');
-    assert.equal(recoveredLedger, ledger0, 'the IN_PROGRESS marks put back by recovery');
-    const h = readHistory(path.join(repo, HISTORY));
-    assert.deepEqual(h.problems, []);
-    assert.deepEqual(h.records.filter((x) => x.runId === state.runId).map((x) => x.status), ['ABORTED']);
-    // The restart works the ticket again and meets the same DocOps FAIL: still no commit.
-    assert.equal(o.ticketId, 'D201');
-    assert.equal(o.status, 'FAIL', o.reasons.join('; '));
-    assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), base);
-    assert.equal(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), pricing0);
-  });
+      await sleep(4_000); // the dead holder's lock goes stale
+      let recovery: Recovery | undefined;
+      let recovered = { ledger: '', pricing: '' };
+      const onEvent = (e: CycleEvent) => {
+        if (e.type !== 'recovered') return;
+        recovery = e.recovery;
+        recovered = { ledger: fs.readFileSync(path.join(repo, LEDGER), 'utf8'), pricing: fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8') };
+      };
+      const o = await runCycle({ root: repo, agent: 'replay', replayDir: replays, lockStaleMs: 2_000 }, { onEvent });
+      assert.equal(recovery?.interrupted?.runId, state.runId);
+      assert.equal(recovery?.result, 'aborted');
+      assert.equal(recovered.ledger, ledger0, 'the ledger as before the crashed run (no DONE, no IN_PROGRESS)');
+      assert.equal(recovered.pricing, pricing0, 'the changed file restored');
+      const h = readHistory(path.join(repo, HISTORY));
+      assert.deepEqual(h.problems, []);
+      assert.deepEqual(h.records.filter((x) => x.runId === state.runId).map((x) => x.status), ['ABORTED']);
+      // The restart works the ticket again and meets the same DocOps FAIL: still no commit.
+      assert.equal(o.ticketId, 'D201');
+      assert.equal(o.status, 'FAIL', o.reasons.join('; '));
+      assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), base);
+      assert.equal(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), pricing0);
+    });
+  }
 });
