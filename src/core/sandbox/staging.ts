@@ -15,29 +15,6 @@ export function workerIdentity(): { uid: number; gid: number } {
   return { uid, gid: gid === 0 ? uid : gid };
 }
 
-interface Proc {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Run a program (no shell) to completion; an abort kills it. */
-export function execCapture(cmd: string, args: string[], opts: { cwd?: string; signal?: AbortSignal; input?: Buffer } = {}): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], signal: opts.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
-    if (opts.input && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input);
-    }
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
-  });
-}
-
 /** The commit `ref` names in the repository at `root` (full hash). */
 export async function resolveCommit(root: string, ref = 'HEAD', signal?: AbortSignal): Promise<string> {
   const r = await runGit(root, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], signal ? { signal } : {});
