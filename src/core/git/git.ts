@@ -107,7 +107,7 @@ function readWatched(dir: string, signal?: AbortSignal): Promise<GitResult> {
 
 /** The FactoryError for git's "dubious ownership" refusal, or null when `stderr` is not one. */
 export function unsafeDirectoryError(stderr: string, dir: string): FactoryError | null {
-  const m = /detected dubious ownership in repository at '([^']*)'/.exec(stderr);
+  const m = /detected dubious ownership in repository at '(.*)'\s*$/m.exec(stderr);
   if (!m) return null;
   const repo = m[1] || dir;
   const quoted = /^[\w@%+=:,./-]+$/.test(repo) ? repo : `'${repo.replace(/'/g, `'\\''`)}'`;

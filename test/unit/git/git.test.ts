@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gitOrThrow, runGit, unsafeDirectoryError } from '../../../src/core/git/git';
+import { FactoryError } from '../../../src/core/util/errors';
+import { plainGit } from './hostile-fixture';
+
+describe('src/core/git: running git through simple-git', function () {
+  this.timeout(30_000);
+  let tmp: string;
+  let repo: string;
+
+  before(() => {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-git-')));
+    repo = path.join(tmp, 'repo');
+    plainGit(tmp, ['init', '-q', '-b', 'main', repo]);
+    fs.writeFileSync(path.join(repo, 'bin.dat'), Buffer.from([0, 255, 1, 254, 10, 13]));
+    plainGit(repo, ['add', 'bin.dat']);
+    plainGit(repo, ['commit', '-q', '-m', 'first']);
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('returns exit code, stdout as bytes (binary intact) and stderr; a non-zero exit is a result, not an error', async () => {
+    const blob = await runGit(repo, ['cat-file', 'blob', 'HEAD:bin.dat']);
+    assert.equal(blob.code, 0);
+    assert.deepEqual([...blob.stdout], [0, 255, 1, 254, 10, 13]);
+    const missing = await runGit(repo, ['cat-file', '-e', 'HEAD:nope']);
+    assert.notEqual(missing.code, 0);
+    const outside = await runGit(path.join(tmp, 'no such folder'), ['status']);
+    assert.equal(outside.code, 128);
+  });
+
+  it('feeds stdin', async () => {
+    const r = await runGit(repo, ['hash-object', '--stdin'], { input: 'hello\n' });
+    assert.equal(r.stdout.toString().trim(), 'ce013625030ba8dba906f756967f9e9ca394464a'); // git's id of the blob "hello\n"
+  });
+
+  it('gitOrThrow names the command, the folder and git\'s stderr', async () => {
+    await assert.rejects(gitOrThrow(repo, ['show', 'HEAD:nope']), (e: FactoryError) => {
+      assert.equal(e.code, 'git-failed');
+      assert.ok(e.message.includes(repo) && e.message.includes('git show HEAD:nope') && /does not exist/.test(e.message), e.message);
+      return true;
+    });
+  });
+
+  it('an abort stops the git process: the call rejects with `interrupted` at once', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    // hash-object --stdin with no input waits for ever: only the abort ends it.
+    const call = runGit(repo, ['hash-object', '--stdin'], { signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(call, (e: FactoryError) => e.code === 'interrupted');
+    assert.ok(Date.now() - t0 < 10_000);
+    await assert.rejects(runGit(repo, ['status'], { signal: AbortSignal.abort() }), (e: FactoryError) => e.code === 'interrupted');
+  });
+
+  it('reads git\'s dubious-ownership refusal, quoting the path for the shell', () => {
+    const e = unsafeDirectoryError("fatal: detected dubious ownership in repository at '/srv/it's here'\nTo add an exception…", '/x');
+    assert.ok(e);
+    assert.equal(e.code, 'git-unsafe-directory');
+    assert.ok(e.message.includes(`git config --global --add safe.directory '/srv/it'\\''s here'`), e.message);
+    assert.equal(unsafeDirectoryError('fatal: not a git repository', '/x'), null);
+  });
+});
