@@ -33,7 +33,7 @@ export interface GitRunOptions {
  */
 const ALLOW_CONFIG = [
   'core.hooksPath', 'core.fsmonitor', 'core.pager', 'commit.gpgSign', 'tag.gpgSign', 'push.gpgSign', 'log.showSignature',
-  'protocol.ext.allow', 'filter.*.clean', 'filter.*.smudge', 'filter.*.process', 'filter.*.required', 'credential.*helper', 'core.askPass',
+  'protocol.ext.allow', 'maintenance.auto', 'filter.*.clean', 'filter.*.smudge', 'filter.*.process', 'filter.*.required', 'credential.*helper', 'core.askPass',
 ];
 const ALLOW_ENV = [...USER_ENV, ...Object.keys(FIXED_ENV), 'GIT_PROXY_COMMAND', 'GIT_INDEX_FILE'];
 

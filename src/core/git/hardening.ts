@@ -5,7 +5,8 @@
  * `spawnGit` — never a hand-written list elsewhere.
  *
  * Fixed on every call: no hooks, no fsmonitor, no pager, no signing (commit, tag, push) and no
- * signature check in logs (gpg), no `ext::` transport, no optional locks, no prompt, the C locale.
+ * signature check in logs (gpg), no `ext::` transport, no automatic gc/maintenance, no optional
+ * locks, no prompt, the C locale.
  * Read from the repository's config first (`git config --get-regexp`, which runs nothing) and
  * neutralised when the repository (its `.git/config`, a worktree config or a file either includes)
  * sets them: filter drivers (clean/smudge/process → the user's global value or empty, required →
@@ -27,6 +28,9 @@ export const FIXED_CONFIG: readonly string[] = [
   'push.gpgSign=false',
   'log.showSignature=false',
   'protocol.ext.allow=never',
+  // No background gc/maintenance after a commit of ours (its tasks would run with the repository's other settings).
+  'maintenance.auto=false',
+  'gc.auto=0',
 ];
 
 /** Environment set on every call (GIT_OPTIONAL_LOCKS=0 is `--no-optional-locks` for every command). */
