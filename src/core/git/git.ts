@@ -62,10 +62,10 @@ async function execGit(dir: string, args: readonly string[], config: readonly st
   try {
     await git.env(env).raw([...args]);
   } catch (err) {
-    if (opts.signal?.aborted) throw new FactoryError(`interrupted: git ${args[0] ?? ''} in ${dir} was stopped`, 'interrupted');
-    throw new FactoryError(`git ${args[0] ?? ''} could not run in ${dir}: ${err instanceof Error ? err.message : String(err)}`, 'git-failed');
+    if (opts.signal?.aborted) throw new FactoryError(`interrupted: git ${subcommand(args)} in ${dir} was stopped`, 'interrupted');
+    throw new FactoryError(`git ${subcommand(args)} could not run in ${dir}: ${err instanceof Error ? err.message : String(err)}`, 'git-failed');
   }
-  if (!result) throw new FactoryError(`git ${args[0] ?? ''} in ${dir} gave no result`, 'git-failed');
+  if (!result) throw new FactoryError(`git ${subcommand(args)} in ${dir} gave no result`, 'git-failed');
   return result;
 }
 
@@ -134,10 +134,20 @@ export async function runGit(dir: string, args: readonly string[], opts: GitRunO
   return r;
 }
 
+/** The git command `args` run (`commit` of `-c user.name=… commit -q …`). */
+function subcommand(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '-c' || a === '-C') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return '';
+}
+
 /** `runGit`, failing with FactoryError `git-failed` (the command, the folder and git's stderr) on a non-zero exit. */
 export async function gitOrThrow(dir: string, args: readonly string[], opts: GitRunOptions = {}): Promise<Buffer> {
   const r = await runGit(dir, args, opts);
-  if (r.code !== 0) throw new FactoryError(`git ${args.filter((a) => !a.startsWith('-')).slice(0, 1).join('')} failed in ${dir} (git ${args.join(' ').slice(0, 200)}): ${r.stderr.trim() || `exit ${r.code}`}`, 'git-failed');
+  if (r.code !== 0) throw new FactoryError(`git ${subcommand(args)} failed in ${dir} (git ${args.join(' ').slice(0, 200)}): ${r.stderr.trim() || `exit ${r.code}`}`, 'git-failed');
   return r.stdout;
 }
 

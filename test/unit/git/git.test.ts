@@ -42,6 +42,7 @@ describe('src/core/git: running git through simple-git', function () {
       assert.ok(e.message.includes(repo) && e.message.includes('git show HEAD:nope') && /does not exist/.test(e.message), e.message);
       return true;
     });
+    await assert.rejects(gitOrThrow(repo, ['-c', 'user.name=X', 'commit', '-q', '-m', 'nothing']), (e: FactoryError) => e.message.startsWith(`git commit failed in ${repo}`));
   });
 
   it('an abort stops the git process: the call rejects with `interrupted` at once', async () => {
