@@ -182,3 +182,46 @@ describe('SEC-10 hostile repository: credential helper, askPass and sshCommand o
     assert.deepEqual(h.ran(), []);
   });
 });
+
+describe('SEC-10 hostile submodule: the status reads of the Controller do not enter a submodule\'s work tree', function () {
+  this.timeout(60_000);
+  let h: Hostile;
+  let restore: () => void;
+
+  before(() => {
+    h = hostileRepo();
+    restore = isolateGlobalConfig(path.join(h.tmp, 'global.gitconfig'));
+    const quiet = (cwd: string, args: string[]) => plainGit(cwd, ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always', ...args]);
+    const sub = path.join(h.tmp, 'sub-origin');
+    quiet(h.tmp, ['init', '-q', '-b', 'main', sub]);
+    fs.writeFileSync(path.join(sub, '.gitattributes'), '* filter=m\n');
+    fs.writeFileSync(path.join(sub, 'm.txt'), 'm\n');
+    quiet(sub, ['add', '.']);
+    quiet(sub, ['commit', '-q', '-m', 'sub']);
+    quiet(h.work, ['-c', 'filter.x.process=', '-c', 'filter.x.required=false', 'submodule', 'add', '-q', sub, 'sub']);
+    quiet(h.work, ['-c', 'filter.x.process=', '-c', 'filter.x.required=false', 'commit', '-q', '-m', 'add sub']);
+    // The submodule's own config (not the superproject's) names the filter; a file of its work tree
+    // has a new mtime and the same size, so git must read its content (through the filter) to compare.
+    quiet(path.join(h.work, 'sub'), ['config', 'filter.m.clean', h.marker('submodule-filter-clean')]);
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(path.join(h.work, 'sub', 'm.txt'), later, later);
+  });
+  after(() => {
+    restore();
+    fs.rmSync(h.tmp, { recursive: true, force: true });
+  });
+
+  it('plain git status runs the submodule\'s filter; hostChanges and collectGitInfo do not', async () => {
+    h.clear();
+    try {
+      plainGit(h.work, ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'filter.x.process=', '-c', 'filter.x.required=false', 'status', '--porcelain']);
+    } catch {
+      // what counts is that the marker ran
+    }
+    assert.ok(h.ran().includes('submodule-filter-clean'), `control: ${h.ran().join(', ')}`);
+    h.clear();
+    await hostChanges(h.work, ['**']);
+    await collectGitInfo(h.work);
+    assert.deepEqual(h.ran(), []);
+  });
+});
