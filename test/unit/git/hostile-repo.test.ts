@@ -211,7 +211,7 @@ describe('SEC-10 hostile submodule: the status reads of the Controller do not en
     fs.rmSync(h.tmp, { recursive: true, force: true });
   });
 
-  it('plain git status runs the submodule\'s filter; hostChanges and collectGitInfo do not', async () => {
+  it('plain git status runs the submodule\'s filter; hostChanges, collectGitInfo, commitPaths and amendPaths do not', async () => {
     h.clear();
     try {
       plainGit(h.work, ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'filter.x.process=', '-c', 'filter.x.required=false', 'status', '--porcelain']);
@@ -222,6 +222,12 @@ describe('SEC-10 hostile submodule: the status reads of the Controller do not en
     h.clear();
     await hostChanges(h.work, ['**']);
     await collectGitInfo(h.work);
+    assert.deepEqual(h.ran(), []);
+    // A commit next to the dirty submodule (git commit computes the status too).
+    fs.writeFileSync(path.join(h.work, 'f.txt'), 'next to a submodule\n');
+    await commitPaths(h.work, ['f.txt'], 'factory: D201 PASS');
+    fs.writeFileSync(path.join(h.work, 'f.txt'), 'amended next to a submodule\n');
+    await amendPaths(h.work, ['f.txt']);
     assert.deepEqual(h.ran(), []);
   });
 });
