@@ -34,9 +34,10 @@ function* walk(root: string, rel = ''): Generator<string> {
  * The "DocOps Token" guard (spec §5-1): forbidden tokens (`docops.forbiddenTokens`, matched as
  * literal, case-sensitive text) in the documents matched by `docops.include`. A hit in a path
  * matched by `docops.allowlist` is tolerated. `strict: true` → any hit FAILs; otherwise hits are
- * warnings (WARN). Every hit is reported with its file, line and column.
+ * warnings (WARN). Every hit is reported with its file, line and column. `skip`: paths not read at
+ * all (the Controller's own records: a FAIL's evidence quotes the token it failed on).
  */
-export function scanForbiddenTokens(root: string, cfg: DocOpsTokenConfig): GuardResult {
+export function scanForbiddenTokens(root: string, cfg: DocOpsTokenConfig, skip: (rel: string) => boolean = () => false): GuardResult {
   const t0 = performance.now();
   const name = 'DocOps Token';
   const tokens = cfg.forbiddenTokens.filter((t) => t.length > 0);
@@ -46,7 +47,7 @@ export function scanForbiddenTokens(root: string, cfg: DocOpsTokenConfig): Guard
   const severity: GuardFinding['severity'] = cfg.strict ? 'error' : 'warning';
   const findings: GuardFinding[] = [];
   for (const rel of walk(root)) {
-    if (!included(rel) || allowed(rel)) continue;
+    if (!included(rel) || allowed(rel) || skip(rel)) continue;
     const abs = path.join(root, rel);
     let text: string;
     try {

@@ -2,6 +2,7 @@ import type { FactoryConfig } from '../config/schema';
 import { tailLines } from '../gate/gate-log';
 import type { StageRunner } from '../gate/stage-runner';
 import { nullLogger, type Logger, type ProgressSink } from '../util/log';
+import { controllerRecordFilter } from '../evidence/records';
 import { scanForbiddenTokens } from './docops-tokens';
 import type { DocOpsReport, GuardResult } from './guard-model';
 import { checkSsotDocs } from './ssot-docs';
@@ -30,7 +31,7 @@ export async function runDocOps(opts: RunDocOpsOptions): Promise<DocOpsReport> {
   opts.progress?.({ step: 1, maxStep: total, message: 'SSOT Docs' });
   guards.push(await checkSsotDocs(opts.root, opts.config, opts.signal));
   opts.progress?.({ step: 2, maxStep: total, message: 'DocOps Token' });
-  guards.push(scanForbiddenTokens(opts.root, opts.config.docops));
+  guards.push(scanForbiddenTokens(opts.root, opts.config.docops, controllerRecordFilter(opts.root, opts.config)));
   if (opts.runner) {
     for (const [i, g] of scripts.entries()) {
       opts.progress?.({ step: 3 + i, maxStep: total, message: g.name });

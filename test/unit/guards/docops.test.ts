@@ -42,6 +42,25 @@ describe('DocOps guards', () => {
     assert.equal(scanForbiddenTokens(tmp, cfg({})).status, 'PASS');
   });
 
+  it("DocOps Token does not read the Controller's records: a FAIL run's evidence and logs/autopilot quote tokens, a PASS run's evidence is checked", async () => {
+    const config = defaultConfig();
+    config.docops = cfg({ forbiddenTokens: ['DO-NOT-SHIP'], strict: true });
+    const run = (id: string, status: string) => {
+      write(`${config.paths.evidence}/${id}/manifest.json`, JSON.stringify({ status, ticket_id: 'D201' }));
+      write(`${config.paths.evidence}/${id}/README.md`, `# ${id}\nDocOps FAIL: forbidden token "DO-NOT-SHIP"\n`);
+    };
+    run('20261206_010000_d201_abc1234', 'FAIL');
+    run('20261206_020000_d201_abc1234', 'ABORTED');
+    write(`${config.paths.autopilot}/audits/a.md`, 'DO-NOT-SHIP quoted by the Auditor\n');
+    write('docs/a.md', '# clean\n');
+    const tokens = (await runDocOps({ root: tmp, config })).guards.find((g) => g.name === 'DocOps Token');
+    assert.equal(tokens?.status, 'PASS', JSON.stringify(tokens?.findings));
+    run('20261206_030000_d201_abc1234', 'PASS');
+    const again = (await runDocOps({ root: tmp, config })).guards.find((g) => g.name === 'DocOps Token');
+    assert.equal(again?.status, 'FAIL');
+    assert.deepEqual(again?.findings.map((f) => f.file), [`${config.paths.evidence}/20261206_030000_d201_abc1234/README.md`]);
+  });
+
   it('SSOT Docs passes on the example and fails on a ledger with a duplicated AC row, pointing at its line', async () => {
     const ok = await checkSsotDocs(EXAMPLE, defaultConfig());
     assert.notEqual(ok.status, 'FAIL', JSON.stringify(ok.findings));
