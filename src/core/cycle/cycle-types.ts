@@ -140,7 +140,7 @@ export interface CycleOutcome {
   costUsd: number;
   /** Part of `costUsd` by role, when a role other than the Worker spent (the Controller model): history's `spend`. */
   spend?: SpendEntry[];
-  /** Repo-relative evidence folder (PASS), else null. */
+  /** Repo-relative evidence folder of the cycle, whatever its verdict (a non-PASS one is never committed); null when none was written. */
   evidencePath: string | null;
   /** The ADJUST commit (PASS) or the BLOCKED commit, else null. */
   commit: string | null;
