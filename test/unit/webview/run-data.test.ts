@@ -109,6 +109,22 @@ describe('Run panel and Cost dashboard data (real evidence and history files)', 
     assert.equal(loadLatestRun(root, config, '20991231_000000_x_0000000').snapshot.runId, '20261125_110000_d201_abcdef0');
   });
 
+  it('a FAIL run with its own evidence folder shows why: the history line\'s reasons are the note (a PASS has none)', async () => {
+    const evidenceRoot = path.join(root, config.paths.evidence);
+    const id = '20261125_130000_d201_abcdef0';
+    await writeEvidence(evidenceRoot, { runId: id, ticketId: 'D201', taskName: 'Spread', acIds: ['D201::AC-2'], status: 'FAIL', startedAt: new Date('2026-11-25T13:00:00Z'), endedAt: new Date('2026-11-25T13:00:05Z'), git, gate: gate('PASS'), commands: [], kpi: {}, profitRelated: false, costUsd: 0.1, reasons: ['rejected in review: not this time'] });
+    const history = path.join(root, config.paths.autopilot, 'history.jsonl');
+    await appendHistory(history, { runId: id, ticketId: 'D201', acIds: ['D201::AC-2'], status: 'FAIL', endedAt: '2026-11-25T13:00:05Z', costUsd: 0.1, reasons: ['rejected in review: not this time'], evidence: `${config.paths.evidence}/${id}/` });
+    const { snapshot } = loadLatestRun(root, config, id);
+    assert.equal(snapshot.status, 'FAIL');
+    assert.equal(snapshot.note, 'rejected in review: not this time');
+    await appendHistory(history, { runId: '20261125_140000_d201_abcdef0', ticketId: 'D201', status: 'ABORTED', endedAt: '2026-11-25T14:00:00Z', costUsd: 0, reason: 'Controller stopped during DO' });
+    await writeEvidence(evidenceRoot, { runId: '20261125_140000_d201_abcdef0', ticketId: 'D201', status: 'ABORTED', startedAt: new Date('2026-11-25T14:00:00Z'), endedAt: new Date('2026-11-25T14:00:01Z'), git, commands: [], kpi: {}, profitRelated: false, costUsd: 0 });
+    assert.equal(loadLatestRun(root, config, '20261125_140000_d201_abcdef0').snapshot.note, 'Controller stopped during DO');
+    await writeEvidence(evidenceRoot, { runId: '20261125_150000_d201_abcdef0', ticketId: 'D201', status: 'PASS', startedAt: new Date('2026-11-25T15:00:00Z'), endedAt: new Date('2026-11-25T15:00:05Z'), git, gate: gate('PASS'), commands: [], kpi: {}, profitRelated: false, costUsd: 0.1 });
+    assert.equal(loadLatestRun(root, config, '20261125_150000_d201_abcdef0').snapshot.note, null);
+  });
+
   it('after a reload each role\'s agent, model, tier and spend come from the run\'s history line (evidence run and history-only run alike)', async () => {
     const evidenceRoot = path.join(root, config.paths.evidence);
     const history = path.join(root, config.paths.autopilot, 'history.jsonl');

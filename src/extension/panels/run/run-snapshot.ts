@@ -225,7 +225,8 @@ export function loadLatestRun(root: string, config: FactoryConfig, runId?: strin
       scopeViolations: Array.isArray(violations) ? violations.slice(0, 1000).map((v) => cut(v)) : [],
       audit: audit && typeof audit === 'object' ? { verdict: cut(audit.verdict ?? 'UNKNOWN'), summary: cut(audit.summary ?? audit.reason ?? '') } : null,
       cost: { spentUsd: spent, budgetUsd },
-      note: manifest ? null : `Run ${id} has no readable manifest.json (still being written, or broken).`,
+      // A run that did not PASS says why (its history line's reasons; the evidence's error.log has them too).
+      note: manifest ? recordNote(record) : `Run ${id} has no readable manifest.json (still being written, or broken).`,
       // Who ran each role and what it spent, as the history line recorded it.
       routing: historyRouting(record, tierLookup(config)),
     },
@@ -240,16 +241,21 @@ function tierLookup(config: FactoryConfig): (model: string) => string | undefine
   return (model) => table.tierOf(model);
 }
 
+/** The history line's reasons (or a recovery's one reason) as the panel's note; null when there are none. */
+function recordNote(record: HistoryLine | undefined): string | null {
+  const reasons = record?.reasons?.length ? record.reasons : record?.reason ? [record.reason] : [];
+  return reasons.length ? cut(reasons.join('; ')) : null;
+}
+
 /** A run known only from history.jsonl (no evidence folder): status, ticket, cost, reasons. */
 function historyOnlyRun(root: string, config: FactoryConfig, runId: string): RunSnapshot | undefined {
   const history = readHistory(path.join(root, config.paths.autopilot, 'history.jsonl'));
   const record = history.records.findLast((r) => r.runId === runId);
   if (!record) return undefined;
   const status = record.status;
-  const reasons = (record.reasons ?? []).map((r) => cut(r));
   const audit = record.audit;
   return {
-    ...emptySnapshot(config.killSwitch.budgetUsd, reasons.length ? cut(reasons.join('; ')) : `Run ${runId} left no evidence (${status}).`),
+    ...emptySnapshot(config.killSwitch.budgetUsd, recordNote(record) ?? `Run ${runId} left no evidence (${status}).`),
     runId,
     ticketId: str(record.ticketId),
     status,
