@@ -37,6 +37,22 @@ const ALLOW_CONFIG = [
 ];
 const ALLOW_ENV = [...USER_ENV, ...Object.keys(FIXED_ENV), 'GIT_PROXY_COMMAND', 'GIT_INDEX_FILE'];
 
+/** `work`, or a rejection as soon as `signal` fires, whichever comes first; the listener is removed after. */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  let fire = (): void => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    fire = () => reject(new Error('aborted'));
+    if (signal.aborted) fire();
+    else signal.addEventListener('abort', fire, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', fire);
+  }
+}
+
 /** One git process through simple-git; `config` are its `-c` settings. Never rejects for a non-zero exit. */
 async function execGit(dir: string, args: readonly string[], config: readonly string[], env: Record<string, string>, opts: GitRunOptions & { allowPack?: boolean }): Promise<GitResult> {
   if (!fs.existsSync(dir)) return { code: 128, stdout: Buffer.alloc(0), stderr: `fatal: cannot change to '${dir}': No such file or directory` };
@@ -52,7 +68,9 @@ async function execGit(dir: string, args: readonly string[], config: readonly st
     // --receive-pack=git-receive-pack on a push replaces a program the repository's config names.
     unsafe: { allowUnsafePack: opts.allowPack === true },
     ...(opts.signal ? { abort: opts.signal } : {}),
-    ...(opts.input !== undefined ? { input: () => opts.input } : {}),
+    // stdin always ends (empty when there is no input): no git waits on it. simple-git writes only
+    // a truthy value, so an empty input is an empty Buffer, never ''.
+    input: () => Buffer.from(opts.input ?? ''),
     errors(error, r) {
       result = { code: r.exitCode, stdout: Buffer.concat(r.stdOut), stderr: Buffer.concat(r.stdErr).toString('utf8') };
       // A non-zero exit is a result the caller reads; an abort, a refused argument or a spawn failure is not.
@@ -60,7 +78,9 @@ async function execGit(dir: string, args: readonly string[], config: readonly st
     },
   });
   try {
-    await git.env(env).raw([...args]);
+    // On abort simple-git kills git, but a helper git started (git-remote-http, ssh) may hold the
+    // pipes open for as long as it waits on the network: the call ends at the abort, not then.
+    await untilAborted(git.env(env).raw([...args]), opts.signal);
   } catch (err) {
     if (opts.signal?.aborted) throw new FactoryError(`interrupted: git ${subcommand(args)} in ${dir} was stopped`, 'interrupted');
     throw new FactoryError(`git ${subcommand(args)} could not run in ${dir}: ${err instanceof Error ? err.message : String(err)}`, 'git-failed');

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gitOrThrow, runGit, unsafeDirectoryError } from '../../../src/core/git/git';
@@ -45,15 +46,28 @@ describe('src/core/git: running git through simple-git', function () {
     await assert.rejects(gitOrThrow(repo, ['-c', 'user.name=X', 'commit', '-q', '-m', 'nothing']), (e: FactoryError) => e.message.startsWith(`git commit failed in ${repo}`));
   });
 
+  it('stdin always ends: a command reading it without input gets an empty stdin, never waits', async () => {
+    const r = await runGit(repo, ['hash-object', '--stdin']);
+    assert.equal(r.stdout.toString().trim(), 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'); // the empty blob
+    assert.equal((await runGit(repo, ['hash-object', '--stdin'], { input: '' })).code, 0);
+  });
+
   it('an abort stops the git process: the call rejects with `interrupted` at once', async () => {
-    const ac = new AbortController();
-    const t0 = Date.now();
-    // hash-object --stdin with no input waits for ever: only the abort ends it.
-    const call = runGit(repo, ['hash-object', '--stdin'], { signal: ac.signal });
-    setTimeout(() => ac.abort(), 300);
-    await assert.rejects(call, (e: FactoryError) => e.code === 'interrupted');
-    assert.ok(Date.now() - t0 < 10_000);
-    await assert.rejects(runGit(repo, ['status'], { signal: AbortSignal.abort() }), (e: FactoryError) => e.code === 'interrupted');
+    // A loopback server that accepts and never answers: git ls-remote waits until the abort.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const ac = new AbortController();
+      const t0 = Date.now();
+      const call = runGit(repo, ['ls-remote', `http://127.0.0.1:${port}/x.git`], { signal: ac.signal });
+      setTimeout(() => ac.abort(), 500);
+      await assert.rejects(call, (e: FactoryError) => e.code === 'interrupted');
+      assert.ok(Date.now() - t0 < 10_000);
+      await assert.rejects(runGit(repo, ['status'], { signal: AbortSignal.abort() }), (e: FactoryError) => e.code === 'interrupted');
+    } finally {
+      silent.close();
+    }
   });
 
   it('reads git\'s dubious-ownership refusal, quoting the path for the shell', () => {
