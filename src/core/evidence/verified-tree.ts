@@ -3,18 +3,11 @@
  * with the Worker's changeset — built in a temporary index (the user's index is never touched),
  * so a person can later check that a commit holds that tree and re-run the Gate on it.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runGit as hostGit } from '../git/git';
 import { FactoryError } from '../util/errors';
-
-/**
- * The host-git hardening of the Controller's other calls (no fsmonitor, no hooks, no pager, no
- * optional locks): this file needs a temporary index (GIT_INDEX_FILE) and stdin, so it spawns git
- * itself. To move onto src/core/git once that module can pass an environment.
- */
-const HARDENED = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.pager=cat', '--no-optional-locks'];
 
 /** One changed path as the evidence records it: its git blob and mode after the change (null: deleted). */
 export interface VerifiedChange {
@@ -42,23 +35,14 @@ interface GitOut {
   stderr: string;
 }
 
-/** git with the Controller's hardening flags (no hooks, fsmonitor or pager), an optional temp index and stdin. */
-export function runGit(root: string, args: string[], opts: { index?: string; input?: string; signal?: AbortSignal } = {}): Promise<GitOut> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
-    if (opts.index) env.GIT_INDEX_FILE = opts.index;
-    const child = spawn('git', [...HARDENED, '-C', root, ...args], { stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], env, ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (opts.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input);
-    }
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', (err) => reject(opts.signal?.aborted ? new FactoryError(`interrupted: git ${args[0] ?? ''} in ${root} was stopped`, 'interrupted') : err));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/**
+ * git through src/core/git (the Controller's one hardening: no hooks, fsmonitor, pager, filter
+ * drivers or credential helpers of the repository), with an optional temporary index and stdin.
+ * A signal that fires ends the call with FactoryError `interrupted`.
+ */
+export async function runGit(root: string, args: string[], opts: { index?: string; input?: string; signal?: AbortSignal } = {}): Promise<GitOut> {
+  const r = await hostGit(root, args, { ...(opts.index ? { index: opts.index } : {}), ...(opts.input !== undefined ? { input: opts.input } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
 
 /** Like {@link runGit}, but a non-zero exit is a `git-failed` error naming the command. */
