@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MANIFEST_FILE } from '../evidence/evidence-format';
-import { RUN_ID_RE } from '../evidence/run-id';
 import { allocateRunDir, type WrittenEvidence } from '../evidence/writer';
 import { atomicWrite } from '../util/atomic-write';
 
@@ -17,18 +16,8 @@ import { atomicWrite } from '../util/atomic-write';
  * folder has it yet (created exclusively, so nothing already there — a half-written PASS, an
  * earlier FAIL of the same run — is ever written into), else a fresh one next to it.
  */
-export async function claimRunFolder(evidenceDir: string, runId: string, startedAt: Date, ticketId: string, commit: string | null): Promise<{ runId: string; dir: string }> {
-  await fs.promises.mkdir(evidenceDir, { recursive: true });
-  if (RUN_ID_RE.test(runId)) {
-    const dir = path.join(evidenceDir, runId);
-    try {
-      await fs.promises.mkdir(dir);
-      return { runId, dir };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  return allocateRunDir(evidenceDir, startedAt, ticketId, commit);
+export function claimRunFolder(evidenceDir: string, runId: string, startedAt: Date, ticketId: string, commit: string | null): Promise<{ runId: string; dir: string }> {
+  return allocateRunDir(evidenceDir, startedAt, ticketId, commit, runId);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   type VerifiedRecord,
 } from './evidence-format';
 import { renderReadme } from './readme';
-import { formatRunId, runLabel } from './run-id';
+import { RUN_ID_RE, formatRunId, runLabel } from './run-id';
 
 /** One line of cmd_history.txt beyond the Gate's own steps (the Worker's run, a git commit). */
 export interface CommandRecord {
@@ -91,12 +91,14 @@ function sha256(data: string | Buffer): string {
 /**
  * Creates `<evidenceDir>/<run_id>/` with an exclusive mkdir. Two runs that start in the same second
  * for the same ticket would collide; the later one moves its id on by a second (the id is a label,
- * and keeping its format matters more than the exact second).
+ * and keeping its format matters more than the exact second). `preferred`: a run id to take first
+ * when it is free and well-formed (a cycle's own id), before any computed one.
  */
-export async function allocateRunDir(evidenceDir: string, startedAt: Date, ticketId: string, commit: string | null): Promise<{ runId: string; dir: string }> {
+export async function allocateRunDir(evidenceDir: string, startedAt: Date, ticketId: string, commit: string | null, preferred?: string): Promise<{ runId: string; dir: string }> {
   await fs.promises.mkdir(evidenceDir, { recursive: true });
-  for (let i = 0; i < 600; i++) {
-    const runId = formatRunId(new Date(startedAt.getTime() + i * 1000), ticketId, commit ?? undefined);
+  const ids = preferred !== undefined && RUN_ID_RE.test(preferred) ? [preferred] : [];
+  for (let i = 0; i < 600; i++) ids.push(formatRunId(new Date(startedAt.getTime() + i * 1000), ticketId, commit ?? undefined));
+  for (const runId of ids) {
     const dir = path.join(evidenceDir, runId);
     try {
       await fs.promises.mkdir(dir);
