@@ -9,7 +9,7 @@ import { collectGitInfo, emptyGitInfo } from '../evidence/git-info';
 import { writeEvidence } from '../evidence/writer';
 import { errorMessage } from '../util/errors';
 import type { CycleState } from './cycle-state';
-import { appendToReadme, bullets, claimRunFolder } from './nonpass-evidence';
+import { bullets, claimRunFolder } from './nonpass-evidence';
 import { costByRole } from './spend';
 
 /** The repository `dir` is in: the nearest folder up from it with a `.git`, or null. */
@@ -52,7 +52,11 @@ async function writeAbortRun(evidenceDir: string, state: CycleState, reason: str
   const now = new Date();
   const git = root ? await collectGitInfo(root, now) : emptyGitInfo(now);
   const costUsd = spend.reduce((sum, s) => sum + s.costUsd, 0);
-  const written = await writeEvidence(evidenceDir, {
+  const lines = ['## What happened', '', `The cycle was **ABORTED** during ${state.phase}: ${reason.replace(/\s*\n\s*/g, ' ')}`, '', phaseNote(state), 'This folder is not committed.', ''];
+  if (folder.runId !== state.runId) lines.push(`Cycle run id: ${state.runId} (its own folder name was taken).`, '');
+  lines.push(`ACs: ${state.acIds.join(', ') || '(none)'}  `, `Base commit: ${state.baseCommit || '(none)'}  `, `Spent before the abort: $${costUsd.toFixed(4)}`);
+  if (spend.length) lines.push('', ...bullets(spend.map((s) => `${[s.role, s.agent, s.model].filter(Boolean).join(' ')}: $${s.costUsd.toFixed(4)}`)));
+  await writeEvidence(evidenceDir, {
     runId: folder.runId,
     ticketId,
     acIds: state.acIds,
@@ -64,12 +68,8 @@ async function writeAbortRun(evidenceDir: string, state: CycleState, reason: str
     reasons: [reason, `interrupted during ${state.phase}`],
     kpi: { aborted_in: state.phase, cost_by_role: costByRole(spend), files_changed: state.changes?.length ?? 0, ...(folder.runId !== state.runId ? { cycle_run_id: state.runId } : {}) },
     reproduce: [`git checkout ${(baseCommit ?? 'HEAD').slice(0, 12)}`, `factory run --ticket ${ticketId}`, `factory evidence-check ${folder.runId}`],
+    notes: lines,
   });
-  const lines = ['## What happened', '', `The cycle was **ABORTED** during ${state.phase}: ${reason.replace(/\s*\n\s*/g, ' ')}`, '', phaseNote(state), 'This folder is not committed.', ''];
-  if (folder.runId !== state.runId) lines.push(`Cycle run id: ${state.runId} (its own folder name was taken).`, '');
-  lines.push(`ACs: ${state.acIds.join(', ') || '(none)'}  `, `Base commit: ${state.baseCommit || '(none)'}  `, `Spent before the abort: $${costUsd.toFixed(4)}`);
-  if (spend.length) lines.push('', ...bullets(spend.map((s) => `${[s.role, s.agent, s.model].filter(Boolean).join(' ')}: $${s.costUsd.toFixed(4)}`)));
-  await appendToReadme(written, lines);
   const dir = path.join(evidenceDir, folder.runId);
   return root ? `${path.relative(root, dir).split(path.sep).join('/')}/` : `${dir}/`;
 }

@@ -18,6 +18,8 @@ export interface ReadmeInput {
   reproduce?: readonly string[];
   verified?: VerifiedRecord;
   baseline?: BaselineRecord;
+  /** Further README lines after the reproduction (a non-PASS run's "What happened"). */
+  notes?: readonly string[];
 }
 
 /** The trailer line of a PASS commit that names its run. */
@@ -68,7 +70,7 @@ export function renderReadme(r: ReadmeInput): string {
   const v = r.verified;
   if (!v) {
     const lines = r.reproduce ?? [`git checkout ${r.commit ?? 'HEAD'}`, 'factory gate', `factory evidence-check ${r.runId}`];
-    return [...head, 'Reproduce:', '', '```sh', ...lines, '```', ''].join('\n');
+    return [...head, 'Reproduce:', '', '```sh', ...lines, '```', '', ...notesOf(r)].join('\n');
   }
   return [
     ...head,
@@ -90,5 +92,11 @@ export function renderReadme(r: ReadmeInput): string {
     ...byHand(r.runId, v),
     '```',
     '',
+    ...notesOf(r),
   ].join('\n');
+}
+
+/** The caller's own README section, ending in a blank line; nothing when there is none. */
+function notesOf(r: ReadmeInput): string[] {
+  return r.notes?.length ? [...r.notes, ''] : [];
 }

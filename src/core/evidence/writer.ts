@@ -63,6 +63,8 @@ export interface EvidenceInput {
   changeset?: { files: number; linesAdded: number; linesRemoved: number };
   /** The baseline on HEAD the run started from (kpi.json, manifest, README). */
   baseline?: BaselineRecord;
+  /** README lines after the reproduction: a non-PASS run's "What happened". */
+  notes?: string[];
   /** Why a run that is not a PASS failed, one reason per entry (written to error.log with the Gate's failure). */
   reasons?: string[];
   environment?: Record<string, string>;

@@ -12,7 +12,7 @@ import { writeEvidence, type CommandRecord, type EvidenceInput } from '../../evi
 import { errorMessage } from '../../util/errors';
 import type { CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
-import { appendToReadme, bullets, claimRunFolder, evidenceFolderName } from '../nonpass-evidence';
+import { bullets, claimRunFolder, evidenceFolderName } from '../nonpass-evidence';
 import { costByRole } from '../spend';
 import type { ActInput } from './act-input';
 import { gatewayLines, meteredResult } from './evidence';
@@ -61,9 +61,9 @@ async function writeVerdictRun(ctx: CycleContext, v: VerdictEvidenceInput): Prom
     kpi: { agent: plan.agent, ...(plan.model ? { model: plan.model } : {}), cost_by_role: costByRole(outcome.spend ?? []), files_changed: outcome.changes.length, scope_violations: outcome.violations.length, ...(folder.runId !== plan.run_id ? { cycle_run_id: plan.run_id } : {}) },
     reproduce: [`git checkout ${(baseCommit ?? 'HEAD').slice(0, 12)}`, `factory run --ticket ${plan.ticket_id} --agent ${plan.agent}`, `factory evidence-check ${folder.runId}`],
     ...(act ? afterCheck(act) : {}),
+    notes: whatHappened(v, folder.runId),
   };
   const written = await writeEvidence(ctx.paths.evidence, input);
-  await appendToReadme(written, whatHappened(v, folder.runId));
   return { runId: folder.runId, dir: written.dir };
 }
 
