@@ -54,7 +54,12 @@ describe('src/core/git: running git through simple-git', function () {
 
   it('an abort stops the git process: the call rejects with `interrupted` at once', async () => {
     // A loopback server that accepts and never answers: git ls-remote waits until the abort.
-    const silent = net.createServer(() => undefined);
+    // Its connections are destroyed at the end: git's HTTP helper outlives the killed git while it
+    // waits on the network, and an open socket would keep this test process alive.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as net.AddressInfo).port;
     try {
@@ -66,6 +71,7 @@ describe('src/core/git: running git through simple-git', function () {
       assert.ok(Date.now() - t0 < 10_000);
       await assert.rejects(runGit(repo, ['status'], { signal: AbortSignal.abort() }), (e: FactoryError) => e.code === 'interrupted');
     } finally {
+      for (const socket of sockets) socket.destroy();
       silent.close();
     }
   });
