@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readHistory, lineHash } from '../history/history';
-import { runGit } from '../git/git';
+import { runGitGroup } from '../git/git';
 import { atomicWrite } from '../util/atomic-write';
 import { errorMessage } from '../util/errors';
 import { gitQuery } from './git-ops';
@@ -101,8 +101,9 @@ export async function pushToUpstream(root: string, signal?: AbortSignal): Promis
   const timeout = AbortSignal.timeout(PUSH_TIMEOUT_MS);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
-    // --receive-pack: the program on the other side is git's own, never one the repository's config names.
-    const r = await runGit(root, ['push', '--no-verify', '--porcelain', '--receive-pack=git-receive-pack', '--', remote, `HEAD:${merge}`], { signal: both, allowPack: true });
+    // --receive-pack: the program on the other side is git's own, never one the repository's config
+    // names. Its own process group: a stop or the time cap ends the transport helpers with it.
+    const r = await runGitGroup(root, ['push', '--no-verify', '--porcelain', '--receive-pack=git-receive-pack', '--', remote, `HEAD:${merge}`], both);
     if (r.code !== 0) return fail(pushError(r.stdout.toString('utf8'), r.stderr) || `git push exited ${r.code}`);
   } catch (err) {
     if (signal?.aborted) throw err;

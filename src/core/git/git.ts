@@ -54,7 +54,7 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined
 }
 
 /** One git process through simple-git; `config` are its `-c` settings. Never rejects for a non-zero exit. */
-async function execGit(dir: string, args: readonly string[], config: readonly string[], env: Record<string, string>, opts: GitRunOptions & { allowPack?: boolean }): Promise<GitResult> {
+async function execGit(dir: string, args: readonly string[], config: readonly string[], env: Record<string, string>, opts: GitRunOptions): Promise<GitResult> {
   if (!fs.existsSync(dir)) return { code: 128, stdout: Buffer.alloc(0), stderr: `fatal: cannot change to '${dir}': No such file or directory` };
   let result: GitResult | undefined;
   const git = simpleGit({
@@ -65,8 +65,6 @@ async function execGit(dir: string, args: readonly string[], config: readonly st
     completion: { onClose: true, onExit: false },
     allowConfig: ALLOW_CONFIG,
     allowEnvironment: ALLOW_ENV,
-    // --receive-pack=git-receive-pack on a push replaces a program the repository's config names.
-    unsafe: { allowUnsafePack: opts.allowPack === true },
     ...(opts.signal ? { abort: opts.signal } : {}),
     // stdin always ends (empty when there is no input): no git waits on it. simple-git writes only
     // a truthy value, so an empty input is an empty Buffer, never ''.
@@ -142,7 +140,7 @@ export function unsafeDirectoryError(stderr: string, dir: string): FactoryError 
  * stdout and stderr; rejects with `git-unsafe-directory` (another user's repository) or
  * `interrupted` (the signal fired).
  */
-export async function runGit(dir: string, args: readonly string[], opts: GitRunOptions & { allowPack?: boolean } = {}): Promise<GitResult> {
+export async function runGit(dir: string, args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
   const o = await repoOverrides(dir, opts.signal);
   if ('code' in o) return o;
   const env = hardenedEnv({ ...o.env, ...(opts.index ? { GIT_INDEX_FILE: opts.index } : {}) });
@@ -185,4 +183,42 @@ export async function hardenedInvocation(dir: string, signal?: AbortSignal): Pro
 export async function spawnGit(dir: string, args: readonly string[], signal?: AbortSignal): Promise<ChildProcessByStdio<null, Readable, Readable>> {
   const h = await hardenedInvocation(dir, signal);
   return spawn('git', [...h.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: h.env, ...(signal ? { signal } : {}) });
+}
+
+/**
+ * A network git (push): spawned in a process group of its own, so that an abort (the user's, or a
+ * time cap) ends git AND the helpers it started — git-remote-http, ssh — which otherwise outlive a
+ * killed git for as long as the network keeps them waiting. Never rejects for a non-zero exit.
+ */
+export async function runGitGroup(dir: string, args: readonly string[], signal?: AbortSignal): Promise<GitResult> {
+  const h = await hardenedInvocation(dir, signal);
+  if (signal?.aborted) throw new FactoryError(`interrupted: git ${subcommand(args)} in ${dir} was stopped`, 'interrupted');
+  const child = spawn('git', [...h.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: h.env, detached: true });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  };
+  signal?.addEventListener('abort', killGroup, { once: true });
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c) => resolve(c ?? -1));
+    });
+    if (signal?.aborted) throw new FactoryError(`interrupted: git ${subcommand(args)} in ${dir} was stopped`, 'interrupted');
+    const r: GitResult = { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+    const unsafe = code !== 0 ? unsafeDirectoryError(r.stderr, dir) : null;
+    if (unsafe) throw unsafe;
+    return r;
+  } finally {
+    signal?.removeEventListener('abort', killGroup);
+    // Helpers git left behind on its own way out (it exits before them on some errors).
+    killGroup();
+  }
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gitOrThrow, runGit, unsafeDirectoryError } from '../../../src/core/git/git';
+import { gitOrThrow, runGit, runGitGroup, unsafeDirectoryError } from '../../../src/core/git/git';
 import { FactoryError } from '../../../src/core/util/errors';
 import { plainGit } from './hostile-fixture';
 
@@ -70,6 +70,37 @@ describe('src/core/git: running git through simple-git', function () {
       await assert.rejects(call, (e: FactoryError) => e.code === 'interrupted');
       assert.ok(Date.now() - t0 < 10_000);
       await assert.rejects(runGit(repo, ['status'], { signal: AbortSignal.abort() }), (e: FactoryError) => e.code === 'interrupted');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('a stopped push ends git and its transport helper (git-remote-http): nothing is left waiting on the network', async function () {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const url = `http://127.0.0.1:${port}/push-${process.pid}.git`;
+    const helpers = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(url);
+      } catch {
+        return false;
+      }
+    });
+    try {
+      const ac = new AbortController();
+      const call = runGitGroup(repo, ['push', '--porcelain', url, 'HEAD:refs/heads/main'], ac.signal);
+      // Wait until the helper is connected and waiting, then stop.
+      for (let i = 0; i < 100 && sockets.size === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(helpers().length > 0, 'the push started a transport helper that waits on the silent server');
+      ac.abort();
+      await assert.rejects(call, (e: FactoryError) => e.code === 'interrupted');
+      for (let i = 0; i < 40 && helpers().length; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(helpers(), [], 'no git process of the push is left');
     } finally {
       for (const socket of sockets) socket.destroy();
       silent.close();
