@@ -16,6 +16,11 @@ function missing(ctx: Mocha.Context, what: string): never {
   ctx.skip();
 }
 
+/** Tests that chown files to another user need root (here and in CI they run as root). */
+export function requireRoot(ctx: Mocha.Context): void {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) missing(ctx, 'root (to chown a repository to another user)');
+}
+
 let dockerOk: boolean | undefined;
 /** True when `docker info` answers. */
 export function dockerAvailable(): boolean {

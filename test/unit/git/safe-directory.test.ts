@@ -6,10 +6,8 @@ import { commitPaths, headCommit, trackedFiles } from '../../../src/core/cycle/g
 import { streamLog } from '../../../src/core/plan/scope/history-source';
 import { exportTree, hostChanges } from '../../../src/core/sandbox/staging';
 import { FactoryError } from '../../../src/core/util/errors';
-import { REQUIRE_ENGINES } from '../../support/engines';
+import { requireRoot } from '../../support/engines';
 import { isolateGlobalConfig, plainGit } from './hostile-fixture';
-
-const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /**
  * safe.directory (SEC-10, issue 17 item 8): git refuses a repository another user owns. The
@@ -23,11 +21,8 @@ describe('SEC-10 a repository owned by another user (safe.directory)', function 
   let restore: () => void;
 
   before(function () {
-    // chown needs root (the tests run as root here and in CI, where a skip would be a silent gap).
-    if (!asRoot) {
-      if (REQUIRE_ENGINES) throw new Error('the safe.directory tests chown a repository to another user: run them as root (required in CI)');
-      this.skip();
-    }
+    // chown needs root: a failure in CI, a skip with its reason elsewhere.
+    requireRoot(this);
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'factory-unsafe-')));
     repo = path.join(tmp, 'other user');
     plainGit(tmp, ['init', '-q', '-b', 'main', repo]);
