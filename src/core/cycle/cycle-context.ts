@@ -34,6 +34,8 @@ export interface CycleEnv {
 /** The environment plus the run's persisted state, from PLAN on. */
 export interface CycleContext extends CycleEnv {
   state: CycleState;
+  /** Where `state` is persisted: `cycle_state.json`, or the slot's file in a parallel run (`stateFile`). */
+  statePath: string;
   /** Persist the state in `phase` (with `extra`), announce it, and pass the phase's fault point. */
   setPhase: (phase: CyclePhase, extra?: Partial<CycleState>) => Promise<void>;
 }

@@ -6,9 +6,36 @@ import { atomicWrite } from '../util/atomic-write';
 
 export type { CyclePhase, CycleState };
 
-/** `<autopilot>/cycle_state.json`: present exactly while a cycle is in flight. */
-export function stateFile(root: string, autopilotDir: string): string {
-  return path.join(root, autopilotDir, 'cycle_state.json');
+/**
+ * `<autopilot>/cycle_state.json`: present exactly while a cycle is in flight. A parallel run
+ * (`factory run --parallel N`) gives each cycle in flight a slot; slot k > 0 keeps its state in
+ * `cycle_state.<k>.json`, so a serial run's file is unchanged and recovery finds every slot.
+ */
+export function stateFile(root: string, autopilotDir: string, slot = 0): string {
+  return path.join(root, autopilotDir, slot > 0 ? `cycle_state.${slot}.json` : 'cycle_state.json');
+}
+
+/** A state file's name: `cycle_state.json` or `cycle_state.<slot>.json`. */
+export const STATE_FILE_RE = /^cycle_state(?:\.([1-9]\d{0,3}))?\.json$/;
+
+/** Every cycle in flight on this repository (one per slot), in slot order; unreadable files are skipped. */
+export function listCycleStates(root: string, autopilotDir: string): { slot: number; file: string; state: CycleState }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(root, autopilotDir));
+  } catch {
+    return [];
+  }
+  const out: { slot: number; file: string; state: CycleState }[] = [];
+  for (const name of names) {
+    const m = STATE_FILE_RE.exec(name);
+    if (!m) continue;
+    const slot = m[1] ? Number(m[1]) : 0;
+    const file = stateFile(root, autopilotDir, slot);
+    const state = readCycleState(file);
+    if (state) out.push({ slot, file, state });
+  }
+  return out.sort((a, b) => a.slot - b.slot);
 }
 
 /**

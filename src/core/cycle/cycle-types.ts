@@ -32,7 +32,12 @@ export type CycleEvent =
   | { type: 'push'; when: 'commit' | 'retry'; pushed: boolean; commits: number; upstream: string | null; error?: string }
   /** Spec §8-3 baseline: the Gate and DocOps on HEAD before the cycle (the first cycle of a run). */
   | { type: 'baseline'; report: BaselineReport }
-  | { type: 'end'; outcome: CycleOutcome };
+  | { type: 'end'; outcome: CycleOutcome }
+  // A parallel run (cycle/parallel/): a ticket waits for a cycle in flight whose scope overlaps its
+  // own; a PASSed changeset is integrated onto the current HEAD (merge queue), or sent back.
+  | { type: 'waiting'; ticketId: string; behind: string[]; reason: string }
+  | { type: 'merge'; runId: string; step: 'queued' | 'integrating' | 'gate' | 'committed'; head: string }
+  | { type: 'requeued'; runId: string; ticketId: string; reason: string; countsAsRetry: boolean };
 
 /** What one cycle runs on and with: the repository, an optional ticket, agent, config and image overrides. */
 export interface CycleOptions {
@@ -67,6 +72,11 @@ export interface CycleOptions {
   baseline?: 'run' | 'skip';
   /** Go on when the baseline is red (`--accept-red-baseline`); recorded in the evidence. */
   acceptRedBaseline?: boolean;
+  /**
+   * The cycle's slot in a parallel run (0 = the only cycle, `cycle_state.json`): where its state
+   * is persisted (`cycle-state.ts stateFile`).
+   */
+  slot?: number;
 }
 
 /** The baseline of spec §8-3: Gate and DocOps on HEAD before any change. */

@@ -66,7 +66,7 @@ export async function restoreStatuses(root: string, config: FactoryConfig, previ
 export async function markCycleInProgress(ctx: CycleContext): Promise<void> {
   await markInProgress(ctx.root, ctx.config, ctx.state.acIds, async (previous) => {
     ctx.state.acStatusBefore = previous;
-    await writeCycleState(ctx.paths.state, ctx.state);
+    await writeCycleState(ctx.statePath, ctx.state);
   });
   faultPoint('PLAN:marked');
 }

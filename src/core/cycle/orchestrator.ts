@@ -18,7 +18,7 @@ import { stopwatch } from '../util/stopwatch';
 import { startBaseline } from './baseline';
 import { faultPoint, type CycleContext, type CycleEnv } from './cycle-context';
 import { cyclePaths, type CyclePaths } from './cycle-paths';
-import { clearCycleState, readCycleState, writeCycleState, type CycleState } from './cycle-state';
+import { clearCycleState, readCycleState, stateFile, writeCycleState, type CycleState } from './cycle-state';
 import { emptyOutcome, type BaselineReport, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
 import { markCycleInProgress, restoreStatuses } from './in-progress';
 import { actPhase, recordVerdict } from './phases/act';
@@ -72,7 +72,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
     const outcome = await sequencePhases(env, res, t0, retried);
     return outcome;
   } catch (err) {
-    await abandonCycle(root, config, paths, log, err, res);
+    await abandonCycle(root, config, stateFile(root, config.paths.autopilot, opts.slot ?? 0), log, err, res);
     throw err;
   } finally {
     await releaseCycle(res, paths, opts, lock, log);
@@ -113,7 +113,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   await ctx.setPhase('PLAN');
   const finish = async () => {
     // The cycle is over (whatever its status): no state left for a restart to recover.
-    await clearCycleState(env.paths.state);
+    await clearCycleState(ctx.statePath);
     outcome.timings.totalMs = Date.now() - t0;
     env.emit({ type: 'end', outcome });
     return outcome;
@@ -188,13 +188,14 @@ function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
   const state: CycleState = { version: 1, runId: plan.run_id, ticketId: plan.ticket_id, acIds: plan.ac_ids, phase: 'PLAN', baseCommit: planned.baseCommit, startedAt: planned.startedAt.toISOString(), owner: ownerTag() };
   // Money already spent (the Controller model, in PLAN) is recorded even if the cycle is aborted.
   if (planned.controller?.spend.length) state.spend = [...planned.controller.spend];
+  const statePath = stateFile(env.root, env.config.paths.autopilot, env.opts.slot ?? 0);
   const setPhase = async (phase: CyclePhase, extra: Partial<CycleState> = {}) => {
     Object.assign(state, extra, { phase });
-    await writeCycleState(env.paths.state, state);
+    await writeCycleState(statePath, state);
     env.emit({ type: 'phase', runId: plan.run_id, phase, at: env.now().toISOString() });
     faultPoint(phase);
   };
-  return { ...env, state, setPhase };
+  return { ...env, state, statePath, setPhase };
 }
 
 /**
@@ -202,8 +203,9 @@ function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
  * and then the state file lets the next start finish it or roll it back. A failure inside ADJUST
  * is rolled back at once, so the host never keeps half a cycle.
  */
-async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePaths, log: Logger, err: unknown, res: CycleResources): Promise<void> {
-  const st = readCycleState(paths.state);
+async function abandonCycle(root: string, config: FactoryConfig, statePath: string, log: Logger, err: unknown, res: CycleResources): Promise<void> {
+  const st = readCycleState(statePath);
+  const paths = cyclePaths(root, config);
   if (!st) return;
   st.spend = spentSoFar(st.spend, res);
   try {
@@ -212,7 +214,7 @@ async function abandonCycle(root: string, config: FactoryConfig, paths: CyclePat
     if (!committed) await restoreStatuses(root, config, st.acStatusBefore);
     if (!committed) await abortOnce(paths, st, errorMessage(err));
     if (st.backupDir) await fs.promises.rm(st.backupDir, { recursive: true, force: true });
-    await clearCycleState(paths.state);
+    await clearCycleState(statePath);
   } catch (cleanup) {
     // Leave the state file: the next start retries the rollback.
     log.error(`could not roll back run ${st.runId}: ${errorMessage(cleanup)}`);

@@ -75,7 +75,7 @@ describe('IN_PROGRESS marking of a cycle’s ACs (spec §8-3)', () => {
   it('the cycle keeps the previous cells in cycle_state.json before marking, and restores from them', async () => {
     const stateFile = path.join(root, 'logs/autopilot/cycle_state.json');
     const state: CycleState = { version: 1, runId: 'r1', ticketId: 'D101', acIds: ['D101::AC-2', 'D101::AC-3'], phase: 'PLAN', baseCommit: 'abc', startedAt: new Date().toISOString(), owner: 'h:1' };
-    const ctx = { root, config, paths: { state: stateFile }, state } as unknown as CycleContext;
+    const ctx = { root, config, paths: { state: stateFile }, statePath: stateFile, state } as unknown as CycleContext;
     await markCycleInProgress(ctx);
     assert.deepEqual(readCycleState(stateFile)?.acStatusBefore, { 'D101::AC-2': '**OPEN**', 'D101::AC-3': 'PARTIAL' });
     assert.equal(statusOf('D101::AC-3'), 'IN_PROGRESS');

@@ -52,6 +52,7 @@ function context(root: string, warnings: string[], config: FactoryConfig = defau
     root,
     config,
     paths: cyclePaths(root, config),
+    statePath: cyclePaths(root, config).state,
     opts: { root },
     deps: {},
     docker: {} as Docker,

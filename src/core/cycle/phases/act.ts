@@ -118,7 +118,7 @@ async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string, opts
   delete ctx.state.backups;
   delete ctx.state.backupDir;
   ctx.state.phase = 'CHECK';
-  await writeCycleState(ctx.paths.state, ctx.state);
+  await writeCycleState(ctx.statePath, ctx.state);
   faultPoint('ADJUST:rolled-back');
   ctx.lap(opts.rollback ? 'ADJUST rolled back' : 'ADJUST refused');
   outcome.evidencePath = null;
