@@ -4,19 +4,19 @@
  * repo lock, cancellation and crash recovery; what each phase does lives in its module.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
 import type { CyclePhase } from '../contracts/status';
 import { connectDocker } from '../docker/connect';
-import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
+import type { RepoLock } from '../lock/repo-lock';
 import { ownerTag } from '../sandbox/container-spec';
-import { FactoryError, errorMessage } from '../util/errors';
+import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { stopwatch } from '../util/stopwatch';
 import { startBaseline } from './baseline';
 import { faultPoint, type CycleContext, type CycleEnv } from './cycle-context';
+import { takeCycleLock } from './cycle-lock';
 import { cyclePaths, type CyclePaths } from './cycle-paths';
 import { clearCycleState, readCycleState, stateFile, writeCycleState, type CycleState } from './cycle-state';
 import { emptyOutcome, type BaselineReport, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
@@ -55,12 +55,7 @@ export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promis
   const paths = cyclePaths(root, config);
   const t0 = Date.now();
   const lap = stopwatch(log, 'cycle');
-  let lock: RepoLock;
-  try {
-    lock = await acquireRepoLock(root, { ...(opts.lockStaleMs ? { staleMs: opts.lockStaleMs } : {}), logger: log });
-  } catch (err) {
-    throw explainLocked(err, readCycleState(paths.state), opts.lockStaleMs ?? 30_000);
-  }
+  const lock = await takeCycleLock(root, config, opts, log);
   const res: CycleResources = {};
   try {
     const docker = deps.docker ?? (await connectDocker({ ...(deps.signal ? { signal: deps.signal } : {}) })).docker;
@@ -237,25 +232,4 @@ async function releaseCycle(res: CycleResources, paths: CyclePaths, opts: CycleO
   if (staging && !keepStaging) void staging.disposeInBackground();
   pruneKeptStaging(paths.history, opts.keepFailedStaging ?? 3);
   await lock.release();
-}
-
-/**
- * "Another Controller is running" is wrong when that Controller died (a crash, a SIGKILL): its
- * lock only goes stale after `staleMs`. Say so, with the run it left behind.
- */
-function explainLocked(err: unknown, state: CycleState | null, staleMs: number): unknown {
-  if (!(err instanceof FactoryError) || err.code !== 'locked' || !state) return err;
-  const i = state.owner.lastIndexOf(':');
-  const pid = Number(state.owner.slice(i + 1));
-  if (state.owner.slice(0, i) !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return err;
-  try {
-    process.kill(pid, 0);
-    return new FactoryError(`${err.message} (pid ${pid}, run ${state.runId} in ${state.phase})`, 'locked');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EPERM') return err;
-  }
-  return new FactoryError(
-    `the Controller that ran ${state.runId} (pid ${pid}) stopped during ${state.phase}; its repo lock goes stale within ${Math.round(staleMs / 1000)} s — run again then, and the interrupted cycle is finished or recorded ABORTED`,
-    'locked',
-  );
 }
