@@ -50,6 +50,11 @@ export interface ScriptedProviderOptions {
   expectedKey?: string;
   /** Milliseconds between streamed events (to observe pass-through). */
   eventDelayMs?: number;
+  /**
+   * Milliseconds every model request waits before it is answered (a model's think time: makes a
+   * benchmark's work agent-bound, bench/parallel.bench.ts). Not applied to GET /models.
+   */
+  latencyMs?: number;
 }
 
 function apiOf(path: string): ProviderApi | undefined {
@@ -140,6 +145,7 @@ export class ScriptedProvider {
       return this.error(res, api, 401, 'authentication_error', 'invalid x-api-key');
     }
     const turn = this.opts.script(rec, index);
+    if (this.opts.latencyMs) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
     if (turn.errorStatus) {
       return this.error(res, api, turn.errorStatus, turn.errorStatus === 429 ? 'rate_limit_error' : 'api_error', `scripted error ${turn.errorStatus}`);
     }
