@@ -86,6 +86,12 @@ export const historyEntrySchema = z.looseObject({
   /** A PASS with `git.push` on whose push failed: false, with git's reason (git stays the truth: `@{u}..HEAD`). */
   pushed: z.boolean().optional(),
   pushError: z.string().optional(),
+  /**
+   * The merge queue sent a PASSed changeset back to the queue (a conflict with HEAD, or the Gate
+   * failing on HEAD + changeset): `status` FAIL, and the kill switches skip the line unless
+   * `countsAsRetry` (the change itself is at fault on `head`, which passes alone).
+   */
+  requeue: z.object({ reason: z.string(), countsAsRetry: z.boolean(), head: z.string() }).optional(),
   /** `factory sandbox --apply`: whether the changeset was applied. */
   applied: z.boolean().optional(),
 });
@@ -136,7 +142,7 @@ export function parseHistoryEntry(raw: unknown): HistoryEntry | undefined {
 }
 
 /** The part of a history entry the kill switches and the cost summary read. */
-export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds'> & {
+export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds' | 'requeue'> & {
   /** ISO time the cycle ended (the epoch when the line has none). */
   endedAt: string;
   costUsd: number;
@@ -155,5 +161,7 @@ export function toCycleRecord(e: HistoryEntry): CycleRecord {
     ...(e.spend !== undefined ? { spend: e.spend } : {}),
     // The cost summary counts the ACs a PASS accepted (cost per accepted AC).
     ...(e.acIds !== undefined ? { acIds: e.acIds } : {}),
+    // The kill switches skip a requeue that does not count as a retry.
+    ...(e.requeue !== undefined ? { requeue: e.requeue } : {}),
   };
 }

@@ -8,7 +8,7 @@ export type { CycleRecord };
 
 /** The retry counters of one ticket and what they call for. */
 export interface KillSwitchDecision {
-  /** Failed attempts of this ticket since its last PASS (ABORTED cycles are not attempts). */
+  /** Failed attempts of this ticket since its last PASS (ABORTED cycles and requeues not counted as retries are not attempts). */
   attempts: number;
   /** Trailing run of FAIL/TIMEOUT for this ticket. */
   consecutiveFails: number;
@@ -32,6 +32,8 @@ export function evaluateKillSwitches(history: readonly CycleRecord[], ticketId: 
     if (!r || r.ticketId !== ticketId) continue;
     if (r.status === 'PASS' || r.status === 'BLOCKED') break; // a PASS resets; a BLOCKED was handled by a person
     if (r.status === 'ABORTED') continue;
+    // The merge queue sent it back for a reason not the Worker's (a conflict, a red HEAD): no attempt.
+    if (r.requeue && !r.requeue.countsAsRetry) continue;
     if (FAILED_STATUSES.has(r.status)) {
       attempts++;
       if (trailing) consecutiveFails++;

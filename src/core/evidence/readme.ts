@@ -75,6 +75,8 @@ export function renderReadme(r: ReadmeInput): string {
   return [
     ...head,
     `Verified tree: ${v.tree} — base commit ${v.base_commit} with the changeset below  `,
+    // The merge queue: the cycle started from another commit; HEAD had moved and the change was integrated onto it.
+    ...(r.commit && r.commit !== v.base_commit ? [`Integrated: the Worker started from ${r.commit}; HEAD had moved to ${v.base_commit}, and the Gate ran on that HEAD with the changeset  `] : []),
     `Gate image: ${v.image ?? '(host runner)'}${v.image_id ? ` (${v.image_id})` : ''}  `,
     `Changed: ${v.changes.map((c) => `${c.path} (${c.kind})`).join(', ') || '(nothing)'}`,
     '',

@@ -4,6 +4,7 @@ import type { GatewayRecord } from '../../gateway/gateway';
 import type { BuiltPlan } from '../../plan/builder';
 import type { SsotIndex } from '../../ssot/model';
 import type { CycleOutcome } from '../cycle-types';
+import type { Integration } from '../parallel/integrate';
 import type { Verdict } from '../verdict';
 import type { CheckOutput } from './check';
 import type { DoOutput } from './do';
@@ -20,4 +21,9 @@ export interface ActInput {
   outcome: CycleOutcome;
   /** The Controller model's gateway records (PLAN), for the evidence's gateway.jsonl. */
   controllerRecords?: readonly GatewayRecord[];
+  /**
+   * A PASS's integration onto the current HEAD, when the merge queue already ran it
+   * (parallel/integrate.ts); absent: ADJUST integrates itself before applying.
+   */
+  integration?: Exclude<Integration, { kind: 'requeue' }>;
 }

@@ -16,8 +16,9 @@ import { errorMessage } from '../../util/errors';
 import { monthOf } from '../cost-summary';
 import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
-import { amendPaths, commitPaths, onAnyRemote } from '../git-ops';
+import { amendPaths, commitPaths, headCommit, onAnyRemote } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
+import { integrate, recordRequeue, type Requeue } from '../parallel/integrate';
 import { rollbackAdjust } from '../recover';
 import { writeCycleState } from '../cycle-state';
 import { markNotPushed, pushToUpstream } from '../push';
@@ -31,9 +32,17 @@ import { blockTicket, record } from './record';
 
 export type { ActInput } from './act-input';
 
-/** Run ADJUST: apply a PASS, or record any other verdict with the staging copy named as kept. */
+/**
+ * Run ADJUST: apply a PASS onto the current HEAD — integrated first (parallel/integrate.ts) unless
+ * the merge queue passes its integration in `a.integration`; a requeue is recorded, nothing
+ * applied — or record any other verdict with the staging copy named as kept.
+ */
 export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
-  if (a.verdict.status === 'PASS' && a.checked.gate) return adjustPass(ctx, a, a.checked.gate);
+  if (a.verdict.status === 'PASS' && a.checked.gate) {
+    const integration = a.integration ?? (await integrate(ctx, { plan: a.plan, baseCommit: ctx.state.baseCommit, done: a.done, checked: a.checked }));
+    if (integration.kind === 'requeue') return recordRequeue(ctx, a, integration);
+    return adjustPass(ctx, { ...a, integration }, integration.kind === 'integrated' ? integration.gate : a.checked.gate);
+  }
   a.outcome.stagingKept = a.done.staging.dir;
   await recordVerdict(ctx, a.plan, a.outcome, a.verdict, a);
 }
@@ -60,6 +69,10 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
   const { root, config, paths } = ctx;
   const { plan, outcome } = a;
   const evidenceRel = `${config.paths.evidence.replace(/\/+$/, '')}/${plan.run_id}/`;
+  // The commit's parent must be the HEAD the Gate verified the changeset on (a person may commit meanwhile).
+  const onto = integratedHead(ctx, a);
+  const movedBefore = await headMovedFrom(ctx, onto);
+  if (movedBefore) return recordRequeue(ctx, a, movedBefore);
   const backupDir = await backupControllerFiles(ctx, a);
   ctx.lap('ADJUST backups');
 
@@ -87,6 +100,8 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
   faultPoint('ADJUST:docops');
   ctx.lap('DocOps on the adjusted documents');
   if (docops.reason) return rejectAdjust(ctx, a, docops.reason, { rollback: true });
+  const movedAfter = await headMovedFrom(ctx, onto);
+  if (movedAfter) return rejectAdjust(ctx, a, movedAfter.reason, { rollback: true, requeue: movedAfter });
 
   outcome.evidencePath = evidenceRel;
   outcome.status = 'PASS';
@@ -105,7 +120,7 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
  * evidence removed); then the cycle is recorded FAIL (BLOCKED when it is the attempt that reaches
  * the retry cap) with its reason and FAIL evidence, the AC statuses restored, the staging copy kept.
  */
-async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string, opts: { rollback: boolean }): Promise<void> {
+async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string, opts: { rollback: boolean; requeue?: Requeue }): Promise<void> {
   const { plan, outcome } = a;
   ctx.log.warn(`ADJUST: ${reason}: ${opts.rollback ? 'rolled back, ' : ''}nothing is committed`);
   // A crash in the rollback leaves the state in ADJUST with its backups: the next start repeats it.
@@ -122,9 +137,22 @@ async function rejectAdjust(ctx: CycleContext, a: ActInput, reason: string, opts
   faultPoint('ADJUST:rolled-back');
   ctx.lap(opts.rollback ? 'ADJUST rolled back' : 'ADJUST refused');
   outcome.evidencePath = null;
+  if (opts.requeue) return recordRequeue(ctx, a, opts.requeue);
   outcome.stagingKept = a.done.staging.dir;
   outcome.reasons.push(reason);
   await recordVerdict(ctx, plan, outcome, failedAdjustVerdict(ctx, plan.ticket_id, plan.run_id, reason), a);
+}
+
+/** The commit ADJUST applies onto: the integrated HEAD, else the cycle's base. */
+export function integratedHead(ctx: CycleContext, a: ActInput): string {
+  return a.integration?.kind === 'integrated' ? a.integration.head : ctx.state.baseCommit;
+}
+
+/** A requeue (not counted) when HEAD is no longer `onto`, the commit the Gate verified the changeset on. */
+async function headMovedFrom(ctx: CycleContext, onto: string): Promise<Requeue | null> {
+  const head = await headCommit(ctx.root, ctx.signal);
+  if (head === onto) return null;
+  return { kind: 'requeue', head: head ?? '', countsAsRetry: false, reason: `HEAD moved to ${head?.slice(0, 7) ?? '(none)'} during ADJUST, after the changeset was verified on ${onto.slice(0, 7)}; the ticket goes back to the queue (not counted as a retry)` };
 }
 
 /** Back up every Controller file ADJUST rewrites, then enter ADJUST with them named in the state. */
@@ -151,7 +179,7 @@ async function backupControllerFiles(ctx: CycleContext, a: ActInput): Promise<st
 async function updateDocuments(ctx: CycleContext, a: ActInput, evidenceRel: string): Promise<void> {
   const { root, config } = ctx;
   const { plan } = a;
-  const shortBase = ctx.state.baseCommit.slice(0, 7);
+  const shortBase = integratedHead(ctx, a).slice(0, 7);
   const ledger = path.join(root, config.ssot.ledger);
   await editDocument(ledger, (t) => plan.ac_ids.reduce((text, id) => setAcStatus(text, id, { status: 'DONE', evidence: evidenceRel, commit: shortBase }), t));
   // Roadmap: DONE/TOTAL and status of the ticket from the ledger as it now reads.
@@ -182,6 +210,7 @@ async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, s
   ].join('\n');
   outcome.commit = await commitPaths(root, files, message, ctx.signal);
   faultPoint('ADJUST:committed');
+  if (a.integration?.kind === 'integrated') ctx.emit({ type: 'merge', runId: plan.run_id, step: 'committed', head: outcome.commit });
   ctx.lap('committed');
   if (config.git.push) {
     // The branch's upstream, with the same guards as every host git call (no hooks: no pre-push

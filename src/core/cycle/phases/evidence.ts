@@ -41,11 +41,13 @@ export function baselineRecord(b: BaselineReport): BaselineRecord {
 }
 
 /**
- * What the PASS verified: the git tree of the base commit with the changeset as the staging copy
+ * What the PASS verified: the git tree of the base commit (the integrated HEAD when it moved) with the changeset as the staging copy
  * holds it (what the Gate ran on, byte for byte), and the Gate's image by name and id.
  */
 async function verifiedRecord(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<{ record: VerifiedRecord; linesAdded: number; linesRemoved: number }> {
-  const v = await buildVerifiedTree(ctx.root, ctx.state.baseCommit, a.done.staging.workspace, a.done.changes, ctx.signal);
+  // Integrated onto a HEAD that moved: that HEAD with the changeset is what the Gate verified and the commit's parent.
+  const base = a.integration?.kind === 'integrated' ? a.integration.head : ctx.state.baseCommit;
+  const v = await buildVerifiedTree(ctx.root, base, a.done.staging.workspace, a.done.changes, ctx.signal);
   const container = gate.runner === 'container';
   return {
     record: { tree: v.tree, base_commit: v.base, prefix: v.prefix, changes: v.changes, image: container ? (a.checked.gateImage ?? null) : null, image_id: container ? gate.runnerIdentity : null },

@@ -22,6 +22,8 @@ export interface VerdictEvidenceInput {
   plan: Plan;
   outcome: CycleOutcome;
   act?: ActInput;
+  /** The merge queue sent the PASSed changeset back (parallel/integrate.ts): why, whether it counts, the HEAD it met. */
+  requeue?: { reason: string; countsAsRetry: boolean; head: string };
 }
 
 /**
@@ -111,6 +113,10 @@ function whatHappened(v: VerdictEvidenceInput, folderId: string): string[] {
   if (folderId !== plan.run_id) lines.push(`Cycle run id: ${plan.run_id} (its own folder name was taken).`, '');
   const cause = act?.verdict.cause;
   if (cause && cause !== outcome.status) lines.push(`The attempt itself counts as ${cause}; a kill switch then made the cycle ${outcome.status}.`, '');
+  if (v.requeue) {
+    const counts = v.requeue.countsAsRetry ? 'It counts as a retry (the change is at fault on that HEAD).' : 'It does not count as a retry.';
+    lines.push(`The verdict was PASS on the cycle's base; integrating it onto HEAD ${v.requeue.head.slice(0, 12)} failed, so the ticket went back to the queue. ${counts}`, '');
+  }
   lines.push('Reasons:', '', ...bullets(reasonsOf(v)), '');
   if (outcome.violations.length) lines.push('Changes outside the plan\'s scope:', '', ...bullets(outcome.violations.slice(0, 100).map((x) => `${x.path} (${x.rule})`)), '');
   if (act) {
