@@ -117,8 +117,18 @@ interface GateContext {
  *
  * The spec's `just doctor|fast|regression` each repeat the preflight; here the guards run once per
  * Gate, before the first stage, since every stage of one Gate sees the same tree.
+ *
+ * The runner is closed when the Gate ends, on every path (its container is removed).
  */
 export async function runGate(opts: RunGateOptions): Promise<GateReport> {
+  try {
+    return await gateOnce(opts);
+  } finally {
+    await opts.runner.close?.().catch((err: unknown) => opts.logger?.warn(`gate: could not release the runner: ${errorMessage(err)}`));
+  }
+}
+
+async function gateOnce(opts: RunGateOptions): Promise<GateReport> {
   const ctx: GateContext = { opts, log: opts.logger ?? nullLogger, now: opts.now ?? (() => new Date()), secrets: [...(opts.secrets ?? [])] };
   const guards = preflightGuards(opts.config.guards);
   const stages = selectStages(opts.config.gate.stages, opts.stage);
@@ -159,7 +169,8 @@ export async function runGate(opts: RunGateOptions): Promise<GateReport> {
       continue;
     }
     opts.progress?.({ step: i + 1, maxStep: plan.length, message: `${step.kind} ${step.name}` });
-    const result = await runStep(ctx, step);
+    const sessionTimeoutMs = plan.slice(i).reduce((sum, st) => sum + st.timeoutSeconds * 1000, 0);
+    const result = await runStep(ctx, step, sessionTimeoutMs);
     results.push(result);
     if (result.status !== 'PASS') failedAt = step.name;
   }
@@ -231,7 +242,7 @@ function skippedStep(ctx: GateContext, step: GateStep, reason: string): StepResu
 }
 
 /** Run one step through the runner, streaming its redacted output, and judge it. */
-async function runStep(ctx: GateContext, step: GateStep): Promise<StepResult> {
+async function runStep(ctx: GateContext, step: GateStep, sessionTimeoutMs: number): Promise<StepResult> {
   const { opts, log, secrets } = ctx;
   log.info(`gate: ${step.kind} ${step.name}: ${redact(step.argv.join(' '), secrets)}`);
   const stepStart = ctx.now();
@@ -243,7 +254,7 @@ async function runStep(ctx: GateContext, step: GateStep): Promise<StepResult> {
     live.on('data', (d: Buffer) => onOutput({ kind: step.kind, name: step.name }, d.toString('utf8')));
   }
   const raw = await opts.runner.run(
-    { argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, label: step.name, ...(live ? { onOutput: (c: Buffer) => live.write(c) } : {}) },
+    { argv: step.argv, timeoutMs: step.timeoutSeconds * 1000, sessionTimeoutMs, label: step.name, ...(live ? { onOutput: (c: Buffer) => live.write(c) } : {}) },
     opts.signal,
   );
   if (live) {

@@ -1,7 +1,7 @@
 /**
  * The seam between the Gate's logic and the place its commands run. The host runner spawns a
- * process on this machine (`gate.runIn: "host"`, trusted setups); the container runner starts a
- * fresh sandbox container per command (the default: the code under test is untrusted).
+ * process on this machine (`gate.runIn: "host"`, trusted setups); the container runner runs the
+ * commands of one Gate in one sandbox container (the default: the code under test is untrusted).
  */
 
 /** One command of a guard or stage, as the Gate hands it to a runner. */
@@ -16,6 +16,11 @@ export interface CommandSpec {
   label?: string;
   /** Live output (stdout and stderr interleaved) as it arrives, for a streaming log view. */
   onOutput?: (chunk: Buffer) => void;
+  /**
+   * The sum of the caps of this command and every later one of the same Gate: how long a
+   * container that serves them all may live. Default: `timeoutMs`.
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** What happened to one command. */
@@ -41,6 +46,8 @@ export interface StageRunner {
    */
   identity(signal?: AbortSignal): Promise<string>;
   run(spec: CommandSpec, signal?: AbortSignal): Promise<CommandOutcome>;
+  /** Release what the runner holds between commands (the Gate's container); `runGate` calls it when the Gate ends, on every path. */
+  close?(): Promise<void>;
 }
 
 /** Default cap on captured output per command. */

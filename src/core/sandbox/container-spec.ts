@@ -47,6 +47,11 @@ export interface ContainerSpec {
   env?: Record<string, string>;
   /** `uid:gid`, never root; default `1000:1000`. */
   user?: string;
+  /**
+   * `uid:gid` that owns the tmpfs mounts when the work runs as another user than the main
+   * process (an exec session: its keep-alive runs as a user the steps cannot signal). Default `user`.
+   */
+  tmpfsOwner?: string;
   workdir?: string;
   mounts: ContainerMount[];
   /** Writable size-capped tmpfs mount points (default `/tmp` and `/home/worker`). */
@@ -109,11 +114,8 @@ export function ownerTag(): string {
  * (or a parent of it) or any `.git` folder mounted into the container, relative mount paths.
  */
 export function validateSpec(spec: ContainerSpec): void {
-  const user = spec.user ?? '1000:1000';
-  const [uid, gid] = user.split(':');
-  if (!/^\d+$/.test(uid ?? '') || Number(uid) === 0 || (gid !== undefined && (!/^\d+$/.test(gid) || Number(gid) === 0))) {
-    throw new FactoryError(`container user must be a numeric non-root uid:gid, got "${user}"`, 'sandbox-spec');
-  }
+  validateUser(spec.user ?? '1000:1000');
+  if (spec.tmpfsOwner !== undefined) validateUser(spec.tmpfsOwner);
   if (spec.cmd.length === 0) throw new FactoryError('container command is empty', 'sandbox-spec');
   if (!(spec.timeoutMs > 0)) throw new FactoryError('container time cap must be positive', 'sandbox-spec');
   const { memoryMb, cpus, pidsLimit, tmpfsMb } = spec.limits;
@@ -137,11 +139,20 @@ export function validateSpec(spec: ContainerSpec): void {
   }
 }
 
+/** A container (or exec) user must be a numeric non-root `uid[:gid]`. */
+export function validateUser(user: string): void {
+  const [uid, gid] = user.split(':');
+  if (!/^\d+$/.test(uid ?? '') || Number(uid) === 0 || (gid !== undefined && (!/^\d+$/.test(gid) || Number(gid) === 0))) {
+    throw new FactoryError(`container user must be a numeric non-root uid:gid, got "${user}"`, 'sandbox-spec');
+  }
+}
+
 /** The engine request body for a spec: the hardening profile in one place (SECURITY 1). */
 export function buildCreateOptions(spec: ContainerSpec, now = Date.now(), graceMs = DEFAULT_GRACE_MS): Docker.ContainerCreateOptions {
   const user = spec.user ?? '1000:1000';
-  const uid = user.split(':')[0] ?? '1000';
-  const gid = user.split(':')[1] ?? uid;
+  const owner = spec.tmpfsOwner ?? user;
+  const uid = owner.split(':')[0] ?? '1000';
+  const gid = owner.split(':')[1] ?? uid;
   const tmpfs: Record<string, string> = {};
   for (const p of spec.tmpfs ?? ['/tmp', '/home/worker']) {
     // Owned by the Worker user so tools that write caches (~/.cache, ~/.claude) work on a read-only root.

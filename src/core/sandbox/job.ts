@@ -54,6 +54,11 @@ export interface ContainerJob {
   limits: JobLimits;
   /** Numeric non-root `uid:gid`; default `workerIdentity()` (the Controller's own uid when not root). */
   user?: string;
+  /**
+   * The main process's user when the work runs as `user` through `docker exec` (an exec
+   * session's keep-alive, which the steps must not be able to signal); the tmpfs mounts stay `user`'s.
+   */
+  mainUser?: string;
   labels: { runId: string; ticket: string; repo?: string };
   timeoutMs: number;
   /** Host folder the reaper deletes if the container is found orphaned (a staging copy, a temp folder). */
@@ -79,7 +84,7 @@ export function containerOutputDir(dir: string, owner: { uid: number; gid: numbe
 const BASE_ENV: Readonly<Record<string, string>> = { HOME: SANDBOX_PATHS.home, PYTHONDONTWRITEBYTECODE: '1' };
 
 /** Output cap of a job: the Gate keeps only the tail of its output itself (TailBuffer), so a head cap as small as the Worker's would cut off the summary a flooding suite prints last; its head cap is the growth cap instead. */
-function logCapOf(job: ContainerJob): number {
+export function logCapOf(job: ContainerJob): number {
   if (job.logCapBytes !== undefined) return job.logCapBytes;
   return (job.role === 'gate' ? job.limits.workspaceMb : job.limits.logCapMb) * 1024 * 1024;
 }
@@ -94,11 +99,13 @@ function logCapOf(job: ContainerJob): number {
 export function buildJobSpec(job: ContainerJob): ContainerSpec {
   const { uid, gid } = workerIdentity();
   const { workspaceMb, logCapMb: _logCapMb, ...limits } = job.limits;
+  const user = job.user ?? `${uid}:${gid}`;
   return {
     image: job.image,
     cmd: job.cmd,
     env: { ...BASE_ENV, ...job.env },
-    user: job.user ?? `${uid}:${gid}`,
+    user: job.mainUser ?? user,
+    ...(job.mainUser ? { tmpfsOwner: user } : {}),
     workdir: SANDBOX_PATHS.workspace,
     mounts: job.mounts,
     tmpfs: ['/tmp', SANDBOX_PATHS.home],
