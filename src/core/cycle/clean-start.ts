@@ -4,7 +4,11 @@
  * never block it: everything under `paths.autopilot` (history, plan, gate cache, audits, state),
  * and the evidence folders no PASS commit takes (runs that did not PASS, `factory gate` runs).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runGit } from '../git/git';
 import { matchingPaths } from '../sandbox/staging';
+import { setAcStatus } from '../ssot/writer';
 
 export { controllerRecordFilter } from '../evidence/records';
 import { FactoryError } from '../util/errors';
@@ -40,4 +44,27 @@ export function dirtyTreeRefusal(changed: readonly string[], isRecord: (p: strin
   const dirtyScope = matchingPaths(dirty, [...modify]);
   if (dirtyScope.length) return new FactoryError(`refusing to start: paths in scope.modify have uncommitted changes on the host: ${listPaths(dirtyScope)}; commit or stash them (the Worker sees HEAD, and ADJUST would overwrite them)`, 'scope-dirty');
   return worktreeDirtyError(dirty);
+}
+
+/**
+ * A parallel run's later cycles (issue 18): the changed paths `changed` without the ledger when
+ * its only change is the Controller's own — the IN_PROGRESS marks of the cycles in flight
+ * (`marked`: the AC ids they marked). The ledger must read exactly as HEAD's ledger with those
+ * cells set IN_PROGRESS (the same cell-only edit that marked them); any other change to it, or
+ * to any other path, stays and refuses the start as usual.
+ */
+export async function withoutOwnMarks(root: string, ledger: string, changed: readonly string[], head: string | null, marked: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  if (!head || marked.length === 0 || !changed.includes(ledger)) return [...changed];
+  const atHead = await runGit(root, ['cat-file', 'blob', `${head}:${ledger}`], signal ? { signal } : {});
+  if (atHead.code !== 0) return [...changed];
+  let expected: string;
+  let actual: string;
+  try {
+    expected = marked.reduce((text, id) => setAcStatus(text, id, { status: 'IN_PROGRESS' }), atHead.stdout.toString('utf8'));
+    actual = await fs.promises.readFile(path.join(root, ledger), 'utf8');
+  } catch {
+    // An AC HEAD's ledger lacks, an unreadable file: not provably ours.
+    return [...changed];
+  }
+  return actual === expected ? changed.filter((p) => p !== ledger) : [...changed];
 }

@@ -9,7 +9,6 @@ import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
 import type { CyclePhase } from '../contracts/status';
 import { connectDocker } from '../docker/connect';
-import type { RepoLock } from '../lock/repo-lock';
 import { ownerTag } from '../sandbox/container-spec';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
@@ -24,7 +23,7 @@ import { markCycleInProgress, restoreStatuses } from './in-progress';
 import { actPhase, recordVerdict } from './phases/act';
 import { checkPhase } from './phases/check';
 import { doPhase, type CycleResources } from './phases/do';
-import { planPhase, publishPlan, type PlanOutput } from './phases/plan';
+import { planPhase, publishPlan, type PlanHooks, type PlanOutput } from './phases/plan';
 import { pruneKeptStaging } from './phases/record';
 import { retryPendingPush, type PushResult } from './push';
 import { abortOnce, adjustCommitted, recoverInterrupted, rollbackAdjust } from './recover';
@@ -49,32 +48,60 @@ export type { BaselineReport, ChangesetReview, CycleDeps, CycleEvent, CycleOptio
  *   tree; `baseline-red` (exit 1) when HEAD fails the Gate or DocOps and that was not accepted.
  */
 export async function runCycle(opts: CycleOptions, deps: CycleDeps = {}): Promise<CycleOutcome> {
+  const t0 = Date.now();
+  const session = await openRun(opts, deps);
+  try {
+    return await runCycleBody(cycleEnv(session, opts, deps), { t0, retried: session.retried });
+  } finally {
+    await session.close();
+  }
+}
+
+/** A run's hold on the repository (one Controller per repo, SECURITY 27): one or many cycles run inside it. */
+export interface RunSession {
+  root: string;
+  config: FactoryConfig;
+  paths: CyclePaths;
+  docker: CycleEnv['docker'];
+  log: Logger;
+  lap: CycleEnv['lap'];
+  /** The push retry before the run's first cycle (`git.push`), or null. */
+  retried: PushResult | null;
+  /** Release the repo lock. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Start a run: the repo lock, the engine, recovery of every cycle an earlier Controller left in
+ * flight, and the retry of an earlier failed push — once per run, however many cycles follow.
+ * @throws FactoryError `locked` (exit 3) when another Controller holds the repository.
+ */
+export async function openRun(opts: Pick<CycleOptions, 'root' | 'config' | 'lockStaleMs'>, deps: CycleDeps = {}): Promise<RunSession> {
   const log = deps.logger ?? nullLogger;
   const root = path.resolve(opts.root);
   const config = opts.config ?? (await loadConfigStrict(root)).config;
   const paths = cyclePaths(root, config);
-  const t0 = Date.now();
   const lap = stopwatch(log, 'cycle');
   const lock = await takeCycleLock(root, config, opts, log);
-  const res: CycleResources = {};
   try {
     const docker = deps.docker ?? (await connectDocker({ ...(deps.signal ? { signal: deps.signal } : {}) })).docker;
-    const env = cycleEnv(root, config, paths, opts, deps, docker, log, lap);
+    const session: RunSession = { root, config, paths, docker, log, lap, retried: null, close: () => lock.release() };
+    const env = cycleEnv(session, { root }, deps);
     const recovery = await recoverInterrupted({ root, config, docker, logger: log });
     if (recovery.actions.length) env.emit({ type: 'recovered', recovery });
-    env.lap('lock, engine and recovery');
-    const retried = config.git.push ? await retryPush(env) : null;
-    const outcome = await sequencePhases(env, res, t0, retried);
-    return outcome;
+    lap('lock, engine and recovery');
+    session.retried = config.git.push ? await retryPush(env) : null;
+    return session;
   } catch (err) {
-    await abandonCycle(root, config, stateFile(root, config.paths.autopilot, opts.slot ?? 0), log, err, res);
+    await abandonCycle(root, config, stateFile(root, config.paths.autopilot, 0), log, err, {});
+    await lock.release();
     throw err;
-  } finally {
-    await releaseCycle(res, paths, opts, lock, log);
   }
 }
 
-function cycleEnv(root: string, config: FactoryConfig, paths: CyclePaths, opts: CycleOptions, deps: CycleDeps, docker: CycleEnv['docker'], log: Logger, lap: CycleEnv['lap']): CycleEnv {
+/** The environment of one cycle of the run `session`. */
+export function cycleEnv(session: RunSession, opts: CycleOptions, deps: CycleDeps): CycleEnv {
+  const { root, config, paths, docker, log, lap } = session;
   const emit = (e: CycleEvent) => {
     try {
       deps.onEvent?.(e);
@@ -82,18 +109,65 @@ function cycleEnv(root: string, config: FactoryConfig, paths: CyclePaths, opts: 
       log.warn(`cycle event listener failed: ${errorMessage(err)}`);
     }
   };
-  return { root, config, paths, opts, deps, docker, log, now: deps.now ?? (() => new Date()), emit, lap, signal: deps.signal };
+  return { root, config, paths, opts: { ...opts, root }, deps, docker, log, now: deps.now ?? (() => new Date()), emit, lap, signal: deps.signal };
+}
+
+/** What a parallel run's scheduler changes in a cycle (cycle/parallel/run-factory.ts); a serial cycle uses none. */
+export interface CycleHooks {
+  /** When the cycle began (its `totalMs`); default: now. */
+  t0?: number;
+  /** The run's push retry, reported in this cycle's outcome. */
+  retried?: PushResult | null;
+  /** PLAN already done by the caller (who checked the plan's scope against the cycles in flight). */
+  planned?: PlannedCycle;
+  /** Runs `job` alone among the run's cycles (marking the ACs, abandoning); default: at once. */
+  exclusive?: <T>(job: () => Promise<T>) => Promise<T>;
+  /** Runs `job` (ADJUST and integration, or a verdict's record) through the merge queue; default: at once. */
+  settle?: <T>(ctx: CycleContext, job: () => Promise<T>) => Promise<T>;
+}
+
+/** PLAN's result with the baseline it ran (the run's first cycle). */
+export interface PlannedCycle {
+  planned: PlanOutput;
+  baseline?: BaselineReport;
+  /** The baseline of the run's first cycle, for a later one's CHECK (pre-existing failures); not its own outcome's. */
+  runBaseline?: BaselineReport;
+  /** When PLAN began (Date.now()). */
+  startedMs: number;
+}
+
+/** PLAN: the clean start, the baseline once the tree is known clean (before anything is paid), the plan. */
+export async function planCycle(env: CycleEnv, hooks: Pick<PlanHooks, 'exclude' | 'ownChanges'> = {}): Promise<PlannedCycle> {
+  const startedMs = Date.now();
+  let baseline: BaselineReport | undefined;
+  const planned = await planPhase(env, { ...hooks, beforeSpend: async (head) => void (baseline = await startBaseline(env, head)) });
+  return { planned, startedMs, ...(baseline ? { baseline } : {}) };
+}
+
+/** One cycle after the run's start: PLAN (unless given) → DO → CHECK → verdict → ADJUST; its resources released whatever the end. */
+export async function runCycleBody(env: CycleEnv, hooks: CycleHooks = {}): Promise<CycleOutcome> {
+  const res: CycleResources = {};
+  try {
+    return await sequencePhases(env, res, hooks);
+  } catch (err) {
+    const abandon = () => abandonCycle(env.root, env.config, stateFile(env.root, env.config.paths.autopilot, env.opts.slot ?? 0), env.log, err, res);
+    await (hooks.exclusive ? hooks.exclusive(abandon) : abandon());
+    throw err;
+  } finally {
+    await releaseCycle(res, env.paths, env.opts, env.log);
+  }
 }
 
 /** PLAN → DO → CHECK → verdict → ADJUST, each phase's time in the outcome, the state persisted between them. */
-async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, retried: PushResult | null): Promise<CycleOutcome> {
-  const tPlan = Date.now();
+async function sequencePhases(env: CycleEnv, res: CycleResources, hooks: CycleHooks): Promise<CycleOutcome> {
+  const t0 = hooks.t0 ?? Date.now();
+  const settle = <T>(ctx: CycleContext, job: () => Promise<T>): Promise<T> => (hooks.settle ? hooks.settle(ctx, job) : job());
   // Once the tree is known clean and before PLAN pays anything: the baseline on HEAD.
-  let baseline: BaselineReport | undefined;
-  const planned = await planPhase(env, { beforeSpend: async (head) => void (baseline = await startBaseline(env, head)) });
-  const { plan, built } = planned;
+  const { planned, baseline, runBaseline, startedMs: tPlan } = hooks.planned ?? (await planCycle(env));
+  const { plan } = planned;
   const outcome = emptyOutcome(plan);
   if (baseline) outcome.baseline = baseline;
+  const retried = hooks.retried;
   if (retried) {
     outcome.pushRetry = { pushed: retried.pushed, commits: retried.commits, ...(retried.error ? { error: retried.error } : {}) };
     if (!retried.pushed) outcome.reasons.push(`${retried.commits} earlier commit(s) still not pushed to ${retried.upstream ?? 'the upstream'}: ${retried.error ?? 'git push failed'}`);
@@ -116,25 +190,40 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   if (planned.verdict.blocked) {
     // The cap was reached earlier but the roadmap does not say BLOCKED yet (e.g. edited by hand).
     outcome.reasons.push(...planned.verdict.blocked.reasons);
-    await recordVerdict(ctx, plan, outcome, planned.verdict.blocked);
+    const blocked = planned.verdict.blocked;
+    await settle(ctx, () => recordVerdict(ctx, plan, outcome, blocked));
     return finish();
   }
-  await publishPlan(ctx, planned);
-  await markCycleInProgress(ctx);
+  const mark = async () => {
+    await publishPlan(ctx, planned);
+    await markCycleInProgress(ctx);
+  };
+  await (hooks.exclusive ? hooks.exclusive(mark) : mark());
   outcome.timings.phases.PLAN = Date.now() - tPlan;
   // One budget: the Auditor's reserve is held back before the Worker starts, or the cycle ends here.
   const budget = cycleBudget({ budgetUsd: env.config.killSwitch.budgetUsd, controllerUsd: controllerCostUsd, reserveUsd: plan.routing?.reserve_usd, auditor: plan.routing?.auditor });
   if (!budget.fits) {
     outcome.reasons.push(budget.reason);
-    await recordVerdict(ctx, plan, outcome, reserveVerdict(budget.reason));
+    await settle(ctx, () => recordVerdict(ctx, plan, outcome, reserveVerdict(budget.reason)));
     return finish();
   }
+  await workPhases(ctx, res, { planned, outcome, workerUsd: budget.workerUsd, controllerCostUsd, baseline: baseline ?? runBaseline, settle });
+  return finish();
+}
 
+/** DO → CHECK → verdict → ADJUST (through the merge queue), once the plan is published and the budget fits. */
+async function workPhases(
+  ctx: CycleContext,
+  res: CycleResources,
+  w: { planned: PlanOutput; outcome: CycleOutcome; workerUsd: number; controllerCostUsd: number; baseline: BaselineReport | undefined; settle: <T>(ctx: CycleContext, job: () => Promise<T>) => Promise<T> },
+): Promise<void> {
+  const { planned, outcome, baseline } = w;
+  const { plan, built } = planned;
   const tDo = Date.now();
-  const done = await doPhase(ctx, { plan, built, baseCommit: planned.baseCommit, workerBudgetUsd: budget.workerUsd, reserveUsd: plan.routing?.reserve_usd }, res);
+  const done = await doPhase(ctx, { plan, built, baseCommit: planned.baseCommit, workerBudgetUsd: w.workerUsd, reserveUsd: plan.routing?.reserve_usd }, res);
   Object.assign(outcome.timings, { agentMs: done.agentMs, agentOwnMs: done.agentOwnMs });
   outcome.costUsd += done.costUsd;
-  outcome.spend.push(...done.spend);
+  outcome.spend = [...(outcome.spend ?? []), ...done.spend];
   // Persisted with CHECK's state: an abort from here on records the Worker's spend too.
   ctx.state.spend = [...outcome.spend];
   outcome.changes = done.changes.map((c) => ({ path: c.path, kind: c.kind }));
@@ -142,7 +231,7 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   outcome.timings.phases.DO = Date.now() - tDo;
 
   const tCheck = Date.now();
-  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd, res, ...(baseline ? { baseline } : {}) });
+  const checked = await checkPhase(ctx, { plan, built, baseCommit: planned.baseCommit, escalate: planned.verdict.escalate, done, controllerCostUsd: w.controllerCostUsd, res, ...(baseline ? { baseline } : {}) });
   Object.assign(outcome.timings, { gateMs: checked.gateMs, gateCommandMs: checked.gateCommandMs, auditMs: checked.auditMs });
   outcome.costUsd += checked.auditCostUsd;
   outcome.spend.push(...checked.auditSpend);
@@ -150,17 +239,22 @@ async function sequencePhases(env: CycleEnv, res: CycleResources, t0: number, re
   outcome.audit = checked.audit;
   outcome.timings.phases.CHECK = Date.now() - tCheck;
 
-  const tAdjust = Date.now();
-  env.lap('CHECK done');
-  const verdict = decideVerdict({ config: env.config, ticketId: plan.ticket_id, runId: plan.run_id, timeoutMinutes: plan.timeout_minutes, history: planned.history, worker: checked.worker, check: checked.facts });
+  ctx.lap('CHECK done');
+  const verdict = decideVerdict({ config: ctx.config, ticketId: plan.ticket_id, runId: plan.run_id, timeoutMinutes: plan.timeout_minutes, history: planned.history, worker: checked.worker, check: checked.facts });
   outcome.reasons.push(...verdict.reasons, ...(verdict.preExisting ?? []));
   // Set before ADJUST acts, so a failure while recording a FAIL still keeps the copy.
   res.keepStaging = verdict.status !== 'PASS';
-  await actPhase(ctx, { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] });
-  // ADJUST can still fail a PASS verdict (a conflict, DocOps on the adjusted documents): that copy is kept too.
+  const act = { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] };
+  // The time ADJUST waits in the merge queue behind other cycles is not ADJUST's.
+  let tAdjust = Date.now();
+  await w.settle(ctx, () => {
+    tAdjust = Date.now();
+    // A PASS is integrated onto the current HEAD first (parallel/integrate.ts), or requeued.
+    return actPhase(ctx, act);
+  });
+  // ADJUST can still fail a PASS verdict (a conflict, DocOps on the adjusted documents, a requeue): that copy is kept too.
   res.keepStaging = outcome.status !== 'PASS';
   outcome.timings.phases.ADJUST = Date.now() - tAdjust;
-  return finish();
 }
 
 /**
@@ -216,8 +310,8 @@ async function abandonCycle(root: string, config: FactoryConfig, statePath: stri
   }
 }
 
-/** Whatever the cycle's end: the agent output kept with a FAILed copy, the launch and copy disposed, the lock released. */
-async function releaseCycle(res: CycleResources, paths: CyclePaths, opts: CycleOptions, lock: RepoLock, log: Logger): Promise<void> {
+/** Whatever the cycle's end: the agent output kept with a FAILed copy, the launch and copy disposed (the run's lock is the session's). */
+async function releaseCycle(res: CycleResources, paths: CyclePaths, opts: CycleOptions, log: Logger): Promise<void> {
   const { staging, launch, keepStaging } = res;
   // A FAILed cycle keeps its staging copy for inspection, and with it what the agent said.
   if (keepStaging && staging && launch) {
@@ -231,5 +325,4 @@ async function releaseCycle(res: CycleResources, paths: CyclePaths, opts: CycleO
   // The outcome is settled; the copy is deleted while the caller goes on.
   if (staging && !keepStaging) void staging.disposeInBackground();
   pruneKeptStaging(paths.history, opts.keepFailedStaging ?? 3);
-  await lock.release();
 }

@@ -7,9 +7,10 @@ export { isOpen, nextInQueue } from '../ssot/queue-order';
 /**
  * Choose the work of one cycle (spec §3-1, the ledger's SEQUENTIAL_QUEUE policy, §8-3): the
  * ticket of {@link nextInQueue}, or the requested ticket; then batch every open AC of that ticket
- * in ledger order (they share its scope, spec §7-2.4).
+ * in ledger order (they share its scope, spec §7-2.4). `exclude`: tickets the queue passes over
+ * (a parallel run's tickets in flight, or waiting for one); a requested ticket is never excluded.
  */
-export function selectWork(index: SsotIndex, ticket?: string): { ticket: Ticket | undefined; acs: AcceptanceCriterion[] } {
+export function selectWork(index: SsotIndex, ticket?: string, exclude?: ReadonlySet<string>): { ticket: Ticket | undefined; acs: AcceptanceCriterion[] } {
   const tickets = new Map(index.tickets.map((t) => [t.id, t]));
   const acsOf = (id: string): AcceptanceCriterion[] => {
     const fromLedger = index.ledger.filter((a) => a.ticketId === id);
@@ -26,7 +27,9 @@ export function selectWork(index: SsotIndex, ticket?: string): { ticket: Ticket 
     if (acs.length === 0) throw new FactoryError(`ticket ${ticket} has no OPEN acceptance criteria`, 'plan.nothing-open');
     return { ticket: tickets.get(ticket), acs };
   }
-  const next = nextInQueue(index);
+  const skipped = exclude?.size ? exclude : undefined;
+  const next = nextInQueue(skipped ? { ...index, ledger: index.ledger.filter((a) => !skipped.has(a.ticketId)) } : index);
   if (next) return { ticket: tickets.get(next.ticketId), acs: acsOf(next.ticketId) };
-  throw new FactoryError('the queue is empty: no OPEN acceptance criterion outside BLOCKED tickets', 'plan.queue-empty');
+  const besides = skipped ? ` and the ${skipped.size} ticket(s) already in flight or waiting (${[...skipped].join(', ')})` : '';
+  throw new FactoryError(`the queue is empty: no OPEN acceptance criterion outside BLOCKED tickets${besides}`, 'plan.queue-empty');
 }

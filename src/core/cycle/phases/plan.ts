@@ -38,6 +38,8 @@ export interface PreparePlanOptions {
   review?: ScopeReviewOptions;
   /** History before this cycle (oldest first); read from `<ap>/history.jsonl` when absent. */
   history?: readonly CycleRecord[];
+  /** Tickets the queue passes over (a parallel run's cycles in flight, or waiting for one). */
+  exclude?: ReadonlySet<string>;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function preparePlan(
   // Independent reads (documents, HEAD, the file list): side by side. Every tracked file is
   // listed: the ticket's text may name any of them, wherever the code lives.
   const [index, baseCommit, files] = await Promise.all([indexWorkspace(root, config, { ...(opts.signal ? { signal: opts.signal } : {}) }), opts.head ?? headCommit(root, opts.signal), trackedFiles(root, opts.signal)]);
-  const work = selectWork(index, opts.ticket);
+  const work = selectWork(index, opts.ticket, opts.exclude);
   // The ticket's FAILs in a row: escalation on retry (routing.escalation) and the Auditor (killSwitch.escalateAfterFails).
   const ticketId = work.ticket?.id ?? work.acs[0]?.ticketId ?? String(opts.ticket);
   const ks = evaluateKillSwitches(opts.history ?? cycleRecords(cyclePaths(root, config).history), ticketId, config);
@@ -105,6 +107,14 @@ export interface PlanHooks {
    * Not called for a ticket whose retry cap already blocks it.
    */
   beforeSpend?: (head: string) => Promise<void>;
+  /** Tickets the queue passes over (a parallel run: the tickets in flight, or waiting for one). */
+  exclude?: ReadonlySet<string>;
+  /**
+   * A parallel run's later cycles: the changed paths without the Controller's own changes of the
+   * cycles in flight (their IN_PROGRESS marks in the ledger, clean-start.ts withoutOwnMarks);
+   * anything else still refuses the start.
+   */
+  ownChanges?: (paths: readonly string[], head: string | null) => Promise<string[]>;
 }
 
 /**
@@ -122,7 +132,7 @@ export async function planPhase(env: CycleEnv, hooks: PlanHooks = {}): Promise<P
   // plan's own globs below) covers the SSOT documents too, and its rev-parse gives the HEAD the
   // plan is built on.
   const docs = ssotDocs(config);
-  const host = hostChanges(root, [...docs, '**'], signal);
+  const host = hostChanges(root, [...docs, '**'], signal).then(async (h) => (hooks.ownChanges ? { ...h, paths: await hooks.ownChanges(h.paths, h.head) } : h));
   // Read first: a ticket the retry cap blocks is not worth the Controller model's money.
   const history = cycleRecords(env.paths.history);
   // Spec §8-3 "git status → clean": any change refuses the cycle (the Controller's own records
@@ -152,7 +162,7 @@ export async function planPhase(env: CycleEnv, hooks: PlanHooks = {}): Promise<P
   };
   const [hostState, prepared] = await Promise.allSettled([
     host,
-    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.overrideSource ? { overrideSource: opts.overrideSource } : {}), history, now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), review }),
+    preparePlan(root, config, { ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.overrideSource ? { overrideSource: opts.overrideSource } : {}), history, now: startedAt, head: host.then((h) => h.head), ...(signal ? { signal } : {}), ...(hooks.exclude ? { exclude: hooks.exclude } : {}), review }),
   ]);
   // A repository without a commit fails every question; say the plain reason first.
   const baseCommit = hostState.status === 'fulfilled' ? hostState.value.head : await headCommit(root, signal);
