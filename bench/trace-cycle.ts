@@ -1,6 +1,7 @@
 /**
  * One traced cycle (not a benchmark): every log line and cycle event with its time since the
  * start, to see where the Controller's own time goes. `node --import tsx bench/trace-cycle.ts [files]`
+ * Like `npm run bench cycle`, the cycle skips the run's baseline (FACTORY_TRACE_BASELINE=1 runs it).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const say = (lvl: string) => (m: unknown) => console.log(`${at()} ms ${lvl} ${String(m instanceof Error ? m.message : m).slice(0, 160)}`);
   try {
     const o = await runCycle(
-      { root: repo, agent: 'replay', replayDir: REPLAYS },
+      { root: repo, agent: 'replay', replayDir: REPLAYS, ...(process.env.FACTORY_TRACE_BASELINE ? {} : { baseline: 'skip' as const }) },
       {
         logger: { trace: say('trace'), debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') },
         onEvent: (e) => {

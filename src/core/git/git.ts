@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { simpleGit, GitPluginError } from 'simple-git';
 import { FactoryError } from '../util/errors';
-import { FIXED_CONFIG, FIXED_ENV, USER_ENV, WATCHED_KEYS, configArgs, hardenedEnv, overridesFor, parseConfigEntries, type Overrides } from './hardening';
+import { ConfigCache, INCLUDE_KEYS, parseOriginEntries, type Ticket } from './config-cache';
+import { FIXED_CONFIG, FIXED_ENV, USER_ENV, WATCHED_KEYS, configArgs, hardenedEnv, overridesFor, type Overrides } from './hardening';
 
 export interface GitResult {
   /** git's exit code (128 for git's own fatal errors). */
@@ -89,16 +90,32 @@ async function execGit(dir: string, args: readonly string[], config: readonly st
 
 const pending = new Map<string, { signal: AbortSignal | undefined; read: Promise<Overrides | GitResult> }>();
 
+/** The watched keys of each folder's config, kept while the files they come from are unchanged (config-cache.ts). */
+const configCache = new ConfigCache();
+let configReads = 0;
+
+/** How many `git config` reads this process has made (tests: a remembered config starts none). */
+export function gitConfigReads(): number {
+  return configReads;
+}
+
+/** The watched keys and the include directives (whose files key the cache). */
+const READ_KEYS = `^(${WATCHED_KEYS.slice(2, -2)}|${INCLUDE_KEYS})$`;
+
 /**
  * What the repository at `dir` configures among the watched keys, read with `git config` (which
- * runs nothing), as overrides. Concurrent calls for one folder (with the same signal) share one
- * read. A config git cannot read comes back as that failure: no command runs without its overrides.
+ * runs nothing), as overrides — or remembered from the last read while none of the files it came
+ * from changed. Concurrent calls for one folder (with the same signal) share one read. A config
+ * git cannot read comes back as that failure: no command runs without its overrides.
  */
 function repoOverrides(dir: string, signal?: AbortSignal): Promise<Overrides | GitResult> {
+  const hit = configCache.lookup(dir);
+  // A driver the overrides cannot turn off throws: as a rejection, like a fresh read's.
+  if ('entries' in hit) return Promise.resolve(hit.entries).then((e) => overridesFor(e));
   const known = pending.get(dir);
   if (known && known.signal === signal) return known.read;
   const read = readWatched(dir, signal)
-    .then((r) => (r.code !== 0 && r.code !== 1 ? r : overridesFor(parseConfigEntries(r.stdout.toString('utf8'))))) // 1: no such key
+    .then((r) => (r.code !== 0 && r.code !== 1 ? r : overridesFor(remember(hit.ticket, r)))) // 1: no such key
     .finally(() => {
       if (pending.get(dir)?.read === read) pending.delete(dir);
     });
@@ -106,14 +123,21 @@ function repoOverrides(dir: string, signal?: AbortSignal): Promise<Overrides | G
   return read;
 }
 
+function remember(ticket: Ticket, r: GitResult): ReturnType<typeof parseOriginEntries> {
+  const entries = parseOriginEntries(r.stdout.toString('utf8'));
+  configCache.store(ticket, entries);
+  return entries;
+}
+
 /**
- * `git config --show-scope -z --get-regexp WATCHED_KEYS` in `dir`. Spawned directly: git config
+ * `git config --show-scope --show-origin -z --get-regexp READ_KEYS` in `dir`. Spawned directly: git config
  * runs no program, and simple-git would wait 50 ms after a process that printed nothing (the usual answer here).
  */
 function readWatched(dir: string, signal?: AbortSignal): Promise<GitResult> {
   if (!fs.existsSync(dir)) return Promise.resolve({ code: 128, stdout: Buffer.alloc(0), stderr: `fatal: cannot change to '${dir}': No such file or directory` });
+  configReads++;
   return new Promise((resolve, reject) => {
-    const args = [...configArgs(FIXED_CONFIG), 'config', '--show-scope', '-z', '--get-regexp', WATCHED_KEYS];
+    const args = [...configArgs(FIXED_CONFIG), 'config', '--show-scope', '--show-origin', '-z', '--get-regexp', READ_KEYS];
     execFile('git', args, { cwd: dir, env: hardenedEnv(), encoding: 'buffer', maxBuffer: 16 * 1024 * 1024, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
       if (signal?.aborted) return reject(new FactoryError(`interrupted: git config in ${dir} was stopped`, 'interrupted'));
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
