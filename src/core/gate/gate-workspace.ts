@@ -18,7 +18,7 @@ import type { StageRunner } from './stage-runner';
 
 export interface GateRunnerHandle {
   runner: StageRunner;
-  /** Removes the temp copy a container runner made; always call it. */
+  /** Removes the container runner's container and the temp copy it made; always call it. */
   dispose(): Promise<void>;
 }
 
@@ -63,7 +63,13 @@ export function createGateRunner(
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.onContainerStart ? { onContainerStart: opts.onContainerStart } : {}),
   });
-  return { runner, dispose: async () => copy?.dispose() };
+  return {
+    runner,
+    dispose: async () => {
+      await runner.close(); // the runner's one container (DocOps scripts; runGate has closed it already)
+      await copy?.dispose();
+    },
+  };
 }
 
 export interface GateWorkspaceOptions {

@@ -39,7 +39,7 @@ describe('gate in containers (real Docker engine)', function () {
 
   const write = (rel: string, text: string) => fs.writeFileSync(path.join(tmp, rel), text);
 
-  it('SEC-01 gate containers have no network, no caps, a read-only root, limits, a non-root user and no .git mount; the example passes and its evidence is valid', async () => {
+  it('SEC-01 gate containers have no network, no caps, a read-only root, limits, a non-root user and no .git mount; the example passes in ONE container and its evidence is valid', async () => {
     fs.mkdirSync(path.join(tmp, '.git'));
     fs.writeFileSync(path.join(tmp, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     fs.writeFileSync(path.join(tmp, '.env'), 'API_KEY=do-not-copy\n');
@@ -61,7 +61,7 @@ describe('gate in containers (real Docker engine)', function () {
     assert.match(report.runnerIdentity, /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual(report.stages.map((s) => [s.name, s.status]), [['doctor', 'PASS'], ['fast', 'PASS'], ['regression', 'PASS']]);
     assert.equal(report.stages[0].counts?.collected, 14);
-    assert.equal(inspected.length, 5, 'one fresh container per guard and stage');
+    assert.equal(inspected.length, 1, 'one container for the two guards and three stages');
     for (const c of inspected as { HostConfig: Record<string, unknown>; Config: { User: string }; Mounts: { Source: string; Destination: string }[] }[]) {
       assert.equal(c.HostConfig.NetworkMode, 'none');
       assert.deepEqual(c.HostConfig.CapDrop, ['ALL']);
@@ -69,7 +69,8 @@ describe('gate in containers (real Docker engine)', function () {
       assert.deepEqual(c.HostConfig.SecurityOpt, ['no-new-privileges']);
       assert.equal(c.HostConfig.Privileged, false);
       assert.ok((c.HostConfig.PidsLimit as number) > 0 && (c.HostConfig.Memory as number) > 0 && (c.HostConfig.NanoCpus as number) > 0);
-      assert.equal(c.Config.User, '1000:1000');
+      // The keep-alive runs as a user the steps (1000:1000, `docker exec`) cannot signal.
+      assert.equal(c.Config.User, '65534:65534');
       assert.deepEqual(c.Mounts.map((m) => m.Destination), ['/workspace']);
       const src = c.Mounts[0].Source;
       assert.ok(!src.startsWith(tmp), 'the gate sees a copy, not the working tree');
@@ -79,6 +80,8 @@ describe('gate in containers (real Docker engine)', function () {
       assert.deepEqual(seen, { git: false, env: false }, 'the copy has no .git and no .env');
       assert.equal(fs.existsSync(src), false, 'the copy is removed after the Gate');
     }
+    const id = (inspected[0] as { Id: string }).Id;
+    assert.throws(() => execFileSync('docker', ['inspect', id], { stdio: 'pipe' }), 'the Gate\'s container is removed when the Gate ends');
     const check = validateEvidence(evidence.dir, { profitTickets: config.evidence.profitTickets });
     assert.deepEqual(check.problems, []);
   });

@@ -92,12 +92,16 @@ describe('docker: SEC-01 the real container of every role on the production path
 
     it('SEC-01 every Gate container of the cycle is hardened, with the configured limits, over the staging copy read-only', () => {
       const gates = byRole(captured, runId, 'gate', me);
-      const steps = config.guards.filter((g) => g.kind === 'preflight').length + config.gate.stages.length;
-      assert.equal(gates.length, steps, `one Gate container per guard and stage (${steps})`);
+      // Issue 18: every guard and stage of the Gate runs in one container (`docker exec`).
+      assert.equal(gates.length, 1, 'one Gate container for all its guards and stages');
       for (const g of gates) {
         assert.ok(g.info, `gate container inspected while it existed: ${g.error}`);
         assertHardened(g.info, { role: 'gate', runId, limits: limits(), owner: me, hostRoots: [repo] });
         assert.deepEqual(g.info.Mounts.filter((m) => m.RW).map((m) => m.Destination), [], 'the Gate writes no host folder');
+        // The keep-alive runs as a user the steps cannot signal; the tmpfs folders belong to the steps' user.
+        assert.equal(g.info.Config.User, '65534:65534');
+        const tmp = (g.info.HostConfig as { Tmpfs?: Record<string, string> }).Tmpfs?.['/tmp'] ?? '';
+        assert.match(tmp, /(^|,)uid=(?!65534,)\d+(,|$)/, `the steps' /tmp belongs to their user (${tmp})`);
       }
     });
 

@@ -105,9 +105,9 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
 }
 
 /**
- * The Gate's container runner over the staging copy, read-only, a fresh container per step: no
- * second copy of the tree (10 s on 10,000 files), and what the Gate verified is byte for byte
- * what ADJUST applies — the tests cannot rewrite it on the way.
+ * The Gate's container runner over the staging copy, read-only, one container for all its steps
+ * (runGate removes it when the Gate ends): no second copy of the tree (10 s on 10,000 files), and
+ * what the Gate verified is byte for byte what ADJUST applies — the tests cannot rewrite it on the way.
  */
 function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy): ContainerRunner {
   const { config } = ctx;
