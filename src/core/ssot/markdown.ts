@@ -1,5 +1,6 @@
 import MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
+import { scanLines, type RawBlock } from './line-scan';
 
 type Nesting = Token['nesting'];
 
@@ -128,45 +129,59 @@ export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** Run markdown-it's block tokenizer and keep headings, tables and paragraph text. */
-export function scanDocument(text: string): ScannedDocument {
+/**
+ * Headings and paragraphs of a normalised document: the line scanner (line-scan.ts) when the
+ * document is plain enough for it, else markdown-it's block tokenizer. Both give the same blocks
+ * (test/unit/ssot/line-scan.test.ts).
+ */
+function rawBlocks(normalized: string, lineScan: boolean): RawBlock[] {
+  return (lineScan ? scanLines(normalized) : undefined) ?? markdownItBlocks(normalized);
+}
+
+/** Headings and paragraphs from markdown-it's token stream. */
+function markdownItBlocks(normalized: string): RawBlock[] {
+  const tokens = blockTokens(normalized);
+  const out: RawBlock[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.type === 'heading_open') {
+      const inline = tokens[i + 1];
+      if (t.map && inline) out.push({ kind: 'heading', level: Number(t.tag.slice(1)), line: t.map[0], text: inline.content });
+      i += 2;
+    } else if (t.type === 'paragraph_open') {
+      const inline = tokens[i + 1];
+      const prev = tokens[i - 1];
+      i += 2;
+      if (t.map && inline) out.push({ kind: 'para', line: t.map[0], rows: inline.content.split('\n'), listItem: prev?.type === 'list_item_open' });
+    }
+  }
+  return out;
+}
+
+/**
+ * Scan a document into headings, tables and paragraph text. `lineScan: false` forces markdown-it
+ * (the equivalence test compares the two).
+ */
+export function scanDocument(text: string, opts: { lineScan?: boolean } = {}): ScannedDocument {
   const body = stripBom(text);
   // markdown-it's core `normalize` rule does this before the block pass; we call the block
   // parser directly, so we normalise here (line count is unchanged).
   let normalized = body.includes('\r') ? body.replace(/\r\n?/g, '\n') : body;
   if (normalized.includes('\0')) normalized = normalized.replace(/\0/g, '\uFFFD');
-  const tokens = blockTokens(normalized);
   const blocks: Block[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    switch (t.type) {
-      case 'heading_open': {
-        const inline = tokens[i + 1];
-        if (t.map && inline) blocks.push({ kind: 'heading', level: Number(t.tag.slice(1)), line: t.map[0], text: inline.content });
-        i += 2;
-        break;
-      }
-      case 'paragraph_open': {
-        const inline = tokens[i + 1];
-        const prev = tokens[i - 1];
-        i += 2;
-        if (!t.map || !inline) break;
-        const listItem = prev?.type === 'list_item_open';
-        const start = t.map[0];
-        // Cheap filter first: a table needs a pipe and a second line.
-        const rows = inline.content.includes('|') && inline.content.includes('\n') ? inline.content.split('\n') : undefined;
-        const at = rows ? tableStart(rows) : -1;
-        if (!rows || at < 0) {
-          blocks.push({ kind: 'text', line: start, text: inline.content, listItem });
-          break;
-        }
-        if (at > 0) blocks.push({ kind: 'text', line: start, text: rows.slice(0, at).join('\n'), listItem });
-        blocks.push({ kind: 'table', line: start + at, endLine: start + rows.length, rows: rows.slice(at) });
-        break;
-      }
-      default:
-        break;
+  for (const b of rawBlocks(normalized, opts.lineScan !== false)) {
+    if (b.kind === 'heading') {
+      blocks.push(b);
+      continue;
     }
+    const { rows, line: start, listItem } = b;
+    const at = rows.length > 1 ? tableStart(rows) : -1;
+    if (at < 0) {
+      blocks.push({ kind: 'text', line: start, text: rows.length === 1 ? rows[0] : rows.join('\n'), listItem });
+      continue;
+    }
+    if (at > 0) blocks.push({ kind: 'text', line: start, text: rows.slice(0, at).join('\n'), listItem });
+    blocks.push({ kind: 'table', line: start + at, endLine: start + rows.length, rows: at === 0 ? rows : rows.slice(at) });
   }
   // Lines are split only if asked for (the writer, the ledger preamble): on a 50,000-row ledger
   // that array is a measurable share of the garbage.
