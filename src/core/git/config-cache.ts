@@ -118,6 +118,11 @@ function identities(files: readonly string[], now: number): string | null {
       parts.push('-');
       continue;
     }
+    // A folder (a `.git` marker) changes its times with every file git writes in it: only which folder it is counts.
+    if (st.isDirectory()) {
+      parts.push(`d ${st.ino}`);
+      continue;
+    }
     if (Number(st.mtimeMs) > now - RACY_MS || Number(st.ctimeMs) > now - RACY_MS) return null;
     parts.push(`${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`);
   }
