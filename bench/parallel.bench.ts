@@ -57,10 +57,23 @@ interface Measured {
   /** Most cycles seen in flight at once (from the cycles' phase and end events). */
   peak: number;
   calls: number;
+  /** The whole machine's CPU busy share during the run (os.cpus() times: 1 − Δidle / Δtotal). */
+  cpuBusy: number;
 }
 
 const overheadOf = (o: CycleOutcome) => o.timings.totalMs - o.timings.agentOwnMs - o.timings.gateCommandMs;
 const median = (xs: number[]) => summarize(xs).median;
+
+/** Idle and total CPU time of the machine so far (all cores, ms). */
+function cpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  }
+  return { idle, total };
+}
 
 /** Cycles in flight, from the events: a run id's first event starts it, its `end` ends it. */
 function inFlightCounter(): { onEvent: (e: CycleEvent) => void; peak: () => number } {
@@ -85,6 +98,7 @@ async function measure(n: number, tickets: number, setup: { run: Runner; provide
     const repo = writeTicketRepo(tmp, { tickets, upstream: setup.provider.url });
     const before = setup.provider.served.requests;
     const counter = inFlightCounter();
+    const cpu0 = cpuTimes();
     const t = performance.now();
     // baseline 'skip': the baseline is one Gate on HEAD per run, the same for every N and not
     // parallel work; inside the timing it would measure the Gate, not the factory's throughput.
@@ -93,10 +107,12 @@ async function measure(n: number, tickets: number, setup: { run: Runner; provide
       { signal: setup.signal, onEvent: counter.onEvent },
     );
     const wallMs = performance.now() - t;
+    const cpu1 = cpuTimes();
+    const cpuBusy = 1 - (cpu1.idle - cpu0.idle) / Math.max(1, cpu1.total - cpu0.total);
     const failed = r.outcomes.filter((o) => o.status !== 'PASS');
     for (const o of failed) console.log(`  N=${n}: ${o.ticketId} ${o.status}: ${o.reasons.join('; ')}`);
     const acs = r.outcomes.filter((o) => o.status === 'PASS').reduce((s, o) => s + o.acIds.length, 0);
-    return { n, wallMs, acs, outcomes: r.outcomes, peak: counter.peak(), calls: setup.provider.served.requests - before };
+    return { n, wallMs, acs, outcomes: r.outcomes, peak: counter.peak(), calls: setup.provider.served.requests - before, cpuBusy };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -106,13 +122,13 @@ function report(rows: Measured[], w: { tickets: number; calls: number; latency: 
   const cpus = os.cpus().length;
   const base = rows.find((r) => r.n === 1);
   const rate = (r: Measured) => r.acs / (r.wallMs / 60_000);
-  console.log('N  wall      ACs  ACs/min  speedup  goal ≥0.8·N     peak in flight  calls  overhead/cycle (median)  agent own (median)  Gate cmds (median)');
+  console.log('N  wall      ACs  ACs/min  speedup  goal ≥0.8·N     peak in flight  calls  CPU busy  overhead/cycle (median)  agent own (median)  Gate cmds (median)');
   for (const r of rows) {
     const speedup = base ? rate(r) / rate(base) : NaN;
     const goal = `${speedup >= 0.8 * r.n ? 'within' : 'OVER'} ${(0.8 * r.n).toFixed(1)}×`;
     const med = (f: (o: CycleOutcome) => number) => fmt(median(r.outcomes.map(f))).padEnd(20);
     console.log(
-      `${String(r.n).padEnd(2)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padEnd(9)} ${String(r.acs).padEnd(4)} ${rate(r).toFixed(2).padEnd(8)} ${`${speedup.toFixed(2)}×`.padEnd(8)} ${goal.padEnd(15)} ${String(r.peak).padEnd(15)} ${String(r.calls).padEnd(6)} ${med(overheadOf).padEnd(24)} ${med((o) => o.timings.agentOwnMs)} ${med((o) => o.timings.gateCommandMs)}`,
+      `${String(r.n).padEnd(2)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padEnd(9)} ${String(r.acs).padEnd(4)} ${rate(r).toFixed(2).padEnd(8)} ${`${speedup.toFixed(2)}×`.padEnd(8)} ${goal.padEnd(15)} ${String(r.peak).padEnd(15)} ${String(r.calls).padEnd(6)} ${`${Math.round(r.cpuBusy * 100)} %`.padEnd(9)} ${med(overheadOf).padEnd(24)} ${med((o) => o.timings.agentOwnMs)} ${med((o) => o.timings.gateCommandMs)}`,
     );
   }
   console.log('Controller overhead per cycle = the cycle\'s wall (outcome.timings.totalMs) − the agent\'s own time (agentOwnMs) − the Gate steps\' own time (gateCommandMs), median over the run\'s cycles (as bench/cycle.bench.ts).');
@@ -125,7 +141,7 @@ function report(rows: Measured[], w: { tickets: number; calls: number; latency: 
     // The agent's wait scales with N; the rest of a cycle (Controller, containers, Gate) needs the CPU.
     const cycleWall = median(base.outcomes.map((o) => o.timings.totalMs));
     const cap = (cpus * cycleWall) / Math.max(1, cycleWall - w.calls * w.latency);
-    console.log(`machine: os.cpus().length = ${cpus}; at N=1 a cycle takes ${fmt(cycleWall)} of which ${fmt(w.calls * w.latency)} is the model's latency: if the rest were CPU-bound on ${cpus} cores, the speedup would top out near ${cap.toFixed(1)}× — beyond that N the machine, not the factory, is the limit.`);
+    console.log(`machine: os.cpus().length = ${cpus}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; CPU busy = the whole machine's (other processes count). At N=1 a cycle takes ${fmt(cycleWall)} of which ${fmt(w.calls * w.latency)} is the model's latency: if the rest were CPU-bound on ${cpus} cores, the speedup would top out near ${cap.toFixed(1)}× — beyond that N the machine, not the factory, is the limit.`);
   }
   if (!w.parallel) console.log('runFactory (src/core/cycle/parallel/run-factory.ts) is not there yet: only N=1 was measured, through a serial runCycle loop.');
 }
@@ -155,7 +171,7 @@ export async function run(): Promise<void> {
   try {
     const replays = writeRecordings(replayTmp, { tickets, calls });
     const setup = { run: runner.run, provider, replays, signal: abort.signal };
-    console.log(`workload: ${tickets} independent tickets × 1 AC (own module + test, disjoint modify scopes); each Worker makes ${calls} model calls × ${latency} ms latency through the gateway to the scripted provider on loopback, then its edit; Gate: 3 pytest stages, no guard scripts; baseline skipped (once per run, not parallel work)`);
+    console.log(`workload: ${tickets} independent tickets × 1 AC (own module + test, disjoint modify scopes); each Worker makes ${calls} model calls × ${latency} ms latency through the gateway to the scripted provider on loopback, then its edit; Gate: 3 pytest stages, no guard scripts; baseline skipped (once per run, not parallel work); load average at the start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     await measure(1, 1, setup); // unmeasured: modules loaded, image layers warm
     const rows: Measured[] = [];
     for (const n of ns) {
