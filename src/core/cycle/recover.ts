@@ -8,68 +8,92 @@ import { reapOrphans, type ReapedContainer } from '../sandbox/reaper';
 import { isOwnTempFolder } from '../sandbox/staging-root';
 import { atomicWrite } from '../util/atomic-write';
 import { nullLogger, type Logger } from '../util/log';
-import { clearCycleState, readCycleState, stateFile, type CycleState } from './cycle-state';
+import { clearCycleState, listCycleStates, type CycleState } from './cycle-state';
 import { commitMessage, existsInCommit, headCommit, showFile } from './git-ops';
 import { restoreStatuses } from './in-progress';
 import { writeAbortEvidence } from './abort-evidence';
 import type { CyclePaths } from './cycle-paths';
 import { runGit } from '../git/git';
 
+/** One interrupted cycle and how it ended. */
+export interface RecoveredCycle {
+  runId: string;
+  ticketId: string;
+  phase: string;
+  /** `aborted`: recorded ABORTED (rolled back when ADJUST had begun); `completed`: its commit exists. */
+  result: 'aborted' | 'completed';
+}
+
 /** What the start-up recovery found and did. */
 export interface Recovery {
   reaped: ReapedContainer[];
-  /** The interrupted cycle, if there was one. */
+  /** The first interrupted cycle (lowest slot), if there was one. */
   interrupted: { runId: string; ticketId: string; phase: string } | null;
-  /** `aborted`: recorded ABORTED (rolled back when ADJUST had begun); `completed`: its commit exists. */
+  /** The first interrupted cycle's end: `aborted` (rolled back when ADJUST had begun) or `completed` (its commit exists). */
   result: 'none' | 'aborted' | 'completed';
+  /** Every interrupted cycle (one per slot of a parallel run), in the order they were recovered. */
+  cycles: RecoveredCycle[];
   /** One line per thing done, for the log and the events. */
   actions: string[];
 }
 
 /**
- * Finish or abort a cycle a dead Controller left behind (SECURITY 7, issue §2). Called under the
- * repo lock, so the state file's owner is gone. Orphaned containers are reaped by label. A cycle
- * interrupted before ADJUST never touched the host: it is recorded ABORTED. One interrupted in
- * ADJUST is complete when HEAD is its commit (`Factory-Run:` trailer); otherwise every file it
- * may have written is restored (changeset paths from the base commit, the Controller's documents
- * from their backups), the half-written evidence run is removed, and it is recorded ABORTED — so
- * nothing is ever applied twice.
+ * Finish or abort every cycle a dead Controller left behind (SECURITY 7, issue §2) — one per slot
+ * state file (`cycle_state.json`, `cycle_state.<k>.json`). Called under the repo lock, so the
+ * states' owner is gone. Orphaned containers are reaped by label. A cycle interrupted before
+ * ADJUST never touched the host: its AC cells are put back and it is recorded ABORTED. One
+ * interrupted in ADJUST is complete when HEAD is its commit (`Factory-Run:` trailer); otherwise
+ * every file it may have written is restored (changeset paths from the base commit, the
+ * Controller's documents from their backups), the half-written evidence run is removed, and it is
+ * recorded ABORTED — so nothing is ever applied twice. The ADJUST cycle goes first: its document
+ * backups were taken while the others' ACs read IN_PROGRESS, and each other cycle then restores
+ * exactly its own cells.
  */
 export async function recoverInterrupted(opts: { root: string; config: FactoryConfig; docker: Docker; logger?: Logger }): Promise<Recovery> {
   const log = opts.logger ?? nullLogger;
-  const root = opts.root;
-  const historyFile = path.join(root, opts.config.paths.autopilot, 'history.jsonl');
-  const out: Recovery = { reaped: [], interrupted: null, result: 'none', actions: [] };
+  const out: Recovery = { reaped: [], interrupted: null, result: 'none', cycles: [], actions: [] };
   out.reaped = await reapOrphans({ docker: opts.docker, logger: log });
   for (const r of out.reaped) out.actions.push(`removed orphaned ${r.role} container ${r.containerId.slice(0, 12)} of run ${r.runId}`);
 
-  const file = stateFile(root, opts.config.paths.autopilot);
-  const state = readCycleState(file);
   // Reaped containers may belong to other repositories' cycles (the labels do not say which):
-  // only this repository's state file says which cycle of ITS history was interrupted.
-  if (!state) return out;
-  out.interrupted = { runId: state.runId, ticketId: state.ticketId, phase: state.phase };
-  if (state.stagingDir && isOwnTempFolder(state.stagingDir)) fs.rmSync(state.stagingDir, { recursive: true, force: true });
+  // only this repository's state files say which cycles of ITS history were interrupted.
+  const slots = listCycleStates(opts.root, opts.config.paths.autopilot);
+  const ordered = [...slots.filter((s) => s.state.phase === 'ADJUST'), ...slots.filter((s) => s.state.phase !== 'ADJUST')];
+  for (const { file, state } of ordered) {
+    const { result, action } = await recoverCycle(opts.root, opts.config, file, state);
+    out.cycles.push({ runId: state.runId, ticketId: state.ticketId, phase: state.phase, result });
+    out.actions.push(action);
+    log.info(`recovery: ${action}`);
+  }
+  const first = slots[0];
+  if (first) {
+    out.interrupted = { runId: first.state.runId, ticketId: first.state.ticketId, phase: first.state.phase };
+    out.result = out.cycles.find((c) => c.runId === first.state.runId)?.result ?? 'none';
+  }
+  return out;
+}
 
+/** Finish or abort the one cycle of state file `file` (see recoverInterrupted); the file is removed. */
+async function recoverCycle(root: string, config: FactoryConfig, file: string, state: CycleState): Promise<{ result: RecoveredCycle['result']; action: string }> {
+  if (state.stagingDir && isOwnTempFolder(state.stagingDir)) fs.rmSync(state.stagingDir, { recursive: true, force: true });
+  let action: string;
   if (state.phase === 'ADJUST') {
     const head = await adjustCommitted(root, state);
     if (head) {
-      out.result = 'completed';
-      out.actions.push(`run ${state.runId} was committed (${head.slice(0, 7)}) before the Controller stopped: completed`);
       if (state.backupDir) fs.rmSync(state.backupDir, { recursive: true, force: true });
       await clearCycleState(file);
-      return out;
+      return { result: 'completed', action: `run ${state.runId} was committed (${head.slice(0, 7)}) before the Controller stopped: completed` };
     }
-    await rollbackAdjust(root, opts.config, state);
-    out.actions.push(`run ${state.runId} was interrupted in ADJUST: ${state.changes?.length ?? 0} changed path(s) and the SSOT documents restored`);
+    await rollbackAdjust(root, config, state);
+    action = `run ${state.runId} was interrupted in ADJUST: ${state.changes?.length ?? 0} changed path(s) and the SSOT documents restored`;
   } else {
-    out.actions.push(`run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`);
+    action = `run ${state.runId} was interrupted in ${state.phase}: nothing had been applied`;
   }
-  await restoreStatuses(root, opts.config, state.acStatusBefore);
-  await abortOnce({ history: historyFile, evidence: path.join(root, opts.config.paths.evidence) }, state, `Controller stopped during ${state.phase}`);
-  out.result = 'aborted';
+  await restoreStatuses(root, config, state.acStatusBefore);
+  const history = path.join(root, config.paths.autopilot, 'history.jsonl');
+  await abortOnce({ history, evidence: path.join(root, config.paths.evidence) }, state, `Controller stopped during ${state.phase}`);
   await clearCycleState(file);
-  return out;
+  return { result: 'aborted', action }
 }
 
 /**
