@@ -69,14 +69,19 @@ export async function treeWithEdits(root: string, base: string, edits: readonly 
   const opts = { index: path.join(tmp, 'index'), ...(signal ? { signal } : {}) };
   try {
     await gitOk(root, ['read-tree', '--end-of-options', base], opts);
-    const removed = edits.filter((e) => 'remove' in e).map((e) => e.path);
-    if (removed.length) await gitOk(root, ['update-index', '-z', '--force-remove', '--stdin'], { ...opts, input: removed.map((p) => p + '\0').join('') });
-    const set = edits.flatMap((e) => ('sha' in e ? [`${e.mode} ${e.sha}\t${e.path}\0`] : []));
-    if (set.length) await gitOk(root, ['update-index', '-z', '--add', '--replace', '--index-info'], { ...opts, input: set.join('') });
-    return (await gitOk(root, ['write-tree'], opts)).trim();
+    return await editIndex(root, opts, edits);
   } finally {
     await fs.promises.rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Apply `edits` to the temporary index `opts.index` (removals first) and write its tree. */
+async function editIndex(root: string, opts: { index: string; signal?: AbortSignal }, edits: readonly IndexEdit[]): Promise<string> {
+  const removed = edits.filter((e) => 'remove' in e).map((e) => e.path);
+  if (removed.length) await gitOk(root, ['update-index', '-z', '--force-remove', '--stdin'], { ...opts, input: removed.map((p) => p + '\0').join('') });
+  const set = edits.flatMap((e) => ('sha' in e ? [`${e.mode} ${e.sha}\t${e.path}\0`] : []));
+  if (set.length) await gitOk(root, ['update-index', '-z', '--add', '--replace', '--index-info'], { ...opts, input: set.join('') });
+  return (await gitOk(root, ['write-tree'], opts)).trim();
 }
 
 /** Lines added and removed between two trees (binary files count 0). */
@@ -137,16 +142,26 @@ export async function buildVerifiedTree(
   changes: readonly { path: string; kind: string }[],
   signal?: AbortSignal,
 ): Promise<VerifiedTree> {
-  const prefix = await repoPrefix(root, signal);
-  const stored = await hashChanges(root, workspace, changes.map((c) => (c.kind === 'deleted' ? '' : c.path)), signal);
+  // The prefix, the changed files' blobs and the base in a temporary index do not depend on each other: side by side.
+  const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'factory-tree-'));
+  const opts = { index: path.join(tmp, 'index'), ...(signal ? { signal } : {}) };
   const recorded: VerifiedChange[] = [];
-  const edits: IndexEdit[] = [];
-  for (const [i, c] of changes.entries()) {
-    const entry = c.kind === 'deleted' ? null : stored[i]!;
-    recorded.push({ path: c.path, kind: c.kind, blob: entry?.sha ?? null, mode: entry?.mode ?? null });
-    edits.push(entry ? { path: prefix + c.path, ...entry } : { path: prefix + c.path, remove: true });
+  try {
+    const [prefix, stored] = await Promise.all([
+      repoPrefix(root, signal),
+      hashChanges(root, workspace, changes.map((c) => (c.kind === 'deleted' ? '' : c.path)), signal),
+      gitOk(root, ['read-tree', '--end-of-options', baseCommit], opts),
+    ]);
+    const edits: IndexEdit[] = [];
+    for (const [i, c] of changes.entries()) {
+      const entry = c.kind === 'deleted' ? null : stored[i]!;
+      recorded.push({ path: c.path, kind: c.kind, blob: entry?.sha ?? null, mode: entry?.mode ?? null });
+      edits.push(entry ? { path: prefix + c.path, ...entry } : { path: prefix + c.path, remove: true });
+    }
+    const tree = await editIndex(root, opts, edits);
+    const lines = await lineCounts(root, baseCommit, tree, signal);
+    return { tree, base: baseCommit, prefix, changes: recorded, linesAdded: lines.added, linesRemoved: lines.removed };
+  } finally {
+    await fs.promises.rm(tmp, { recursive: true, force: true });
   }
-  const tree = await treeWithEdits(root, baseCommit, edits, signal);
-  const lines = await lineCounts(root, baseCommit, tree, signal);
-  return { tree, base: baseCommit, prefix, changes: recorded, linesAdded: lines.added, linesRemoved: lines.removed };
 }
