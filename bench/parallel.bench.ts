@@ -131,6 +131,10 @@ function report(rows: Measured[], w: { tickets: number; calls: number; latency: 
       `${String(r.n).padEnd(2)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padEnd(9)} ${String(r.acs).padEnd(4)} ${rate(r).toFixed(2).padEnd(8)} ${`${speedup.toFixed(2)}×`.padEnd(8)} ${goal.padEnd(15)} ${String(r.peak).padEnd(15)} ${String(r.calls).padEnd(6)} ${`${Math.round(r.cpuBusy * 100)} %`.padEnd(9)} ${med(overheadOf).padEnd(24)} ${med((o) => o.timings.agentOwnMs)} ${med((o) => o.timings.gateCommandMs)}`,
     );
   }
+  for (const r of rows) {
+    const ph = (k: 'PLAN' | 'DO' | 'CHECK' | 'ADJUST') => fmt(median(r.outcomes.map((o) => o.timings.phases[k] ?? 0)));
+    console.log(`  N=${r.n} phases per cycle (median): PLAN ${ph('PLAN')}, DO ${ph('DO')}, CHECK ${ph('CHECK')}, ADJUST ${ph('ADJUST')} (ADJUST waits in the merge queue and re-runs the Gate on the integrated tree when HEAD moved); cycle wall ${fmt(median(r.outcomes.map((o) => o.timings.totalMs)))}`);
+  }
   console.log('Controller overhead per cycle = the cycle\'s wall (outcome.timings.totalMs) − the agent\'s own time (agentOwnMs) − the Gate steps\' own time (gateCommandMs), median over the run\'s cycles (as bench/cycle.bench.ts).');
   const top = rows.find((r) => r.n === 8) ?? rows[rows.length - 1];
   if (base && top && top !== base) {
