@@ -89,41 +89,47 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
     throw new FactoryError(`no recording for ${plan.ticket_id}: the replay agent needs ${replayFile ?? '--replay DIR'}`, 'agent_config');
   }
   ctx.lap('PLAN recorded');
-  const staging = await createStagingCopy({ root, runId: plan.run_id, commit: input.baseCommit, dirtyChecked: true, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(signal ? { signal } : {}) });
-  res.staging = staging;
-  await ctx.setPhase('DO', { stagingDir: staging.dir });
-  ctx.lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason})`);
   const inner = new AbortController();
   let budgetHit = false;
-  const onOuter = () => inner.abort();
-  signal?.addEventListener('abort', onOuter, { once: true });
   // Live spend: every metered call of the Worker's gateway updates the role's running totals.
   const route = workerRoute(plan, config);
   const tierOf = tierOfModel(config);
   const records: GatewayRecord[] = [];
   res.workerSpend = () => spendFromRecords('worker', route, records, tierOf);
-  const launch = await prepareWorkerLaunch({
-    plan,
-    config,
-    acs: input.built.acs,
-    rules: readText(root, config.ssot.rules),
-    ...(replayFile ? { replayFile } : {}),
-    ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
-    ...(opts.keys ? { keys: opts.keys } : {}),
-    // One budget per cycle: the Controller model's review came out of it first, the Auditor's reserve is held back.
-    budgetUsd: input.workerBudgetUsd,
-    onBudgetExceeded: () => {
-      budgetHit = true;
-      inner.abort();
-    },
-    onRecord: (r) => {
-      records.push(r);
-      ctx.emit({ type: 'spend', runId: plan.run_id, role: 'worker', spend: spendFromRecords('worker', route, records, tierOf) });
-    },
-    logger: ctx.log,
-  });
-  res.launch = launch;
-  ctx.lap('gateway and agent set up');
+  // The copy (git archive into tar) and the gateway with the task folder need nothing from each
+  // other: side by side. Each lands in `res` as soon as it exists, so a failure of the other still
+  // cleans it up (releaseCycle).
+  const [copied, launched] = await Promise.allSettled([
+    createStagingCopy({ root, runId: plan.run_id, commit: input.baseCommit, dirtyChecked: true, modify: plan.scope.modify, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(signal ? { signal } : {}) }).then((s) => (res.staging = s)),
+    prepareWorkerLaunch({
+      plan,
+      config,
+      acs: input.built.acs,
+      rules: readText(root, config.ssot.rules),
+      ...(replayFile ? { replayFile } : {}),
+      ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
+      ...(opts.keys ? { keys: opts.keys } : {}),
+      // One budget per cycle: the Controller model's review came out of it first, the Auditor's reserve is held back.
+      budgetUsd: input.workerBudgetUsd,
+      onBudgetExceeded: () => {
+        budgetHit = true;
+        inner.abort();
+      },
+      onRecord: (r) => {
+        records.push(r);
+        ctx.emit({ type: 'spend', runId: plan.run_id, role: 'worker', spend: spendFromRecords('worker', route, records, tierOf) });
+      },
+      logger: ctx.log,
+    }).then((l) => (res.launch = l)),
+  ]);
+  if (copied.status === 'rejected') throw copied.reason;
+  if (launched.status === 'rejected') throw launched.reason;
+  const staging = copied.value;
+  const launch = launched.value;
+  await ctx.setPhase('DO', { stagingDir: staging.dir });
+  ctx.lap(`staging copy in ${staging.placement.kind === 'tmpfs' ? 'RAM' : staging.placement.root} (${staging.placement.reason}), gateway and agent set up meanwhile`);
+  const onOuter = () => inner.abort();
+  signal?.addEventListener('abort', onOuter, { once: true });
   let worker: WorkerRun;
   try {
     worker = await runWorkerContainer(ctx, plan, staging, launch, inner);
