@@ -75,10 +75,10 @@ function duplicateAcs(acs: readonly AcceptanceCriterion[], severity: 'error' | '
 function progressMismatches(index: Omit<SsotIndex, 'diagnostics'>): Diagnostic[] {
   const counts = new Map<string, { rows: number; done: number }>();
   for (const ac of index.ledger) {
-    const c = counts.get(ac.ticketId) ?? { rows: 0, done: 0 };
+    let c = counts.get(ac.ticketId);
+    if (!c) counts.set(ac.ticketId, (c = { rows: 0, done: 0 }));
     c.rows++;
     if (ac.status === 'DONE') c.done++;
-    counts.set(ac.ticketId, c);
   }
   const out: Diagnostic[] = [];
   for (const t of index.tickets) {

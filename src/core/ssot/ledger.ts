@@ -1,7 +1,7 @@
 import type { AcceptanceCriterion, Diagnostic } from './model';
-import { firstLines, plainCell, scanDocument } from './markdown';
+import { firstLines, plainCell, scanDocument, splitCells } from './markdown';
 import { normalizeStatus } from './status-words';
-import { cellOf, readHeader, readTable } from './tables';
+import { readHeader, rowCellsProblem } from './tables';
 
 /** The AC ledger (docs/v2/design/AC_LEDGER.md) as read: preamble, rows in order, diagnostics. */
 export interface LedgerParse {
@@ -54,47 +54,60 @@ export function parseLedger(text: string, file: string): LedgerParse {
     const header = readHeader(block.rows[0] ?? '');
     if (header.index.id === undefined || header.index.status === undefined) continue;
     headerLine ??= block.line;
-    const table = readTable(block, file, diagnostics);
-    for (const row of table.rows) {
-      const line = row.line + 1;
-      const id = plainCell(cellOf(table, row, 'id') ?? '');
-      if (id === '') {
-        diagnostics.push({ file, line, severity: 'warning', code: 'ssot.missing-id', message: 'ledger row has no AC id; row ignored' });
-        continue;
-      }
-      const parts = splitAcId(id);
-      if (!parts) {
-        diagnostics.push({
-          file,
-          line,
-          severity: 'warning',
-          code: 'ssot.bad-ac-id',
-          message: `ledger AC id "${id}" is not of the form TICKET::AC-N; row ignored`,
-        });
-        continue;
-      }
-      const rawStatus = plainCell(cellOf(table, row, 'status') ?? '');
-      const norm = normalizeStatus(rawStatus);
-      if (!norm.known) {
-        diagnostics.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
-      }
-      acs.push({
-        id: `${parts.ticketId}::${parts.localId}`,
-        ticketId: parts.ticketId,
-        localId: parts.localId,
-        title: cellOf(table, row, 'title')?.trim() ?? '',
-        status: norm.status,
-        rawStatus,
-        evidence: optional(cellOf(table, row, 'evidence')),
-        commit: optional(cellOf(table, row, 'commit')),
-        stage: optional(cellOf(table, row, 'stage')),
-        notes: optional(cellOf(table, row, 'notes')),
-        origin: 'ledger',
-        source: { file, line },
-      });
-    }
+    readAcRows(block, header, file, diagnostics, acs);
   }
   return { file, meta, acs, headerLine, diagnostics };
+}
+
+type Header = ReturnType<typeof readHeader>;
+
+/**
+ * The rows of one AC table, in one pass (readTable's rules: a row whose cell count differs from the
+ * header is left out with a diagnostic). Its diagnostics come first, as they did when readTable
+ * read the whole table before the rows were checked.
+ */
+function readAcRows(block: { line: number; rows: string[] }, header: Header, file: string, diagnostics: Diagnostic[], acs: AcceptanceCriterion[]): void {
+  const { width, index } = header;
+  const rowProblems: Diagnostic[] = [];
+  const col = (cells: string[], i: number | undefined) => (i === undefined ? undefined : cells[i]);
+  // rows[1] is the delimiter row.
+  for (let k = 2; k < block.rows.length; k++) {
+    const cells = splitCells(block.rows[k]);
+    const line = block.line + k + 1;
+    if (cells.length !== width) {
+      diagnostics.push(rowCellsProblem(file, line, cells.length, block.line + 1, width));
+      continue;
+    }
+    const id = plainCell(col(cells, index.id) ?? '');
+    if (id === '') {
+      rowProblems.push({ file, line, severity: 'warning', code: 'ssot.missing-id', message: 'ledger row has no AC id; row ignored' });
+      continue;
+    }
+    const parts = splitAcId(id);
+    if (!parts) {
+      rowProblems.push({ file, line, severity: 'warning', code: 'ssot.bad-ac-id', message: `ledger AC id "${id}" is not of the form TICKET::AC-N; row ignored` });
+      continue;
+    }
+    const rawStatus = plainCell(col(cells, index.status) ?? '');
+    const norm = normalizeStatus(rawStatus);
+    if (!norm.known) rowProblems.push({ file, line, severity: 'warning', code: 'ssot.unknown-status', message: `unknown status "${rawStatus}" for ${id}` });
+    acs.push({
+      // The id as written when it has no space around `::` (no new string per row).
+      id: parts.ticketId.length + parts.localId.length + 2 === id.length ? id : `${parts.ticketId}::${parts.localId}`,
+      ticketId: parts.ticketId,
+      localId: parts.localId,
+      title: col(cells, index.title)?.trim() ?? '',
+      status: norm.status,
+      rawStatus,
+      evidence: optional(col(cells, index.evidence)),
+      commit: optional(col(cells, index.commit)),
+      stage: optional(col(cells, index.stage)),
+      notes: optional(col(cells, index.notes)),
+      origin: 'ledger',
+      source: { file, line },
+    });
+  }
+  for (const d of rowProblems) diagnostics.push(d);
 }
 
 function optional(cell: string | undefined): string | undefined {

@@ -248,7 +248,12 @@ export function splitCells(line: string): string[] {
 }
 
 function cellValue(line: string, from: number, to: number): string {
-  const raw = line.slice(from, to).trim();
+  // Skip ASCII spaces and tabs by hand (one slice per cell instead of two); anything else that
+  // String#trim removes (U+3000, NBSP …) is left to trim itself.
+  while (from < to && (line.charCodeAt(from) === 0x20 || line.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (line.charCodeAt(to - 1) === 0x20 || line.charCodeAt(to - 1) === 0x09)) to--;
+  let raw = line.slice(from, to);
+  if (from < to && (line.charCodeAt(from) > 0x7e || line.charCodeAt(from) < 0x21 || line.charCodeAt(to - 1) > 0x7e || line.charCodeAt(to - 1) < 0x21)) raw = raw.trim();
   return raw.includes('\\|') ? raw.replace(/\\\|/g, '|') : raw;
 }
 

@@ -14,17 +14,21 @@ export function isOpen(ac: AcceptanceCriterion): boolean {
  */
 export function queueHead(index: Pick<SsotIndex, 'tickets'>, acs: readonly AcceptanceCriterion[], limit: number): AcceptanceCriterion[] {
   const tickets = new Map(index.tickets.map((t) => [t.id, t]));
-  const open = acs.filter((a) => isOpen(a) && tickets.get(a.ticketId)?.status !== 'BLOCKED');
-  const started = open.filter((a) => a.status === 'IN_PROGRESS');
-  const ofStartedTickets = open.filter((a) => a.status !== 'IN_PROGRESS' && tickets.get(a.ticketId)?.status === 'IN_PROGRESS');
   const out: AcceptanceCriterion[] = [];
   const seen = new Set<AcceptanceCriterion>();
-  for (const a of [...started, ...ofStartedTickets, ...open]) {
-    if (out.length >= limit) break;
-    if (seen.has(a)) continue;
-    seen.add(a);
-    out.push(a);
-  }
+  // One pass per rank (started ACs, open ACs of started tickets, open ACs), each stopping as soon
+  // as `limit` are found: on a 50,000-row ledger the queue head is usually in the first rows.
+  const take = (rank: (a: AcceptanceCriterion) => boolean) => {
+    for (const a of acs) {
+      if (out.length >= limit) return;
+      if (!isOpen(a) || seen.has(a) || !rank(a) || tickets.get(a.ticketId)?.status === 'BLOCKED') continue;
+      seen.add(a);
+      out.push(a);
+    }
+  };
+  take((a) => a.status === 'IN_PROGRESS');
+  take((a) => tickets.get(a.ticketId)?.status === 'IN_PROGRESS');
+  take(() => true);
   return out;
 }
 

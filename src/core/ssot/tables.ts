@@ -87,18 +87,23 @@ export function readTable(table: { line: number; rows: string[] }, file: string,
     const line = start + k;
     const cells = splitCells(table.rows[k]);
     if (cells.length !== width) {
-      diagnostics.push({
-        file,
-        line: line + 1,
-        severity: 'warning',
-        code: 'ssot.row-cells',
-        message: `table row has ${cells.length} cells but its header (line ${start + 1}) has ${width}; row ignored`,
-      });
+      diagnostics.push(rowCellsProblem(file, line + 1, cells.length, start + 1, width));
       continue;
     }
     rows.push({ line, cells });
   }
   return { headerLine: start, width, index, rows };
+}
+
+/** A row whose cell count differs from its header's (1-based lines). */
+export function rowCellsProblem(file: string, line: number, cells: number, headerLine: number, width: number): Diagnostic {
+  return {
+    file,
+    line,
+    severity: 'warning',
+    code: 'ssot.row-cells',
+    message: `table row has ${cells} cells but its header (line ${headerLine}) has ${width}; row ignored`,
+  };
 }
 
 /** The value of a column in a row, or undefined when the table has no such column. */
