@@ -10,6 +10,8 @@ interface RunOptions {
   model?: string;
   replay?: string;
   maxCycles: string;
+  parallel: string;
+  batchBudget?: string;
   json?: boolean;
   image?: string;
   verbose?: boolean;
@@ -50,13 +52,56 @@ export function cycleLine(o: CycleOutcome): string {
   return [head, ...tail].join('\n') + '\n';
 }
 
+/** A positive number of USD for --batch-budget, or a `usage` error naming the flag and the value. */
+async function batchBudget(value: string | undefined): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    const { FactoryError } = await import('../../core/util/errors');
+    throw new FactoryError(`--batch-budget must be a positive number of USD, got "${value}"`, 'usage');
+  }
+  return n;
+}
+
+/** --parallel N: an integer from 1 to 16, or a `usage` error naming the flag and the value. */
+async function parallelCount(value: string): Promise<number> {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 16) {
+    const { FactoryError } = await import('../../core/util/errors');
+    throw new FactoryError(`--parallel must be an integer from 1 to 16, got "${value}"`, 'usage');
+  }
+  return n;
+}
+
+/** The stderr lines of `factory run` (none with --json but the scope fallback). */
+async function eventPrinter(opts: RunOptions): Promise<(e: CycleEvent) => void> {
+  const { scopeFallbackLine } = await import('../../core/plan/scope/explain');
+  const { baselineLine } = await import('../../core/cycle/baseline');
+  return (e: CycleEvent) => {
+    // A plan that fell back to the config default is said loudly, beside --json too (stderr).
+    const fallback = e.type === 'plan' ? scopeFallbackLine(e.plan) : undefined;
+    if (fallback && e.type === 'plan') process.stderr.write(`[${e.plan.run_id}] ${fallback}\n`);
+    if (opts.json) return;
+    if (e.type === 'phase') process.stderr.write(`[${e.runId}] ${e.phase}\n`);
+    // -v logs the same line as [info].
+    else if (e.type === 'baseline' && !opts.verbose) process.stderr.write(`${baselineLine(e.report)}\n`);
+    else if (e.type === 'recovered') for (const a of e.recovery.actions) process.stderr.write(`[recovery] ${a}\n`);
+    else if (e.type === 'output' && opts.verbose) process.stderr.write(e.text);
+    else if (e.type === 'waiting') process.stderr.write(`[${e.ticketId}] waiting: ${e.reason}\n`);
+    else if (e.type === 'merge') process.stderr.write(`[${e.runId}] merge ${e.step} on ${e.head.slice(0, 7)}\n`);
+    else if (e.type === 'requeued') process.stderr.write(`[${e.runId}] requeued: ${e.reason}\n`);
+  };
+}
+
 /**
- * `factory run [--ticket T] [--agent A] [--model M] [--replay DIR] [--max-cycles N] [--json]`: run PDCA
- * cycles (spec `just factory_run`). Without --ticket each cycle takes the queue's next ticket;
- * with it the same ticket is retried until it PASSes, is BLOCKED or N cycles ran. Exit 0 when every
- * cycle PASSed (or the queue is empty), 1 when one did not, 2 on bad input, 3 when another
- * Controller holds the repo. Before the first cycle the baseline (spec §8-3: Gate and DocOps on
- * HEAD) must be green, or accepted with --accept-red-baseline; later cycles of the run skip it.
+ * `factory run [--ticket T] [--parallel N] [--batch-budget USD] [--agent A] [--model M] [--replay DIR]
+ * [--max-cycles N] [--json]`: run PDCA cycles (spec `just factory_run`). Without --ticket each cycle
+ * takes the queue's next ticket; with --parallel N up to N cycles run at once on disjoint scopes
+ * (an overlapping ticket waits), each PASS integrated onto the current HEAD and committed one at a
+ * time; with --ticket the same ticket is retried, one cycle at a time, until it PASSes, is BLOCKED
+ * or N cycles ran. Exit 0 when every cycle PASSed (or the queue is empty), 1 when one did not, 2
+ * on bad input, 3 when another Controller holds the repo. Before the first cycle the baseline
+ * (spec §8-3: Gate and DocOps on HEAD) must be green, or accepted with --accept-red-baseline.
  */
 export function register(program: Command): void {
   program
@@ -68,52 +113,49 @@ export function register(program: Command): void {
     .option('--model <id>', 'Worker model override (default: the routing table, or the overriding agent\'s configured model)')
     .option('--replay <dir>', 'recordings for the replay agent: DIR/<TICKET>.json (and <TICKET>.audit.json)')
     .option('--max-cycles <n>', 'stop after this many cycles', '1')
+    .option('--parallel <n>', 'cycles in flight at once, on disjoint scopes (1-16)', '1')
+    .option('--batch-budget <usd>', 'cap the whole run\'s spend: no cycle starts that could take it past USD')
     .option('--image <image>', 'Worker/Gate image override')
     .option('--accept-red-baseline', 'start although the Gate or DocOps fails on HEAD before any change; those failures are not held against the Worker')
     .option('--json', 'print one JSON object per cycle (one line each)')
     .option('-v, --verbose', 'log each step to stderr')
     .action(async (opts: RunOptions) => {
       await runCommand(async (signal) => {
-        const { runCycle } = await import('../../core/cycle/orchestrator');
         const { FactoryError } = await import('../../core/util/errors');
         const max = Number(opts.maxCycles);
         if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage');
+        const parallel = await parallelCount(opts.parallel);
+        const batchBudgetUsd = await batchBudget(opts.batchBudget);
+        const { runFactory } = await import('../../core/cycle/parallel/run-factory');
         const root = path.resolve(opts.root);
         const logger = stderrLogger(opts.verbose ?? false);
-        const { scopeFallbackLine } = await import('../../core/plan/scope/explain');
-        const { baselineLine } = await import('../../core/cycle/baseline');
-        const onEvent = (e: CycleEvent) => {
-          // A plan that fell back to the config default is said loudly, beside --json too (stderr).
-          const fallback = e.type === 'plan' ? scopeFallbackLine(e.plan) : undefined;
-          if (fallback && e.type === 'plan') process.stderr.write(`[${e.plan.run_id}] ${fallback}\n`);
-          if (opts.json) return;
-          if (e.type === 'phase') process.stderr.write(`[${e.runId}] ${e.phase}\n`);
-          // -v logs the same line as [info].
-          else if (e.type === 'baseline' && !opts.verbose) process.stderr.write(`${baselineLine(e.report)}\n`);
-          else if (e.type === 'recovered') for (const a of e.recovery.actions) process.stderr.write(`[recovery] ${a}\n`);
-          else if (e.type === 'output' && opts.verbose) process.stderr.write(e.text);
-        };
+        const print = await eventPrinter(opts);
         let failed = false;
-        for (let i = 0; i < max; i++) {
-          let outcome: CycleOutcome;
-          try {
-            outcome = await runCycle(
-              { root, baseline: i === 0 ? 'run' : 'skip', ...(opts.acceptRedBaseline ? { acceptRedBaseline: true } : {}), ...(opts.ticket ? { ticket: opts.ticket } : {}), ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}), ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}), ...(opts.image ? { image: opts.image } : {}) },
-              { logger, signal, onEvent },
-            );
-          } catch (err) {
-            // An empty queue (or a ticket with nothing left) ends the run normally.
-            if (err instanceof FactoryError && (err.code === 'plan.queue-empty' || (i > 0 && (err.code === 'plan.nothing-open' || err.code === 'plan.blocked')))) {
-              if (!opts.json) process.stdout.write(`${err.message}\n`);
-              break;
-            }
-            throw err;
-          }
-          if (opts.json) process.stdout.write(JSON.stringify(cycleJson(outcome)) + '\n');
-          else process.stdout.write(cycleLine(outcome));
-          if (outcome.status !== 'PASS') failed = true;
-          if (opts.ticket && (outcome.status === 'PASS' || outcome.blocked)) break;
-        }
+        // One line per cycle as it ends (several cycles may be in flight).
+        const onEvent = (e: CycleEvent) => {
+          print(e);
+          if (e.type !== 'end') return;
+          if (opts.json) process.stdout.write(JSON.stringify(cycleJson(e.outcome)) + '\n');
+          else process.stdout.write(cycleLine(e.outcome));
+          if (e.outcome.status !== 'PASS') failed = true;
+        };
+        const result = await runFactory(
+          {
+            root,
+            parallel,
+            maxCycles: max,
+            ...(batchBudgetUsd !== undefined ? { batchBudgetUsd } : {}),
+            ...(opts.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
+            ...(opts.ticket ? { ticket: opts.ticket } : {}),
+            ...(opts.agent ? { agent: opts.agent } : {}),
+            ...(opts.model ? { model: opts.model } : {}),
+            ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}),
+            ...(opts.image ? { image: opts.image } : {}),
+          },
+          { logger, signal, onEvent },
+        );
+        // Why the run stopped, when there is something to say (an empty queue, the ticket done, the batch budget).
+        if (result.message && !opts.json) process.stdout.write(`${result.message}\n`);
         return failed ? 1 : 0;
       });
     });
