@@ -39,9 +39,11 @@ export type { ActInput } from './act-input';
  */
 export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
   if (a.verdict.status === 'PASS' && a.checked.gate) {
+    // An integration the caller ran earlier is checked against HEAD again before anything is applied.
+    const given = a.integration !== undefined;
     const integration = a.integration ?? (await integrate(ctx, { plan: a.plan, baseCommit: ctx.state.baseCommit, done: a.done, checked: a.checked }));
     if (integration.kind === 'requeue') return recordRequeue(ctx, a, integration);
-    return adjustPass(ctx, { ...a, integration }, integration.kind === 'integrated' ? integration.gate : a.checked.gate);
+    return adjustPass(ctx, { ...a, integration }, integration.kind === 'integrated' ? integration.gate : a.checked.gate, given);
   }
   a.outcome.stagingKept = a.done.staging.dir;
   await recordVerdict(ctx, a.plan, a.outcome, a.verdict, a);
@@ -65,13 +67,13 @@ export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: Cycl
  * crash anywhere below is rolled back (or, once the commit exists, completed) on the next start —
  * never applied twice.
  */
-async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
+async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport, recheckHead: boolean): Promise<void> {
   const { root, config, paths } = ctx;
   const { plan, outcome } = a;
   const evidenceRel = `${config.paths.evidence.replace(/\/+$/, '')}/${plan.run_id}/`;
   // The commit's parent must be the HEAD the Gate verified the changeset on (a person may commit meanwhile).
   const onto = integratedHead(ctx, a);
-  const movedBefore = await headMovedFrom(ctx, onto);
+  const movedBefore = recheckHead ? await headMovedFrom(ctx, onto) : null;
   if (movedBefore) return recordRequeue(ctx, a, movedBefore);
   const backupDir = await backupControllerFiles(ctx, a);
   ctx.lap('ADJUST backups');
