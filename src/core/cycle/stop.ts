@@ -3,54 +3,135 @@ import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import { connectDocker } from '../docker/connect';
 import { LABELS } from '../sandbox/container-spec';
-import { readCycleState } from './cycle-state';
-import { cyclePaths } from './orchestrator';
+import { listCycleStates } from './cycle-state';
+import { requestStop, withdrawStop } from './stop-requests';
 
-/** What `stopCycle` found and did (`factory stop --json`, "Factory: Stop Worker"). */
-export interface StopResult {
-  runId: string | null;
-  ticketId: string | null;
-  phase: string | null;
-  /** The Controller process that runs the cycle was sent SIGTERM. */
-  signalled: boolean;
-  /** The Controller finished the cycle (recorded ABORTED) within the wait. */
+/** One cycle `stopCycle` stopped. */
+export interface StoppedCycle {
+  runId: string;
+  ticketId: string;
+  phase: string;
+  slot: number;
+  /** A stop request was written for it (one cycle of several, or of this very process). */
+  requested: boolean;
+  /** Its Controller finished it (recorded ABORTED) within the wait. */
   finished: boolean;
-  /** Containers of the run removed because their Controller did not finish in time. */
+  /** Containers of the run removed because its Controller is gone or did not finish in time. */
   containersRemoved: number;
 }
 
+/** What `stopCycle` found and did (`factory stop --json`, "Factory: Stop Worker"). */
+export interface StopResult {
+  /** The first stopped cycle (lowest slot), or null when none matched. */
+  runId: string | null;
+  ticketId: string | null;
+  phase: string | null;
+  /** A Controller process was sent SIGTERM (stop all of its cycles). */
+  signalled: boolean;
+  /** Every stopped cycle was finished by its Controller within the wait. */
+  finished: boolean;
+  /** Containers removed, over all stopped cycles. */
+  containersRemoved: number;
+  /** Every cycle stopped, in slot order. */
+  cycles: StoppedCycle[];
+}
+
+export interface StopOptions {
+  waitMs?: number;
+  docker?: Docker;
+  signal?: AbortSignal;
+  /** Stop only this run (a stop request; the Controller's other cycles go on). */
+  runId?: string;
+  /** Stop only the cycle(s) working on this ticket. */
+  ticketId?: string;
+}
+
+/** The owner's pid when it is a process of this host (null: another host, or no pid). */
+function localPid(owner: string): number | null {
+  const i = owner.lastIndexOf(':');
+  const pid = Number(owner.slice(i + 1));
+  return owner.slice(0, i) === os.hostname() && Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * Stop the cycle in flight on `root`, whoever runs it. The Controller named in the cycle state
- * (this host, a live pid) gets SIGTERM, so it stops its Worker, records the cycle ABORTED and
- * releases the lock; if it is gone or does not finish within `waitMs`, the run's labelled
- * containers are removed and the next start records the cycle ABORTED.
- * A Controller inside this very process is not signalled (its owner aborts it directly).
+ * Stop the cycles in flight on `root`, whoever runs them: all (the default) or the ones
+ * `opts.runId` / `opts.ticketId` select. Stopping all of a Controller's cycles sends it SIGTERM,
+ * so it stops its Workers, records the cycles ABORTED and releases the lock. Stopping some of
+ * them (a parallel run goes on with the others) writes a stop request per cycle
+ * (stop-requests.ts), which the Controller turns into that cycle's abort. A Controller inside
+ * this very process is never signalled: a selected cycle of it gets a request, and without a
+ * selector its owner aborts it directly. A cycle not finished within `waitMs` (or whose Controller
+ * is gone) has its labelled containers removed, and the next start records it ABORTED.
  */
-export async function stopCycle(root: string, config: FactoryConfig, opts: { waitMs?: number; docker?: Docker; signal?: AbortSignal } = {}): Promise<StopResult> {
-  const p = cyclePaths(root, config);
-  const st = readCycleState(p.state);
-  const out: StopResult = { runId: st?.runId ?? null, ticketId: st?.ticketId ?? null, phase: st?.phase ?? null, signalled: false, finished: false, containersRemoved: 0 };
-  if (!st) return out;
-  const i = st.owner.lastIndexOf(':');
-  const pid = Number(st.owner.slice(i + 1));
-  if (st.owner.slice(0, i) === os.hostname() && Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-    try {
+export async function stopCycle(root: string, config: FactoryConfig, opts: StopOptions = {}): Promise<StopResult> {
+  const ap = config.paths.autopilot;
+  const all = listCycleStates(root, ap);
+  const selected = all.filter((s) => (opts.runId === undefined || s.state.runId === opts.runId) && (opts.ticketId === undefined || s.state.ticketId === opts.ticketId));
+  const first = selected[0]?.state;
+  const out: StopResult = { runId: first?.runId ?? null, ticketId: first?.ticketId ?? null, phase: first?.phase ?? null, signalled: false, finished: false, containersRemoved: 0, cycles: [] };
+  const one = opts.runId !== undefined || opts.ticketId !== undefined;
+  for (const s of selected) out.cycles.push({ runId: s.state.runId, ticketId: s.state.ticketId, phase: s.state.phase, slot: s.slot, requested: false, finished: false, containersRemoved: 0 });
+  const ownerOf = new Map(selected.map((s) => [s.state.runId, s.state.owner] as const));
+  // The cycles whose Controller was asked (a signal or a request) and may still finish them.
+  const asked = new Set<string>();
+  for (const owner of new Set(ownerOf.values())) {
+    const pid = localPid(owner);
+    const mine = out.cycles.filter((c) => ownerOf.get(c.runId) === owner);
+    const live = pid !== null && alive(pid);
+    if (live && pid !== process.pid && (!one || all.filter((s) => s.state.owner === owner).length === mine.length)) {
       process.kill(pid, 'SIGTERM');
       out.signalled = true;
-    } catch {
-      // the Controller is already gone
+      for (const c of mine) asked.add(c.runId);
+    } else if (one && (live || pid === null)) {
+      for (const c of mine) {
+        await requestStop(root, ap, c.runId);
+        c.requested = true;
+        asked.add(c.runId);
+      }
     }
   }
-  const deadline = Date.now() + Math.max(0, opts.waitMs ?? 30_000);
-  while (out.signalled && Date.now() < deadline && !opts.signal?.aborted && readCycleState(p.state)?.runId === st.runId) await new Promise((r) => setTimeout(r, 200));
-  out.finished = readCycleState(p.state)?.runId !== st.runId;
-  if (!out.finished) {
-    const docker = opts.docker ?? (await connectDocker()).docker;
-    const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.runId}=${st.runId}`] } });
-    for (const c of list) {
-      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
-      out.containersRemoved++;
-    }
+  await waitForEnd(root, ap, out.cycles.filter((c) => asked.has(c.runId)), opts);
+  const still = new Set(listCycleStates(root, ap).map((s) => s.state.runId));
+  for (const c of out.cycles) {
+    c.finished = !still.has(c.runId);
+    const pid = localPid(ownerOf.get(c.runId) ?? '');
+    // This very process handles its own requests; removing its containers would pre-empt that.
+    if (c.finished || (c.requested && pid === process.pid)) continue;
+    if (c.requested && pid !== null && !alive(pid)) withdrawStop(root, ap, c.runId);
+    c.containersRemoved = await removeContainers(c.runId, opts);
+    out.containersRemoved += c.containersRemoved;
   }
+  out.finished = out.cycles.length > 0 && out.cycles.every((c) => c.finished);
   return out;
+}
+
+/** Wait (up to `waitMs`) until each of `cycles` has no state file any more: its Controller finished it. */
+async function waitForEnd(root: string, ap: string, cycles: StoppedCycle[], opts: StopOptions): Promise<void> {
+  const deadline = Date.now() + Math.max(0, opts.waitMs ?? 30_000);
+  const inFlight = () => new Set(listCycleStates(root, ap).map((s) => s.state.runId));
+  while (cycles.length) {
+    const now = inFlight();
+    if (cycles.every((c) => !now.has(c.runId)) || Date.now() >= deadline || opts.signal?.aborted) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function removeContainers(runId: string, opts: StopOptions): Promise<number> {
+  const docker = opts.docker ?? (await connectDocker()).docker;
+  const list = await docker.listContainers({ all: true, filters: { label: [`${LABELS.runId}=${runId}`] } });
+  let n = 0;
+  for (const c of list) {
+    await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    n++;
+  }
+  return n;
 }
