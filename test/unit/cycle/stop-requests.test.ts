@@ -141,7 +141,10 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
     await writeCycleState(stateFile(root, ap, 3), mine);
     const ac = new AbortController();
     const seen: string[] = [];
-    watchStopRequests(root, ap, (runId) => void seen.push(runId) || runId === mine.runId, ac.signal, { intervalMs: 30 });
+    watchStopRequests(root, ap, (runId) => {
+      seen.push(runId);
+      return runId === mine.runId;
+    }, ac.signal, { intervalMs: 30 });
     try {
       const engine = fakeEngine({ [mine.runId]: 1 });
       const out = await stopCycle(root, config, { runId: mine.runId, waitMs: 0, docker: engine.docker });
