@@ -122,7 +122,11 @@ export async function schedule<C extends Candidate>(o: SchedulerOptions, seam: S
   return { outcomes: st.outcomes, stoppedBy: st.stop ?? 'queue-empty', message: st.message, spentUsd };
 }
 
-/** The stop conditions checked before each start: the run's signal, `maxCycles`, the batch budget. */
+/**
+ * The stop conditions checked before each start: the run's signal, `maxCycles`, the batch budget
+ * (while cycles are in flight a start that does not fit waits for one to end; with none in flight
+ * the run stops).
+ */
 function mayStart(o: SchedulerOptions, st: RunState): boolean {
   if (o.signal?.aborted) {
     st.stop = 'aborted';
@@ -136,6 +140,8 @@ function mayStart(o: SchedulerOptions, st: RunState): boolean {
   if (o.batchBudgetUsd !== undefined) {
     const committed = st.finishedUsd + st.inFlightUsd(o.cycleBudgetUsd);
     if (committed + o.cycleBudgetUsd > o.batchBudgetUsd + 1e-9) {
+      // The cycles in flight hold their whole budgets; when one ends, what it did not spend is free again.
+      if (st.inFlight.size > 0) return false;
       st.stop = 'batch-budget';
       st.message = `batch budget: $${committed.toFixed(4)} spent or held by the cycles in flight + one more cycle's $${o.cycleBudgetUsd.toFixed(4)} (killSwitch.budgetUsd) would exceed --batch-budget $${o.batchBudgetUsd.toFixed(4)}; no further cycle started`;
       return false;
