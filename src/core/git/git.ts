@@ -7,7 +7,6 @@
 import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { simpleGit, GitPluginError } from 'simple-git';
 import { FactoryError } from '../util/errors';
 import { ConfigCache, INCLUDE_KEYS, parseOriginEntries, type Ticket } from './config-cache';
 import { FIXED_CONFIG, FIXED_ENV, USER_ENV, WATCHED_KEYS, configArgs, hardenedEnv, overridesFor, type Overrides } from './hardening';
@@ -58,6 +57,8 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined
 async function execGit(dir: string, args: readonly string[], config: readonly string[], env: Record<string, string>, opts: GitRunOptions): Promise<GitResult> {
   if (!fs.existsSync(dir)) return { code: 128, stdout: Buffer.alloc(0), stderr: `fatal: cannot change to '${dir}': No such file or directory` };
   let result: GitResult | undefined;
+  // Lazy: simple-git (135 KB) loads with the first command that needs it, not with `factory status`.
+  const { simpleGit, GitPluginError } = await import('simple-git');
   const git = simpleGit({
     baseDir: dir,
     config: [...config],
