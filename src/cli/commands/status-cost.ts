@@ -3,6 +3,7 @@
  * accepted AC, read from `<autopilot>/cost_summary_YYYYMM.json` (or computed from history.jsonl
  * when the file is missing or older). Core is imported lazily: status start-up stays lean.
  */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { formatUsd } from '../../shared/money';
 import type { CostGroup, CostSummary } from '../../core/contracts/records';
@@ -17,10 +18,29 @@ export function currentMonth(now: Date = new Date()): string {
 
 /** The month's cost of the workspace at `root` (`autopilotRel`: config.paths.autopilot). */
 export async function collectCost(root: string, autopilotRel: string, month: string): Promise<StatusCost> {
-  const { readMonthSummary } = await import('../../core/cycle/cost-summary');
   const dir = path.join(root, autopilotRel);
-  const { summary, source } = readMonthSummary(path.join(dir, `cost_summary_${month}.json`), path.join(dir, 'history.jsonl'), month);
+  const summaryFile = path.join(dir, `cost_summary_${month}.json`);
+  const historyFile = path.join(dir, 'history.jsonl');
+  // No cycle has run here yet: the empty month, without loading the summary's schema (zod).
+  if (!(await present(summaryFile)) && !(await present(historyFile))) return { ...emptyMonth(month), source: 'history' };
+  const { readMonthSummary } = await import('../../core/cycle/cost-summary');
+  const { summary, source } = readMonthSummary(summaryFile, historyFile, month);
   return { ...summary, source };
+}
+
+/** What cost-summary.ts computes from an empty history (status-cost.test.ts compares the two). */
+export function emptyMonth(month: string): CostSummary {
+  return { month, totalUsd: 0, cycles: 0, byStatus: {}, byTicket: {}, byAgent: {}, byModel: {}, byRole: {}, byTier: {}, byDay: {}, acceptedAcs: 0, usdPerAcceptedAc: null };
+}
+
+/** Anything at the path (a file readMonthSummary cannot read is its business, not ours). */
+async function present(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }
 
 /** `$0.0123` below a dollar, `$12.34` above (the webviews' format). */

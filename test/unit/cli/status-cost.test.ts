@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderCost, type StatusCost } from '../../../src/cli/commands/status-cost';
-import { summarizeHistoryFile } from '../../../src/core/cycle/cost-summary';
+import * as os from 'node:os';
+import { collectCost, emptyMonth, renderCost, type StatusCost } from '../../../src/cli/commands/status-cost';
+import { readMonthSummary, summarizeHistoryFile, summarizeMonth } from '../../../src/core/cycle/cost-summary';
 import { appendHistory } from '../../../src/core/history/history';
 import { buildCli, copyDemo, runCli, tempDirs } from './cli-process';
 
@@ -19,6 +20,17 @@ function cost(over: Partial<StatusCost> = {}): StatusCost {
 }
 
 describe('factory status: the month\'s cost (render)', () => {
+  it('with no summary and no history the empty month is what cost-summary.ts computes, without loading it', async () => {
+    assert.deepEqual(emptyMonth('202612'), summarizeMonth([], '202612'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'status-cost-'));
+    try {
+      const want = readMonthSummary(path.join(dir, 'logs/autopilot/cost_summary_202612.json'), path.join(dir, 'logs/autopilot/history.jsonl'), '202612');
+      assert.deepEqual(await collectCost(dir, 'logs/autopilot', '202612'), { ...want.summary, source: want.source });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints the total, per accepted AC, and each group largest first with its cycles', () => {
     const lines = renderCost(cost());
     assert.deepEqual(lines, [
