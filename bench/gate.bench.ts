@@ -4,12 +4,16 @@
  *   bare listing of the folder and a cold index that reads every manifest;
  * - the validator on one run (goal < 20 ms), next to just reading the run's files;
  * - a gate-cache hit on the example workspace (goal < 100 ms to decide), host and container
- *   runner, next to hashing the tree alone.
+ *   runner, next to hashing the tree alone;
+ * - the whole Gate on the example (2 guards + 3 stages, no cache) in ONE container (`docker exec`
+ *   per step, issue 18) next to one fresh container per step, and the floors of both: N no-op
+ *   containers and one.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/core/config/load';
 import { emptyGitInfo } from '../src/core/evidence/git-info';
 import { formatRunId } from '../src/core/evidence/run-id';
@@ -22,7 +26,8 @@ import { HostRunner } from '../src/core/gate/host-runner';
 import { runGate } from '../src/core/gate/run-gate';
 import type { StageRunner } from '../src/core/gate/stage-runner';
 import { hashTree } from '../src/core/gate/tree-hash';
-import { line, time } from './stats';
+import { DEFAULT_JOB_LIMITS, runJob } from '../src/core/sandbox/job';
+import { line, summarize, time } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXAMPLE = path.join(ROOT, 'examples', 'demo-project');
@@ -107,11 +112,55 @@ async function cacheFigures(tmp: string): Promise<void> {
   }
 }
 
+/** The Gate on the example, one container vs one per step, each next to its no-op floor. */
+async function sessionFigures(tmp: string): Promise<void> {
+  const tree = path.join(tmp, 'example-session');
+  fs.cpSync(EXAMPLE, tree, { recursive: true, filter: (s) => !/[/\\](logs|__pycache__|\.pytest_cache)$/.test(s) });
+  fs.chmodSync(tree, 0o755);
+  const { config } = await loadConfig(tree);
+  try {
+    execFileSync('docker', ['image', 'inspect', config.worker.image], { stdio: 'pipe' });
+  } catch {
+    console.log(`(no Docker engine or no image ${config.worker.image}: Gate container figures not measured)`);
+    return;
+  }
+  const limits = { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb };
+  const steps = config.guards.filter((g) => g.kind === 'preflight').length + config.gate.stages.length;
+  const mk = (perStep: boolean) => new ContainerRunner({ treeDir: tree, image: config.worker.image, limits, readOnly: true, runId: 'bench', ticket: 'bench', perStep });
+  const gate = async (perStep: boolean) => {
+    const r = await runGate({ config, treeDir: tree, runner: mk(perStep) });
+    if (r.status !== 'PASS') throw new Error(`example gate failed (perStep ${perStep}):\n${r.log}`);
+  };
+  const noop = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const r = await runJob({ role: 'gate', image: config.worker.image, cmd: ['true'], mounts: [{ hostPath: tree, containerPath: '/workspace', readOnly: true }], limits: { ...DEFAULT_JOB_LIMITS, ...limits }, labels: { runId: 'bench', ticket: 'bench' }, timeoutMs: 60_000 });
+      if (r.exitCode !== 0) throw new Error(`no-op container: ${r.status} ${r.error ?? ''}`);
+    }
+  };
+  // Interleaved, so a load change on the machine hits both ways alike.
+  const samples: Record<'one' | 'many' | 'perStep' | 'session', number[]> = { one: [], many: [], perStep: [], session: [] };
+  const runs: [keyof typeof samples, () => Promise<void>][] = [['one', () => noop(1)], ['many', () => noop(steps)], ['perStep', () => gate(true)], ['session', () => gate(false)]];
+  for (let i = 0; i < 6; i++) {
+    for (const [k, fn] of runs) {
+      const t0 = performance.now();
+      await fn();
+      if (i > 0) samples[k].push(performance.now() - t0); // the first round warms up
+    }
+  }
+  const [one, many, perStep, session] = [summarize(samples.one), summarize(samples.many), summarize(samples.perStep), summarize(samples.session)];
+  line('1 no-op container (floor, one container)', one);
+  line(`${steps} no-op containers (floor, one per step)`, many, one);
+  line(`Gate on the example, one container per step`, perStep, many);
+  line(`Gate on the example, ONE container (exec)`, session, perStep, '< per-step');
+  console.log(`Gate time saved per cycle: ${(perStep.median - session.median).toFixed(0)} ms (one container / per step = ${(session.median / perStep.median).toFixed(2)}×)`);
+}
+
 export async function run(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-bench-'));
   try {
     await evidenceFigures(tmp);
     await cacheFigures(tmp);
+    await sessionFigures(tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

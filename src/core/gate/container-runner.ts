@@ -169,7 +169,7 @@ export class ContainerRunner implements StageRunner {
       },
       signal,
     );
-    if (res.status !== 'exited') this.session = undefined; // the container is gone with the step
+    if (res.status !== 'exited') await this.close(); // a killed or lost step takes its container with it
     return this.outcome(res, buf, res.logTruncated);
   }
 

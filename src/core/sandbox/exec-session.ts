@@ -114,6 +114,7 @@ export class ExecSession {
     const failed = running.done.then((r) => {
       throw new Error(r.error ?? `the container ended before its first step (${r.status})`);
     });
+    failed.catch(() => undefined); // it rejects at every end of the container; observed only while opening
     let id: string;
     try {
       id = await Promise.race([startedP, failed]);
