@@ -130,12 +130,76 @@ async function hashChanges(root: string, workspace: string, rels: readonly strin
   return out;
 }
 
+/** The state of each changed path when its blob was taken ('-' when absent): a later change to one shows here. */
+function stateOf(workspace: string, rels: readonly string[]): string {
+  return rels
+    .map((rel) => {
+      const st = fs.lstatSync(path.join(workspace, ...rel.split('/')), { bigint: true, throwIfNoEntry: false });
+      return st ? `${st.mode} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}` : '-';
+    })
+    .join('|');
+}
+
+interface Early {
+  /** The changed paths' state before the blobs were taken. */
+  state: string;
+  tree: Promise<VerifiedTree | null>;
+}
+
+/** Verified trees computed ahead (`prefetchVerifiedTree`), by their inputs; a handful at most. */
+const early = new Map<string, Early>();
+const EARLY_MAX = 8;
+
+function earlyKey(root: string, baseCommit: string, workspace: string, changes: readonly { path: string; kind: string }[]): string {
+  return JSON.stringify([path.resolve(root), baseCommit, path.resolve(workspace), changes.map((c) => [c.path, c.kind])]);
+}
+
+/**
+ * Start computing the verified tree now (DO, once the changeset is known), while the Gate runs on
+ * the same read-only copy; `buildVerifiedTree` with the same inputs takes it over — unless a
+ * changed path's state (mode, inode, size, mtime, ctime) differs from when its blob was taken,
+ * then it computes afresh. A failure here is never reported: the later call computes it again.
+ * `signal` (the cycle's) stops the git calls. Resolves when it is done (never rejects).
+ */
+export function prefetchVerifiedTree(root: string, baseCommit: string, workspace: string, changes: readonly { path: string; kind: string }[], signal?: AbortSignal): Promise<unknown> {
+  const key = earlyKey(root, baseCommit, workspace, changes);
+  const known = early.get(key);
+  if (known) return known.tree;
+  const state = stateOf(workspace, changes.map((c) => c.path));
+  const tree = computeVerifiedTree(root, baseCommit, workspace, changes, signal).catch(() => null);
+  early.set(key, { state, tree });
+  for (const k of early.keys()) {
+    if (early.size <= EARLY_MAX) break;
+    early.delete(k);
+  }
+  return tree;
+}
+
 /**
  * The verified tree: `baseCommit`'s tree with every change of the staging copy's `workspace`
  * (its blobs written to the repository's object store, as `git add` would), computed in a
- * temporary index; plus each change's blob and mode and the changeset's size in lines.
+ * temporary index; plus each change's blob and mode and the changeset's size in lines. Taken
+ * over from `prefetchVerifiedTree` when it was started with the same inputs and no changed path
+ * changed since.
  */
 export async function buildVerifiedTree(
+  root: string,
+  baseCommit: string,
+  workspace: string,
+  changes: readonly { path: string; kind: string }[],
+  signal?: AbortSignal,
+): Promise<VerifiedTree> {
+  const key = earlyKey(root, baseCommit, workspace, changes);
+  const ahead = early.get(key);
+  early.delete(key);
+  if (ahead) {
+    const v = await ahead.tree;
+    if (v && stateOf(workspace, changes.map((c) => c.path)) === ahead.state) return v;
+  }
+  return computeVerifiedTree(root, baseCommit, workspace, changes, signal);
+}
+
+async function computeVerifiedTree(
   root: string,
   baseCommit: string,
   workspace: string,

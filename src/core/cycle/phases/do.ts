@@ -25,6 +25,7 @@ import { faultDelay, faultPoint, isSymlink, readText, type CycleContext } from '
 import { spendFromRecords, tierOfModel, type SpendRoute } from '../spend';
 import type { ResultRead } from '../verdict';
 import { prepareWorkerLaunch, type WorkerLaunch } from '../../sandbox/worker-launch';
+import { prefetchVerifiedTree } from '../../evidence/verified-tree';
 
 /** What the cycle must clean up whatever happens: filled in by DO as it creates them. */
 export interface CycleResources {
@@ -202,7 +203,10 @@ async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, 
   const after = await afterSnapshot(staging, w.before, ctx.signal);
   const changes: Change[] = diffSnapshots(w.before, after);
   const overCap = await w.worker.exceeded(after);
+  const violations = checkScope(changes, plan.scope);
   ctx.lap(`after snapshot, changeset of ${changes.length}`);
+  // A changeset that can still PASS: its verified tree (ADJUST's evidence) is built while the Gate runs.
+  if (changes.length && !violations.length && !overCap && changedBytes(changes, after) <= PREFETCH_MAX_BYTES) void prefetchVerifiedTree(ctx.root, staging.baseCommit, staging.workspace, changes, ctx.signal);
   return {
     staging,
     run: w.run,
@@ -211,7 +215,7 @@ async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, 
     before: w.before,
     after,
     changes,
-    violations: checkScope(changes, plan.scope),
+    violations,
     overCap,
     result: readWorkerResult(staging.output),
     agentMs: w.agentMs,
@@ -219,6 +223,18 @@ async function afterWorker(ctx: CycleContext, plan: Plan, staging: StagingCopy, 
     costUsd,
     spend: [],
   };
+}
+
+/**
+ * Up to this many changed bytes the verified tree is built ahead: its blobs go into the host's
+ * object store before the verdict, and a FAIL leaves them there unreferenced (git gc drops them).
+ */
+const PREFETCH_MAX_BYTES = 8 * 1024 * 1024;
+
+function changedBytes(changes: readonly Change[], after: Snapshot): number {
+  let total = 0;
+  for (const c of changes) total += after.get(c.path)?.size ?? 0;
+  return total;
 }
 
 /** result.json from the Worker's output folder, as untrusted input. */
