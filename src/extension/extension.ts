@@ -54,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): FactoryExtensionApi 
   registerInitWorkspaceCommand(context, deps);
   registerShowLogCommand(context, deps);
   const panels = registerPanels(context, deps);
+  runs.setLive(panels.live, panels.onDidChangeLive);
   const runner = own(context, new FactoryRunner(deps, panels, context.secrets, context.extensionUri));
   registerCycleCommands(context, deps, runner);
 

@@ -97,12 +97,31 @@ export const costDashboard = z.object({
 });
 export type CostDashboard = z.infer<typeof costDashboard>;
 
+/**
+ * One cycle of a factory run in the Run panel's selector (issue 18: several in flight): the panel
+ * follows one at a time; the others keep buffering, so switching shows their history.
+ */
+export const cycleChoice = z.object({
+  runId: runIdSchema,
+  ticketId: short.nullable(),
+  /** The phase running now (or the merge step); null once it ended. */
+  phase: short.nullable(),
+  /** `RUNNING`, or the ended cycle's status. */
+  status: short,
+  spentUsd: z.number().nonnegative().nullable(),
+});
+export type CycleChoice = z.infer<typeof cycleChoice>;
+/** The most cycles the selector lists (in flight first): 16 slots plus the ended ones kept. */
+export const CYCLE_CHOICES_MAX = 64;
+
 /** Host → webview. */
 export const hostMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run.snapshot'), run: runPanelSnapshot }),
   z.object({ type: z.literal('log.reset'), stream: logStream, title: short }),
   z.object({ type: z.literal('log.append'), stream: logStream, text }),
   z.object({ type: z.literal('cost.dashboard'), dashboard: costDashboard }),
+  /** The run's cycles and the one the panel follows (null: an evidence run is shown). */
+  z.object({ type: z.literal('run.cycles'), cycles: z.array(cycleChoice).max(CYCLE_CHOICES_MAX), followed: runIdSchema.nullable() }),
 ]);
 export type HostMessage = z.infer<typeof hostMessage>;
 
@@ -112,6 +131,8 @@ export const webviewMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('refresh') }),
   z.object({ type: z.literal('openEvidence'), runId: runIdSchema, file: evidenceFileSchema }),
   z.object({ type: z.literal('openRunPanel') }),
+  /** Follow another cycle of the run (one the host listed in `run.cycles`; anything else is ignored). */
+  z.object({ type: z.literal('followRun'), runId: runIdSchema }),
   /** A front-end error, for the log (never shown as HTML, never executed). */
   z.object({ type: z.literal('error'), message: short }),
 ]);

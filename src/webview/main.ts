@@ -42,6 +42,7 @@ if (view === 'run') {
     if (m.type === 'run.snapshot') run.renderSnapshot(m.run);
     else if (m.type === 'log.reset') run.resetLog(m.stream, m.title);
     else if (m.type === 'log.append') run.appendLog(m.stream, m.text);
+    else if (m.type === 'run.cycles') run.renderCycles(m.cycles, m.followed);
   });
   vscode.setState(run.state());
 } else {

@@ -14,6 +14,7 @@ import { agentsInUse, AUTOMATIC, modelChoices } from '../cycle/run-settings';
 import { sourceFromArg, ticketFromArg } from '../cycle/ticket-arg';
 import type { ExtensionDeps } from '../deps';
 import { buildImageTask } from './build-image';
+import { setParallelCommand } from './parallel-command';
 
 /**
  * The ticket a command acts on: the row it was invoked on, else a Quick Pick of the roadmap's
@@ -59,7 +60,9 @@ export function registerCycleCommands(context: vscode.ExtensionContext, deps: Ex
     const ticket = await pickTicket(deps, arg, 'Audit');
     return ticket ? runner.audit(ticket) : undefined;
   }));
-  reg(vscode.commands.registerCommand('factory.worker.stop', () => runner.stop()));
+  // A Runs row (a cycle in flight) names the one to stop; none: all, or a pick when several run.
+  reg(vscode.commands.registerCommand('factory.worker.stop', (arg?: unknown) => runner.stop(arg)));
+  reg(vscode.commands.registerCommand('factory.parallel.set', (value?: unknown) => setParallelCommand(runner, value)));
   reg(vscode.commands.registerCommand('factory.gate.run', (stage?: unknown) => runner.gate(typeof stage === 'string' && /^[\w.-]{1,64}$/.test(stage) ? stage : undefined)));
   reg(vscode.commands.registerCommand('factory.docops.run', () => runner.docops()));
   reg(vscode.commands.registerCommand('factory.image.build', () => buildImageCommand(context, runner)));

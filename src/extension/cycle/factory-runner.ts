@@ -6,8 +6,9 @@ import type { Plan } from '../../core/contracts/plan';
 import { scopeFallbackLine } from '../../core/plan/scope/explain';
 import { auditTicket, type AuditTicketOutcome } from '../../core/cycle/audit-ticket';
 import type { FactoryConfig } from '../../core/config/schema';
-import { runCycle, type CycleEvent, type CycleOutcome } from '../../core/cycle/orchestrator';
-import { stopCycle, type StopResult } from '../../core/cycle/stop';
+import type { CycleDeps, CycleEvent, CycleOutcome } from '../../core/cycle/cycle-types';
+import type { FactoryRunResult } from '../../core/cycle/parallel/factory-types';
+import { stopWorker, type StopAnswer } from './stop-worker';
 import { gateWorkspace, type GateWorkspaceResult } from '../../core/gate/gate-workspace';
 import { docOpsWorkspace } from '../../core/guards/docops-workspace';
 import type { DocOpsReport } from '../../core/guards/guard-model';
@@ -17,12 +18,16 @@ import type { ExtensionDeps } from '../deps';
 import type { PanelsApi } from '../panels/register-panels';
 import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
-import { mayRunReplay, overrideSource, runSettings, type RunSettings } from './run-settings';
+import { mayRunReplay, runSettings, type RunSettings } from './run-settings';
 import { startRefusalOffer } from './start-refusal';
-import { baselineLine } from '../../core/cycle/baseline';
+import { factoryRunOptions, progressMessage, runLabel, runSummary } from './run-operation';
+import { runFactory } from './run-factory-seam';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
+
+/** "Factory: Run"'s answer: the last cycle's outcome and the whole run's result. */
+export type RunOutcome = CycleOutcome & { run: FactoryRunResult };
 
 /** Why a command did not start: shown to the user, returned to callers (tests, other extensions). */
 export type Refusal = { refused: 'untrusted' | 'no-workspace' | 'busy'; message: string };
@@ -59,7 +64,6 @@ export class FactoryRunner implements vscode.Disposable {
   /** The last cycle this window ran (for "Review Changeset" after a FAIL, and the tests). */
   lastOutcome: (CycleOutcome & { root: string; baseCommit?: string }) | undefined;
   readonly reviewer: ChangesetReviewer;
-  private baseCommit: string | undefined;
   /** The last operation ended because it was cancelled or stopped. */
   private lastAborted = false;
 
@@ -132,11 +136,13 @@ export class FactoryRunner implements vscode.Disposable {
   }
 
   /**
-   * One PDCA cycle on `ticket` (or the queue's next) with the live Run panel and status bar. Each
-   * run checks the baseline on HEAD first (spec §8-3; the gate cache makes a repeat free);
-   * `acceptRedBaseline` is the "Run anyway" of a red baseline.
+   * "Factory: Run": one factory run (issue 18) — up to `factory.parallel` cycles in flight on the
+   * queue's next tickets (one ticket: that one alone) — with the live Run panel, Runs view and
+   * status bar. The run checks the baseline on HEAD first (spec §8-3; the gate cache makes a repeat
+   * free); `acceptRedBaseline` is the "Run anyway" of a red baseline. Returns the last cycle's
+   * outcome with the whole run's result.
    */
-  async runCycle(ticket?: string, start: { acceptRedBaseline?: boolean } = {}): Promise<CycleOutcome | Refusal | { error: string }> {
+  async runCycle(ticket?: string, start: { acceptRedBaseline?: boolean } = {}): Promise<RunOutcome | Refusal | { error: string }> {
     const ws = await this.ready('Run');
     if ('refused' in ws) return ws;
     const settings = readRunSettings(ws.root);
@@ -146,53 +152,49 @@ export class FactoryRunner implements vscode.Disposable {
       void vscode.window.showErrorMessage(message, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'factory.replayDirectory'));
       return { error: message };
     }
-    const keys = await gatewayKeys(this.secrets);
-    const label = `Run ${ticket ?? 'the next ticket'}`;
-    this.baseCommit = undefined;
+    const req = { ...(ticket ? { ticket } : {}), ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}) };
+    const opts = factoryRunOptions(ws.root, settings, req, await gatewayKeys(this.secrets), vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
+    const label = runLabel(req, opts.parallel);
+    const baseCommits = new Map<string, string>();
     try {
-      const outcome = await this.withOperation(label, async (signal, progress) => {
-        const listener = this.panels.cycleListener(ws.config.killSwitch.budgetUsd);
+      const result = await this.withOperation(label, async (signal, progress) => {
+        this.panels.beginRun(ws.config.killSwitch.budgetUsd);
         const onEvent = (e: CycleEvent): void => {
-          listener(e);
+          this.panels.live.handle(e);
           if (e.type === 'plan') this.warnScopeFallback(ws.root, e.plan);
-          const msg = progressMessage(e);
+          const msg = progressMessage(e, this.panels.live.inFlight.length);
           if (msg) progress.report({ message: msg });
         };
-        return runCycle(
-          {
-            root: ws.root,
-            baseline: 'run',
-            ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
-            ...(ticket ? { ticket } : {}),
-            ...(settings.agent ? { agent: settings.agent } : {}),
-            ...(settings.model ? { model: settings.model } : {}),
-            // plan.json records the override as the editor's choice, not as CLI flags.
-            ...(overrideSource(settings) ? { overrideSource: overrideSource(settings) } : {}),
-            ...(settings.replayDir ? { replayDir: settings.replayDir } : {}),
-            keys,
-            runtimeFile: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,
-          },
-          {
-            logger: this.deps.log,
-            signal,
-            onEvent,
-            ...(settings.requireApproval
-              ? {
-                  review: (r) => {
-                    this.baseCommit = r.baseCommit;
-                    return this.reviewer.hook(ws.root, signal)(r);
-                  },
-                }
-              : {}),
-          },
-        );
+        const review = settings.requireApproval ? this.serialReview(ws.root, signal, baseCommits) : undefined;
+        try {
+          return await runFactory(opts, { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}) });
+        } finally {
+          this.panels.live.finish();
+        }
       });
-      this.lastOutcome = { ...outcome, root: ws.root, ...(this.baseCommit ? { baseCommit: this.baseCommit } : {}) };
-      this.announce(outcome);
-      return outcome;
+      const last = result.outcomes.at(-1);
+      if (!last) throw new FactoryError(result.message || 'no cycle ran', result.stoppedBy === 'queue-empty' ? 'plan.queue-empty' : 'interrupted');
+      this.lastOutcome = { ...last, root: ws.root, ...(baseCommits.has(last.runId) ? { baseCommit: baseCommits.get(last.runId) } : {}) };
+      if (result.outcomes.length === 1) this.announce(last);
+      else void vscode.window.showInformationMessage(runSummary(result), 'Open Run Panel').then((c) => c && this.panels.showRunPanel());
+      return { ...last, run: result };
     } catch (err) {
       return { error: this.fail(label, err, () => void this.runCycle(ticket, { acceptRedBaseline: true })) };
     }
+  }
+
+  /**
+   * The review hook of a run: one changeset at a time (the reviewer shows one diff; a second
+   * cycle's review waits for the first decision instead of superseding it).
+   */
+  private serialReview(root: string, signal: AbortSignal, baseCommits: Map<string, string>): NonNullable<CycleDeps['review']> {
+    let chain: Promise<unknown> = Promise.resolve();
+    return (r) => {
+      baseCommits.set(r.runId, r.baseCommit);
+      const next = chain.then(() => this.reviewer.hook(root, signal)(r));
+      chain = next.catch(() => undefined);
+      return next;
+    };
   }
 
   /** "Factory: Audit": the read-only Auditor on the ticket's last cycle commit. */
@@ -261,30 +263,31 @@ export class FactoryRunner implements vscode.Disposable {
   }
 
   /**
-   * "Factory: Stop Worker": abort this window's operation; otherwise stop a cycle another
-   * Controller (the CLI, another window) runs on this repository.
+   * "Factory: Stop Worker": this window's operation — with several cycles in flight, All or the
+   * one asked for (`arg`: a Runs row or run id) — otherwise a cycle another Controller runs here.
    */
-  async stop(): Promise<StopResult | { stopped: string } | { error: string }> {
-    if (this.op) {
-      const label = this.op.label;
-      this.reviewer.reject('the cycle was stopped during the review');
-      this.op.abort.abort(new FactoryError(`${label} stopped`, 'interrupted'));
-      return { stopped: label };
-    }
+  async stop(arg?: unknown): Promise<StopAnswer> {
     const s = this.deps.store.state;
-    if (s.kind !== 'ready') {
-      void vscode.window.showInformationMessage('Factory: no cycle is running.');
-      return { stopped: '' };
-    }
+    const op = this.op;
     try {
-      const out = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Factory: stopping the cycle…' }, () => stopCycle(s.root.fsPath, s.config, { waitMs: 30_000 }));
-      void vscode.window.showInformationMessage(
-        !out.runId ? 'Factory: no cycle is running.' : `Factory: stopped ${out.ticketId} run ${out.runId} (${out.phase})${out.finished ? ': recorded ABORTED' : `: ${out.containersRemoved} container(s) removed; the next start records it ABORTED`}.`,
+      return await stopWorker(
+        {
+          op: op ? { label: op.label, abortAll: () => (this.reviewer.reject('the cycle was stopped during the review'), op.abort.abort(new FactoryError(`${op.label} stopped`, 'interrupted'))) } : undefined,
+          inFlight: this.panels.live.running ? this.panels.live.inFlight : [],
+          workspace: s.kind === 'ready' ? { root: s.root.fsPath, config: s.config } : undefined,
+          stopOne: (runId) => this.stopOne(runId),
+        },
+        arg,
       );
-      return out;
     } catch (err) {
       return { error: this.fail('Stop', err) };
     }
+  }
+
+  /** One cycle of this window's run: its own abort (the run goes on with the others). */
+  private async stopOne(runId: string): Promise<void> {
+    this.deps.log.warn(`Stop Worker: stopping one cycle (${runId}) of a run is not wired yet`);
+    await Promise.resolve();
   }
 
   /** The changeset to review: the one waiting for approval, else this window's last kept FAIL. */
@@ -352,23 +355,5 @@ export class FactoryRunner implements vscode.Disposable {
   dispose(): void {
     this.op?.abort.abort(new FactoryError('the window closed', 'interrupted'));
     this.reviewer.dispose();
-  }
-}
-
-/** The notification's one-line progress for a cycle event. */
-export function progressMessage(e: CycleEvent): string | undefined {
-  switch (e.type) {
-    case 'plan':
-      return `${e.plan.ticket_id}: ${e.plan.ac_ids.join(', ')} (risk ${e.plan.risk_level})`;
-    case 'phase':
-      return { PLAN: 'planning', DO: 'the Worker is running in the sandbox', CHECK: 'checking scope, Gate and evidence', ADJUST: 'applying, recording, committing' }[e.phase];
-    case 'review':
-      return `waiting for your review of ${e.changes} changed file(s)`;
-    case 'recovered':
-      return 'finished an interrupted cycle';
-    case 'baseline':
-      return baselineLine(e.report);
-    default:
-      return undefined;
   }
 }

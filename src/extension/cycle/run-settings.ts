@@ -10,6 +10,16 @@ export interface RunSettings {
   model?: string;
   replayDir?: string;
   requireApproval: boolean;
+  /** `factory.parallel`: cycles in flight at once for "Factory: Run" (1–16; 1 = one cycle, as always). */
+  parallel: number;
+}
+
+/** The most cycles a run keeps in flight (the core's FactoryRunOptions.parallel range). */
+export const PARALLEL_MAX = 16;
+
+/** A `factory.parallel` value as the run uses it: an integer 1–16 (anything else: 1). */
+export function parallelValue(v: unknown): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= PARALLEL_MAX ? v : 1;
 }
 
 /** What `WorkspaceConfiguration.inspect()` returns, reduced to what is read here. */
@@ -45,6 +55,8 @@ export function runSettings(root: string, get: <T>(key: string) => Inspected<T> 
     ...(model ? { model } : {}),
     ...(replay ? { replayDir: path.resolve(root, replay) } : {}),
     requireApproval: userValue(get<boolean>('review.requireApproval'), false) === true,
+    // The project's choice like the agent (the picker writes the workspace setting); each cycle keeps its own budget.
+    parallel: parallelValue(get<number>('parallel')?.workspaceFolderValue ?? get<number>('parallel')?.workspaceValue ?? userValue(get<number>('parallel'), 1)),
   };
 }
 

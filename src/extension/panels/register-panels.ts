@@ -6,12 +6,12 @@ import type { ExtensionDeps } from '../deps';
 import { FactoryStatusBar } from '../status-bar/status-bar';
 import { CostPanel, COST_PANEL_VIEW_TYPE } from './cost/cost-panel';
 import type { PanelDeps } from './panel-base';
-import { cyclePaths, cycleRecords, type CycleEvent } from '../../core/cycle/orchestrator';
-import type { LogStream } from '../../shared/protocol';
-import { CycleFeed } from './run/cycle-feed';
-import type { LogSink } from './run/log-sink';
+import { cyclePaths, cycleRecords } from '../../core/cycle/orchestrator';
+import { liveStatus } from '../status-bar/live-status';
+import { LiveRuns } from './run/live-runs';
+import { createLogSink } from './run/log-sink';
 import { loadLatestRun } from './run/run-snapshot';
-import { RunPanel, RUN_PANEL_VIEW_TYPE } from './run/run-panel';
+import { RunPanel, RUN_PANEL_VIEW_TYPE, runPanelLiveTarget } from './run/run-panel';
 
 
 /**
@@ -46,11 +46,18 @@ export interface PanelsApi {
   showRunPanel(): RunPanel;
   showCostDashboard(): CostPanel;
   /**
-   * A listener for `runCycle`'s `onEvent`: opens the Run panel, shows the timeline, the live
-   * Worker/Gate output (redacted) and the outcome, and drives the status bar.
+   * The window's factory run (issue 18: up to N cycles in flight): `begin(budgetUsd)` before a run,
+   * then every `CycleEvent` of every cycle to `live.handle` — the Run panel follows one cycle (the
+   * others buffer), the status bar and the Runs view list them — and `live.finish()` at the end.
    */
-  cycleListener(budgetUsd: number): (e: CycleEvent) => void;
+  live: LiveRuns;
+  beginRun(budgetUsd: number): void;
+  /** The run's cycles changed (throttled): the Runs view re-reads its live rows. */
+  onDidChangeLive: vscode.Event<void>;
 }
+
+/** Live updates reach the views at most this often (spend events come after every model call). */
+const LIVE_THROTTLE_MS = 200;
 
 /**
  * The Run panel and Cost dashboard commands, their serializers (panels come back after a reload
@@ -71,8 +78,32 @@ export function registerPanels(context: vscode.ExtensionContext, deps: Extension
   const showLast = (): void => showLastRun(deps, statusBar);
   context.subscriptions.push(deps.store.onDidChange(showLast));
   showLast();
-  const cycleListener = (budgetUsd: number) => liveCycleListener(statusBar, showRunPanel, budgetUsd);
-  return { statusBar, showRunPanel, showCostDashboard, cycleListener };
+  const changed = new vscode.EventEmitter<void>();
+  context.subscriptions.push(changed);
+  let budgetUsd = 1;
+  const live = new LiveRuns(() => budgetUsd, (post) => createLogSink(secrets.get(), post));
+  RunPanel.live = live;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const update = (): void => {
+    pending = undefined;
+    void RunPanel.open?.postCycles();
+    showLiveStatus(live, statusBar, budgetUsd);
+    changed.fire();
+  };
+  live.attach(runPanelLiveTarget(showRunPanel, () => (pending ??= setTimeout(update, LIVE_THROTTLE_MS))));
+  context.subscriptions.push({ dispose: () => (clearTimeout(pending), live.attach(undefined), (RunPanel.live = undefined)) });
+  const beginRun = (budget: number): void => {
+    budgetUsd = budget;
+    live.begin();
+  };
+  return { statusBar, showRunPanel, showCostDashboard, live, beginRun, onDidChangeLive: changed.event };
+}
+
+/** The status bar from the run's cycles: `N running · $X` with 2+ in flight, one cycle's phase, or the last ended one. */
+function showLiveStatus(live: LiveRuns, statusBar: FactoryStatusBar, budgetUsd: number): void {
+  const s = liveStatus(live.cycles, live.spentUsd, live.waiting.length, budgetUsd);
+  statusBar.updateRun(s.kind === 'run' ? { running: s.running, spentUsd: s.spentUsd, waiting: s.waiting } : undefined);
+  if (s.kind === 'cycle') statusBar.update(s.view);
 }
 
 /** The panels' commands (open, Set API Key) and serializers (panels come back after a reload). */
@@ -81,6 +112,8 @@ function registerPanelCommands(context: vscode.ExtensionContext, deps: Extension
     // An optional run id (from the Runs view or a link): validated like any other outside input.
     vscode.commands.registerCommand('factory.runPanel.open', (runId?: unknown) => {
       const id = runIdSchema.safeParse(runId);
+      // A cycle of this window's run in flight: follow it live (its output so far, then as it comes).
+      if (id.success && RunPanel.live?.inFlight.some((c) => c.runId === id.data) && RunPanel.live.follow(id.data)) return RunPanel.open;
       return RunPanel.show(panelDeps, id.success ? id.data : undefined);
     }),
     vscode.commands.registerCommand('factory.costDashboard.open', showCostDashboard),
@@ -129,32 +162,4 @@ function showLastRun(deps: ExtensionDeps, statusBar: FactoryStatusBar): void {
   } catch (err) {
     deps.log.warn(`status bar: ${String(err)}`);
   }
-}
-
-/** PanelsApi.cycleListener: one cycle's events into the Run panel (timeline, live logs) and the status bar. */
-function liveCycleListener(statusBar: FactoryStatusBar, showRunPanel: () => RunPanel, budgetUsd: number): (e: CycleEvent) => void {
-  const sinks = new Map<LogStream, Promise<LogSink | undefined>>();
-  const feed = new CycleFeed(
-    {
-      snapshot: (run) => void RunPanel.open?.postSnapshot(run),
-      resetLog: (stream, title) => sinks.set(stream, RunPanel.open?.liveLog(stream, title) ?? Promise.resolve(undefined)),
-      appendLog: (stream, text) => {
-        const sink = sinks.get(stream);
-        if (sink) sinks.set(stream, sink.then(async (k) => (await k?.write(text), k)));
-      },
-      status: (v) => statusBar.update(v),
-    },
-    budgetUsd,
-  );
-  return (e) => {
-    if (e.type === 'plan') {
-      RunPanel.liveSnapshot = () => feed.current;
-      showRunPanel().beginLive(e.plan.run_id);
-    }
-    feed.handle(e);
-    if (e.type === 'end') {
-      RunPanel.liveSnapshot = undefined;
-      for (const s of sinks.values()) void s.then((k) => k?.end());
-    }
-  };
 }

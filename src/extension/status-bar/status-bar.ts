@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { DisposableStore } from '../util/disposable-store';
-import { statusBarText, type CycleStatusView } from './status-text';
+import { factoryRunStatusText, statusBarText, type CycleStatusView, type RunningCycleView } from './status-text';
 
 /**
  * The Factory status bar item: phase, elapsed time and cost/budget while a cycle runs (ticking
@@ -11,6 +11,8 @@ export class FactoryStatusBar extends DisposableStore {
   private readonly item = this.add(vscode.window.createStatusBarItem('factory.status', vscode.StatusBarAlignment.Left, 50));
   private view: CycleStatusView = { phase: 'IDLE', budgetUsd: 1 };
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** A parallel run with 2+ cycles in flight: shown over the single-cycle view. */
+  private run: { running: RunningCycleView[]; spentUsd: number; waiting: number } | undefined;
 
   constructor() {
     super();
@@ -29,6 +31,12 @@ export class FactoryStatusBar extends DisposableStore {
     this.render();
   }
 
+  /** A parallel run's cycles in flight (undefined: back to the single-cycle / idle text). */
+  updateRun(run: { running: RunningCycleView[]; spentUsd: number; waiting: number } | undefined): void {
+    this.run = run;
+    this.render();
+  }
+
   get current(): CycleStatusView {
     return this.view;
   }
@@ -37,13 +45,17 @@ export class FactoryStatusBar extends DisposableStore {
     return this.item.text;
   }
 
+  get tooltip(): string {
+    return typeof this.item.tooltip === 'string' ? this.item.tooltip : '';
+  }
+
   private stopTimer(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
 
   private render(): void {
-    const t = statusBarText(this.view, Date.now());
+    const t = this.run ? factoryRunStatusText(this.run.running, this.run.spentUsd, this.run.waiting) : statusBarText(this.view, Date.now());
     this.item.text = t.text;
     this.item.tooltip = t.tooltip;
     this.item.backgroundColor = t.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

@@ -14,6 +14,11 @@ export interface CycleStatusView {
   lastStatus?: string | null;
 }
 
+/** A cycle phase (not IDLE). */
+export function isPhase(p: string): p is CyclePhase {
+  return p === 'PLAN' || p === 'DO' || p === 'CHECK' || p === 'ADJUST';
+}
+
 /** `m:ss` (or `h:mm:ss`) for an elapsed time. */
 export function elapsed(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -45,5 +50,26 @@ export function statusBarText(v: CycleStatusView, now: number): { text: string; 
     text: `$(sync~spin) ${v.ticketId ? `${v.ticketId} ` : ''}${v.phase} ${time} · ${budget}`.replace(/\s+/g, ' ').trim(),
     tooltip: `Agentic Factory: ${v.ticketId ?? 'cycle'} in ${v.phase}${time ? `, ${time} elapsed` : ''}; model spend ${budget} of the cycle budget. Click to open the Run panel.`,
     warning,
+  };
+}
+
+/** One cycle of a parallel run, as the status bar's tooltip lists it. */
+export interface RunningCycleView {
+  ticketId: string | null;
+  phase: string | null;
+  spentUsd: number | null;
+}
+
+/**
+ * A parallel run (issue 18): `$(sync~spin) 3 running · $0.42` — the cycles in flight and the
+ * whole run's spend so far; the tooltip lists each cycle (ticket, phase, spend) and the waiting ones.
+ */
+export function factoryRunStatusText(running: readonly RunningCycleView[], spentUsd: number, waiting = 0): { text: string; tooltip: string; warning: boolean } {
+  const lines = running.map((c) => `• ${c.ticketId ?? '(planning)'} — ${c.phase ?? 'starting'} · ${c.spentUsd === null ? '$—' : money(c.spentUsd)}`);
+  if (waiting) lines.push(`${waiting} ticket${waiting === 1 ? '' : 's'} waiting for a disjoint scope`);
+  return {
+    text: `$(sync~spin) ${running.length} running · ${money(spentUsd)}`,
+    tooltip: [`Agentic Factory: ${running.length} cycle${running.length === 1 ? '' : 's'} in flight; the run spent ${money(spentUsd)} so far.`, ...lines, 'Click to open the Run panel.'].join('\n'),
+    warning: false,
   };
 }

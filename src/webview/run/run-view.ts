@@ -3,9 +3,10 @@
  * logs (virtualised, ANSI-safe, searchable), and the evidence manifest, KPI, gates, scope
  * violations and audit verdict. Every string from the host is put in with text nodes (dom.ts).
  */
-import type { LogStream, RunSnapshot, WebviewMessage, WebviewState } from '../../shared/protocol';
+import type { CycleChoice, LogStream, RunSnapshot, WebviewMessage, WebviewState } from '../../shared/protocol';
 import { duration, h, icon, statusIcon, usd } from '../dom';
 import { LogView } from '../log/log-view';
+import { CyclesView } from './cycles-view';
 import { rolesContent } from './roles-view';
 
 type Post = (m: WebviewMessage) => void;
@@ -23,12 +24,15 @@ export class RunView {
   private readonly search: HTMLElement & { value: string };
   private tab: (typeof TABS)[number] = 'gate';
   private run: RunSnapshot | undefined;
+  /** The factory run's cycles: which one the panel follows. */
+  readonly cycles: CyclesView;
 
   constructor(
     private readonly post: Post,
     private readonly saveState: () => void,
     initial: WebviewState | undefined,
   ) {
+    this.cycles = new CyclesView(post);
     this.logs = { gate: new LogView(document), worker: new LogView(document) };
     this.logTitles = { gate: h('div', { class: 'log-title' }), worker: h('div', { class: 'log-title' }) };
     for (const l of Object.values(this.logs)) l.onStateChange = () => this.saveState();
@@ -73,7 +77,7 @@ export class RunView {
     if (initial?.search) this.search.value = initial.search;
     this.pendingRestore = initial;
 
-    this.element = h('main', { class: 'run-view' }, this.header, this.timeline, h('div', { class: 'toolbar' }, this.search), this.tabs);
+    this.element = h('main', { class: 'run-view' }, this.cycles.element, this.header, this.timeline, h('div', { class: 'toolbar' }, this.search), this.tabs);
     this.renderSnapshot(undefined);
   }
 
@@ -93,6 +97,10 @@ export class RunView {
     const log = this.logs[this.tab === 'worker' ? 'worker' : 'gate'];
     const s = log.state;
     return { view: 'run', tab: this.tab, search: s.search || undefined, scrollLine: s.scrollLine, follow: s.follow, stream: this.tab === 'worker' ? 'worker' : 'gate' };
+  }
+
+  renderCycles(cycles: readonly CycleChoice[], followed: string | null): void {
+    this.cycles.render(cycles, followed);
   }
 
   resetLog(stream: LogStream, title: string): void {

@@ -72,7 +72,7 @@ describe('extension: run settings (SEC-23: a repository cannot weaken them)', ()
   });
 
   it('defaults: no review, no replay folder, the config\'s agent; a user replay folder resolves against the root', () => {
-    assert.deepEqual(runSettings('/repo', inspected({ 'review.requireApproval': { defaultValue: false }, replayDirectory: { defaultValue: '' }, agent: { defaultValue: '' } })), { requireApproval: false });
+    assert.deepEqual(runSettings('/repo', inspected({ 'review.requireApproval': { defaultValue: false }, replayDirectory: { defaultValue: '' }, agent: { defaultValue: '' } })), { requireApproval: false, parallel: 1 });
     const s = runSettings('/repo', inspected({ replayDirectory: { globalValue: 'recordings' }, agent: { workspaceValue: ' replay ' } }));
     assert.equal(s.replayDir, path.resolve('/repo', 'recordings'));
     assert.equal(s.agent, 'replay', 'the agent is the project\'s choice (its config picks it too)');
@@ -89,7 +89,7 @@ describe('extension: the Worker agent and model pickers (issue 16)', () => {
   };
 
   it('"Automatic" (empty) is no override; a chosen model is passed on like the agent', () => {
-    assert.deepEqual(runSettings('/repo', inspected({ agent: { defaultValue: '' }, model: { defaultValue: '' } })), { requireApproval: false });
+    assert.deepEqual(runSettings('/repo', inspected({ agent: { defaultValue: '' }, model: { defaultValue: '' } })), { requireApproval: false, parallel: 1 });
     const s = runSettings('/repo', inspected({ agent: { defaultValue: '', globalValue: 'codex' }, model: { defaultValue: '', workspaceFolderValue: ' gpt-5 ' } }));
     assert.deepEqual([s.agent, s.model], ['codex', 'gpt-5']);
     // plan.json names where the override came from.

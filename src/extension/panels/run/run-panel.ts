@@ -3,16 +3,14 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { RedactingStream } from '../../../core/gateway/redact';
-import type { LogStream, RunSnapshot, WebviewMessage } from '../../../shared/protocol';
+import { CYCLE_CHOICES_MAX, type CycleChoice, type LogStream, type RunSnapshot, type WebviewMessage } from '../../../shared/protocol';
 import { FactoryPanel, createPanel, workspaceConfig, type PanelDeps } from '../panel-base';
-import { createLogSink, type LogSink } from './log-sink';
+import type { LiveRuns, LiveRunsTarget } from './live-runs';
 import { loadLatestRun, regularFile, resolveEvidenceFile } from './run-snapshot';
 
 export const RUN_PANEL_VIEW_TYPE = 'factory.runPanel';
 /** Chunk size for streaming a log file to the webview (well under the protocol's 1 MB cap). */
 const CHUNK_BYTES = 256 * 1024;
-/** How much of a live cycle's output per stream the panel keeps to show again after it is re-shown. */
-const LIVE_KEEP_BYTES = 8 * 1024 * 1024;
 
 /**
  * The Run panel host: posts the newest run's snapshot and streams its Gate and Worker logs (read
@@ -22,18 +20,13 @@ const LIVE_KEEP_BYTES = 8 * 1024 * 1024;
  */
 export class RunPanel extends FactoryPanel {
   private static current: RunPanel | undefined;
-  /** While a cycle runs: its live snapshot, shown instead of the newest evidence run. */
-  static liveSnapshot: (() => RunSnapshot | undefined) | undefined;
+  /** The factory run's cycles (one window, one run): the panel follows one of them. */
+  static live: LiveRuns | undefined;
   private snapshot: RunSnapshot | undefined;
   private runDir: string | undefined;
   private streaming: AbortController | undefined;
-  /** The evidence run to show; undefined = the newest. */
+  /** The run to show (a live cycle it follows, or an evidence run); undefined = the newest. */
   private runId: string | undefined;
-  /**
-   * The last live cycle's redacted output (capped), so the webview — recreated whenever the panel
-   * is hidden and shown again — gets it back: a FAIL keeps no log file to stream.
-   */
-  private live: { runId: string; logs: Map<LogStream, { title: string; chunks: string[]; bytes: number }>; routing?: RunSnapshot['routing'] } | undefined;
 
   /** Opens (or reveals) the panel; with `runId` it shows that evidence run instead of the newest. */
   static show(deps: PanelDeps, runId?: string): RunPanel {
@@ -81,6 +74,10 @@ export class RunPanel extends FactoryPanel {
       case 'openRunPanel':
         this.panel.reveal();
         return;
+      case 'followRun':
+        // Only a cycle of this window's run: anything else the webview names is ignored.
+        if (!RunPanel.live?.follow(m.runId)) this.deps.log.warn(`Run panel: no cycle ${m.runId} in this window's run to follow`);
+        return;
       case 'error':
         this.deps.log.warn(`Run panel: ${m.message}`);
         return;
@@ -94,21 +91,25 @@ export class RunPanel extends FactoryPanel {
       await this.postSnapshot(undefined, 'Open a folder with a Factory workspace to see its runs.');
       return;
     }
-    const live = RunPanel.liveSnapshot?.();
-    if (live) {
-      // A cycle is running: its feed posts the logs as they come (what came so far first).
-      await this.postSnapshot(live);
-      await this.replayLive(live.runId);
+    await this.postCycles();
+    const live = RunPanel.live;
+    const followed = live?.followed;
+    if (live && followed && this.runId === followed && live.snapshotOf()?.status === 'RUNNING') {
+      // A followed cycle is in flight: what it printed so far, then its live output.
+      this.streaming?.abort();
+      live.replayFollowed();
       return;
     }
     const latest = loadLatestRun(ws.root, ws.config, this.runId);
-    // The cycle this panel watched: its roles as the plan chose them (why, reserve, override), not only what history keeps.
-    if (this.live?.routing && latest.snapshot.runId === this.live.runId) latest.snapshot.routing = this.live.routing;
-    if (this.live && latest.snapshot.runId === this.live.runId && !latest.logs.gate && !latest.logs.worker) {
-      // The cycle this panel watched left no log files (a FAIL): show what it streamed.
+    const watched = latest.snapshot.runId && live?.has(latest.snapshot.runId) ? live.snapshotOf(latest.snapshot.runId) : undefined;
+    // A cycle this window ran: its roles as the plan chose them (why, reserve, override), not only what history keeps.
+    if (watched?.routing) latest.snapshot.routing = watched.routing;
+    if (watched && latest.snapshot.runId && !latest.logs.gate && !latest.logs.worker) {
+      // The cycle left no log files (a FAIL): show what it streamed.
       this.runDir = latest.runDir;
+      this.streaming?.abort();
       await this.postSnapshot(latest.snapshot);
-      await this.replayLive(this.live.runId);
+      await this.replayLogs(latest.snapshot.runId);
       return;
     }
     this.runDir = latest.runDir;
@@ -125,21 +126,31 @@ export class RunPanel extends FactoryPanel {
       timeline: [], manifest: [], kpi: [], gates: [], scopeViolations: [], audit: null, cost: { spentUsd: null, budgetUsd: 1 }, note: note ?? null,
     };
     this.snapshot = snap;
-    if (this.live && snap.runId === this.live.runId && snap.routing) this.live.routing = snap.routing;
     await this.channel.post({ type: 'run.snapshot', run: snap });
   }
 
-  /** A cycle starts: `runId` becomes the panel's run (also after the cycle ends) and its output is kept. */
-  beginLive(runId: string): void {
-    this.runId = runId;
-    this.live = { runId, logs: new Map() };
+  /** The run's cycles for the selector, and the one followed (null when this panel shows an evidence run). */
+  async postCycles(): Promise<void> {
+    const live = RunPanel.live;
+    const followed = live?.followed && live.followed === this.runId ? live.followed : null;
+    await this.channel.post({ type: 'run.cycles', cycles: live ? cycleChoices(live) : [], followed });
   }
 
-  private async replayLive(runId: string | null): Promise<void> {
-    if (!this.live || this.live.runId !== runId) return;
-    for (const [stream, log] of this.live.logs) {
-      await this.resetLog(stream, log.title);
-      for (const text of log.chunks) await this.channel.post({ type: 'log.append', stream, text });
+  /** The panel shows the live cycle `runId` from now on (its snapshot and output follow). */
+  followLive(runId: string): void {
+    this.runId = runId;
+    this.streaming?.abort();
+  }
+
+  /** Whether live posts for `runId` are this panel's (it follows that cycle). */
+  follows(runId: string | undefined): boolean {
+    return runId !== undefined && this.runId === runId;
+  }
+
+  private async replayLogs(runId: string): Promise<void> {
+    for (const log of RunPanel.live?.logsOf(runId) ?? []) {
+      await this.resetLog(log.stream, log.title);
+      for (const text of log.chunks) await this.channel.post({ type: 'log.append', stream: log.stream, text });
     }
   }
 
@@ -147,23 +158,8 @@ export class RunPanel extends FactoryPanel {
     await this.channel.post({ type: 'log.reset', stream, title: title.slice(0, 500) });
   }
 
-  /**
-   * A sink for live output of the running cycle: resets the stream's view, then every chunk
-   * written is redacted (keys split across chunks included) and appended. Call `end()` when the
-   * process ends.
-   */
-  async liveLog(stream: LogStream, title: string): Promise<LogSink> {
-    await this.resetLog(stream, title);
-    const kept = { title, chunks: [] as string[], bytes: 0 };
-    this.live?.logs.set(stream, kept);
-    return createLogSink(this.deps.secrets(), (text) => {
-      // Keep up to 8 MB per stream for a re-shown panel; the rest was shown live only.
-      if (kept.bytes < LIVE_KEEP_BYTES) {
-        kept.chunks.push(text);
-        kept.bytes += text.length;
-      }
-      return this.channel.post({ type: 'log.append', stream, text });
-    });
+  async appendLog(stream: LogStream, text: string): Promise<void> {
+    await this.channel.post({ type: 'log.append', stream, text });
   }
 
   private async streamFile(stream: LogStream, file: string | undefined, signal: AbortSignal): Promise<void> {
@@ -205,4 +201,36 @@ export class RunPanel extends FactoryPanel {
     }
     await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: true, viewColumn: vscode.ViewColumn.Beside });
   }
+}
+
+/** The selector's entries: the cycles in flight first (in start order), then the ended ones, newest first. */
+export function cycleChoices(live: LiveRuns): CycleChoice[] {
+  const all = live.cycles;
+  const ordered = [...all.filter((c) => c.status === 'RUNNING'), ...all.filter((c) => c.status !== 'RUNNING').reverse()];
+  return ordered.slice(0, CYCLE_CHOICES_MAX).map((c) => ({
+    runId: c.runId,
+    ticketId: c.ticketId,
+    phase: c.status === 'RUNNING' ? (c.merge && c.merge !== 'committed' ? `merge: ${c.merge}` : c.phase) : null,
+    status: c.status,
+    spentUsd: c.spentUsd,
+  }));
+}
+
+/**
+ * The Run panel end of the window's LiveRuns: the followed cycle's snapshot and output go to the
+ * open panel while it follows that cycle (an evidence run the user opened meanwhile is left alone);
+ * a newly followed cycle opens the panel on it; `changed` posts the selector again.
+ */
+export function runPanelLiveTarget(show: () => RunPanel, changed: () => void): LiveRunsTarget {
+  const followed = (): RunPanel | undefined => {
+    const p = RunPanel.open;
+    return p && p.follows(RunPanel.live?.followed) ? p : undefined;
+  };
+  return {
+    followed: (runId) => show().followLive(runId),
+    snapshot: (run) => void followed()?.postSnapshot(run),
+    resetLog: (stream, title) => void followed()?.resetLog(stream, title),
+    appendLog: (stream, text) => void followed()?.appendLog(stream, text),
+    changed,
+  };
 }

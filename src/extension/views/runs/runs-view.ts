@@ -11,7 +11,20 @@ import { debounce } from '../../util/debounce';
 import { DisposableStore } from '../../util/disposable-store';
 import { rowTreeItem } from '../tree-item';
 import { HISTORY_FILE, loadRunsData, readRunFiles, type RunFiles } from './runs-data';
-import { buildRunRows, evidenceFileRows, runTooltip, type RunRow, type RunsRow } from './runs-rows';
+import { buildRunRows, evidenceFileRows, runTooltip, type RunRow, type RunsRow as RecordRow } from './runs-rows';
+import { listCycleStates } from '../../../core/cycle/cycle-state';
+import type { LiveCycle, WaitingTicket } from '../../panels/run/live-runs';
+import { buildLiveRows, type LiveRow } from './live-rows';
+
+/** A row of the view: a cycle in flight or a waiting ticket, a finished run, or one of its files. */
+export type RunsRow = RecordRow | LiveRow;
+
+/** This window's factory run as the view reads it (panels/run/live-runs.ts). */
+export interface LiveSource {
+  readonly running: boolean;
+  readonly inFlight: LiveCycle[];
+  readonly waiting: WaitingTicket[];
+}
 
 /** The view id in package.json. */
 export const RUNS_VIEW_ID = 'factory.runs';
@@ -19,6 +32,9 @@ export const RUNS_VIEW_ID = 'factory.runs';
 export const RUNS_REFRESH_DEBOUNCE_MS = 300;
 const OPEN_IN_PANEL = 'factory.runs.openInPanel';
 const REVEAL_EVIDENCE = 'factory.runs.revealEvidence';
+const FOLLOW = 'factory.runs.follow';
+/** Another Controller's cycles: their state files are re-read this long after they change. */
+const LIVE_REFRESH_DEBOUNCE_MS = 150;
 
 /**
  * The Runs view: every cycle newest first (evidence runs and history.jsonl merged by run id), with
@@ -38,6 +54,12 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
   private readonly scheduled = this.add(debounce(() => void this.refresh(), RUNS_REFRESH_DEBOUNCE_MS));
   /** The evidence folder and history.jsonl. */
   private readonly records = this.add(new RecordsWatcher((p) => [`${p.evidence}/**`, `${p.autopilot}/${HISTORY_FILE}`], () => this.scheduleRefresh()));
+  /** Cycles in flight and waiting tickets, above the finished runs. */
+  private liveRows: LiveRow[] = [];
+  private live: LiveSource | undefined;
+  private readonly liveScheduled = this.add(debounce(() => this.refreshLive(), LIVE_REFRESH_DEBOUNCE_MS));
+  /** The slot state files (`cycle_state*.json`): cycles another Controller runs on this repository. */
+  private readonly states = this.add(new RecordsWatcher((p) => [`${p.autopilot}/cycle_state*.json`], () => this.liveScheduled.trigger()));
 
   constructor(
     private readonly store: SsotStore,
@@ -54,6 +76,36 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
     return this.rows;
   }
 
+  /** The cycles in flight and waiting tickets shown above the runs. */
+  get currentLiveRows(): readonly LiveRow[] {
+    return this.liveRows;
+  }
+
+  /** This window's run: its cycles are listed live (`changed`: they moved on). */
+  setLive(live: LiveSource, changed: vscode.Event<void>): void {
+    this.live = live;
+    this.add(changed(() => this.refreshLive()));
+  }
+
+  /** The live rows again: this window's cycles, the slot state files of another Controller's, the waiting tickets. */
+  refreshLive(): readonly LiveRow[] {
+    if (this.isDisposed) return this.liveRows;
+    const paths = this.paths ?? factoryPaths(this.store.state);
+    const live = this.live?.running ? this.live : undefined;
+    const states = paths ? listCycleStates(paths.root.fsPath, paths.autopilot) : [];
+    this.liveRows = buildLiveRows(live?.inFlight ?? [], live?.waiting ?? [], states, Date.now());
+    this.describe();
+    this.changed.fire(undefined);
+    return this.liveRows;
+  }
+
+  private describe(): void {
+    const n = this.rows.length;
+    const running = this.liveRows.filter((r) => r.state === 'running').length;
+    const parts = [...(running ? [`${running} in flight`] : []), ...(n ? [`${n} run${n === 1 ? '' : 's'}`] : [])];
+    this.view.description = parts.length ? parts.join(' · ') : undefined;
+  }
+
   /** Reload soon (coalesced with other triggers). */
   scheduleRefresh(): void {
     this.scheduled.trigger();
@@ -64,6 +116,7 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
     const generation = ++this.generation;
     const paths = factoryPaths(this.store.state);
     this.records.follow(paths);
+    this.states.follow(paths);
     let rows: RunRow[] = [];
     if (paths) {
       const root = paths.root.fsPath;
@@ -82,8 +135,8 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
     this.paths = paths;
     this.rows = rows;
     this.files.clear();
-    this.view.description = rows.length ? `${rows.length} run${rows.length === 1 ? '' : 's'}` : undefined;
-    this.changed.fire(undefined);
+    // A cycle that ended has its history line now: the live rows are read again with it.
+    this.refreshLive();
     return rows;
   }
 
@@ -105,13 +158,19 @@ export class RunsView extends DisposableStore implements vscode.TreeDataProvider
   }
 
   getChildren(element?: RunsRow): RunsRow[] {
-    if (!element) return this.rows;
-    if (element.kind === 'file') return [];
+    if (!element) return [...this.liveRows, ...this.rows];
+    if (element.kind !== 'run') return [];
     const files = this.runFiles(element);
     return files ? evidenceFileRows(element.runId, files.files) : [];
   }
 
   getTreeItem(row: RunsRow): vscode.TreeItem {
+    if (row.kind === 'live') {
+      const item = rowTreeItem(row);
+      // This window's cycle: the Run panel follows it (its output so far, then live).
+      if (row.contextValue === 'live;running' && row.runId) item.command = { command: FOLLOW, title: 'Follow in Run Panel', arguments: [row.runId] };
+      return item;
+    }
     if (row.kind === 'run') {
       const item = rowTreeItem(row, row.hasEvidence ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.command = { command: 'factory.runPanel.open', title: 'Open in Run Panel', arguments: [row.runId] };
@@ -152,6 +211,11 @@ export function registerRunsView(context: vscode.ExtensionContext, deps: Extensi
     vscode.commands.registerCommand(OPEN_IN_PANEL, async (arg?: unknown) => {
       const runId = runIdOf(arg);
       if (!runId) return void vscode.window.showWarningMessage('Open in Run Panel: choose a run in the Runs view.');
+      await vscode.commands.executeCommand('factory.runPanel.open', runId);
+    }),
+    vscode.commands.registerCommand(FOLLOW, async (arg?: unknown) => {
+      const runId = runIdOf(arg);
+      if (!runId) return void vscode.window.showWarningMessage('Follow in Run Panel: choose a cycle in flight in the Runs view.');
       await vscode.commands.executeCommand('factory.runPanel.open', runId);
     }),
     vscode.commands.registerCommand(REVEAL_EVIDENCE, async (arg?: unknown) => {

@@ -1,0 +1,94 @@
+/**
+ * "Factory: Run" as one factory run (issue 18): the options `runFactory` gets from the window's
+ * settings (`factory.parallel`, the Worker override, the replay folder) and the words the user
+ * sees about it. No `vscode` here: plain mocha tests it.
+ */
+import type { FactoryRunOptions, FactoryRunResult } from '../../core/cycle/parallel/factory-types';
+import { baselineLine } from '../../core/cycle/baseline';
+import type { CycleEvent, CycleOutcome } from '../../core/cycle/cycle-types';
+import type { ProviderKeys } from '../../core/gateway/gateway';
+import { overrideSource, type RunSettings } from './run-settings';
+
+export interface RunRequest {
+  /** One ticket ("Run This Ticket"): parallel does not apply. */
+  ticket?: string;
+  /** The "Run anyway" of a red baseline. */
+  acceptRedBaseline?: boolean;
+}
+
+/**
+ * The run's options: up to `factory.parallel` cycles in flight and as many cycles in all (one per
+ * slot — `parallel: 1` is exactly the one cycle "Run" always started); one ticket runs alone.
+ */
+export function factoryRunOptions(root: string, settings: RunSettings, req: RunRequest, keys: ProviderKeys, runtimeFile: string): FactoryRunOptions {
+  const parallel = req.ticket ? 1 : settings.parallel;
+  const source = overrideSource(settings);
+  return {
+    root,
+    parallel,
+    maxCycles: parallel,
+    baseline: 'run',
+    ...(req.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
+    ...(req.ticket ? { ticket: req.ticket } : {}),
+    ...(settings.agent ? { agent: settings.agent } : {}),
+    ...(settings.model ? { model: settings.model } : {}),
+    // plan.json records the override as the editor's choice, not as CLI flags.
+    ...(source ? { overrideSource: source } : {}),
+    ...(settings.replayDir ? { replayDir: settings.replayDir } : {}),
+    keys,
+    runtimeFile,
+  };
+}
+
+/** The progress notification's title: what runs, and how many at once. */
+export function runLabel(req: RunRequest, parallel: number): string {
+  if (req.ticket) return `Run ${req.ticket}`;
+  return parallel > 1 ? `Run ${parallel} cycles in parallel` : 'Run the next ticket';
+}
+
+/** One line about a run of several cycles: the verdicts, the spend, why it stopped. */
+export function runSummary(r: Pick<FactoryRunResult, 'outcomes' | 'spentUsd' | 'message'>): string {
+  const counts = new Map<string, number>();
+  for (const o of r.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+  const verdicts = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+  const tickets = r.outcomes.map((o: CycleOutcome) => `${o.ticketId} ${o.status}`).join(', ');
+  return `Factory: ${r.outcomes.length} cycle${r.outcomes.length === 1 ? '' : 's'} — ${verdicts || 'none'} (${tickets}), $${r.spentUsd.toFixed(4)}.${r.message ? ` ${r.message}` : ''}`;
+}
+
+/** The notification's one-line progress for a cycle event (`inFlight` > 1: a parallel run, said per ticket). */
+export function progressMessage(e: CycleEvent, inFlight = 1): string | undefined {
+  if (inFlight > 1) return parallelProgress(e, inFlight);
+  switch (e.type) {
+    case 'plan':
+      return `${e.plan.ticket_id}: ${e.plan.ac_ids.join(', ')} (risk ${e.plan.risk_level})`;
+    case 'phase':
+      return { PLAN: 'planning', DO: 'the Worker is running in the sandbox', CHECK: 'checking scope, Gate and evidence', ADJUST: 'applying, recording, committing' }[e.phase];
+    case 'review':
+      return `waiting for your review of ${e.changes} changed file(s)`;
+    case 'recovered':
+      return 'finished an interrupted cycle';
+    case 'baseline':
+      return baselineLine(e.report);
+    default:
+      return undefined;
+  }
+}
+
+/** A parallel run's progress: how many are in flight, and what just happened to which cycle. */
+function parallelProgress(e: CycleEvent, inFlight: number): string | undefined {
+  const n = `${inFlight} in flight`;
+  switch (e.type) {
+    case 'plan':
+      return `${n} · started ${e.plan.ticket_id}`;
+    case 'end':
+      return `${n} · ${e.outcome.ticketId} ${e.outcome.status}`;
+    case 'waiting':
+      return `${n} · ${e.ticketId} waits (scope overlaps)`;
+    case 'merge':
+      return e.step === 'committed' ? `${n} · committed ${e.runId}` : undefined;
+    case 'review':
+      return `${n} · waiting for your review of ${e.changes} changed file(s)`;
+    default:
+      return undefined;
+  }
+}
