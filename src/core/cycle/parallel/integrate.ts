@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { Change } from '../../changeset/diff';
 import type { Snapshot } from '../../changeset/snapshot';
 import type { Plan } from '../../contracts/plan';
-import { ContainerRunner } from '../../gate/container-runner';
+import { ContainerRunner, type ContainerRunnerOptions } from '../../gate/container-runner';
 import { GateCache } from '../../gate/gate-cache';
 import type { GateReport } from '../../gate/gate-model';
 import { HostRunner } from '../../gate/host-runner';
@@ -132,19 +132,33 @@ async function headTreeHash(ctx: CycleContext, head: string): Promise<string> {
 async function gateOn(ctx: CycleContext, plan: Plan, head: string, treeHash: string, overlay?: (copy: StagingCopy) => Promise<void>): Promise<GateReport> {
   const { config, root, signal } = ctx;
   let copy: StagingCopy | undefined;
+  let failed: Error | undefined;
   const tree = async (): Promise<StagingCopy> => {
-    copy ??= await createStagingCopy({ root, runId: `${plan.run_id}-merge`, modify: [], commit: head, dirtyChecked: true, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(signal ? { signal } : {}) });
-    await overlay?.(copy);
-    return copy;
+    try {
+      copy ??= await createStagingCopy({ root, runId: `${plan.run_id}-merge`, modify: [], commit: head, dirtyChecked: true, workspaceMb: config.worker.workspaceMb, memoryMb: config.worker.memoryMb, ...(signal ? { signal } : {}) });
+      await overlay?.(copy);
+      return copy;
+    } catch (err) {
+      // Not the tree's verdict: the integration itself failed (the runner only reports a step that could not start).
+      failed ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
   };
   try {
     const image = ctx.opts.image ?? config.worker.image;
     const host = config.gate.runIn === 'host' ? await tree() : undefined;
-    const runner = host
-      ? new HostRunner({ cwd: host.workspace })
-      : new ContainerRunner({ treeDir: async () => (await tree()).workspace, image, limits: jobLimits(config.worker), readOnly: true, runId: plan.run_id, ticket: plan.ticket_id, repo: root, docker: ctx.docker, logger: ctx.log });
+    const opts: ContainerRunnerOptions = { treeDir: '', image, limits: jobLimits(config.worker), readOnly: true, runId: plan.run_id, ticket: plan.ticket_id, repo: root, docker: ctx.docker, logger: ctx.log };
+    // Made at the first step; the runner reads `cleanupPath` when it creates the container, so a
+    // Controller that dies mid-Gate leaves the reaper a container that names the copy to delete.
+    opts.treeDir = async () => {
+      const made = await tree();
+      opts.cleanupPath = made.dir;
+      return made.workspace;
+    };
+    const runner = host ? new HostRunner({ cwd: host.workspace }) : new ContainerRunner(opts);
     const gate = await runGate({ config, treeDir: host?.workspace ?? root, treeHash, runner, cache: new GateCache(ctx.paths.gateCache), runId: plan.run_id, logger: ctx.log, ...(signal ? { signal } : {}) });
     if (signal?.aborted) throw new FactoryError(`interrupted while the Gate ran on ${head.slice(0, 7)} for ${plan.run_id}`, 'interrupted');
+    if (failed) throw failed;
     ctx.lap(`merge Gate on ${head.slice(0, 7)}${overlay ? ' + changeset' : ''}`);
     return gate;
   } finally {

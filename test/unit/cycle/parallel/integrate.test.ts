@@ -166,6 +166,14 @@ describe('merge queue integration onto the current HEAD (issue 18, item 3)', () 
     assert.equal(hostState(f.root), before);
   });
 
+  it('an integrated tree that cannot be built (the staging copy lost a changed file) is an error, never a requeue or a verdict', async () => {
+    const f = fixture();
+    commitOnHost(f.root, { 'c.txt': 'other\n' });
+    fs.rmSync(path.join(f.input.done.staging.workspace, 'a.txt'));
+    await assert.rejects(integrate(f.ctx, f.input), /ENOENT/);
+    assert.equal(f.runs(), 0);
+  });
+
   it('HEAD alone fails too: requeue not counted; a HEAD whose alone-Gate passed before is a cache hit', async () => {
     const f = fixture();
     commitOnHost(f.root, { 'b.txt': 'strict\n', red: 'x\n' });
