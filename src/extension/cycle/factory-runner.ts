@@ -21,7 +21,8 @@ import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
 import { mayRunReplay, runSettings, type RunSettings } from './run-settings';
 import { startRefusalOffer } from './start-refusal';
 import { factoryRunOptions, progressMessage, runLabel, runSummary } from './run-operation';
-import { runFactory } from './run-factory-seam';
+import { runFactory } from '../../core/cycle/parallel/run-factory';
+import { requestStop } from '../../core/cycle/stop-requests';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -284,10 +285,16 @@ export class FactoryRunner implements vscode.Disposable {
     }
   }
 
-  /** One cycle of this window's run: its own abort (the run goes on with the others). */
+  /**
+   * One cycle of this window's run: a stop request, which the run's watcher turns into that
+   * cycle's own abort (recorded ABORTED; the run goes on with the others, without its ticket).
+   */
   private async stopOne(runId: string): Promise<void> {
-    this.deps.log.warn(`Stop Worker: stopping one cycle (${runId}) of a run is not wired yet`);
-    await Promise.resolve();
+    const s = this.deps.store.state;
+    if (s.kind !== 'ready') return;
+    if (this.reviewer.current?.runId === runId) this.reviewer.reject('the cycle was stopped during the review');
+    await requestStop(s.root.fsPath, s.config.paths.autopilot, runId);
+    this.deps.log.info(`Stop Worker: asked run ${runId} to stop`);
   }
 
   /** The changeset to review: the one waiting for approval, else this window's last kept FAIL. */

@@ -53,11 +53,16 @@ export async function stopWorker(ctx: StopContext, arg?: unknown): Promise<StopA
     return { stopped: '' };
   }
   const one = target === 'all' ? {} : { runId: target.runId };
-  const out = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Factory: stopping ${target === 'all' ? 'the cycle' : target.ticketId ?? target.runId}…` }, () =>
+  const out = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Factory: stopping ${target === 'all' ? 'the cycles' : target.ticketId ?? target.runId}…` }, () =>
     stopCycle(ws.root, ws.config, { waitMs: 30_000, ...one }),
   );
-  void vscode.window.showInformationMessage(
-    !out.runId ? 'Factory: no cycle is running.' : `Factory: stopped ${out.ticketId} run ${out.runId} (${out.phase})${out.finished ? ': recorded ABORTED' : `: ${out.containersRemoved} container(s) removed; the next start records it ABORTED`}.`,
-  );
+  void vscode.window.showInformationMessage(stoppedMessage(out));
   return out;
+}
+
+/** What a stop of another Controller's cycles did, in one line. */
+function stoppedMessage(out: StopResult): string {
+  if (!out.runId) return 'Factory: no cycle is running.';
+  const names = out.cycles.length > 1 ? `${out.cycles.length} cycles (${out.cycles.map((c) => c.ticketId).join(', ')})` : `${out.ticketId} run ${out.runId} (${out.phase})`;
+  return `Factory: stopped ${names}${out.finished ? ': recorded ABORTED' : `: ${out.containersRemoved} container(s) removed; the next start records it ABORTED`}.`;
 }
