@@ -20,14 +20,15 @@ function line(r: HistoryEntry): string {
 }
 
 /**
- * `factory tail [-n N] [--follow] [--json]`: the last cycles from history.jsonl and the cycle in
- * flight (its phase, from cycle_state.json); `--follow` keeps printing new cycles and phase changes
- * until interrupted. `--json` prints JSON lines (`{type:'cycle'|'phase', …}`).
+ * `factory tail [-n N] [--follow] [--json]`: the last cycles from history.jsonl and every cycle in
+ * flight (its phase, from cycle_state.json and, in a parallel run, each slot's
+ * cycle_state.<k>.json); `--follow` keeps printing new cycles and phase changes until interrupted.
+ * `--json` prints JSON lines (`{type:'cycle'|'phase', …}`; a phase line names its slot).
  */
 export function register(program: Command): void {
   program
     .command('tail')
-    .description('Show the last cycles (history.jsonl) and the phase of the cycle in flight; --follow to keep watching')
+    .description('Show the last cycles (history.jsonl) and the phase of every cycle in flight; --follow to keep watching')
     .option('--root <dir>', 'workspace root', process.cwd())
     .option('-n, --lines <n>', 'how many past cycles to show', '10')
     .option('-f, --follow', 'keep printing new cycles and phase changes')
@@ -36,7 +37,7 @@ export function register(program: Command): void {
       await runCommand(async (signal) => {
         const { loadConfigStrict } = await import('../../core/config/load');
         const { readHistory } = await import('../../core/history/history');
-        const { readCycleState } = await import('../../core/cycle/cycle-state');
+        const { listCycleStates } = await import('../../core/cycle/cycle-state');
         const { cyclePaths } = await import('../../core/cycle/orchestrator');
         const root = path.resolve(opts.root);
         const { config } = await loadConfigStrict(root);
@@ -44,24 +45,28 @@ export function register(program: Command): void {
         const n = Math.max(0, Number(opts.lines) || 0);
         const json = (value: Record<string, unknown>) => process.stdout.write(JSON.stringify(value) + '\n');
         const emitCycle = (r: HistoryLine) => (opts.json ? json({ type: 'cycle', ...r }) : process.stdout.write(line(r)));
-        const emitPhase = (st: CycleState) =>
+        const emitPhase = (st: CycleState, slot: number) =>
           opts.json
-            ? json({ type: 'phase', runId: st.runId, ticketId: st.ticketId, phase: st.phase, startedAt: st.startedAt })
-            : process.stdout.write(`${'in flight'.padEnd(19)}  ${st.phase.padEnd(7)} ${st.ticketId.padEnd(10)} ${st.runId}\n`);
+            ? json({ type: 'phase', runId: st.runId, ticketId: st.ticketId, phase: st.phase, startedAt: st.startedAt, slot })
+            : process.stdout.write(`${(slot > 0 ? `in flight #${slot}` : 'in flight').padEnd(19)}  ${st.phase.padEnd(7)} ${st.ticketId.padEnd(10)} ${st.runId}\n`);
         let seen = 0;
-        let lastPhase = '';
+        // Each cycle in flight (one per slot of a parallel run) → the run and phase last printed.
+        let lastPhase = new Map<number, string>();
         const poll = (initial: boolean) => {
           const h = readHistory(p.history);
           const fresh = h.records.slice(initial ? Math.max(0, h.records.length - n) : seen);
           seen = h.records.length;
           for (const r of fresh) emitCycle(r);
-          const st = readCycleState(p.state);
-          const key = st ? `${st.runId}:${st.phase}` : '';
-          if (st && key !== lastPhase) emitPhase(st);
-          lastPhase = key;
+          const now = new Map<number, string>();
+          for (const { slot, state: st } of listCycleStates(root, config.paths.autopilot)) {
+            const key = `${st.runId}:${st.phase}`;
+            if (lastPhase.get(slot) !== key) emitPhase(st, slot);
+            now.set(slot, key);
+          }
+          lastPhase = now;
           if (initial && h.problems.length && !opts.json) for (const pr of h.problems) process.stderr.write(`history.jsonl line ${pr.line}: ${pr.kind}: ${pr.message}\n`);
         };
-        if (!fs.existsSync(p.history) && !opts.follow) {
+        if (!fs.existsSync(p.history) && !opts.follow && !listCycleStates(root, config.paths.autopilot).length) {
           if (opts.json) printJson({ cycles: [] });
           else process.stdout.write('no cycles yet\n');
           return 0;

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -108,5 +109,28 @@ describe('factory dry (core): the next cycle without starting anything', () => {
     const text = formatDryRun(d);
     assert.match(text, /^ +Auditor: not needed$/m);
     assert.match(text, /^ +override: --model gpt-5-nano$/m);
+  });
+});
+
+describe('factory tail: every cycle in flight (one per slot of a parallel run)', function () {
+  this.timeout(60_000);
+  it('prints each slot\'s run and phase, even before the first history line; --json names the slot', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-tail-'));
+    try {
+      fs.cpSync(EXAMPLE, dir, { recursive: true });
+      fs.rmSync(path.join(dir, 'logs/autopilot/history.jsonl'), { force: true });
+      const ap = 'logs/autopilot';
+      const base = { version: 1 as const, acIds: [], baseCommit: 'abc', startedAt: '2026-12-06T04:30:00.000Z', owner: 'host:1' };
+      await writeCycleState(stateFile(dir, ap, 0), { ...base, runId: '20261206_043000_d201_aaaaaaa', ticketId: 'D201', phase: 'DO' });
+      await writeCycleState(stateFile(dir, ap, 2), { ...base, runId: '20261206_043001_d203_bbbbbbb', ticketId: 'D203', phase: 'CHECK' });
+      const cli = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', '..', 'src/cli/main.ts'), 'tail', '--root', dir, ...args], { encoding: 'utf8' });
+      const text = cli();
+      assert.match(text, /^in flight\s+DO\s+D201\s+20261206_043000_d201_aaaaaaa$/m);
+      assert.match(text, /^in flight #2\s+CHECK\s+D203\s+20261206_043001_d203_bbbbbbb$/m);
+      const lines = cli('--json').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticketId: string; slot: number });
+      assert.deepEqual(lines.filter((l) => l.type === 'phase').map((l) => [l.ticketId, l.slot]), [['D201', 0], ['D203', 2]]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
