@@ -106,6 +106,7 @@ export async function integrate(ctx: CycleContext, input: IntegrateInput): Promi
   }
   ctx.emit({ type: 'merge', runId: plan.run_id, step: 'gate', head });
   const gate = await gateOn(ctx, plan, head, integratedTreeHash(input, head), (copy) => overlayChangeset(copy, input));
+  ctx.emit({ type: 'output', runId: plan.run_id, source: 'gate', text: gate.log });
   if (gate.status === 'PASS') return { kind: 'integrated', head, gate };
   const alone = await gateOn(ctx, plan, head, await headTreeHash(ctx, head));
   const failing = [...alone.guards, ...alone.stages].filter((s) => s.status !== 'PASS' && s.status !== 'SKIPPED').map((s) => ({ kind: 'gate' as const, name: s.name, ...(s.counts ? { failed: s.counts.failed + s.counts.errors } : {}) }));

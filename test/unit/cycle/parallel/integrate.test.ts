@@ -142,7 +142,8 @@ describe('merge queue integration onto the current HEAD (issue 18, item 3)', () 
     assert.equal(r.gate.treeHash, integratedTreeHash(f.input, head));
     assert.notEqual(r.gate.treeHash, integratedTreeHash(f.input, f.base), 'not the cycle\'s own tree');
     assert.equal(f.runs(), 1);
-    assert.deepEqual(f.events.map((e) => (e.type === 'merge' ? `${e.step} ${e.head.slice(0, 7)}` : e.type)), [`integrating ${head.slice(0, 7)}`, `gate ${head.slice(0, 7)}`]);
+    assert.deepEqual(f.events.map((e) => (e.type === 'merge' ? `${e.step} ${e.head.slice(0, 7)}` : e.type)), [`integrating ${head.slice(0, 7)}`, `gate ${head.slice(0, 7)}`, 'output']);
+    assert.match(f.events[2]?.type === 'output' ? f.events[2].text : '', new RegExp(`Tree: sha256:${r.gate.treeHash}`), 'the integrated Gate\'s log goes to the Run panel');
     assert.equal(hostState(f.root), before, 'integration writes nothing on the host');
     const again = await integrate(f.ctx, f.input);
     assert.equal(again.kind, 'integrated');
