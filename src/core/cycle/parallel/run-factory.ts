@@ -17,6 +17,7 @@ import type { CycleContext } from '../cycle-context';
 import { listCycleStates, type CycleState } from '../cycle-state';
 import type { BaselineReport, CycleDeps, CycleOptions } from '../cycle-types';
 import { markInProgress, restoreStatuses } from '../in-progress';
+import { watchStopRequests } from '../stop-requests';
 import { cycleEnv, openRun, planCycle, runCycleBody, type PlannedCycle, type RunSession } from '../orchestrator';
 import type { FactoryRunOptions, FactoryRunResult } from './factory-types';
 import { MergeQueue } from './merge-queue';
@@ -58,6 +59,8 @@ export async function runFactory(opts: FactoryRunOptions, deps: CycleDeps = {}):
         queue,
         ...(deps.signal ? { signal: deps.signal } : {}),
         emit: cycleEnv(session, { root: session.root }, deps).emit,
+        // `factory stop --run R` / `--ticket T`: that cycle alone (stop-requests.ts); stopping all stays the run's signal.
+        watchStops: (stop, until) => watchStopRequests(session.root, session.config.paths.autopilot, stop, until),
       },
       seam,
     );

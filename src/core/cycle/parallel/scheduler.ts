@@ -46,6 +46,11 @@ export interface SchedulerOptions {
   queue: MergeQueue;
   signal?: AbortSignal;
   emit: (e: CycleEvent) => void;
+  /**
+   * Called once: `stop(runId)` stops that cycle alone (true when it is in flight here) — the run
+   * goes on without its ticket (`factory stop --run`); `until` aborts when the run ends.
+   */
+  watchStops?: (stop: (runId: string) => boolean, until: AbortSignal) => void;
 }
 
 interface InFlight {
@@ -103,6 +108,20 @@ const isCode = (err: unknown, ...codes: string[]): boolean => err instanceof Fac
 export async function schedule<C extends Candidate>(o: SchedulerOptions, seam: SchedulerSeam<C>): Promise<FactoryRunResult> {
   const st = new RunState();
   const parallel = o.ticket ? 1 : o.parallel;
+  const watching = new AbortController();
+  o.watchStops?.((runId) => {
+    const f = st.inFlight.get(runId);
+    f?.ctrl.abort(new FactoryError(`interrupted: run ${runId} was stopped (factory stop --run)`, 'interrupted'));
+    return f !== undefined;
+  }, watching.signal);
+  try {
+    return await scheduleLoop(o, st, seam, parallel);
+  } finally {
+    watching.abort();
+  }
+}
+
+async function scheduleLoop<C extends Candidate>(o: SchedulerOptions, st: RunState, seam: SchedulerSeam<C>, parallel: number): Promise<FactoryRunResult> {
   while (!st.stop && st.error === undefined) {
     while (st.inFlight.size < parallel && !st.stop && st.error === undefined) {
       if (!mayStart(o, st)) break;
@@ -112,7 +131,8 @@ export async function schedule<C extends Candidate>(o: SchedulerOptions, seam: S
       });
       if (!started) break;
     }
-    if (st.inFlight.size === 0) break;
+    // Nothing in flight: either stopped, or the last attempt passed over tickets whose cycles have ended since — try again.
+    if (st.inFlight.size === 0) continue;
     await Promise.race([...st.inFlight.values()].map((f) => f.done));
   }
   await Promise.all([...st.inFlight.values()].map((f) => f.done));
@@ -164,7 +184,9 @@ async function tryStart<C extends Candidate>(o: SchedulerOptions, st: RunState, 
       c = await seam.plan({ slot, exclude, first: st.started === 0, signal: ctrl.signal });
     } catch (err) {
       if (isCode(err, 'plan.queue-empty')) {
-        if (st.inFlight.size === 0) [st.stop, st.message] = ['queue-empty', (err as Error).message];
+        // Empty only when nothing was passed over but stopped tickets; else a cycle in flight may
+        // end (or just ended) and free a waiting ticket: the loop tries again.
+        if ([...exclude].every((t) => st.stopped.has(t))) [st.stop, st.message] = ['queue-empty', (err as Error).message];
         return false;
       }
       if (o.ticket && st.started > 0 && isCode(err, 'plan.nothing-open', 'plan.blocked')) {
