@@ -107,12 +107,14 @@ const IGNORE_HEADER = "# Agentic Factory: the Controller's local records (a cycl
 
 /**
  * The `.gitignore` lines for the records a run leaves under `autopilot` and no commit takes: the
- * gate cache, the Auditor's reports, the cycle state, ADJUST's backups, the evidence index. Not
- * history.jsonl, plan.json or cost_summary_*.json: a PASS commit holds those.
+ * gate cache, the Auditor's reports, the cycle state of every slot (`cycle_state.json`,
+ * `cycle_state.<k>.json` of a parallel run), the stop requests, ADJUST's backups, the evidence
+ * index. Not history.jsonl, plan.json or cost_summary_*.json: a PASS commit holds those. A
+ * `.gitignore` that already has the older `cycle_state.json` line keeps it; the glob is added.
  */
 export function recordIgnoreLines(autopilot: string): string[] {
   const ap = '/' + autopilot.replace(/^\.?\/+/, '').replace(/\/+$/, '');
-  return [`${ap}/gate_cache/`, `${ap}/audits/`, `${ap}/cycle_state.json`, `${ap}/.adjust-*/`, `${ap}/evidence_index.json`];
+  return [`${ap}/gate_cache/`, `${ap}/audits/`, `${ap}/cycle_state*.json`, `${ap}/stop_requests/`, `${ap}/.adjust-*/`, `${ap}/evidence_index.json`];
 }
 
 /**

@@ -5,10 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { loadConfigStrict } from '../../../src/core/config/load';
-import type { FactoryConfig } from '../../../src/core/config/schema';
+import { defaultConfig, type FactoryConfig } from '../../../src/core/config/schema';
 import type { CycleEnv } from '../../../src/core/cycle/cycle-context';
 import { cyclePaths } from '../../../src/core/cycle/cycle-paths';
 import { planPhase } from '../../../src/core/cycle/phases/plan';
+import { controllerRecordFilter } from '../../../src/core/evidence/records';
 import { ensureRecordsIgnored, initRepository, recordIgnoreLines } from '../../../src/core/init/scaffold';
 import { FactoryError } from '../../../src/core/util/errors';
 import { nullLogger } from '../../../src/core/util/log';
@@ -152,6 +153,7 @@ describe('factory init ignores the Controller\'s local records', () => {
       }
     };
     assert.ok(ignored('logs/autopilot/gate_cache/x.json') && ignored('logs/autopilot/cycle_state.json') && ignored('logs/autopilot/.adjust-20260101_d201/D_ROADMAP.md') && ignored('logs/autopilot/audits/r.json'));
+    assert.ok(ignored('logs/autopilot/cycle_state.3.json') && ignored('logs/autopilot/stop_requests/20260101_000000_d201_abc'), 'every slot\'s state and the stop requests');
     assert.ok(!ignored('logs/autopilot/history.jsonl') && !ignored('logs/autopilot/plan.json') && !ignored('logs/autopilot/cost_summary_202601.json'));
   });
 
@@ -165,5 +167,23 @@ describe('factory init ignores the Controller\'s local records', () => {
     assert.equal(text.match(/gate_cache/g)?.length, 1, 'the line already there is not added again');
     assert.equal(await ensureRecordsIgnored(root, 'logs/autopilot'), false);
     assert.equal(fs.readFileSync(path.join(root, '.gitignore'), 'utf8'), text, 'idempotent');
+  });
+
+  it('a .gitignore written before parallel runs (its cycle_state.json line) keeps that line and gains the slot glob and the stop requests, once', async () => {
+    const root = path.join(tmp, 'older');
+    fs.mkdirSync(root);
+    const before = ['/logs/autopilot/gate_cache/', '/logs/autopilot/audits/', '/logs/autopilot/cycle_state.json', '/logs/autopilot/.adjust-*/', '/logs/autopilot/evidence_index.json', ''].join('\n');
+    fs.writeFileSync(path.join(root, '.gitignore'), before);
+    assert.equal(await ensureRecordsIgnored(root, 'logs/autopilot'), true);
+    const text = fs.readFileSync(path.join(root, '.gitignore'), 'utf8');
+    assert.ok(text.startsWith(before), 'the older lines stay as they were');
+    assert.deepEqual(text.slice(before.length).split('\n').filter(Boolean).filter((l) => !l.startsWith('#')), ['/logs/autopilot/cycle_state*.json', '/logs/autopilot/stop_requests/']);
+    assert.equal(await ensureRecordsIgnored(root, 'logs/autopilot'), false, 'never twice');
+  });
+
+  it('every slot\'s state file and every stop request is a Controller record: never a dirty tree', () => {
+    const isRecord = controllerRecordFilter(tmp, defaultConfig());
+    for (const p of ['logs/autopilot/cycle_state.json', 'logs/autopilot/cycle_state.2.json', 'logs/autopilot/cycle_state.17.json', 'logs/autopilot/stop_requests/20260101_000000_d201_abc']) assert.ok(isRecord(p), p);
+    assert.ok(!isRecord('cycle_state.2.json') && !isRecord('engine/stop_requests/x'), 'only under the autopilot folder');
   });
 });
