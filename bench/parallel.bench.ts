@@ -94,6 +94,7 @@ function inFlightCounter(): { onEvent: (e: CycleEvent) => void; peak: () => numb
 
 async function measure(n: number, tickets: number, setup: { run: Runner; provider: ScriptedProvider; replays: string; signal: AbortSignal }): Promise<Measured> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `factory-pbench-n${n}-`));
+  let ok = false;
   try {
     const repo = writeTicketRepo(tmp, { tickets, upstream: setup.provider.url });
     const before = setup.provider.served.requests;
@@ -112,9 +113,13 @@ async function measure(n: number, tickets: number, setup: { run: Runner; provide
     const failed = r.outcomes.filter((o) => o.status !== 'PASS');
     for (const o of failed) console.log(`  N=${n}: ${o.ticketId} ${o.status}: ${o.reasons.join('; ')}`);
     const acs = r.outcomes.filter((o) => o.status === 'PASS').reduce((s, o) => s + o.acIds.length, 0);
+    ok = true;
     return { n, wallMs, acs, outcomes: r.outcomes, peak: counter.peak(), calls: setup.provider.served.requests - before, cpuBusy };
+  } catch (err) {
+    // Kept for whoever debugs the run (its logs/autopilot, history, cycle states).
+    throw new Error(`N=${n}: the run threw: ${err instanceof Error ? err.message : String(err)} (repository kept at ${tmp}/repo)`, { cause: err });
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (ok) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
@@ -179,8 +184,15 @@ export async function run(): Promise<void> {
     await measure(1, 1, setup); // unmeasured: modules loaded, image layers warm
     const rows: Measured[] = [];
     for (const n of ns) {
-      rows.push(await measure(n, tickets, setup));
-      console.log(`  N=${n} done: ${(rows[rows.length - 1].wallMs / 1000).toFixed(1)} s`);
+      try {
+        rows.push(await measure(n, tickets, setup));
+        console.log(`  N=${n} done: ${(rows[rows.length - 1].wallMs / 1000).toFixed(1)} s`);
+      } catch (err) {
+        if (abort.signal.aborted) throw err;
+        // One N failing says so loudly and the others are still measured; the row is missing.
+        console.log(`  FAILED ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+      }
     }
     report(rows, { tickets, calls, latency, parallel: runner.parallel });
   } finally {
