@@ -212,7 +212,8 @@ async function commitPass(ctx: CycleContext, a: ActInput, evidenceRel: string, s
   ].join('\n');
   outcome.commit = await commitPaths(root, files, message, ctx.signal);
   faultPoint('ADJUST:committed');
-  if (a.integration?.kind === 'integrated') ctx.emit({ type: 'merge', runId: plan.run_id, step: 'committed', head: outcome.commit });
+  // The merge queue's last step: the PASS is HEAD now (after `integrating` and `gate` when HEAD had moved).
+  ctx.emit({ type: 'merge', runId: plan.run_id, step: 'committed', head: outcome.commit });
   ctx.lap('committed');
   if (config.git.push) {
     // The branch's upstream, with the same guards as every host git call (no hooks: no pre-push
