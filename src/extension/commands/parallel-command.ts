@@ -7,17 +7,11 @@
  */
 import * as vscode from 'vscode';
 import { runGit } from '../../core/git/git';
-import { PARALLEL_MAX } from '../cycle/run-settings';
+import { PARALLEL_MAX, validateParallel } from '../cycle/run-settings';
 import { readRunSettings, type FactoryRunner } from '../cycle/factory-runner';
 
 /** The picker's entries: the common sizes, then "Custom…". */
 export const PARALLEL_CHOICES = [1, 2, 4, 8] as const;
-
-/** A typed custom value: an integer 1–16, else the reason it is refused. */
-export function validateParallel(v: string): string | undefined {
-  const n = Number(v.trim());
-  return Number.isInteger(n) && n >= 1 && n <= PARALLEL_MAX ? undefined : `a whole number from 1 to ${PARALLEL_MAX}`;
-}
 
 async function askParallel(current: number): Promise<number | undefined> {
   const custom = { label: '$(edit) Custom…', description: `1–${PARALLEL_MAX}`, value: 0 };

@@ -17,6 +17,12 @@ export interface RunSettings {
 /** The most cycles a run keeps in flight (the core's FactoryRunOptions.parallel range). */
 export const PARALLEL_MAX = 16;
 
+/** A typed custom value (Set Parallel Cycles): an integer 1–16, else the reason it is refused. */
+export function validateParallel(v: string): string | undefined {
+  const n = Number(v.trim());
+  return Number.isInteger(n) && n >= 1 && n <= PARALLEL_MAX ? undefined : `a whole number from 1 to ${PARALLEL_MAX}`;
+}
+
 /** A `factory.parallel` value as the run uses it: an integer 1–16 (anything else: 1). */
 export function parallelValue(v: unknown): number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= PARALLEL_MAX ? v : 1;

@@ -8,7 +8,7 @@
  */
 import type { CycleEvent } from '../../../core/cycle/cycle-types';
 import type { CyclePhase } from '../../../core/contracts/status';
-import type { LogStream, RunSnapshot } from '../../../shared/protocol';
+import { CYCLE_CHOICES_MAX, type CycleChoice, type LogStream, type RunSnapshot } from '../../../shared/protocol';
 import type { CycleStatusView } from '../../status-bar/status-text';
 import { CycleFeed } from './cycle-feed';
 import type { LogSink } from './log-sink';
@@ -302,4 +302,17 @@ export class LiveRuns {
       this.entries.delete(e.cycle.runId);
     }
   }
+}
+
+/** The selector's entries: the cycles in flight first (in start order), then the ended ones, newest first. */
+export function cycleChoices(live: LiveRuns): CycleChoice[] {
+  const all = live.cycles;
+  const ordered = [...all.filter((c) => c.status === 'RUNNING'), ...all.filter((c) => c.status !== 'RUNNING').reverse()];
+  return ordered.slice(0, CYCLE_CHOICES_MAX).map((c) => ({
+    runId: c.runId,
+    ticketId: c.ticketId,
+    phase: c.status === 'RUNNING' ? (c.merge && c.merge !== 'committed' ? `merge: ${c.merge}` : c.phase) : null,
+    status: c.status,
+    spentUsd: c.spentUsd,
+  }));
 }

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 import { RedactingStream } from '../../../core/gateway/redact';
-import { CYCLE_CHOICES_MAX, type CycleChoice, type LogStream, type RunSnapshot, type WebviewMessage } from '../../../shared/protocol';
+import type { LogStream, RunSnapshot, WebviewMessage } from '../../../shared/protocol';
 import { FactoryPanel, createPanel, workspaceConfig, type PanelDeps } from '../panel-base';
-import type { LiveRuns, LiveRunsTarget } from './live-runs';
+import { cycleChoices, type LiveRuns, type LiveRunsTarget } from './live-runs';
 import { loadLatestRun, regularFile, resolveEvidenceFile } from './run-snapshot';
 
 export const RUN_PANEL_VIEW_TYPE = 'factory.runPanel';
@@ -201,19 +201,6 @@ export class RunPanel extends FactoryPanel {
     }
     await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: true, viewColumn: vscode.ViewColumn.Beside });
   }
-}
-
-/** The selector's entries: the cycles in flight first (in start order), then the ended ones, newest first. */
-export function cycleChoices(live: LiveRuns): CycleChoice[] {
-  const all = live.cycles;
-  const ordered = [...all.filter((c) => c.status === 'RUNNING'), ...all.filter((c) => c.status !== 'RUNNING').reverse()];
-  return ordered.slice(0, CYCLE_CHOICES_MAX).map((c) => ({
-    runId: c.runId,
-    ticketId: c.ticketId,
-    phase: c.status === 'RUNNING' ? (c.merge && c.merge !== 'committed' ? `merge: ${c.merge}` : c.phase) : null,
-    status: c.status,
-    spentUsd: c.spentUsd,
-  }));
 }
 
 /**
