@@ -124,7 +124,7 @@ function factorySeam(session: RunSession, opts: FactoryRunOptions, deps: CycleDe
  * A crash in between is safe: recovery restores every slot's cells anyway. plan.json is this
  * cycle's again (a later cycle's PLAN rewrote it), so the commit records the plan it ran.
  */
-async function withOthersUnmarked<T>(ctx: CycleContext, plan: Plan | undefined, job: () => Promise<T>): Promise<T> {
+export async function withOthersUnmarked<T>(ctx: CycleContext, plan: Plan | undefined, job: () => Promise<T>): Promise<T> {
   const others = listCycleStates(ctx.root, ctx.config.paths.autopilot)
     .map((s) => s.state)
     .filter((s) => s.runId !== ctx.state.runId && Object.keys(s.acStatusBefore ?? {}).length > 0);
