@@ -25,6 +25,23 @@ const common = {
   alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
 };
 
+/**
+ * The CLI requires markdown-it only for a document the SSOT line scanner cannot read
+ * (src/core/ssot/markdown.ts `require('./markdown-it-blocks')`). In the split ES module bundle that
+ * require would still put markdown-it (240 KB) into a chunk every `factory status` compiles; so the
+ * CLI build leaves it external and markdown-it-blocks is its own CommonJS file next to the chunks,
+ * read from disk the first time it is needed.
+ */
+const CLI_MARKDOWN_IT = 'cli-markdown-it.cjs';
+const lazyMarkdownIt = {
+  name: 'lazy-markdown-it',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/markdown-it-blocks$/ }, (args) =>
+      args.kind === 'require-call' ? { path: `./${CLI_MARKDOWN_IT}`, external: true } : undefined,
+    );
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const targets = [
   {
@@ -63,6 +80,16 @@ const targets = [
       ].join('\n'),
     },
     external: [...nativeExternals],
+    plugins: [lazyMarkdownIt],
+  },
+  {
+    ...common,
+    entryPoints: { [CLI_MARKDOWN_IT.replace(/\.cjs$/, '')]: 'src/core/ssot/markdown-it-blocks.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   },
   {
     ...common,

@@ -1,8 +1,6 @@
-import MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
+import type * as MarkdownItBlocks from './markdown-it-blocks';
 import { scanLines, type RawBlock } from './line-scan';
-
-type Nesting = Token['nesting'];
 
 /**
  * Block-level view of a Markdown document, built from markdown-it's block tokenizer only.
@@ -35,55 +33,17 @@ export interface ScannedDocument {
   blocks: Block[];
 }
 
-// One shared instance: the block rules we need, nothing else. `html: true` so that raw HTML blocks
-// are recognised as such and their content is not mistaken for tables or headings.
-const md = new MarkdownIt('default', { html: true, linkify: false, typographer: false });
-md.block.ruler.disable('table');
+let markdownIt: typeof MarkdownItBlocks | undefined;
 
 /**
- * markdown-it 15's Token constructor initialises its 13 fields through a transpiled
- * `_defineProperty` helper; on the corpus that helper and the garbage it leaves were half of the
- * block pass. A lean constructor with the same fields and prototype (so `attrSet`, `instanceof`
- * keep working) makes the pass ~2.5× faster. `push` is copied from StateBlock.push.
- * test/unit/ssot/markdown.test.ts checks the token stream is identical to stock markdown-it's.
+ * Tokens of markdown-it's block pass (exported for the equivalence test with stock markdown-it).
+ * markdown-it is required on first use, synchronously: most SSOT documents never need it, and
+ * loading it was a third of `factory status`'s start-up (issue 18).
  */
-const TokenClass = new md.block.State('', md, {}, []).Token;
-function LeanToken(this: Token, type: string, tag: string, nesting: Nesting): void {
-  this.type = type;
-  this.tag = tag;
-  this.attrs = null;
-  this.map = null;
-  this.nesting = nesting;
-  this.level = 0;
-  this.children = null;
-  this.content = '';
-  this.markup = '';
-  this.info = '';
-  this.meta = null;
-  this.block = false;
-  this.hidden = false;
-}
-LeanToken.prototype = Object.create(TokenClass.prototype) as Token;
-const LeanTokenCtor = LeanToken as unknown as new (type: string, tag: string, nesting: Nesting) => Token;
-
-class LeanStateBlock extends md.block.State {
-  override push(type: string, tag: string, nesting: Nesting): Token {
-    const token = new LeanTokenCtor(type, tag, nesting);
-    token.block = true;
-    if (nesting < 0) this.level--;
-    token.level = this.level;
-    if (nesting > 0) this.level++;
-    this.tokens.push(token);
-    return token;
-  }
-}
-md.block.State = LeanStateBlock;
-
-/** Tokens of the block pass (exported for the equivalence test with stock markdown-it). */
 export function blockTokens(normalized: string): Token[] {
-  const tokens: Token[] = [];
-  md.block.parse(normalized, md, {}, tokens);
-  return tokens;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy and synchronous on purpose (scanDocument is sync); the bundlers follow it
+  markdownIt ??= require('./markdown-it-blocks') as typeof MarkdownItBlocks;
+  return markdownIt.blockTokens(normalized);
 }
 
 const DELIMITER_CELL = /^:?-+:?$/;

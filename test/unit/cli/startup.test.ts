@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCli, REPO_ROOT } from './cli-process';
 
@@ -48,9 +50,42 @@ describe('CLI start-up stays lean (what every `factory` invocation loads)', func
     const all = new Set(
       fs
         .readdirSync(DIST)
-        .filter((f) => /^cli(-chunk-[\w-]+)?\.mjs$/.test(f) && fs.existsSync(path.join(DIST, `${f}.map`)))
+        .filter((f) => /^cli(-chunk-[\w-]+|-markdown-it)?\.c?mjs$|^cli-markdown-it\.cjs$/.test(f) && fs.existsSync(path.join(DIST, `${f}.map`)))
         .flatMap((f) => [...packagesIn(f)]),
     );
     for (const p of ['zod', 'markdown-it', 'dockerode']) assert.ok(all.has(p), `${p} is bundled`);
+  });
+
+  it('`factory status` on plain documents with no config and no cycle yet loads neither markdown-it nor zod', function () {
+    // The files Node really loads, reported by a module hook, mapped to packages by their source maps.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'startup-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'docs', 'v2', 'design'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'D_ROADMAP.md'), '# Roadmap\n\n> plain\n\n| Step | Goal | DONE/TOTAL | Status |\n|---|---|---|---|\n| D1-1 | g | 0/1 | OPEN |\n');
+      fs.writeFileSync(path.join(dir, 'docs', 'v2', 'design', 'AC_LEDGER.md'), '| AC_ID | TITLE | STATUS |\n|---|---|---|\n| D1-1::AC-1 | t | OPEN |\n');
+      const hooks = 'export async function load(url, ctx, next) { if (url.includes("/dist/")) process.stderr.write("LOADED " + url + "\\n"); return next(url, ctx); }';
+      const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+      // ES modules through the hook; CommonJS (markdown-it's own file) through NODE_DEBUG=module.
+      const status = () => {
+        const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, path.join(DIST, 'cli.mjs'), 'status', '--json', '--root', dir], {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, NODE_DEBUG: 'module' },
+        });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal((JSON.parse(r.stdout) as { next: { acId: string } }).next.acId, 'D1-1::AC-1');
+        return { stderr: r.stderr, loaded: [...r.stderr.matchAll(/^LOADED .*\/dist\/([^/\s]+)$/gm)].map((m) => m[1]) };
+      };
+      const plain = status();
+      assert.ok(plain.loaded.includes('cli.mjs') && plain.loaded.length > 3, `the hook saw the loads: ${plain.stderr}`);
+      const pkgs = new Set(plain.loaded.filter((f) => fs.existsSync(path.join(DIST, `${f}.map`))).flatMap((f) => [...packagesIn(f)]));
+      assert.deepEqual(['markdown-it', 'zod', 'entities'].filter((p) => pkgs.has(p)), [], `loaded: ${plain.loaded.join(', ')}`);
+      assert.ok(!plain.stderr.includes('cli-markdown-it.cjs'), 'markdown-it was required for plain documents');
+      // An HTML block is beyond the line scanner: then, and only then, markdown-it is required.
+      fs.appendFileSync(path.join(dir, 'D_ROADMAP.md'), '\n<div>\nhtml\n</div>\n');
+      assert.ok(status().stderr.includes('cli-markdown-it.cjs'), 'markdown-it is required for a document that needs it');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
