@@ -4,7 +4,7 @@ import type { FactoryConfig } from '../config/schema';
 import { connectDocker } from '../docker/connect';
 import { LABELS } from '../sandbox/container-spec';
 import { listCycleStates } from './cycle-state';
-import { requestStop, withdrawStop } from './stop-requests';
+import { requestStop, stopRequested, withdrawStop } from './stop-requests';
 
 /** One cycle `stopCycle` stopped. */
 export interface StoppedCycle {
@@ -44,6 +44,8 @@ export interface StopOptions {
   runId?: string;
   /** Stop only the cycle(s) working on this ticket. */
   ticketId?: string;
+  /** How long a Controller has to take a stop request before one that runs nothing else is signalled instead (default 3 s). */
+  pickupMs?: number;
 }
 
 /** The owner's pid when it is a process of this host (null: another host, or no pid). */
@@ -51,6 +53,15 @@ function localPid(owner: string): number | null {
   const i = owner.lastIndexOf(':');
   const pid = Number(owner.slice(i + 1));
   return owner.slice(0, i) === os.hostname() && Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+function terminate(pid: number): boolean {
+  try {
+    process.kill(pid, 'SIGTERM');
+    return true;
+  } catch {
+    return false; // it is already gone
+  }
 }
 
 function alive(pid: number): boolean {
@@ -64,10 +75,11 @@ function alive(pid: number): boolean {
 
 /**
  * Stop the cycles in flight on `root`, whoever runs them: all (the default) or the ones
- * `opts.runId` / `opts.ticketId` select. Stopping all of a Controller's cycles sends it SIGTERM,
- * so it stops its Workers, records the cycles ABORTED and releases the lock. Stopping some of
- * them (a parallel run goes on with the others) writes a stop request per cycle
- * (stop-requests.ts), which the Controller turns into that cycle's abort. A Controller inside
+ * `opts.runId` / `opts.ticketId` select. Stopping all sends their Controller SIGTERM, so it stops
+ * its Workers, records the cycles ABORTED and releases the lock. Stopping selected ones (the run
+ * goes on with the others, and with its next cycles) writes a stop request per cycle
+ * (stop-requests.ts), which the Controller turns into that cycle's abort; one that does not take
+ * it within `pickupMs` and runs nothing else is sent SIGTERM instead. A Controller inside
  * this very process is never signalled: a selected cycle of it gets a request, and without a
  * selector its owner aborts it directly. A cycle not finished within `waitMs` (or whose Controller
  * is gone) has its labelled containers removed, and the next start records it ABORTED.
@@ -87,16 +99,25 @@ export async function stopCycle(root: string, config: FactoryConfig, opts: StopO
     const pid = localPid(owner);
     const mine = out.cycles.filter((c) => ownerOf.get(c.runId) === owner);
     const live = pid !== null && alive(pid);
-    if (live && pid !== process.pid && (!one || all.filter((s) => s.state.owner === owner).length === mine.length)) {
-      process.kill(pid, 'SIGTERM');
-      out.signalled = true;
-      for (const c of mine) asked.add(c.runId);
-    } else if (one && (live || pid === null)) {
+    if (one && (live || pid === null)) {
       for (const c of mine) {
         await requestStop(root, ap, c.runId);
         c.requested = true;
         asked.add(c.runId);
       }
+      // A Controller that does not watch stop requests (a lone cycle, an older version): when
+      // every cycle it runs is selected, stopping them is stopping it.
+      const everyOne = all.filter((s) => s.state.owner === owner).length === mine.length;
+      if (live && pid !== process.pid && everyOne && !(await requestsTaken(root, ap, mine, opts))) {
+        for (const c of mine) {
+          withdrawStop(root, ap, c.runId);
+          c.requested = false;
+        }
+        out.signalled = terminate(pid) || out.signalled;
+      }
+    } else if (!one && live && pid !== process.pid) {
+      out.signalled = terminate(pid) || out.signalled;
+      for (const c of mine) asked.add(c.runId);
     }
   }
   await waitForEnd(root, ap, out.cycles.filter((c) => asked.has(c.runId)), opts);
@@ -112,6 +133,16 @@ export async function stopCycle(root: string, config: FactoryConfig, opts: StopO
   }
   out.finished = out.cycles.length > 0 && out.cycles.every((c) => c.finished);
   return out;
+}
+
+/** Whether the Controller took the requests of `cycles` (removed them) within `pickupMs` (default 3 s, at most `waitMs`). */
+async function requestsTaken(root: string, ap: string, cycles: StoppedCycle[], opts: StopOptions): Promise<boolean> {
+  const deadline = Date.now() + Math.min(Math.max(0, opts.waitMs ?? 30_000), opts.pickupMs ?? 3_000);
+  for (;;) {
+    if (cycles.every((c) => !stopRequested(root, ap, c.runId))) return true;
+    if (Date.now() >= deadline || opts.signal?.aborted) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Wait (up to `waitMs`) until each of `cycles` has no state file any more: its Controller finished it. */

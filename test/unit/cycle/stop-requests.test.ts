@@ -102,7 +102,7 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
     assert.deepEqual(inFlight(), []);
   });
 
-  it('--ticket selects by ticket; every cycle of the Controller selected is a stop-all (SIGTERM), which a serial run understands', async () => {
+  it('--ticket selects by ticket, and the last cycle of a watching Controller is stopped by request too: the run goes on', async () => {
     const { child, a } = await controller();
     const none = await stopCycle(root, config, { ticketId: 'D999', waitMs: 1_000 });
     assert.deepEqual([none.runId, none.cycles, none.signalled], [null, [], false], 'nothing matches: nothing is stopped');
@@ -111,9 +111,24 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
     assert.equal(byTicket.runId, a.runId);
     assert.equal(byTicket.signalled, false);
     assert.deepEqual(inFlight(), ['D102']);
-    const exited = new Promise((r) => child.once('exit', r));
     const last = await stopCycle(root, config, { ticketId: 'D102', waitMs: 10_000 });
-    assert.equal(last.signalled, true, 'the only cycle left: the process is signalled');
+    assert.deepEqual([last.signalled, last.finished, last.cycles[0]?.requested], [false, true, true]);
+    assert.equal(child.exitCode, null, 'the run lives on (its next cycles)');
+  });
+
+  it('a Controller that does not watch stop requests (a lone runCycle) gets SIGTERM when every cycle it runs is selected', async () => {
+    const script = `const fs = require('node:fs');
+      process.on('SIGTERM', () => { fs.rmSync(${JSON.stringify(stateFile(root, ap, 0))}, { force: true }); process.exit(0); });
+      setInterval(() => {}, 1000); process.stdout.write('ready\\n');`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout.on('data', () => resolve()));
+    const lone = state('D101', `${os.hostname()}:${child.pid}`);
+    await writeCycleState(stateFile(root, ap, 0), lone);
+    const exited = new Promise((r) => child.once('exit', r));
+    const out = await stopCycle(root, config, { runId: lone.runId, waitMs: 10_000, pickupMs: 300 });
+    assert.deepEqual([out.signalled, out.finished, out.cycles[0]?.requested], [true, true, false]);
+    assert.deepEqual(pendingStops(root, ap), [], 'the request nobody took is withdrawn');
     await exited;
   });
 
