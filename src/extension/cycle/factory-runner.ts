@@ -6,7 +6,7 @@ import type { Plan } from '../../core/contracts/plan';
 import { scopeFallbackLine } from '../../core/plan/scope/explain';
 import { auditTicket, type AuditTicketOutcome } from '../../core/cycle/audit-ticket';
 import type { FactoryConfig } from '../../core/config/schema';
-import type { CycleDeps, CycleEvent, CycleOutcome } from '../../core/cycle/cycle-types';
+import type { CycleDeps, CycleEvent, CycleOutcome, ReviewDecision } from '../../core/cycle/cycle-types';
 import type { FactoryRunResult } from '../../core/cycle/parallel/factory-types';
 import { stopWorker, type StopAnswer } from './stop-worker';
 import { gateWorkspace, type GateWorkspaceResult } from '../../core/gate/gate-workspace';
@@ -65,6 +65,8 @@ export class FactoryRunner implements vscode.Disposable {
   /** The last cycle this window ran (for "Review Changeset" after a FAIL, and the tests). */
   lastOutcome: (CycleOutcome & { root: string; baseCommit?: string }) | undefined;
   readonly reviewer: ChangesetReviewer;
+  /** Reviews of this run's cycles, queued or shown, by run id: a stop of one answers its review. */
+  private readonly queuedReviews = new Map<string, (d: ReviewDecision) => void>();
   /** The last operation ended because it was cancelled or stopped. */
   private lastAborted = false;
 
@@ -186,16 +188,34 @@ export class FactoryRunner implements vscode.Disposable {
 
   /**
    * The review hook of a run: one changeset at a time (the reviewer shows one diff; a second
-   * cycle's review waits for the first decision instead of superseding it).
+   * cycle's review waits for the first decision instead of superseding it). A queued review of a
+   * cycle stopped alone is answered at once (`queuedReviews`), never shown.
    */
   private serialReview(root: string, signal: AbortSignal, baseCommits: Map<string, string>): NonNullable<CycleDeps['review']> {
     let chain: Promise<unknown> = Promise.resolve();
-    return (r) => {
-      baseCommits.set(r.runId, r.baseCommit);
-      const next = chain.then(() => this.reviewer.hook(root, signal)(r));
-      chain = next.catch(() => undefined);
-      return next;
-    };
+    return (r) =>
+      new Promise<ReviewDecision>((resolve, reject) => {
+        baseCommits.set(r.runId, r.baseCommit);
+        let settled = false;
+        const done = (): boolean => {
+          if (settled) return false;
+          settled = true;
+          this.queuedReviews.delete(r.runId);
+          return true;
+        };
+        this.queuedReviews.set(r.runId, (d) => {
+          if (done()) resolve(d);
+        });
+        chain = chain.then(async () => {
+          if (settled) return;
+          try {
+            const d = await this.reviewer.hook(root, signal)(r);
+            if (done()) resolve(d);
+          } catch (err) {
+            if (done()) reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+      });
   }
 
   /** "Factory: Audit": the read-only Auditor on the ticket's last cycle commit. */
@@ -292,6 +312,7 @@ export class FactoryRunner implements vscode.Disposable {
   private async stopOne(runId: string): Promise<void> {
     const s = this.deps.store.state;
     if (s.kind !== 'ready') return;
+    this.queuedReviews.get(runId)?.({ approved: false, reason: 'the cycle was stopped during the review' });
     if (this.reviewer.current?.runId === runId) this.reviewer.reject('the cycle was stopped during the review');
     await requestStop(s.root.fsPath, s.config.paths.autopilot, runId);
     this.deps.log.info(`Stop Worker: asked run ${runId} to stop`);
