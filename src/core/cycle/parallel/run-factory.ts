@@ -88,12 +88,15 @@ function factorySeam(session: RunSession, opts: FactoryRunOptions, deps: CycleDe
   let runBaseline: BaselineReport | undefined;
   let retried = session.retried;
   const plans = new Map<string, Plan>();
+  // Runs whose ADJUST or record has settled: their marks are gone (DONE committed or restored), but
+  // their state file lingers until the cycle ends, after the merge queue has moved on.
+  const settled = new Set<string>();
   return {
     plan: async ({ slot, exclude, first }) => {
       const cycleOpts = slotOptions(session, opts, slot, first);
       const env = cycleEnv(session, cycleOpts, deps);
       // Later cycles: the ledger's IN_PROGRESS marks of the cycles in flight are the Controller's own.
-      const marked = listCycleStates(root, config.paths.autopilot).flatMap((s) => Object.keys(s.state.acStatusBefore ?? {}));
+      const marked = listCycleStates(root, config.paths.autopilot).filter((s) => !settled.has(s.state.runId)).flatMap((s) => Object.keys(s.state.acStatusBefore ?? {}));
       const planned = await planCycle(env, { exclude, ownChanges: (paths, head) => withoutOwnMarks(root, config.ssot.ledger, paths, head, marked, deps.signal) });
       runBaseline ??= planned.baseline;
       const { plan } = planned.planned;
@@ -112,7 +115,11 @@ function factorySeam(session: RunSession, opts: FactoryRunOptions, deps: CycleDe
         planned: { ...c.planned, ...(runBaseline && !c.planned.baseline ? { runBaseline } : {}) },
         retried: push,
         exclusive: (job) => queue.run(job),
-        settle: (ctx, job) => queue.run(() => withOthersUnmarked(ctx, plans.get(ctx.state.runId), job)),
+        settle: (ctx, job) => queue.run(async () => {
+          const r = await withOthersUnmarked(ctx, plans.get(ctx.state.runId), job, settled);
+          settled.add(ctx.state.runId);
+          return r;
+        }),
       }).finally(() => plans.delete(c.runId));
     },
   };
@@ -124,10 +131,10 @@ function factorySeam(session: RunSession, opts: FactoryRunOptions, deps: CycleDe
  * A crash in between is safe: recovery restores every slot's cells anyway. plan.json is this
  * cycle's again (a later cycle's PLAN rewrote it), so the commit records the plan it ran.
  */
-export async function withOthersUnmarked<T>(ctx: CycleContext, plan: Plan | undefined, job: () => Promise<T>): Promise<T> {
+export async function withOthersUnmarked<T>(ctx: CycleContext, plan: Plan | undefined, job: () => Promise<T>, settled: ReadonlySet<string> = new Set()): Promise<T> {
   const others = listCycleStates(ctx.root, ctx.config.paths.autopilot)
     .map((s) => s.state)
-    .filter((s) => s.runId !== ctx.state.runId && Object.keys(s.acStatusBefore ?? {}).length > 0);
+    .filter((s) => s.runId !== ctx.state.runId && !settled.has(s.runId) && Object.keys(s.acStatusBefore ?? {}).length > 0);
   for (const s of others) await restoreStatuses(ctx.root, ctx.config, s.acStatusBefore);
   try {
     if (plan) await writePlanJson(ctx, plan);
