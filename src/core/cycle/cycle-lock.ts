@@ -9,24 +9,35 @@ import { FactoryError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { listCycleStates, type CycleState } from './cycle-state';
 import type { CycleOptions } from './cycle-types';
+import { clearStopRequests, pendingStops } from './stop-requests';
 
 /**
- * Take the repo lock for a run (serial or parallel) of `root`.
+ * Take the repo lock for a run (serial or parallel) of `root`; a dead holder of this host is taken
+ * over at once (repo-lock.ts). Stop requests nobody took are removed once it is ours.
  * @throws FactoryError `locked` (exit 3) when another Controller holds it, naming its runs.
  */
 export async function takeCycleLock(root: string, config: FactoryConfig, opts: Pick<CycleOptions, 'lockStaleMs'>, log: Logger): Promise<RepoLock> {
+  let lock: RepoLock;
   try {
-    return await acquireRepoLock(root, { ...(opts.lockStaleMs ? { staleMs: opts.lockStaleMs } : {}), logger: log });
+    lock = await acquireRepoLock(root, { ...(opts.lockStaleMs ? { staleMs: opts.lockStaleMs } : {}), logger: log });
   } catch (err) {
     const states = listCycleStates(root, config.paths.autopilot).map((s) => s.state);
     throw explainLocked(err, states, opts.lockStaleMs ?? 30_000);
   }
+  // Requests left for the cycles of a Controller that is gone: recovery ends those cycles anyway.
+  const stale = pendingStops(root, config.paths.autopilot);
+  if (stale.length) {
+    clearStopRequests(root, config.paths.autopilot);
+    log.info(`removed ${stale.length} stop request(s) nobody took: ${stale.join(', ')}`);
+  }
+  return lock;
 }
 
 /**
  * "Another Controller is running" names what it runs (each cycle in flight and its phase) when
- * its owner lives on this host. A dead owner's lock is normally taken over at once (repo-lock.ts);
- * if it still was refused, the lock goes stale within `staleMs`: say so, with the runs it left behind.
+ * its owner lives on this host. A dead owner's lock is taken over at once (repo-lock.ts) unless
+ * it carries no owner record (a Controller of an older version, a crash right after taking it):
+ * then it goes stale within `staleMs` — say so, with the runs it left behind.
  */
 export function explainLocked(err: unknown, states: readonly CycleState[], staleMs: number): unknown {
   if (!(err instanceof FactoryError) || err.code !== 'locked' || !states.length) return err;
