@@ -60,7 +60,8 @@ function looksLikeGitDir(p: string): boolean {
 /** Git's discovery from `dir` (the environment's GIT_DIR is never passed to git), or null when unsure. */
 function locateRepo(dir: string): Located | null {
   const markers: string[] = [];
-  for (let p = path.resolve(dir); ; ) {
+  // git walks up from its real working folder (getcwd), not through the symlinks of `dir`.
+  for (let p = fs.realpathSync(dir); ; ) {
     if (looksLikeGitDir(p)) return null;
     const dotGit = path.join(p, '.git');
     markers.push(dotGit);

@@ -68,6 +68,20 @@ describe('src/core/git config cache: a repository config is read once while its 
     assert.equal(hit(cache, sub), false, 'pkg/.git now decides the repository');
   });
 
+  it('a folder reached through a symlink is keyed by the repository git finds from its real path', () => {
+    const cache = new ConfigCache(later);
+    // tmp/outer is a repository; tmp/outer/link points into repo: git (from the real path) reads repo's config.
+    const outer = path.join(tmp, 'outer');
+    plainGit(tmp, ['init', '-q', outer]);
+    fs.mkdirSync(path.join(repo, 'sub'));
+    fs.symlinkSync(path.join(repo, 'sub'), path.join(outer, 'link'));
+    const via = path.join(outer, 'link');
+    primed(cache, via);
+    assert.equal(hit(cache, via), true);
+    plainGit(repo, ['config', 'filter.z.clean', 'cat']);
+    assert.equal(hit(cache, via), false, 'the config git reads (repo/.git/config) changed');
+  });
+
   it('a file an include.path names is part of the key, and an include added later is followed', () => {
     const cache = new ConfigCache(later);
     fs.writeFileSync(path.join(tmp, 'inc.cfg'), '[core]\n\tbare = false\n');
