@@ -23,6 +23,7 @@ import { startRefusalOffer } from './start-refusal';
 import { factoryRunOptions, progressMessage, runLabel, runSummary } from './run-operation';
 import { runFactory } from '../../core/cycle/parallel/run-factory';
 import { requestStop } from '../../core/cycle/stop-requests';
+import { waitForCycleEnd } from './stop-targets';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -316,6 +317,8 @@ export class FactoryRunner implements vscode.Disposable {
     if (this.reviewer.current?.runId === runId) this.reviewer.reject('the cycle was stopped during the review');
     await requestStop(s.root.fsPath, s.config.paths.autopilot, runId);
     this.deps.log.info(`Stop Worker: asked run ${runId} to stop`);
+    // A cycle stopped alone sends no `end`: its state file going away says it has ended.
+    void waitForCycleEnd(s.root.fsPath, s.config.paths.autopilot, runId).then((ended) => ended && this.panels.live.markEnded(runId, 'ABORTED', 'stopped alone (Stop Worker); recorded ABORTED, the other cycles went on'));
   }
 
   /** The changeset to review: the one waiting for approval, else this window's last kept FAIL. */

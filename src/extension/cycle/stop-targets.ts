@@ -3,7 +3,7 @@
  * window's run (from its events) or another Controller's (from the slot state files) — and the
  * Quick Pick's entries: "All cycles" first, then each cycle. No `vscode` here: plain mocha tests it.
  */
-import type { CycleState } from '../../core/cycle/cycle-state';
+import { listCycleStates, type CycleState } from '../../core/cycle/cycle-state';
 import type { LiveCycle } from '../panels/run/live-runs';
 
 export interface StopTarget {
@@ -39,4 +39,14 @@ export function stopPickItems(targets: readonly StopTarget[]): StopPickItem[] {
 export function stopArgRunId(arg: unknown): string | undefined {
   const raw = arg && typeof arg === 'object' && 'runId' in arg ? (arg).runId : arg;
   return typeof raw === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(raw) && !raw.includes('..') ? raw : undefined;
+}
+
+/** Resolves true once no slot state file names `runId` any more (the cycle ended), false after `timeoutMs`. */
+export async function waitForCycleEnd(root: string, autopilotDir: string, runId: string, timeoutMs = 120_000, pollMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!listCycleStates(root, autopilotDir).some((s) => s.state.runId === runId)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }

@@ -122,6 +122,19 @@ describe('parallel factory UI: every cycle by its run id (LiveRuns)', () => {
     assert.deepEqual(live.waiting, []);
   });
 
+  it('a cycle that ends without an `end` (stopped alone, or with the run) leaves the cycles in flight as ABORTED', () => {
+    const { r, live } = twoCycles();
+    live.markEnded(A, 'ABORTED', 'stopped alone');
+    assert.deepEqual(live.inFlight.map((c) => c.runId), [B]);
+    assert.equal(r.snapshots.at(-1)?.status, 'ABORTED', 'the followed cycle\'s panel says so');
+    assert.deepEqual(r.snapshots.at(-1)?.timeline.map((p) => p.status), ['PASS', 'FAIL', 'SKIPPED', 'SKIPPED']);
+    live.markEnded(A, 'PASS', 'x');
+    assert.equal(live.cycles[0].status, 'ABORTED', 'an ended cycle is not changed again');
+    live.finish();
+    assert.deepEqual(live.inFlight, []);
+    assert.equal(live.cycles[1].status, 'ABORTED');
+  });
+
   it('the selector lists the cycles in flight first, then the ended ones newest first; the protocol accepts it', () => {
     const { live } = twoCycles();
     live.handle({ type: 'end', outcome: outcome(A, 'D201', 'FAIL', 0.05) });

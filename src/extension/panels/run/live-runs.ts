@@ -98,11 +98,37 @@ export class LiveRuns {
     this.target?.changed();
   }
 
-  /** The run ended: nothing waits any more; ended cycles stay (their output) for the panel. */
+  /**
+   * The run ended: nothing waits any more; ended cycles stay (their output) for the panel. A cycle
+   * that never sent its `end` was stopped with the run (the core records it ABORTED).
+   */
   finish(): void {
     this.active = false;
     this.waitingTickets.clear();
-    for (const e of this.entries.values()) void this.endSinks(e);
+    for (const e of this.entries.values()) {
+      if (e.cycle.status === 'RUNNING') this.markEnded(e.cycle.runId, 'ABORTED', 'stopped with the run; recorded ABORTED');
+      void this.endSinks(e);
+    }
+    this.target?.changed();
+  }
+
+  /**
+   * A cycle ended without an `end` event — stopped alone (its state file is gone), or with the
+   * run: its row leaves the cycles in flight, and its snapshot says so.
+   */
+  markEnded(runId: string, status: string, note: string): void {
+    const e = this.entries.get(runId);
+    if (!e || e.cycle.status !== 'RUNNING') return;
+    e.cycle.status = status;
+    e.cycle.phase = null;
+    e.snapshot = {
+      ...e.snapshot,
+      status,
+      note,
+      timeline: e.snapshot.timeline.map((p) => (p.status === 'RUNNING' ? { ...p, status: 'FAIL' } : p.status === 'PENDING' ? { ...p, status: 'SKIPPED' } : p)),
+    };
+    if (this.followedId === runId) this.target?.snapshot(e.snapshot);
+    void this.endSinks(e);
     this.target?.changed();
   }
 
