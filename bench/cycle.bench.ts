@@ -84,7 +84,7 @@ function report(label: string, rounds: Round[], parts: { docker: number[]; commi
   line(`${label}: floor: one docker run + one git commit`, floor);
   line(`${label}: whole cycle (wall)`, summarize(os_.map((o) => o.timings.totalMs)));
   line(`${label}: agent's own time`, summarize(os_.map((o) => o.timings.agentOwnMs)));
-  line(`${label}: Gate steps (5 containers)`, summarize(os_.map((o) => o.timings.gateCommandMs)));
+  line(`${label}: Gate steps (their own time)`, summarize(os_.map((o) => o.timings.gateCommandMs)));
   line(`${label}: Controller overhead`, overhead, floor, `≤ ${GOAL}× floor`);
   const ph = (k: 'PLAN' | 'DO' | 'CHECK' | 'ADJUST') => fmt(summarize(os_.map((o) => o.timings.phases[k] ?? 0)).median);
   console.log(`  phases (median): PLAN ${ph('PLAN')}, DO ${ph('DO')}, CHECK ${ph('CHECK')}, ADJUST ${ph('ADJUST')}`);
