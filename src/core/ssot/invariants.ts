@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { runGit, type GitResult } from '../git/git';
+import { runGit, spawnGit, unsafeDirectoryError, type GitResult } from '../git/git';
 import { FactoryError, errorMessage } from '../util/errors';
 import { parseLedger } from './ledger';
 import type { AcceptanceCriterion, Diagnostic, SsotIndex } from './model';
@@ -135,7 +135,7 @@ export async function findDeletedAcs(root: string, ledgerRelPath: string, opts: 
 async function gitShowHead(root: string, rel: string, signal?: AbortSignal): Promise<string | undefined> {
   let r: GitResult;
   try {
-    r = await runGit(root, ['cat-file', 'blob', `HEAD:./${rel}`], signal ? { signal } : {});
+    r = await catFile(root, `HEAD:./${rel}`, signal);
   } catch (err) {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(errorMessage(signal.reason));
     // Another user's repository: the refusal and its advice. git missing: the check cannot run.
@@ -144,4 +144,35 @@ async function gitShowHead(root: string, rel: string, signal?: AbortSignal): Pro
   }
   // Not a repo, no HEAD yet, path not committed: nothing to compare with.
   return r.code === 0 ? r.stdout.toString('utf8') : undefined;
+}
+
+/**
+ * `git cat-file blob <spec>` as runGit would run it (the same hardening: spawnGit), without
+ * simple-git, whose 125 KB were a tenth of `factory status`'s start-up. Whatever spawnGit refuses
+ * (no folder, an unreadable repository config, no git …) goes through runGit itself, so those
+ * answers stay exactly runGit's.
+ */
+async function catFile(root: string, spec: string, signal?: AbortSignal): Promise<GitResult> {
+  const args = ['cat-file', 'blob', spec];
+  let child;
+  try {
+    child = await spawnGit(root, args, signal);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return runGit(root, args, signal ? { signal } : {});
+  }
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c ?? -1));
+  });
+  const r = { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+  if (r.code !== 0) {
+    const unsafe = unsafeDirectoryError(r.stderr, root);
+    if (unsafe) throw unsafe;
+  }
+  return r;
 }

@@ -56,7 +56,7 @@ describe('CLI start-up stays lean (what every `factory` invocation loads)', func
     for (const p of ['zod', 'markdown-it', 'dockerode']) assert.ok(all.has(p), `${p} is bundled`);
   });
 
-  it('`factory status` on plain documents with no config and no cycle yet loads neither markdown-it nor zod', function () {
+  it('`factory status` on plain documents with no config and no cycle yet loads neither markdown-it, zod nor simple-git', function () {
     // The files Node really loads, reported by a module hook, mapped to packages by their source maps.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'startup-'));
     try {
@@ -79,7 +79,7 @@ describe('CLI start-up stays lean (what every `factory` invocation loads)', func
       const plain = status();
       assert.ok(plain.loaded.includes('cli.mjs') && plain.loaded.length > 3, `the hook saw the loads: ${plain.stderr}`);
       const pkgs = new Set(plain.loaded.filter((f) => fs.existsSync(path.join(DIST, `${f}.map`))).flatMap((f) => [...packagesIn(f)]));
-      assert.deepEqual(['markdown-it', 'zod', 'entities'].filter((p) => pkgs.has(p)), [], `loaded: ${plain.loaded.join(', ')}`);
+      assert.deepEqual(['markdown-it', 'zod', 'entities', 'simple-git'].filter((p) => pkgs.has(p)), [], `loaded: ${plain.loaded.join(', ')}`);
       assert.ok(!plain.stderr.includes('cli-markdown-it.cjs'), 'markdown-it was required for plain documents');
       // An HTML block is beyond the line scanner: then, and only then, markdown-it is required.
       fs.appendFileSync(path.join(dir, 'D_ROADMAP.md'), '\n<div>\nhtml\n</div>\n');
