@@ -127,8 +127,10 @@ async function sessionFigures(tmp: string): Promise<void> {
   const limits = { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus, pidsLimit: config.worker.pidsLimit, tmpfsMb: config.worker.tmpfsMb };
   const steps = config.guards.filter((g) => g.kind === 'preflight').length + config.gate.stages.length;
   const mk = (perStep: boolean) => new ContainerRunner({ treeDir: tree, image: config.worker.image, limits, readOnly: true, runId: 'bench', ticket: 'bench', perStep });
-  const gate = async (perStep: boolean) => {
-    const r = await runGate({ config, treeDir: tree, runner: mk(perStep) });
+  // The same five steps doing nothing (`true`): the runner's own cost, without pytest's noise.
+  const idle = { ...config, guards: config.guards.map((g) => ({ ...g, command: ['true'] })), gate: { ...config.gate, stages: config.gate.stages.map((st) => ({ ...st, command: ['true'] })) } };
+  const gate = async (perStep: boolean, c = config) => {
+    const r = await runGate({ config: c, treeDir: tree, runner: mk(perStep) });
     if (r.status !== 'PASS') throw new Error(`example gate failed (perStep ${perStep}):\n${r.log}`);
   };
   const noop = async (n: number) => {
@@ -138,18 +140,22 @@ async function sessionFigures(tmp: string): Promise<void> {
     }
   };
   // Interleaved, so a load change on the machine hits both ways alike.
-  const samples: Record<'one' | 'many' | 'perStep' | 'session', number[]> = { one: [], many: [], perStep: [], session: [] };
-  const runs: [keyof typeof samples, () => Promise<void>][] = [['one', () => noop(1)], ['many', () => noop(steps)], ['perStep', () => gate(true)], ['session', () => gate(false)]];
-  for (let i = 0; i < 6; i++) {
+  const samples: Record<'one' | 'many' | 'idlePerStep' | 'idleSession' | 'perStep' | 'session', number[]> = { one: [], many: [], idlePerStep: [], idleSession: [], perStep: [], session: [] };
+  const runs: [keyof typeof samples, () => Promise<void>][] = [
+    ['one', () => noop(1)], ['many', () => noop(steps)], ['idlePerStep', () => gate(true, idle)], ['idleSession', () => gate(false, idle)], ['perStep', () => gate(true)], ['session', () => gate(false)],
+  ];
+  for (let i = 0; i < 9; i++) {
     for (const [k, fn] of runs) {
       const t0 = performance.now();
       await fn();
       if (i > 0) samples[k].push(performance.now() - t0); // the first round warms up
     }
   }
-  const [one, many, perStep, session] = [summarize(samples.one), summarize(samples.many), summarize(samples.perStep), summarize(samples.session)];
+  const [one, many, idlePerStep, idleSession, perStep, session] = (['one', 'many', 'idlePerStep', 'idleSession', 'perStep', 'session'] as const).map((k) => summarize(samples[k]));
   line('1 no-op container (floor, one container)', one);
   line(`${steps} no-op containers (floor, one per step)`, many, one);
+  line(`Gate of ${steps} no-op steps, one container per step`, idlePerStep, many);
+  line(`Gate of ${steps} no-op steps, ONE container (exec)`, idleSession, idlePerStep, '< per-step');
   line(`Gate on the example, one container per step`, perStep, many);
   line(`Gate on the example, ONE container (exec)`, session, perStep, '< per-step');
   console.log(`Gate time saved per cycle: ${(perStep.median - session.median).toFixed(0)} ms (one container / per step = ${(session.median / perStep.median).toFixed(2)}×)`);
