@@ -1,6 +1,7 @@
 /**
  * The Controller's own records in a repository: everything under `paths.autopilot` (history, plan,
- * gate cache, audits, state) and the evidence runs no PASS commit takes (runs that did not PASS,
+ * gate cache, audits, the state of every slot — `cycle_state.json`, `cycle_state.<k>.json` — and
+ * the stop requests `stop_requests/<runId>`) and the evidence runs no PASS commit takes (runs that did not PASS,
  * `factory gate` / `factory docops` runs). They never make the tree dirty (clean start, spec §8-3)
  * and the DocOps token scan does not read them (a FAIL's evidence quotes the finding it failed on).
  */
