@@ -49,8 +49,27 @@ function isBlank(line: string, from: number): boolean {
   return true;
 }
 
-const HR = /^ {0,3}([*_-])(?:[ \t]*\1){2,}[ \t]*$/;
-const SETEXT = /^ {0,3}(?:=+|-+)[ \t]*$/;
+/** A thematic break from `p` (after an indent of at most 3): 3+ of one of `*-_`, spaces and tabs between. */
+function isHr(line: string, p: number): boolean {
+  const ch = line.charCodeAt(p);
+  if (ch !== 0x2a && ch !== 0x2d && ch !== 0x5f) return false;
+  let count = 0;
+  for (let i = p; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === ch) count++;
+    else if (c !== SPACE && c !== TAB) return false;
+  }
+  return count >= 3;
+}
+
+/** A setext underline from `p`: a run of `=` or of `-`, then only spaces and tabs. */
+function isSetext(line: string, p: number): boolean {
+  const ch = line.charCodeAt(p);
+  if (ch !== 0x3d && ch !== 0x2d) return false;
+  let i = p;
+  while (line.charCodeAt(i) === ch) i++;
+  return isBlank(line, i);
+}
 const BULLET = /^([*+-])( {1,4})(?=\S)/;
 const ORDERED = /^(\d+)([.)])( {1,4})(?=\S)/;
 /** Anything that may start a list item (with or without content). */
@@ -88,15 +107,15 @@ function startsOther(line: string, p: number, refs: boolean): boolean {
     case 0x7e /* ~ */:
       return FENCE.test(line.slice(p));
     case 0x3d /* = */:
-      return SETEXT.test(line.slice(p));
+      return isSetext(line, p);
     case 0x5f /* _ */:
-      return HR.test(line.slice(p));
+      return isHr(line, p);
     case 0x5b /* [ */:
       return refs;
     case 0x2a /* * */:
     case 0x2b /* + */:
     case 0x2d /* - */:
-      return ITEMISH.test(line.slice(p, p + 2)) || HR.test(line.slice(p)) || SETEXT.test(line.slice(p));
+      return ITEMISH.test(line.slice(p, p + 2)) || isHr(line, p) || isSetext(line, p);
     default:
       return c >= 0x30 && c <= 0x39 && /^\d+[.)]/.test(line.slice(p, p + 12));
   }
@@ -107,7 +126,7 @@ function startsOther(line: string, p: number, refs: boolean): boolean {
  * not empty, and an ordered one only if it starts at 1.
  */
 function interruptsParagraph(line: string): boolean {
-  if (BULLET.test(line)) return !HR.test(line);
+  if (BULLET.test(line)) return !isHr(line, 0);
   const m = ORDERED.exec(line);
   return m !== null && m[1].length <= 9 && Number(m[1]) === 1;
 }
@@ -159,7 +178,7 @@ class LineScanner {
       const fence = this.fence(line, p);
       if (fence !== undefined) return fence;
     }
-    if ((c === 0x2a || c === 0x2d || c === 0x5f) && HR.test(line)) {
+    if (isHr(line, p)) {
       this.i++;
       return true;
     }
