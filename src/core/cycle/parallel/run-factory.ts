@@ -7,13 +7,14 @@
  * one FIFO merge queue, so commits land one at a time and never carry another cycle's marks.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { FactoryConfig } from '../../config/schema';
 import type { Plan } from '../../contracts/plan';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError } from '../../util/errors';
 import { nullLogger } from '../../util/log';
 import { withoutOwnMarks } from '../clean-start';
-import type { CycleContext } from '../cycle-context';
+import { cyclePaths } from '../cycle-paths';
 import { listCycleStates, type CycleState } from '../cycle-state';
 import type { BaselineReport, CycleDeps, CycleOptions } from '../cycle-types';
 import { markInProgress, restoreStatuses } from '../in-progress';
@@ -114,9 +115,10 @@ function factorySeam(session: RunSession, opts: FactoryRunOptions, deps: CycleDe
       return runCycleBody(env, {
         planned: { ...c.planned, ...(runBaseline && !c.planned.baseline ? { runBaseline } : {}) },
         retried: push,
-        exclusive: (job) => queue.run(job),
+        // Marking, and the roll-back of a cycle that failed (its ADJUST backups were taken with the others unmarked).
+        exclusive: (job) => queue.run(() => withOthersUnmarked({ root, config, runId: c.runId }, undefined, job, settled)),
         settle: (ctx, job) => queue.run(async () => {
-          const r = await withOthersUnmarked(ctx, plans.get(ctx.state.runId), job, settled);
+          const r = await withOthersUnmarked({ root, config, runId: ctx.state.runId }, plans.get(ctx.state.runId), job, settled);
           settled.add(ctx.state.runId);
           return r;
         }),
@@ -131,16 +133,16 @@ function factorySeam(session: RunSession, opts: FactoryRunOptions, deps: CycleDe
  * A crash in between is safe: recovery restores every slot's cells anyway. plan.json is this
  * cycle's again (a later cycle's PLAN rewrote it), so the commit records the plan it ran.
  */
-export async function withOthersUnmarked<T>(ctx: CycleContext, plan: Plan | undefined, job: () => Promise<T>, settled: ReadonlySet<string> = new Set()): Promise<T> {
-  const others = listCycleStates(ctx.root, ctx.config.paths.autopilot)
+export async function withOthersUnmarked<T>(at: { root: string; config: FactoryConfig; runId: string }, plan: Plan | undefined, job: () => Promise<T>, settled: ReadonlySet<string> = new Set()): Promise<T> {
+  const others = listCycleStates(at.root, at.config.paths.autopilot)
     .map((s) => s.state)
-    .filter((s) => s.runId !== ctx.state.runId && !settled.has(s.runId) && Object.keys(s.acStatusBefore ?? {}).length > 0);
-  for (const s of others) await restoreStatuses(ctx.root, ctx.config, s.acStatusBefore);
+    .filter((s) => s.runId !== at.runId && !settled.has(s.runId) && Object.keys(s.acStatusBefore ?? {}).length > 0);
+  for (const s of others) await restoreStatuses(at.root, at.config, s.acStatusBefore);
   try {
-    if (plan) await writePlanJson(ctx, plan);
+    if (plan) await writePlanJson(cyclePaths(at.root, at.config).plan, plan);
     return await job();
   } finally {
-    await markAgain(ctx.root, ctx.config, others);
+    await markAgain(at.root, at.config, others);
   }
 }
 
@@ -148,7 +150,7 @@ async function markAgain(root: string, config: FactoryConfig, others: readonly C
   for (const s of others) await markInProgress(root, config, Object.keys(s.acStatusBefore ?? {}));
 }
 
-async function writePlanJson(ctx: CycleContext, plan: Plan): Promise<void> {
-  await fs.promises.mkdir(ctx.paths.autopilot, { recursive: true });
-  await atomicWrite(ctx.paths.plan, JSON.stringify(plan, null, 2) + '\n');
+async function writePlanJson(file: string, plan: Plan): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await atomicWrite(file, JSON.stringify(plan, null, 2) + '\n');
 }

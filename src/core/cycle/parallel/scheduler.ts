@@ -4,6 +4,7 @@
  * every cycle in flight (plan/scope-overlap.ts); an overlapping ticket waits and the next ticket
  * in queue order is tried; the batch budget, `maxCycles`, the run's signal and one-cycle stops.
  */
+import { setMaxListeners } from 'node:events';
 import type { SpendEntry } from '../../contracts/history-entry';
 import { overlapReason, scopeOverlap, type ScopeSides } from '../../plan/scope-overlap';
 import { FactoryError } from '../../util/errors';
@@ -214,6 +215,8 @@ async function tryStart<C extends Candidate>(o: SchedulerOptions, st: RunState, 
 function launch<C extends Candidate>(o: SchedulerOptions, st: RunState, seam: SchedulerSeam<C>, c: C, slot: number, ctrl: AbortController): void {
   st.started++;
   st.waiting.delete(c.ticketId);
+  // One cycle's signal reaches many concurrent steps (git, containers, gateway): not a leak.
+  setMaxListeners(100, ctrl.signal);
   const onRunAbort = () => ctrl.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onRunAbort, { once: true });
   const f: InFlight = { c, slot, ctrl, spent: new Map(), done: Promise.resolve() };

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import { defaultConfig } from '../../../../src/core/config/schema';
 import type { Plan } from '../../../../src/core/contracts/plan';
 import { withoutOwnMarks } from '../../../../src/core/cycle/clean-start';
-import type { CycleContext } from '../../../../src/core/cycle/cycle-context';
 import { cyclePaths } from '../../../../src/core/cycle/cycle-paths';
 import { stateFile, writeCycleState, type CycleState } from '../../../../src/core/cycle/cycle-state';
 import { markInProgress } from '../../../../src/core/cycle/in-progress';
@@ -63,7 +62,7 @@ describe('a parallel run’s own IN_PROGRESS marks (clean start, ADJUST commits)
     const state = (runId: string, acStatusBefore: Record<string, string>): CycleState => ({ version: 1, runId, ticketId: runId, acIds: Object.keys(acStatusBefore), phase: 'DO', baseCommit: head, startedAt: new Date().toISOString(), owner: 'h:1', acStatusBefore });
     await writeCycleState(stateFile(root, config.paths.autopilot, 0), state('run_a', mine));
     await writeCycleState(stateFile(root, config.paths.autopilot, 1), state('run_b', theirs));
-    const ctx = { root, config, paths, state: state('run_a', mine) } as unknown as CycleContext;
+    const ctx = { root, config, runId: 'run_a' };
     const plan = { run_id: 'run_a', ticket_id: 'A1' } as unknown as Plan;
     fs.mkdirSync(paths.autopilot, { recursive: true });
     fs.writeFileSync(paths.plan, '{"run_id":"run_b"}\n');
@@ -75,5 +74,8 @@ describe('a parallel run’s own IN_PROGRESS marks (clean start, ADJUST commits)
     await assert.rejects(withOthersUnmarked(ctx, plan, () => Promise.reject(new Error('ADJUST failed'))), /ADJUST failed/);
     assert.deepEqual([statusOf('B1::AC-1'), statusOf('B1::AC-2')], ['IN_PROGRESS', 'IN_PROGRESS']);
     assert.equal(statusOf('C1::AC-1'), 'OPEN');
+    // A cycle whose ADJUST has settled (its state file lingers until it ends) is no longer touched.
+    const lingering = await withOthersUnmarked(ctx, undefined, async () => statusOf('B1::AC-1'), new Set(['run_b']));
+    assert.equal(lingering, 'IN_PROGRESS');
   });
 });
