@@ -25,6 +25,7 @@ describe('docker: the Gate in one container (ContainerRunner exec session)', fun
   const outcomes: Record<string, Awaited<ReturnType<ContainerRunner['run']>>> = {};
   let info: Docker.ContainerInspectInfo | undefined;
   let afterTimeout: { exists: boolean } = { exists: true };
+  let afterAbort: { exists: boolean } = { exists: true };
   let leftAfterClose: Docker.ContainerInfo[] = [];
 
   before(async function () {
@@ -67,6 +68,10 @@ describe('docker: the Gate in one container (ContainerRunner exec session)', fun
       outcomes.timeout = await runner.run(sh('echo slow; sleep 30', 1_500));
       afterTimeout = { exists: await docker.getContainer(started[0]).inspect().then(() => true, () => false) };
       outcomes.again = await runner.run(sh('echo fresh; exit 0'));
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 500);
+      outcomes.aborted = await runner.run(sh('echo waiting; sleep 30'), stop.signal);
+      afterAbort = { exists: await docker.getContainer(started[1]).inspect().then(() => true, () => false) };
     } finally {
       await runner.close();
       leftAfterClose = await docker.listContainers({ all: true, filters: { label: [`factory.run_id=${runId}`] } });
@@ -87,7 +92,7 @@ describe('docker: the Gate in one container (ContainerRunner exec session)', fun
     assert.match(outcomes.plant.output, /planted as 1000/);
   });
 
-  it('the exit code is the engine\'s, and a step whose child keeps its output open still ends at once', () => {
+  it('the exit code is the engine\'s, and a step whose child keeps its output open ends with the step (the engine waits ≤ 2 s for the output)', () => {
     assert.equal(outcomes.plant.exitCode, 3);
     assert.ok(outcomes.plant.durationMs < 10_000, `step 1 took ${outcomes.plant.durationMs} ms`);
     assert.match(outcomes.plant.output, /0 failed/, 'stderr is captured with stdout');
@@ -109,5 +114,12 @@ describe('docker: the Gate in one container (ContainerRunner exec session)', fun
     assert.match(outcomes.again.output, /fresh/);
     assert.equal(started.length, 2, 'one container for the first three steps, a fresh one after the timeout');
     assert.deepEqual(leftAfterClose.map((c) => c.Id), []);
+  });
+
+  it('an abort during a step kills it at once and removes its container', () => {
+    assert.equal(outcomes.aborted.aborted, true);
+    assert.equal(outcomes.aborted.exitCode, null);
+    assert.ok(outcomes.aborted.durationMs < 10_000, `the abort took ${outcomes.aborted.durationMs} ms`);
+    assert.equal(afterAbort.exists, false, 'the aborted step\'s container is gone');
   });
 });
