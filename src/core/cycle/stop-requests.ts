@@ -37,7 +37,7 @@ export async function requestStop(root: string, autopilotDir: string, runId: str
 
 /** Whether a stop request for `runId` is still waiting (not yet handled). */
 export function stopRequested(root: string, autopilotDir: string, runId: string): boolean {
-  return validRunId(runId) && fs.existsSync(path.join(stopRequestsDir(root, autopilotDir), runId));
+  return validRunId(runId) && requestNames(path.join(stopRequestsDir(root, autopilotDir), runId), runId);
 }
 
 /** Withdraw a request (its Controller is gone: nobody will handle it). */
@@ -45,12 +45,27 @@ export function withdrawStop(root: string, autopilotDir: string, runId: string):
   if (validRunId(runId)) fs.rmSync(path.join(stopRequestsDir(root, autopilotDir), runId), { force: true });
 }
 
-/** The run ids with a waiting request (other names — temp files of an atomic write — are skipped). */
+/**
+ * The run ids with a waiting request. A file is a request only when it names its own run
+ * (`{"runId": <its name>}`): the temp file of an atomic write (`<runId>.<hash>`, a valid run id
+ * too) or anything else dropped there is not.
+ */
 export function pendingStops(root: string, autopilotDir: string): string[] {
+  const dir = stopRequestsDir(root, autopilotDir);
+  let names: string[];
   try {
-    return fs.readdirSync(stopRequestsDir(root, autopilotDir)).filter(validRunId).sort();
+    names = fs.readdirSync(dir);
   } catch {
     return [];
+  }
+  return names.filter((name) => validRunId(name) && requestNames(path.join(dir, name), name)).sort();
+}
+
+function requestNames(file: string, runId: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { runId?: unknown }).runId === runId;
+  } catch {
+    return false;
   }
 }
 

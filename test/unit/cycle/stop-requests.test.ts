@@ -38,7 +38,8 @@ const state = (ticket: string, owner: string, phase: CycleState['phase'] = 'DO')
 });
 
 describe('factory stop: all cycles in flight or one (stop requests)', function () {
-  this.timeout(30_000);
+  // A child Controller starts through tsx: slow on a loaded machine.
+  this.timeout(120_000);
   let root: string;
   const children: ChildProcess[] = [];
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'factory-stop-'))));
@@ -85,7 +86,7 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
   it('--run stops that cycle only (a request its Controller takes and removes); the default stops all by SIGTERM', async () => {
     const { child, b } = await controller();
     const engine = fakeEngine({ [b.runId]: 2 });
-    const one = await stopCycle(root, config, { runId: b.runId, waitMs: 10_000, docker: engine.docker });
+    const one = await stopCycle(root, config, { runId: b.runId, waitMs: 30_000, docker: engine.docker });
     assert.deepEqual(one.cycles.map((c) => [c.ticketId, c.slot, c.requested, c.finished]), [['D102', 1, true, true]]);
     assert.equal(one.signalled, false, 'one cycle of several: no signal to the process');
     assert.equal(one.finished, true);
@@ -95,7 +96,7 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
     assert.deepEqual(engine.removed, [], 'a finished cycle leaves nothing to remove');
 
     const exited = new Promise((r) => child.once('exit', r));
-    const rest = await stopCycle(root, config, { waitMs: 10_000, docker: engine.docker });
+    const rest = await stopCycle(root, config, { waitMs: 30_000, docker: engine.docker });
     assert.deepEqual(rest.cycles.map((c) => [c.ticketId, c.requested, c.finished]), [['D101', false, true]]);
     assert.equal(rest.signalled, true);
     await exited;
@@ -107,11 +108,11 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
     const none = await stopCycle(root, config, { ticketId: 'D999', waitMs: 1_000 });
     assert.deepEqual([none.runId, none.cycles, none.signalled], [null, [], false], 'nothing matches: nothing is stopped');
     assert.deepEqual(inFlight(), ['D101', 'D102']);
-    const byTicket = await stopCycle(root, config, { ticketId: 'D101', waitMs: 10_000 });
+    const byTicket = await stopCycle(root, config, { ticketId: 'D101', waitMs: 30_000 });
     assert.equal(byTicket.runId, a.runId);
     assert.equal(byTicket.signalled, false);
     assert.deepEqual(inFlight(), ['D102']);
-    const last = await stopCycle(root, config, { ticketId: 'D102', waitMs: 10_000 });
+    const last = await stopCycle(root, config, { ticketId: 'D102', waitMs: 30_000 });
     assert.deepEqual([last.signalled, last.finished, last.cycles[0]?.requested], [false, true, true]);
     assert.equal(child.exitCode, null, 'the run lives on (its next cycles)');
   });
@@ -126,7 +127,7 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
     const lone = state('D101', `${os.hostname()}:${child.pid}`);
     await writeCycleState(stateFile(root, ap, 0), lone);
     const exited = new Promise((r) => child.once('exit', r));
-    const out = await stopCycle(root, config, { runId: lone.runId, waitMs: 10_000, pickupMs: 300 });
+    const out = await stopCycle(root, config, { runId: lone.runId, waitMs: 30_000, pickupMs: 300 });
     assert.deepEqual([out.signalled, out.finished, out.cycles[0]?.requested], [true, true, false]);
     assert.deepEqual(pendingStops(root, ap), [], 'the request nobody took is withdrawn');
     await exited;
@@ -176,14 +177,18 @@ describe('factory stop: all cycles in flight or one (stop requests)', function (
   it('the watcher leaves a request for a run it does not run until it is old, and never reads a foreign name as a run id', async () => {
     await requestStop(root, ap, '20261206_000000_x_abc');
     fs.writeFileSync(path.join(stopRequestsDir(root, ap), '.20261206.tmp'), '');
+    // An atomic write's temp file is a valid run id too, but it does not name itself.
+    fs.writeFileSync(path.join(stopRequestsDir(root, ap), '20261206_000000_x_abc.1f2e3d4c'), JSON.stringify({ runId: '20261206_000000_x_abc' }));
     assert.throws(() => stopRequestFile(root, ap, '../cycle_state.json'), /not a run id/);
     const ac = new AbortController();
     const seen: string[] = [];
-    watchStopRequests(root, ap, (runId) => void seen.push(runId), ac.signal, { intervalMs: 30, unknownTtlMs: 400 });
+    watchStopRequests(root, ap, (runId) => void seen.push(runId), ac.signal, { intervalMs: 30, unknownTtlMs: 1_500 });
     try {
-      await new Promise((r) => setTimeout(r, 150));
+      // The watcher's first scan is synchronous: it has seen the request and left it.
+      assert.deepEqual(seen, ['20261206_000000_x_abc']);
       assert.deepEqual(pendingStops(root, ap), ['20261206_000000_x_abc'], 'not ours (yet): kept');
-      await new Promise((r) => setTimeout(r, 600));
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && pendingStops(root, ap).length) await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(pendingStops(root, ap), [], 'removed once older than the TTL');
       assert.ok(seen.every((r) => r === '20261206_000000_x_abc'));
     } finally {
