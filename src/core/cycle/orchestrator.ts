@@ -20,7 +20,9 @@ import { cyclePaths, type CyclePaths } from './cycle-paths';
 import { clearCycleState, readCycleState, stateFile, writeCycleState, type CycleState } from './cycle-state';
 import { emptyOutcome, type BaselineReport, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
 import { markCycleInProgress, restoreStatuses } from './in-progress';
-import { actPhase, recordVerdict } from './phases/act';
+import { gateCommandMs } from '../gate/gate-model';
+import { integrate, stillCurrent, type Integration } from './parallel/integrate';
+import { actPhase, recordVerdict, type ActInput } from './phases/act';
 import { checkPhase } from './phases/check';
 import { doPhase, type CycleResources } from './phases/do';
 import { planPhase, publishPlan, type PlanHooks, type PlanOutput } from './phases/plan';
@@ -245,16 +247,32 @@ async function workPhases(
   // Set before ADJUST acts, so a failure while recording a FAIL still keeps the copy.
   res.keepStaging = verdict.status !== 'PASS';
   const act = { plan, built, index: planned.index, startedAt: planned.startedAt, done, checked, verdict, outcome, controllerRecords: planned.controller?.records ?? [] };
+  ctx.emit({ type: 'merge', runId: plan.run_id, step: 'queued', head: planned.baseCommit });
+  const early = await integrateEarly(ctx, act);
   // The time ADJUST waits in the merge queue behind other cycles is not ADJUST's.
   let tAdjust = Date.now();
-  await w.settle(ctx, () => {
+  await w.settle(ctx, async () => {
     tAdjust = Date.now();
-    // A PASS is integrated onto the current HEAD first (parallel/integrate.ts), or requeued.
-    return actPhase(ctx, act);
+    // A PASS is integrated onto the current HEAD first (parallel/integrate.ts), or requeued; the
+    // integration made while waiting is taken when HEAD has not moved since.
+    const integration = early && (await stillCurrent(ctx, early, ctx.state.baseCommit)) ? early : undefined;
+    return actPhase(ctx, integration ? { ...act, integration } : act);
   });
   // ADJUST can still fail a PASS verdict (a conflict, DocOps on the adjusted documents, a requeue): that copy is kept too.
   res.keepStaging = outcome.status !== 'PASS';
   outcome.timings.phases.ADJUST = Date.now() - tAdjust;
+}
+
+/**
+ * A PASS is integrated onto the HEAD of the moment before it waits for the merge queue, so its
+ * integrated Gate runs beside the other cycles' work instead of inside the queue, one at a time.
+ * The queue takes it when HEAD has not moved since (`stillCurrent`), else integrates again.
+ */
+async function integrateEarly(ctx: CycleContext, act: ActInput): Promise<Integration | undefined> {
+  if (act.verdict.status !== 'PASS' || !act.checked.gate) return undefined;
+  const early = await integrate(ctx, { plan: act.plan, baseCommit: ctx.state.baseCommit, done: act.done, checked: act.checked });
+  if (early.kind !== 'same-base' && early.gate) act.outcome.timings.gateCommandMs += gateCommandMs(early.gate);
+  return early;
 }
 
 /**

@@ -60,3 +60,8 @@ export function gateSummary(report: Pick<GateReport, 'stages'>): Record<string, 
   for (const s of report.stages) out[s.name] = s.status;
   return out;
 }
+
+/** The time a Gate's commands took (cached steps cost none): what a cycle's `gateCommandMs` counts. */
+export function gateCommandMs(report: Pick<GateReport, 'guards' | 'stages'>): number {
+  return Math.round([...report.guards, ...report.stages].reduce((sum, st) => sum + (st.cached ? 0 : st.durationMs), 0));
+}

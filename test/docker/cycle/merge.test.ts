@@ -74,7 +74,7 @@ describe('merge queue: integration onto a HEAD that moved during the cycle (real
     assert.equal(b.o.commit, null);
     assert.equal(git(repo, 'rev-parse', 'HEAD').trim(), b.head, 'HEAD is the person\'s commit');
     assert.deepEqual(hostChanges(repo, b.o.runId), [], 'nothing on the host changed (ledger cells put back)');
-    assert.deepEqual(mergeSteps(b.events), ['integrating'], 'a conflict runs no Gate');
+    assert.deepEqual(mergeSteps(b.events), ['queued', 'integrating'], 'a conflict runs no Gate');
     const bLine = lineOf(repo, b.o.runId);
     assert.equal(bLine?.status, 'FAIL');
     assert.deepEqual(bLine?.requeue && { counts: bLine.requeue.countsAsRetry, head: bLine.requeue.head }, { counts: false, head: b.head });
@@ -91,7 +91,7 @@ describe('merge queue: integration onto a HEAD that moved during the cycle (real
     assert.deepEqual(hostChanges(repo, b.o.runId, c.o.runId), [], 'nothing reverted or applied on the host');
     assert.match(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /^# reviewed by a person$/m);
     assert.doesNotMatch(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /MAX_SPREAD_BPS/, 'the changeset was not applied');
-    assert.deepEqual(mergeSteps(c.events), ['integrating', 'gate']);
+    assert.deepEqual(mergeSteps(c.events), ['queued', 'integrating', 'gate']);
     const cLine = lineOf(repo, c.o.runId);
     assert.equal(cLine?.requeue?.countsAsRetry, true, cLine?.requeue?.reason);
     assert.match(cLine?.requeue?.reason ?? '', /the Gate fails at fast on HEAD [0-9a-f]{7} \+ the changeset while HEAD [0-9a-f]{7} alone passes/);
@@ -104,7 +104,8 @@ describe('merge queue: integration onto a HEAD that moved during the cycle (real
     const a = await cycleWithHostCommit(repo, () => commitOnHost(repo, { 'README.md': fs.readFileSync(path.join(repo, 'README.md'), 'utf8') + '\nA note from a person.\n' }, 'host: readme note'));
     assert.equal(a.o.status, 'PASS', a.o.reasons.join('; '));
     assert.equal(a.o.escalated, false, 'one counted FAIL before it (the conflict did not count): no escalation');
-    assert.deepEqual(mergeSteps(a.events), ['integrating', 'gate', 'committed']);
+    // Integrated while waiting for the queue; HEAD did not move again, so the queue took it as it was.
+    assert.deepEqual(mergeSteps(a.events), ['queued', 'integrating', 'gate', 'committed']);
     assert.equal(git(repo, 'rev-parse', `${a.o.commit}^`).trim(), a.head, 'the PASS commit\'s parent is the person\'s commit');
     assert.equal(git(repo, 'show', '--name-only', '--format=', a.o.commit ?? 'HEAD').split('\n').includes('README.md'), false, 'the person\'s file is not in the PASS commit');
     assert.match(fs.readFileSync(path.join(repo, 'README.md'), 'utf8'), /A note from a person\./);

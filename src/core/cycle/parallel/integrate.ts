@@ -119,6 +119,16 @@ export async function integrate(ctx: CycleContext, input: IntegrateInput): Promi
   return { kind: 'requeue', head, gate, countsAsRetry: false, reason: `the Gate fails at ${at} on ${short} + the changeset, and ${short} alone fails too (at ${alone.failedAt ?? 'unknown step'}): not the change's fault (not counted as a retry)` };
 }
 
+/**
+ * Whether an integration made before the merge queue's turn still holds: HEAD is the commit it
+ * was made on (the base for `same-base`). Inside the queue no cycle of the run commits, so only a
+ * commit from outside the run can make it stale; then the queue integrates again.
+ */
+export async function stillCurrent(ctx: Pick<CycleContext, 'root' | 'signal'>, early: Integration, baseCommit: string): Promise<boolean> {
+  const head = await headCommit(ctx.root, ctx.signal);
+  return head === (early.kind === 'same-base' ? baseCommit : early.head);
+}
+
 /** HEAD's git tree as the baseline keys its Gate (`git-tree <id>`): a baseline PASS on the same tree is a cache hit. */
 async function headTreeHash(ctx: CycleContext, head: string): Promise<string> {
   const tree = await gitQuery(ctx.root, ['rev-parse', '--verify', '-q', `${head}:./`], ctx.signal);

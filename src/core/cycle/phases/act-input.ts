@@ -22,8 +22,9 @@ export interface ActInput {
   /** The Controller model's gateway records (PLAN), for the evidence's gateway.jsonl. */
   controllerRecords?: readonly GatewayRecord[];
   /**
-   * A PASS's integration onto the current HEAD, when the merge queue already ran it
-   * (parallel/integrate.ts); absent: ADJUST integrates itself before applying.
+   * A PASS's integration onto the current HEAD, made while the cycle waited for the merge queue
+   * and still current at its turn (parallel/integrate.ts, a requeue included); absent: ADJUST
+   * integrates itself before applying.
    */
-  integration?: Exclude<Integration, { kind: 'requeue' }>;
+  integration?: Integration;
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyChangeset } from '../../changeset/apply';
 import type { Plan } from '../../contracts/plan';
-import type { GateReport } from '../../gate/gate-model';
+import { gateCommandMs, type GateReport } from '../../gate/gate-model';
 import type { AcceptanceCriterion } from '../../ssot/model';
 import { editDocument, setAcStatus, setTicketStatus } from '../../ssot/writer';
 import { atomicWrite } from '../../util/atomic-write';
@@ -42,6 +42,8 @@ export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
     // An integration the caller ran earlier is checked against HEAD again before anything is applied.
     const given = a.integration !== undefined;
     const integration = a.integration ?? (await integrate(ctx, { plan: a.plan, baseCommit: ctx.state.baseCommit, done: a.done, checked: a.checked }));
+    // The integrated Gate's commands are Gate time, not the Controller's (a caller's integration counted its own).
+    if (!given && integration.kind !== 'same-base' && integration.gate) a.outcome.timings.gateCommandMs += gateCommandMs(integration.gate);
     if (integration.kind === 'requeue') return recordRequeue(ctx, a, integration);
     return adjustPass(ctx, { ...a, integration }, integration.kind === 'integrated' ? integration.gate : a.checked.gate, given);
   }

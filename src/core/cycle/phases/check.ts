@@ -13,7 +13,7 @@ import { isProfitTicket } from '../../evidence/writer';
 import { ContainerRunner } from '../../gate/container-runner';
 import { jobLimits } from '../../sandbox/job';
 import { GateCache } from '../../gate/gate-cache';
-import type { GateReport } from '../../gate/gate-model';
+import { gateCommandMs, type GateReport } from '../../gate/gate-model';
 import { HostRunner } from '../../gate/host-runner';
 import { runGate } from '../../gate/run-gate';
 import type { BuiltPlan } from '../../plan/builder';
@@ -141,7 +141,7 @@ async function checkGate(ctx: CycleContext, input: CheckInput, out: CheckOutput)
   const gate = await runGate({ config: ctx.config, treeDir: ws, treeHash: stagingTreeHash(done.staging, done.changes, done.after), runner, cache: new GateCache(ctx.paths.gateCache), runId: plan.run_id, logger: ctx.log, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   out.gateMs = Date.now() - tGate;
   ctx.lap('Gate');
-  out.gateCommandMs = Math.round([...gate.guards, ...gate.stages].reduce((sum, st) => sum + (st.cached ? 0 : st.durationMs), 0));
+  out.gateCommandMs = gateCommandMs(gate);
   ctx.emit({ type: 'output', runId: plan.run_id, source: 'gate', text: gate.log });
   out.gate = gate;
   out.facts.gate = gateFacts(gate);
