@@ -162,7 +162,8 @@ export async function runCycleBody(env: CycleEnv, hooks: CycleHooks = {}): Promi
 
 /** PLAN → DO → CHECK → verdict → ADJUST, each phase's time in the outcome, the state persisted between them. */
 async function sequencePhases(env: CycleEnv, res: CycleResources, hooks: CycleHooks): Promise<CycleOutcome> {
-  const t0 = hooks.t0 ?? Date.now();
+  // A plan made by the caller (a parallel run) counts from when its PLAN began, as a serial cycle does.
+  const t0 = hooks.t0 ?? hooks.planned?.startedMs ?? Date.now();
   const settle = <T>(ctx: CycleContext, job: () => Promise<T>): Promise<T> => (hooks.settle ? hooks.settle(ctx, job) : job());
   // Once the tree is known clean and before PLAN pays anything: the baseline on HEAD.
   const { planned, baseline, runBaseline, startedMs: tPlan } = hooks.planned ?? (await planCycle(env));
