@@ -23,7 +23,7 @@ import { startRefusalOffer } from './start-refusal';
 import { factoryRunOptions, progressMessage, runLabel, runSummary } from './run-operation';
 import { runFactory } from '../../core/cycle/parallel/run-factory';
 import { requestStop } from '../../core/cycle/stop-requests';
-import { waitForCycleEnd } from './stop-targets';
+import { waitForCycleEnd, waitForRequestTaken } from './stop-targets';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -313,10 +313,12 @@ export class FactoryRunner implements vscode.Disposable {
   private async stopOne(runId: string): Promise<void> {
     const s = this.deps.store.state;
     if (s.kind !== 'ready') return;
-    this.queuedReviews.get(runId)?.({ approved: false, reason: 'the cycle was stopped during the review' });
-    if (this.reviewer.current?.runId === runId) this.reviewer.reject('the cycle was stopped during the review');
     await requestStop(s.root.fsPath, s.config.paths.autopilot, runId);
     this.deps.log.info(`Stop Worker: asked run ${runId} to stop`);
+    // Its review is answered once the run took the request (the cycle's abort is set): it ends ABORTED, not rejected.
+    await waitForRequestTaken(s.root.fsPath, s.config.paths.autopilot, runId);
+    this.queuedReviews.get(runId)?.({ approved: false, reason: 'the cycle was stopped during the review' });
+    if (this.reviewer.current?.runId === runId) this.reviewer.reject('the cycle was stopped during the review');
     // A cycle stopped alone sends no `end`: its state file going away says it has ended.
     void waitForCycleEnd(s.root.fsPath, s.config.paths.autopilot, runId).then((ended) => ended && this.panels.live.markEnded(runId, 'ABORTED', 'stopped alone (Stop Worker); recorded ABORTED, the other cycles went on'));
   }

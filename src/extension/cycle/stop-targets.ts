@@ -4,6 +4,7 @@
  * Quick Pick's entries: "All cycles" first, then each cycle. No `vscode` here: plain mocha tests it.
  */
 import { listCycleStates, type CycleState } from '../../core/cycle/cycle-state';
+import { stopRequested } from '../../core/cycle/stop-requests';
 import type { LiveCycle } from '../panels/run/live-runs';
 
 export interface StopTarget {
@@ -49,4 +50,10 @@ export async function waitForCycleEnd(root: string, autopilotDir: string, runId:
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** Resolves once the run's watcher took the stop request for `runId` (it removes it), or after `timeoutMs`. */
+export async function waitForRequestTaken(root: string, autopilotDir: string, runId: string, timeoutMs = 5_000, pollMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (stopRequested(root, autopilotDir, runId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, pollMs));
 }
