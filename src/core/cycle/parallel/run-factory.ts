@@ -6,6 +6,7 @@
  * (marking, ADJUST with its integration onto the current HEAD, a verdict's record) goes through
  * one FIFO merge queue, so commits land one at a time and never carry another cycle's marks.
  */
+import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FactoryConfig } from '../../config/schema';
@@ -45,6 +46,8 @@ interface FactoryCandidate extends Candidate {
 export async function runFactory(opts: FactoryRunOptions, deps: CycleDeps = {}): Promise<FactoryRunResult> {
   checkOptions(opts);
   const log = deps.logger ?? nullLogger;
+  // Every cycle in flight (and its concurrent git and engine calls) listens to the run's signal.
+  if (deps.signal) setMaxListeners(100, deps.signal);
   if (opts.ticket && opts.parallel > 1) log.warn(`--ticket ${opts.ticket} works on one ticket, one cycle at a time: --parallel ${opts.parallel} does not apply`);
   const session = await openRun(opts, deps);
   try {
