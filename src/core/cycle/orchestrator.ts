@@ -10,7 +10,7 @@ import type { FactoryConfig } from '../config/schema';
 import type { CyclePhase } from '../contracts/status';
 import { connectDocker } from '../docker/connect';
 import { ownerTag } from '../sandbox/container-spec';
-import { errorMessage } from '../util/errors';
+import { FactoryError, errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
 import { stopwatch } from '../util/stopwatch';
 import { startBaseline } from './baseline';
@@ -243,6 +243,8 @@ async function workPhases(
   outcome.timings.phases.CHECK = Date.now() - tCheck;
 
   ctx.lap('CHECK done');
+  // A stop during CHECK cuts the Gate or the Auditor short: that is the user's stop (ABORTED), never the Worker's FAIL.
+  if (ctx.signal?.aborted) throw new FactoryError('interrupted during CHECK', 'interrupted');
   const verdict = decideVerdict({ config: ctx.config, ticketId: plan.ticket_id, runId: plan.run_id, timeoutMinutes: plan.timeout_minutes, history: planned.history, worker: checked.worker, check: checked.facts });
   outcome.reasons.push(...verdict.reasons, ...(verdict.preExisting ?? []));
   // Set before ADJUST acts, so a failure while recording a FAIL still keeps the copy.

@@ -124,6 +124,18 @@ describe('cost gate: one cycle budget with the Auditor reserve (real engine, scr
     assert.ok(!fs.existsSync(path.join(repo, 'engine/inventory.py')));
   });
 
+  it('a cycle stopped while its Gate runs is ABORTED, never the Worker\'s FAIL (a Gate cut short is not a red Gate)', async () => {
+    const { repo, config } = await budgetRepo(provider, 1);
+    const replays = replayDir({ 'D302.json': { steps: [{ op: 'write', path: 'engine/inventory.py', content: INVENTORY }] } });
+    const stop = new AbortController();
+    // CHECK begins with the Gate: stop there (Ctrl-C, Stop Worker, `factory stop --run`).
+    const onEvent = (e: CycleEvent) => void (e.type === 'phase' && e.phase === 'CHECK' && stop.abort());
+    await assert.rejects(runCycle({ root: repo, ticket: 'D302', config, replayDir: replays, keys: KEYS }, { onEvent, signal: stop.signal }), /interrupt/i);
+    const lines = readHistory(cyclePaths(repo, config).history).records;
+    assert.deepEqual(lines.map((l) => l.status), ['ABORTED'], 'one line, ABORTED: no FAIL counted against the ticket');
+    assert.ok(!fs.existsSync(path.join(repo, 'engine/inventory.py')), 'nothing applied');
+  });
+
   it("a PASS within budget: the evidence's result.json carries the metered Worker cost (the Worker's claim beside it), kpi.json the cycle total by role", async () => {
     const { repo, config } = await budgetRepo(provider, 1);
     const replays = replayDir({
