@@ -177,7 +177,8 @@ export class FactoryRunner implements vscode.Disposable {
         }
       });
       const last = result.outcomes.at(-1);
-      if (!last) throw new FactoryError(result.message || 'no cycle ran', result.stoppedBy === 'queue-empty' ? 'plan.queue-empty' : 'interrupted');
+      if (!last && result.stoppedBy === 'queue-empty') throw new FactoryError(result.message || 'no cycle ran', 'plan.queue-empty');
+      if (!last) throw new FactoryError(result.message || 'no cycle ran', 'interrupted');
       this.lastOutcome = { ...last, root: ws.root, ...(baseCommits.has(last.runId) ? { baseCommit: baseCommits.get(last.runId) } : {}) };
       if (result.outcomes.length === 1) this.announce(last);
       else void vscode.window.showInformationMessage(runSummary(result), 'Open Run Panel').then((c) => c && this.panels.showRunPanel());
