@@ -109,7 +109,8 @@ describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agen
     await wb.screenshot('parallel-01-two-in-flight');
 
     // The Run panel lists both cycles; choosing the other one shows its run. (The first review's diff
-    // may have opened over the panel by now: bring the panel to the front.)
+    // opens over the panel: once it is there, bring the panel to the front.)
+    await page.locator('.tabs-container .tab', { hasText: 'changeset' }).first().waitFor({ timeout: 120_000 });
     await page.locator('.tabs-container .tab', { hasText: 'Factory Run' }).first().click();
     const frame = panelFrame(page);
     const chips = frame.locator('nav.cycles button.cycle-chip');
