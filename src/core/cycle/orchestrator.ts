@@ -21,7 +21,7 @@ import { clearCycleState, readCycleState, stateFile, writeCycleState, type Cycle
 import { emptyOutcome, type BaselineReport, type CycleDeps, type CycleEvent, type CycleOptions, type CycleOutcome } from './cycle-types';
 import { markCycleInProgress, restoreStatuses } from './in-progress';
 import { gateCommandMs } from '../gate/gate-model';
-import { integrate, stillCurrent, type Integration } from './parallel/integrate';
+import { integrate, type Integration } from './parallel/integrate';
 import { actPhase, recordVerdict, type ActInput } from './phases/act';
 import { checkPhase } from './phases/check';
 import { doPhase, type CycleResources } from './phases/do';
@@ -254,12 +254,11 @@ async function workPhases(
   const early = await integrateEarly(ctx, act);
   // The time ADJUST waits in the merge queue behind other cycles is not ADJUST's.
   let tAdjust = Date.now();
-  await w.settle(ctx, async () => {
+  await w.settle(ctx, () => {
     tAdjust = Date.now();
-    // A PASS is integrated onto the current HEAD first (parallel/integrate.ts), or requeued; the
-    // integration made while waiting is taken when HEAD has not moved since.
-    const integration = early && (await stillCurrent(ctx, early, ctx.state.baseCommit)) ? early : undefined;
-    return actPhase(ctx, integration ? { ...act, integration } : act);
+    // A PASS is integrated onto the current HEAD first (parallel/integrate.ts), or requeued; actPhase
+    // takes the integration made while waiting when HEAD has not moved since.
+    return actPhase(ctx, early ? { ...act, integration: early } : act);
   });
   // ADJUST can still fail a PASS verdict (a conflict, DocOps on the adjusted documents, a requeue): that copy is kept too.
   res.keepStaging = outcome.status !== 'PASS';

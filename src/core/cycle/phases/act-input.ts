@@ -22,9 +22,9 @@ export interface ActInput {
   /** The Controller model's gateway records (PLAN), for the evidence's gateway.jsonl. */
   controllerRecords?: readonly GatewayRecord[];
   /**
-   * A PASS's integration onto the current HEAD, made while the cycle waited for the merge queue
-   * and still current at its turn (parallel/integrate.ts, a requeue included); absent: ADJUST
-   * integrates itself before applying.
+   * A PASS's integration onto the HEAD of the moment, made while the cycle waited for the merge
+   * queue (parallel/integrate.ts, a requeue included): ADJUST takes it when HEAD has not moved
+   * since (`stillCurrent`), else — or when absent — integrates itself before applying.
    */
   integration?: Integration;
 }

@@ -18,7 +18,7 @@ import { faultPoint, rel, ssotDocs, type CycleContext } from '../cycle-context';
 import type { CycleOutcome } from '../cycle-types';
 import { amendPaths, commitPaths, headCommit, onAnyRemote } from '../git-ops';
 import { restoreCycleStatuses } from '../in-progress';
-import { integrate, recordRequeue, type Requeue } from '../parallel/integrate';
+import { integrate, recordRequeue, stillCurrent, type Requeue } from '../parallel/integrate';
 import { rollbackAdjust } from '../recover';
 import { writeCycleState } from '../cycle-state';
 import { markNotPushed, pushToUpstream } from '../push';
@@ -33,19 +33,19 @@ import { blockTicket, record } from './record';
 export type { ActInput } from './act-input';
 
 /**
- * Run ADJUST: apply a PASS onto the current HEAD — integrated first (parallel/integrate.ts) unless
- * the merge queue passes its integration in `a.integration`; a requeue is recorded, nothing
- * applied — or record any other verdict with the staging copy named as kept.
+ * Run ADJUST: apply a PASS onto the current HEAD — integrated first (parallel/integrate.ts); an
+ * integration made earlier (`a.integration`, while the cycle waited for the merge queue) is taken
+ * when HEAD has not moved since, else made again; a requeue is recorded, nothing applied — or
+ * record any other verdict with the staging copy named as kept.
  */
 export async function actPhase(ctx: CycleContext, a: ActInput): Promise<void> {
   if (a.verdict.status === 'PASS' && a.checked.gate) {
-    // An integration the caller ran earlier is checked against HEAD again before anything is applied.
-    const given = a.integration !== undefined;
-    const integration = a.integration ?? (await integrate(ctx, { plan: a.plan, baseCommit: ctx.state.baseCommit, done: a.done, checked: a.checked }));
-    // The integrated Gate's commands are Gate time, not the Controller's (a caller's integration counted its own).
-    if (!given && integration.kind !== 'same-base' && integration.gate) a.outcome.timings.gateCommandMs += gateCommandMs(integration.gate);
+    const early = a.integration && (await stillCurrent(ctx, a.integration, ctx.state.baseCommit)) ? a.integration : undefined;
+    const integration = early ?? (await integrate(ctx, { plan: a.plan, baseCommit: ctx.state.baseCommit, done: a.done, checked: a.checked }));
+    // The integrated Gate's commands are Gate time, not the Controller's (an earlier integration counted its own).
+    if (!early && integration.kind !== 'same-base' && integration.gate) a.outcome.timings.gateCommandMs += gateCommandMs(integration.gate);
     if (integration.kind === 'requeue') return recordRequeue(ctx, a, integration);
-    return adjustPass(ctx, { ...a, integration }, integration.kind === 'integrated' ? integration.gate : a.checked.gate, given);
+    return adjustPass(ctx, { ...a, integration }, integration.kind === 'integrated' ? integration.gate : a.checked.gate);
   }
   a.outcome.stagingKept = a.done.staging.dir;
   await recordVerdict(ctx, a.plan, a.outcome, a.verdict, a);
@@ -69,14 +69,12 @@ export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: Cycl
  * crash anywhere below is rolled back (or, once the commit exists, completed) on the next start —
  * never applied twice.
  */
-async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport, recheckHead: boolean): Promise<void> {
+async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Promise<void> {
   const { root, config, paths } = ctx;
   const { plan, outcome } = a;
   const evidenceRel = `${config.paths.evidence.replace(/\/+$/, '')}/${plan.run_id}/`;
   // The commit's parent must be the HEAD the Gate verified the changeset on (a person may commit meanwhile).
   const onto = integratedHead(ctx, a);
-  const movedBefore = recheckHead ? await headMovedFrom(ctx, onto) : null;
-  if (movedBefore) return recordRequeue(ctx, a, movedBefore);
   const backupDir = await backupControllerFiles(ctx, a);
   ctx.lap('ADJUST backups');
 
