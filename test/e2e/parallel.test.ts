@@ -7,6 +7,7 @@ import type { FrameLocator, Page } from 'playwright-core';
 import { requireChromium, requireDocker } from '../support/engines';
 import { requireCodeServer } from './harness/code-server';
 import { EXAMPLE_DIR, Session } from './harness/session';
+import { runCommand } from './harness/suite';
 import { treeRows, viewPane, waitForRows } from './harness/tree';
 
 /**
@@ -40,15 +41,6 @@ function panelFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
-async function command(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(`>${title}`);
-  // Exactly this command ("Factory: Run" also matches "Factory: Dry Run").
-  const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-  await page.locator('.quick-input-list .monaco-list-row .label-name', { hasText: exact }).first().click({ timeout: 10_000 });
-}
 
 describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agent, real engine)', function () {
   let session: Session | undefined;
@@ -93,7 +85,7 @@ describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agen
     const page = wb.page;
     const folder = session!.folder;
     const head = git(folder, 'rev-parse', 'HEAD').trim();
-    await command(page, 'Factory: Run');
+    await runCommand(page, 'Factory: Run');
 
     // Both cycles pass every check and wait for the review: two in flight, for as long as the test needs.
     const status = page.locator('.statusbar-item', { hasText: /2 running · \$\d+\.\d\d/ }).first();
@@ -125,7 +117,7 @@ describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agen
     await wb.screenshot('parallel-02-panel-follows-the-other');
 
     // Stop Worker asks which: All, D201, D302. Stop D302 alone; D201 goes on.
-    await command(page, 'Factory: Stop Worker');
+    await runCommand(page, 'Factory: Stop Worker');
     const picks = page.locator('.quick-input-list .monaco-list-row');
     // The palette's own rows go first: wait for Stop Worker's question.
     await picks.filter({ hasText: /All 2 cycles/ }).first().waitFor({ timeout: 10_000 });
@@ -141,7 +133,8 @@ describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agen
     await toast.waitFor({ timeout: 60_000 });
     await toast.locator('.monaco-button', { hasText: 'Approve and Apply' }).click();
     await page.locator('.notification-toast', { hasText: 'D201 PASS' }).first().waitFor({ timeout: 120_000 });
-    await page.locator('.statusbar-item', { hasText: 'Factory · last D201 PASS' }).first().waitFor({ timeout: 30_000 });
+    // The run is over: the status bar names its last record, D201's PASS or D302's ABORTED (whichever landed last).
+    await page.locator('.statusbar-item', { hasText: /Factory · last (D201 PASS|D302 ABORTED)/ }).first().waitFor({ timeout: 30_000 });
     const ended = Date.now() + 30_000;
     // This run's rows (the example ships an older D201 run from 2026-11-25).
     const finished = async () => (await treeRows(runs)).filter((r) => r.level === 1 && /^(D201|D302)$/.test(r.label) && !r.description.includes('2026-11-25')).map((r) => `${r.label} ${r.description.split(' · ')[0]}`);

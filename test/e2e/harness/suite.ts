@@ -46,8 +46,9 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 10_000 });
   await input.fill(`>${title}`);
-  // Click the command itself: the first match may be a longer one ("… in Marketplace").
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).filter({ hasNotText: 'Marketplace' }).first();
+  // Click exactly this command: a longer one matches too ("Factory: Run" in "Factory: Dry Run", "… in Marketplace").
+  const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const row = page.locator('.quick-input-list .monaco-list-row .label-name', { hasText: exact }).first();
   await row.waitFor({ timeout: 10_000 });
   await row.click();
 }
