@@ -2,9 +2,9 @@
  * The cycle's repo lock (SECURITY 27: one Controller per repo, however many cycles it has in
  * flight): taken before anything else, with the refusal explained by the cycles it left behind.
  */
-import * as os from 'node:os';
 import type { FactoryConfig } from '../config/schema';
 import { acquireRepoLock, type RepoLock } from '../lock/repo-lock';
+import { localOwnerPid } from '../sandbox/container-spec';
 import { FactoryError } from '../util/errors';
 import type { Logger } from '../util/log';
 import { listCycleStates, type CycleState } from './cycle-state';
@@ -41,10 +41,8 @@ export async function takeCycleLock(root: string, config: FactoryConfig, opts: P
  */
 export function explainLocked(err: unknown, states: readonly CycleState[], staleMs: number): unknown {
   if (!(err instanceof FactoryError) || err.code !== 'locked' || !states.length) return err;
-  const owner = states[0].owner;
-  const i = owner.lastIndexOf(':');
-  const pid = Number(owner.slice(i + 1));
-  if (owner.slice(0, i) !== os.hostname() || !Number.isInteger(pid) || pid <= 0) return err;
+  const pid = localOwnerPid(states[0].owner);
+  if (pid === null) return err;
   const runs = states.map((s) => `run ${s.runId} in ${s.phase}`).join(', ');
   try {
     process.kill(pid, 0);

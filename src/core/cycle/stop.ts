@@ -1,8 +1,7 @@
-import * as os from 'node:os';
 import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import { connectDocker } from '../docker/connect';
-import { LABELS } from '../sandbox/container-spec';
+import { LABELS, localOwnerPid, pidAlive } from '../sandbox/container-spec';
 import { listCycleStates } from './cycle-state';
 import { requestStop, stopRequested, withdrawStop } from './stop-requests';
 
@@ -48,13 +47,6 @@ export interface StopOptions {
   pickupMs?: number;
 }
 
-/** The owner's pid when it is a process of this host (null: another host, or no pid). */
-function localPid(owner: string): number | null {
-  const i = owner.lastIndexOf(':');
-  const pid = Number(owner.slice(i + 1));
-  return owner.slice(0, i) === os.hostname() && Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
 function terminate(pid: number): boolean {
   try {
     process.kill(pid, 'SIGTERM');
@@ -64,14 +56,6 @@ function terminate(pid: number): boolean {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Stop the cycles in flight on `root`, whoever runs them: all (the default) or the ones
@@ -96,9 +80,9 @@ export async function stopCycle(root: string, config: FactoryConfig, opts: StopO
   // The cycles whose Controller was asked (a signal or a request) and may still finish them.
   const asked = new Set<string>();
   for (const owner of new Set(ownerOf.values())) {
-    const pid = localPid(owner);
+    const pid = localOwnerPid(owner);
     const mine = out.cycles.filter((c) => ownerOf.get(c.runId) === owner);
-    const live = pid !== null && alive(pid);
+    const live = pid !== null && pidAlive(pid);
     if (one && (live || pid === null)) {
       for (const c of mine) {
         await requestStop(root, ap, c.runId);
@@ -124,10 +108,10 @@ export async function stopCycle(root: string, config: FactoryConfig, opts: StopO
   const still = new Set(listCycleStates(root, ap).map((s) => s.state.runId));
   for (const c of out.cycles) {
     c.finished = !still.has(c.runId);
-    const pid = localPid(ownerOf.get(c.runId) ?? '');
+    const pid = localOwnerPid(ownerOf.get(c.runId) ?? '');
     // This very process handles its own requests; removing its containers would pre-empt that.
     if (c.finished || (c.requested && pid === process.pid)) continue;
-    if (c.requested && pid !== null && !alive(pid)) withdrawStop(root, ap, c.runId);
+    if (c.requested && pid !== null && !pidAlive(pid)) withdrawStop(root, ap, c.runId);
     c.containersRemoved = await removeContainers(c.runId, opts);
     out.containersRemoved += c.containersRemoved;
   }

@@ -109,6 +109,23 @@ export function ownerTag(): string {
   return `${os.hostname()}:${process.pid}`;
 }
 
+/** The pid of an {@link ownerTag} when it names a process of this host (null: another host, or no valid pid). */
+export function localOwnerPid(owner: string): number | null {
+  const i = owner.lastIndexOf(':');
+  const pid = Number(owner.slice(i + 1));
+  return owner.slice(0, i) === os.hostname() && Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Whether a process of this host runs with `pid` (one of another user's, EPERM, counts as running). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Refuse specs that would weaken the sandbox: root user, the engine socket, the host home folder
  * (or a parent of it) or any `.git` folder mounted into the container, relative mount paths.

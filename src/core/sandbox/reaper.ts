@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { connectDocker } from '../docker/connect';
 import { errorMessage } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
-import { LABELS } from './container-spec';
+import { LABELS, pidAlive } from './container-spec';
 import { ENGINE_CALL_MS, withTimeout } from './engine-calls';
 import { isOwnTempFolder } from './staging-root';
 
@@ -32,12 +32,7 @@ function ownerState(owner: string | undefined): 'alive' | 'dead' | 'unknown' {
   if (host !== os.hostname()) return 'unknown';
   if (!Number.isInteger(pid) || pid <= 0) return 'dead';
   if (pid === process.pid) return 'alive';
-  try {
-    process.kill(pid, 0);
-    return 'alive';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
-  }
+  return pidAlive(pid) ? 'alive' : 'dead';
 }
 
 /**
