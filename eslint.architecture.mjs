@@ -30,7 +30,7 @@ export const LAYERS = [
   ['src/core/ssot', 'src/core/config'],
   ['src/core/plan', 'src/core/sandbox', 'src/core/docker', 'src/core/gateway', 'src/core/gate', 'src/core/guards',
     'src/core/changeset', 'src/core/agents', 'src/core/evidence', 'src/core/history', 'src/core/lock',
-    'src/core/auditor', 'src/core/init'],
+    'src/core/auditor', 'src/core/init', 'src/core/backend'],
   ['src/core/cycle'],
   ['src/cli', 'src/extension'],
 ];
@@ -38,13 +38,15 @@ export const LAYERS = [
 const SHARED = 'src/shared';
 const WEBVIEW = 'src/webview';
 const WORKER = 'src/worker';
+/** The swarm relay and the swarm task's boot script (dist/relay.js, dist/swarm-boot.js): node built-ins and L0 only. */
+const RELAY = 'src/relay';
 const above = (i) => LAYERS.slice(i + 1).flat();
 
 /** no-restricted-paths zones: for each folder, the folders it must not import from. */
 function zones() {
   const out = [];
   LAYERS.forEach((layer, i) => {
-    const forbidden = i < LAYERS.length - 1 ? [...above(i), SHARED, WEBVIEW, WORKER] : [WEBVIEW, WORKER];
+    const forbidden = i < LAYERS.length - 1 ? [...above(i), SHARED, WEBVIEW, WORKER, RELAY] : [WEBVIEW, WORKER, RELAY];
     for (const target of layer) {
       out.push({ target, from: forbidden, message: `Upward import: ${target} (L${i}) may import only its own layer or lower (docs/architecture.md).` });
     }
@@ -58,6 +60,7 @@ function zones() {
   const workerPartly = { 'src/core/config': './prices.ts', 'src/core/gateway': './usage.ts' };
   out.push({ target: WORKER, from: [...above(0).filter((f) => f !== 'src/core/agents' && !(f in workerPartly)), SHARED, WEBVIEW], message: workerMessage });
   for (const [from, allowed] of Object.entries(workerPartly)) out.push({ target: WORKER, from, except: [allowed], message: workerMessage });
+  out.push({ target: RELAY, from: [...above(0), SHARED, WEBVIEW, WORKER], message: 'src/relay may import only L0 (contracts, util, paths, git).' });
   return out;
 }
 

@@ -26,6 +26,15 @@ export const workerTaskSchema = z.strictObject({
     /** The agent's own time cap inside the container (the host's container cap is the hard one). */
     timeoutSeconds: z.optional(z.number().check(z.positive())),
   }),
+  /** "Request changes" on the previous attempt (issue 20): the prompt's "Review comments from the previous attempt". */
+  reviewComments: z.optional(
+    z.strictObject({
+      comment: z.string().check(z.maxLength(20_000)),
+      lines: z.array(z.strictObject({ path: z.string().check(z.minLength(1), z.maxLength(1000)), line: z.int().check(z.positive()), body: z.string().check(z.maxLength(10_000)) })).check(z.maxLength(200)),
+      /** The run whose changeset the comments are on. */
+      runId: z.optional(z.string().check(z.maxLength(200))),
+    }),
+  ),
   gate: z.prefault(
     z.strictObject({
       stages: z._default(z.array(z.strictObject({ name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), command: z.array(z.string()).check(z.minLength(1)), timeoutSeconds: z._default(z.number().check(z.positive()), 600) })), []),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineSchema } from './engine-schema';
 import { routingSchema, tierSchema } from './routing-schema';
 
 /**
@@ -169,6 +170,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('The Worker container: image, agent, non-root user and resource limits.'),
+  engine: engineSchema,
   agents: z.record(z.string(), agentSchema).default({}),
   killSwitch: z
     .strictObject({

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
+import type { ExecutionBackend } from '../backend/backend';
 import type { FactoryConfig } from '../config/schema';
 import type { CyclePhase } from '../contracts/status';
 import type { Logger } from '../util/log';
@@ -22,6 +23,8 @@ export interface CycleEnv {
   opts: CycleOptions;
   deps: CycleDeps;
   docker: Docker;
+  /** Where the Worker and Gate containers run (the run's: local engine or swarm). */
+  backend: ExecutionBackend;
   log: Logger;
   now: () => Date;
   /** Sends an event to `deps.onEvent`; a failing listener is logged, never fatal. */

@@ -6,6 +6,7 @@
 import type Docker from 'dockerode';
 import type { FactoryConfig } from '../config/schema';
 import type { Plan } from '../contracts/plan';
+import type { ReviewFeedback } from '../contracts/review-feedback';
 import type { CyclePhase, CycleStatus } from '../contracts/status';
 import type { SpendEntry } from '../contracts/history-entry';
 import type { Violation } from '../changeset/scope';
@@ -77,6 +78,10 @@ export interface CycleOptions {
    * is persisted (`cycle-state.ts stateFile`).
    */
   slot?: number;
+  /** "Request changes" for this cycle's Worker (`factory run --feedback FILE`); default: the ticket's stored feedback, if any. */
+  feedback?: ReviewFeedback;
+  /** Run the plan on two agents side by side and apply one (`--compare a,b`, issue 20). */
+  compare?: { agents: [string, string]; pick: 'auto' | 'ask' };
 }
 
 /** The baseline of spec §8-3: Gate and DocOps on HEAD before any change. */
@@ -118,8 +123,31 @@ export interface ChangesetReview {
   audit: CycleOutcome['audit'];
 }
 
-/** A person's decision on a changeset: approve applies it; reject fails the cycle with the reason. */
-export type ReviewDecision = { approved: true } | { approved: false; reason: string };
+/**
+ * A person's decision on a changeset: approve applies it; reject fails the cycle with the reason;
+ * reject with `feedback` is "Request changes" (issue 20): the cycle FAILs and the feedback is kept
+ * for the ticket's next attempt, whose Worker gets it in its task.
+ */
+export type ReviewDecision = { approved: true } | { approved: false; reason: string; feedback?: ReviewFeedback };
+
+/** One side of a compare run (`factory run --compare a,b`, issue 20): what the person (or `--pick auto`) chooses from. */
+export interface CompareCandidate {
+  runId: string;
+  agent: string;
+  model?: string;
+  /** Every check passed (Gate, scope, Auditor when it ran): only such a candidate can be applied. */
+  passed: boolean;
+  reasons: string[];
+  gate: 'PASS' | 'FAIL' | 'not run';
+  changes: { path: string; kind: string }[];
+  /** Lines added + removed over the changeset's text files. */
+  diffLines: number;
+  tokens: { input: number; output: number };
+  costUsd: number;
+  /** The candidate's verified staging tree (the review diff's "after" side); read it, never write it. */
+  workspace: string;
+  baseCommit: string;
+}
 
 /** The cycle's collaborators, injectable for tests and the editor: engine, log, cancellation, events, clock, review. */
 export interface CycleDeps {
@@ -133,6 +161,11 @@ export interface CycleDeps {
    * Interrupting the cycle (signal) while it waits ends the cycle ABORTED, nothing applied.
    */
   review?: (r: ChangesetReview) => Promise<ReviewDecision>;
+  /**
+   * A compare run's choice (`compare.pick: 'ask'`): the index of the candidate to apply, or null
+   * for none. Absent with `ask`: the CLI's `--pick auto` rule (the cheaper passing one).
+   */
+  pickCandidate?: (candidates: CompareCandidate[]) => Promise<number | null>;
 }
 
 /** One cycle's outcome: what `factory run --json` prints per cycle. */

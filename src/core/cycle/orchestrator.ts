@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
 import type { CyclePhase } from '../contracts/status';
+import { openBackend } from '../backend/select';
+import type { ExecutionBackend } from '../backend/backend';
 import { connectDocker } from '../docker/connect';
 import { ownerTag } from '../sandbox/container-spec';
 import { FactoryError, errorMessage } from '../util/errors';
@@ -67,9 +69,11 @@ export interface RunSession {
   docker: CycleEnv['docker'];
   log: Logger;
   lap: CycleEnv['lap'];
+  /** Where the run's Worker and Gate containers run (`config.engine.backend`); disposed by `close`. */
+  backend: ExecutionBackend;
   /** The push retry before the run's first cycle (`git.push`), or null. */
   retried: PushResult | null;
-  /** Release the repo lock. */
+  /** Stop the backend's services, release the repo lock. */
   close: () => Promise<void>;
 }
 
@@ -87,7 +91,12 @@ export async function openRun(opts: Pick<CycleOptions, 'root' | 'config' | 'lock
   const lock = await takeCycleLock(root, config, opts, log);
   try {
     const docker = deps.docker ?? (await connectDocker({ ...(deps.signal ? { signal: deps.signal } : {}) })).docker;
-    const session: RunSession = { root, config, paths, docker, log, lap, retried: null, close: () => lock.release() };
+    const backend = await openBackend(config, { docker, logger: log, root, runId: `run-${process.pid}-${Date.now().toString(36)}`, ...(deps.signal ? { signal: deps.signal } : {}) });
+    const close = async () => {
+      await backend.dispose().catch((err: unknown) => log.warn(`backend: ${errorMessage(err)}`));
+      await lock.release();
+    };
+    const session: RunSession = { root, config, paths, docker, backend, log, lap, retried: null, close };
     const env = cycleEnv(session, { root }, deps);
     const recovery = await recoverInterrupted({ root, config, docker, logger: log });
     if (recovery.actions.length) env.emit({ type: 'recovered', recovery });
@@ -103,7 +112,7 @@ export async function openRun(opts: Pick<CycleOptions, 'root' | 'config' | 'lock
 
 /** The environment of one cycle of the run `session`. */
 export function cycleEnv(session: RunSession, opts: CycleOptions, deps: CycleDeps): CycleEnv {
-  const { root, config, paths, docker, log, lap } = session;
+  const { root, config, paths, docker, backend, log, lap } = session;
   const emit = (e: CycleEvent) => {
     try {
       deps.onEvent?.(e);
@@ -111,7 +120,7 @@ export function cycleEnv(session: RunSession, opts: CycleOptions, deps: CycleDep
       log.warn(`cycle event listener failed: ${errorMessage(err)}`);
     }
   };
-  return { root, config, paths, opts: { ...opts, root }, deps, docker, log, now: deps.now ?? (() => new Date()), emit, lap, signal: deps.signal };
+  return { root, config, paths, opts: { ...opts, root }, deps, docker, backend, log, now: deps.now ?? (() => new Date()), emit, lap, signal: deps.signal };
 }
 
 /** What a parallel run's scheduler changes in a cycle (cycle/parallel/run-factory.ts); a serial cycle uses none. */

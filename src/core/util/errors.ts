@@ -59,12 +59,20 @@ export const ERROR_CODES = {
   gateway_config: { exit: 2, meaning: 'a model gateway provider is unknown or its upstream URL is not http(s)' },
   budget_exceeded: { exit: 2, meaning: 'the model budget of the run is spent' },
   'worker-error': { exit: 1, meaning: 'the Worker container failed before it produced a result' },
+  'swarm.unavailable': { exit: 2, meaning: 'engine.backend is "swarm" but the engine is no swarm manager, or this machine is no node of it' },
+  'swarm.image': { exit: 2, meaning: 'no ready swarm node has the Worker (or relay) image the job needs' },
+  'swarm.relay': { exit: 2, meaning: 'the run\'s relay service did not start or stopped answering on its overlay network' },
+  'swarm.job': { exit: 2, meaning: 'a swarm job could not be created, was rejected by the swarm, or its task never ran' },
+  'swarm.transfer': { exit: 1, meaning: 'a swarm task\'s result archive broke the transfer rules (size cap, a path outside its folder, a link)' },
 
   'evidence.allocate': { exit: 2, meaning: 'no free evidence run folder name could be allocated' },
   'evidence.exists': { exit: 2, meaning: 'the evidence run folder already exists (never overwritten)' },
   'evidence.path': { exit: 2, meaning: 'an evidence file path is not allowed or would overwrite a Controller file' },
   'evidence.pnl-missing': { exit: 1, meaning: 'a profit-related run has no pnl_breakdown.json' },
   'evidence-invalid': { exit: 1, meaning: 'the evidence written for a PASS fails its own validation' },
+
+  'feedback.invalid': { exit: 2, meaning: 'a review feedback file (factory run --feedback) does not parse: the message names the file and line' },
+  'compare.invalid': { exit: 2, meaning: 'factory run --compare needs two different known agents (and no --parallel or --agent with it)' },
 
   'audit.nothing': { exit: 2, meaning: 'the ticket has no cycle commit to audit' },
   'audit.no-plan': { exit: 2, meaning: 'the cycle commit to audit carries no plan.json' },

@@ -1,3 +1,4 @@
+import { localBackend } from '../../../src/core/backend/local';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,7 +23,7 @@ function git(repo: string, ...args: string[]): string {
 
 /** PLAN's environment: no engine (PLAN never asks it), a real repository and config. */
 function planEnv(root: string, config: FactoryConfig): CycleEnv {
-  return { root, config, paths: cyclePaths(root, config), opts: { root, ticket: 'D201' }, deps: {}, docker: {} as Docker, log: nullLogger, now: () => new Date(), emit: () => undefined, lap: () => undefined, signal: undefined };
+  return { root, config, paths: cyclePaths(root, config), opts: { root, ticket: 'D201' }, deps: {}, docker: {} as Docker, backend: localBackend({ docker: {} as Docker }), log: nullLogger, now: () => new Date(), emit: () => undefined, lap: () => undefined, signal: undefined };
 }
 
 function write(repo: string, rel: string, text: string): void {

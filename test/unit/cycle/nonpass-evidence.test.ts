@@ -1,3 +1,4 @@
+import { localBackend } from '../../../src/core/backend/local';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -56,6 +57,7 @@ function context(root: string, warnings: string[], config: FactoryConfig = defau
     opts: { root },
     deps: {},
     docker: {} as Docker,
+    backend: localBackend({ docker: {} as Docker }),
     log,
     now: () => new Date(START.getTime() + 60_000),
     emit: () => undefined,

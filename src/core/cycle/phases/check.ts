@@ -10,11 +10,11 @@ import type { Plan } from '../../contracts/plan';
 import { readUntrustedJson } from '../../contracts/untrusted-json';
 import { pnlBreakdownSchema, pnlProblems } from '../../evidence/evidence-format';
 import { isProfitTicket } from '../../evidence/writer';
-import { ContainerRunner } from '../../gate/container-runner';
 import { jobLimits } from '../../sandbox/job';
 import { GateCache } from '../../gate/gate-cache';
 import { gateCommandMs, type GateReport } from '../../gate/gate-model';
 import { HostRunner } from '../../gate/host-runner';
+import type { StageRunner } from '../../gate/stage-runner';
 import { runGate } from '../../gate/run-gate';
 import type { BuiltPlan } from '../../plan/builder';
 import type { StagingCopy } from '../../sandbox/staging';
@@ -109,9 +109,9 @@ export async function checkPhase(ctx: CycleContext, input: CheckInput): Promise<
  * (runGate removes it when the Gate ends): no second copy of the tree (10 s on 10,000 files), and
  * what the Gate verified is byte for byte what ADJUST applies — the tests cannot rewrite it on the way.
  */
-function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy): ContainerRunner {
+function gateContainerRunner(ctx: CycleContext, plan: Plan, staging: StagingCopy): StageRunner {
   const { config } = ctx;
-  return new ContainerRunner({
+  return ctx.backend.gateRunner({
     treeDir: staging.workspace,
     image: gateImageName(ctx),
     limits: jobLimits(config.worker),

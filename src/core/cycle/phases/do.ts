@@ -15,7 +15,7 @@ import type { GatewayRecord } from '../../gateway/gateway';
 import { readResultJson } from '../../contracts/result';
 import type { BuiltPlan } from '../../plan/builder';
 import type { ContainerResult } from '../../sandbox/container-spec';
-import { jobLimits, startJob, type RunningJob } from '../../sandbox/job';
+import { jobLimits, type RunningJob } from '../../sandbox/job';
 import { overlayListing } from '../../sandbox/overlays';
 import { workerJob } from '../../sandbox/worker-job';
 import { createStagingCopy, type StagingCopy } from '../../sandbox/staging';
@@ -162,7 +162,7 @@ async function runWorkerContainer(ctx: CycleContext, plan: Plan, staging: Stagin
   const ws = staging.workspace;
   const protectedGlobs = [...plan.scope.readonly, ...plan.scope.forbidden];
   const tAgent = Date.now();
-  const worker = startJob(
+  const worker = ctx.backend.startWorker(
     workerJob({ role: 'worker', plan, staging, listing: overlayListing(ws, protectedGlobs), image: opts.image ?? config.worker.image, cmd: launch.command, env: launch.env, extraMounts: launch.mounts, limits: jobLimits(config.worker), repo: ctx.root, logger: log }),
     { docker, logger: log, signal: inner.signal, onStart: () => faultPoint('DO:running'), onOutput: (_s, chunk) => ctx.emit({ type: 'output', runId: plan.run_id, source: 'worker', text: chunk.toString('utf8') }) },
   );
