@@ -92,6 +92,12 @@ export const historyEntrySchema = z.looseObject({
    * `countsAsRetry` (the change itself is at fault on `head`, which passes alone).
    */
   requeue: z.object({ reason: z.string(), countsAsRetry: z.boolean(), head: z.string() }).optional(),
+  /**
+   * A compare run's candidate that was not applied (`factory run --compare a,b`, issue 20): `with`
+   * is the run the compare applied or recorded instead. The kill switches skip the line: the
+   * compare counts once, on that other run's line.
+   */
+  compare: z.object({ picked: z.boolean(), with: z.string() }).optional(),
   /** `factory sandbox --apply`: whether the changeset was applied. */
   applied: z.boolean().optional(),
 });
@@ -142,7 +148,7 @@ export function parseHistoryEntry(raw: unknown): HistoryEntry | undefined {
 }
 
 /** The part of a history entry the kill switches and the cost summary read. */
-export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds' | 'requeue'> & {
+export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds' | 'requeue' | 'compare'> & {
   /** ISO time the cycle ended (the epoch when the line has none). */
   endedAt: string;
   costUsd: number;
@@ -163,5 +169,7 @@ export function toCycleRecord(e: HistoryEntry): CycleRecord {
     ...(e.acIds !== undefined ? { acIds: e.acIds } : {}),
     // The kill switches skip a requeue that does not count as a retry.
     ...(e.requeue !== undefined ? { requeue: e.requeue } : {}),
+    // …and a compare run's candidate that was not picked (its other run's line counts).
+    ...(e.compare !== undefined ? { compare: e.compare } : {}),
   };
 }

@@ -38,7 +38,9 @@ export type CycleEvent =
   // own; a PASSed changeset is integrated onto the current HEAD (merge queue), or sent back.
   | { type: 'waiting'; ticketId: string; behind: string[]; reason: string }
   | { type: 'merge'; runId: string; step: 'queued' | 'integrating' | 'gate' | 'committed'; head: string }
-  | { type: 'requeued'; runId: string; ticketId: string; reason: string; countsAsRetry: boolean };
+  | { type: 'requeued'; runId: string; ticketId: string; reason: string; countsAsRetry: boolean }
+  /** A compare run (`compare`, issue 20): both candidates checked, and the one applied (null: none). */
+  | { type: 'compare'; candidates: CompareCandidate[]; picked: number | null };
 
 /** What one cycle runs on and with: the repository, an optional ticket, agent, config and image overrides. */
 export interface CycleOptions {
@@ -202,6 +204,8 @@ export interface CycleOutcome {
   pushError?: string;
   /** The retry, before this cycle, of an earlier failed push (absent: nothing was left to push). */
   pushRetry?: { pushed: boolean; commits: number; error?: string };
+  /** A compare run: both candidates and the index of the one applied (null: none); on the run that counts. */
+  compare?: { candidates: CompareCandidate[]; picked: number | null };
   /** The baseline on HEAD this cycle started from (absent when this cycle skipped it: a later cycle of the same run). */
   baseline?: BaselineReport;
   /** DocOps on the adjusted documents before the PASS commit (spec §8-3; absent: ADJUST did not get that far). A FAIL forbids the commit. */

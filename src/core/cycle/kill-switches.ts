@@ -8,7 +8,7 @@ export type { CycleRecord };
 
 /** The retry counters of one ticket and what they call for. */
 export interface KillSwitchDecision {
-  /** Failed attempts of this ticket since its last PASS (ABORTED cycles and requeues not counted as retries are not attempts). */
+  /** Failed attempts of this ticket since its last PASS (ABORTED cycles, requeues not counted as retries and compare candidates not picked are not attempts). */
   attempts: number;
   /** Trailing run of FAIL/TIMEOUT for this ticket. */
   consecutiveFails: number;
@@ -30,6 +30,8 @@ export function evaluateKillSwitches(history: readonly CycleRecord[], ticketId: 
   for (let i = history.length - 1; i >= 0; i--) {
     const r = history[i];
     if (!r || r.ticketId !== ticketId) continue;
+    // A compare run's candidate that was not picked: the compare counts once, on the other run's line.
+    if (r.compare && !r.compare.picked) continue;
     if (r.status === 'PASS' || r.status === 'BLOCKED') break; // a PASS resets; a BLOCKED was handled by a person
     if (r.status === 'ABORTED') continue;
     // The merge queue sent it back for a reason not the Worker's (a conflict, a red HEAD): no attempt.

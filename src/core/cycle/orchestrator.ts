@@ -301,7 +301,7 @@ async function retryPush(env: CycleEnv): Promise<PushResult | null> {
 }
 
 /** The run's persisted state, and the one way to move it to the next phase. */
-function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
+export function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
   const { plan } = planned;
   const state: CycleState = { version: 1, runId: plan.run_id, ticketId: plan.ticket_id, acIds: plan.ac_ids, phase: 'PLAN', baseCommit: planned.baseCommit, startedAt: planned.startedAt.toISOString(), owner: ownerTag() };
   // Money already spent (the Controller model, in PLAN) is recorded even if the cycle is aborted.
@@ -321,7 +321,7 @@ function cycleContext(env: CycleEnv, planned: PlanOutput): CycleContext {
  * and then the state file lets the next start finish it or roll it back. A failure inside ADJUST
  * is rolled back at once, so the host never keeps half a cycle.
  */
-async function abandonCycle(root: string, config: FactoryConfig, statePath: string, log: Logger, err: unknown, res: CycleResources): Promise<void> {
+export async function abandonCycle(root: string, config: FactoryConfig, statePath: string, log: Logger, err: unknown, res: CycleResources): Promise<void> {
   const st = readCycleState(statePath);
   const paths = cyclePaths(root, config);
   if (!st) return;
@@ -340,7 +340,7 @@ async function abandonCycle(root: string, config: FactoryConfig, statePath: stri
 }
 
 /** Whatever the cycle's end: the agent output kept with a FAILed copy, the launch and copy disposed (the run's lock is the session's). */
-async function releaseCycle(res: CycleResources, paths: CyclePaths, opts: CycleOptions, log: Logger): Promise<void> {
+export async function releaseCycle(res: CycleResources, paths: CyclePaths, opts: CycleOptions, log: Logger): Promise<void> {
   const { staging, launch, keepStaging } = res;
   // A FAILed cycle keeps its staging copy for inspection, and with it what the agent said.
   if (keepStaging && staging && launch) {
