@@ -33,10 +33,40 @@ export function buildPrompt(plan: Plan, task: WorkerTask): string {
     '',
     `Time cap: ${plan.timeout_minutes} minutes. Model budget: ${plan.model_budget}${plan.model ? ` (${plan.model})` : ''}.`,
   ];
+  if (task.reviewComments) parts.push('', ...reviewSection(task.reviewComments));
   if (task.rules.trim()) {
     parts.push('', `## Project rules${task.rulesPath ? ` (${task.rulesPath})` : ''}`, '', task.rules.trim());
   }
   return parts.join('\n') + '\n';
+}
+
+/**
+ * "Request changes" on the previous attempt (issue 20): the person's comment, then each line
+ * comment as `- path:line — body`. Their text is fenced (a fence longer than any backtick run in
+ * it), so a heading or a fence in a comment cannot end the section or open another one.
+ */
+function reviewSection(r: NonNullable<WorkerTask['reviewComments']>): string[] {
+  const out = [
+    '## Review comments from the previous attempt',
+    '',
+    `A person reviewed the changeset of the previous attempt${r.runId ? ` (run ${r.runId})` : ''} and asked for changes. Address every comment below; line numbers are those of the previous attempt's version of each file, which is not in your working directory: find the place by its content.`,
+  ];
+  if (r.comment.trim()) out.push('', ...fenced(r.comment.trim()));
+  if (r.lines.length) out.push('', 'Comments on lines:', '');
+  for (const l of r.lines) {
+    const body = l.body.trim();
+    // One line: inline; several: fenced under the item (indented, so it stays in the list).
+    if (!/[\r\n`]/.test(body)) out.push(`- ${l.path}:${l.line} — ${body}`);
+    else out.push(`- ${l.path}:${l.line} —`, '', ...fenced(body).map((x) => `  ${x}`), '');
+  }
+  return out;
+}
+
+/** `text` in a fenced block whose fence no backtick run inside it can close. */
+function fenced(text: string): string[] {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [fence + 'text', ...text.split(/\r?\n/), fence];
 }
 
 /**

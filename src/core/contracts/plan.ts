@@ -78,6 +78,11 @@ export const planSchema = z.strictObject({
       override: z.optional(z.string().check(z.maxLength(1000))),
     }),
   ),
+  /**
+   * "Request changes" on an earlier attempt was given to this plan's Worker (issue 20): the run it
+   * was on and how many comments (the general one and the line comments). Optional.
+   */
+  review_feedback: z.optional(z.strictObject({ run_id: z.optional(z.string().check(z.maxLength(200))), comments: z.int().check(z.nonnegative()) })),
   created_at: z.iso.datetime({ offset: true }),
 });
 

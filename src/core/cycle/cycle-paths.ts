@@ -15,6 +15,8 @@ export function cyclePaths(root: string, config: FactoryConfig) {
     evidence: path.join(root, config.paths.evidence),
     audits: path.join(autopilot, 'audits'),
     gateCache: path.join(autopilot, 'gate_cache'),
+    /** Review feedback pending for a ticket's next attempt, and the used ones (cycle/feedback.ts). */
+    feedback: path.join(autopilot, 'feedback'),
     costSummary: (month: string) => path.join(autopilot, `cost_summary_${month}.json`),
   };
 }

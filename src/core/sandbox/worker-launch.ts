@@ -48,6 +48,8 @@ export interface LaunchRequest {
   model?: string;
   /** Called with every record the gateway makes (live spend). */
   onRecord?: (r: GatewayRecord) => void;
+  /** "Request changes" on the previous attempt (issue 20): the prompt's "Review comments from the previous attempt". */
+  reviewComments?: WorkerTaskInput['reviewComments'];
   logger?: Logger;
 }
 
@@ -111,6 +113,7 @@ export async function prepareWorkerLaunch(req: LaunchRequest): Promise<WorkerLau
       budgetUsd,
       ...(req.replayFile ? { replayFile: AGENT_PATHS.replay } : {}),
     },
+    ...(req.reviewComments ? { reviewComments: req.reviewComments } : {}),
     // The Controller re-runs the Gate itself in a fresh container; a Worker-side run would only
     // double the time and leave caches (.pyc) in the changeset.
     gate: { stages: [] },

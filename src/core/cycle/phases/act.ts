@@ -28,6 +28,7 @@ import type { ActInput } from './act-input';
 import { docOpsOnAdjusted, failedAdjustVerdict } from './adjust-docops';
 import { writeRunEvidence } from './evidence';
 import { writeVerdictEvidence } from './verdict-evidence';
+import { settleFeedback } from '../feedback';
 import { blockTicket, record } from './record';
 
 export type { ActInput } from './act-input';
@@ -62,6 +63,8 @@ export async function recordVerdict(ctx: CycleContext, plan: Plan, outcome: Cycl
   } else {
     await record(ctx.paths, plan, outcome, verdict.cause, ctx.now);
   }
+  // The attempt's verdict is recorded: the feedback it was given is used; a "Request changes" waits for the next one.
+  if (act) await settleFeedback(ctx.paths.feedback, plan, act.done.feedback, act.checked.review, ctx.log);
 }
 
 /**
@@ -109,6 +112,7 @@ async function adjustPass(ctx: CycleContext, a: ActInput, gate: GateReport): Pro
   outcome.status = 'PASS';
   const summary = await record(paths, plan, outcome, 'PASS', ctx.now, { evidence: evidenceRel, changes: outcome.changes.length });
   faultPoint('ADJUST:recorded');
+  await settleFeedback(paths.feedback, plan, a.done.feedback, undefined, ctx.log);
   ctx.lap('evidence checked, history recorded');
 
   if (config.git.commit) await commitPass(ctx, a, evidenceRel, summary);

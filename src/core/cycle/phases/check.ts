@@ -24,7 +24,7 @@ import type { GatewayRecord } from '../../gateway/gateway';
 import { atomicWrite } from '../../util/atomic-write';
 import { FactoryError, errorMessage } from '../../util/errors';
 import { isSymlink, readText, rel, type CycleContext } from '../cycle-context';
-import type { BaselineReport, CycleDeps, CycleOutcome } from '../cycle-types';
+import type { BaselineReport, CycleDeps, CycleOutcome, ReviewDecision } from '../cycle-types';
 import { auditorBudget, spendFromRecords, spendTotal, tierOfModel } from '../spend';
 import { auditNeeded, findings, gateFacts, verdictLimits, type CheckFacts, type Findings, type WorkerFacts } from '../verdict';
 import type { CycleResources, DoOutput } from './do';
@@ -63,6 +63,8 @@ export interface CheckOutput {
   /** The Auditor's history `spend` entries (one per model) and its gateway's records, when it ran. */
   auditSpend: SpendEntry[];
   auditRecords: GatewayRecord[];
+  /** The person's decision when the review hook was asked; "Request changes" carries `feedback` (cycle/feedback.ts). */
+  review?: ReviewDecision;
 }
 
 /** DO's results as the verdict reads them; the spend is the cycle's (Controller model + Worker). */
@@ -196,6 +198,7 @@ async function reviewChangeset(ctx: CycleContext, review: NonNullable<CycleDeps[
   const decision = await review({ runId: plan.run_id, ticketId: plan.ticket_id, acIds: [...plan.ac_ids], baseCommit: input.baseCommit, workspace: done.staging.workspace, changes, audit: out.audit });
   if (ctx.signal?.aborted) throw new FactoryError('interrupted during the changeset review', 'interrupted');
   out.facts.review = decision;
+  out.review = decision;
 }
 
 /**

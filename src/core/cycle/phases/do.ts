@@ -26,6 +26,7 @@ import { spendFromRecords, tierOfModel, type SpendRoute } from '../spend';
 import type { ResultRead } from '../verdict';
 import { prepareWorkerLaunch, type WorkerLaunch } from '../../sandbox/worker-launch';
 import { prefetchVerifiedTree } from '../../evidence/verified-tree';
+import { reviewComments, takeFeedback, type TakenFeedback } from '../feedback';
 
 /** What the cycle must clean up whatever happens: filled in by DO as it creates them. */
 export interface CycleResources {
@@ -73,6 +74,8 @@ export interface DoOutput {
   spend: SpendEntry[];
   /** What was held back from the Worker's budget for the Auditor. */
   reserveUsd?: number;
+  /** The review feedback ("Request changes") the Worker was given (cycle/feedback.ts), consumed when the verdict is recorded. */
+  feedback?: TakenFeedback;
 }
 
 /** Who the Worker runs as, for its spend entries: the plan's agent, model and tier. */
@@ -97,6 +100,8 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
   const tierOf = tierOfModel(config);
   const records: GatewayRecord[] = [];
   res.workerSpend = () => spendFromRecords('worker', route, records, tierOf);
+  // "Request changes" on an earlier attempt of this ticket: the caller's, else the pending one.
+  const feedback = takeFeedback(ctx.paths.feedback, plan.ticket_id, opts, ctx.log);
   // The copy (git archive into tar) and the gateway with the task folder need nothing from each
   // other: side by side. Each lands in `res` as soon as it exists, so a failure of the other still
   // cleans it up (releaseCycle).
@@ -110,6 +115,7 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
       ...(replayFile ? { replayFile } : {}),
       ...(opts.runtimeFile ? { runtimeFile: opts.runtimeFile } : {}),
       ...(opts.keys ? { keys: opts.keys } : {}),
+      ...(feedback ? { reviewComments: reviewComments(feedback.feedback) } : {}),
       // One budget per cycle: the Controller model's review came out of it first, the Auditor's reserve is held back.
       budgetUsd: input.workerBudgetUsd,
       onBudgetExceeded: () => {
@@ -141,6 +147,7 @@ export async function doPhase(ctx: CycleContext, input: DoInput, res: CycleResou
   out.spend = spendFromRecords('worker', route, out.agent.records, tierOf);
   ctx.emit({ type: 'spend', runId: plan.run_id, role: 'worker', spend: out.spend });
   if (input.reserveUsd) out.reserveUsd = input.reserveUsd;
+  if (feedback) out.feedback = feedback;
   return out;
 }
 

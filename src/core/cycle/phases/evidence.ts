@@ -3,6 +3,7 @@
  * of a FAIL, BLOCKED or ABORT (marked with its verdict, so a person can see why).
  */
 import type { SpendRole } from '../../contracts/history-entry';
+import type { ReviewFeedback } from '../../contracts/review-feedback';
 import type { WorkerResult } from '../../contracts/result';
 import type { GatewayRecord } from '../../gateway/gateway';
 import type { BaselineRecord, VerifiedRecord } from '../../evidence/evidence-format';
@@ -33,6 +34,29 @@ export function gatewayLines(byRole: readonly [SpendRole, readonly GatewayRecord
 export function meteredResult(result: WorkerResult & { forced?: boolean }, meteredUsd: number): Record<string, unknown> {
   const { forced: _forced, ...read } = result;
   return { ...read, cost_estimate_usd: meteredUsd, cost_claimed_by_worker_usd: result.cost_estimate_usd };
+}
+
+/**
+ * The "Request changes" of this attempt's review, as stored for the next attempt (run_id = this
+ * run), or undefined when the review approved, rejected without feedback or was not asked.
+ */
+export function requestedChanges(a: ActInput): ReviewFeedback | undefined {
+  const r = a.checked.review;
+  return r && !r.approved && r.feedback ? { ...r.feedback, ticket_id: a.plan.ticket_id, run_id: a.plan.run_id } : undefined;
+}
+
+/**
+ * The evidence's review files: `review.json`, the person's decision when it requested changes
+ * (its reason and feedback), and `feedback.json`, the review comments this attempt's Worker was given.
+ */
+export function feedbackFiles(a: ActInput): { path: string; content: string }[] {
+  const requested = requestedChanges(a);
+  const r = a.checked.review;
+  const given = a.done.feedback;
+  return [
+    ...(requested && r && !r.approved ? [{ path: 'review.json', content: JSON.stringify({ approved: false, reason: r.reason, feedback: requested }, null, 2) + '\n' }] : []),
+    ...(given ? [{ path: 'feedback.json', content: JSON.stringify({ source: given.source, ...given.feedback }, null, 2) + '\n' }] : []),
+  ];
 }
 
 /** The baseline as the evidence records it (its duration is the cycle's, not the evidence's). */
@@ -67,6 +91,7 @@ export async function writeRunEvidence(ctx: CycleContext, a: ActInput, gate: Gat
   const extraFiles = [
     ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
     ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
+    ...feedbackFiles(a),
   ];
   const [git, verified] = await Promise.all([collectGitInfo(root, a.startedAt, ctx.signal), verifiedRecord(ctx, a, gate)]);
   ctx.lap('git info, verified tree');

@@ -20,6 +20,7 @@ import type { ControllerSpend } from '../cycle-types';
 import { cycleRecords, cyclePaths } from '../cycle-paths';
 import { headCommit, trackedFiles } from '../git-ops';
 import { evaluateKillSwitches, type CycleRecord } from '../kill-switches';
+import { feedbackNote, takeFeedback } from '../feedback';
 import { planVerdict, type PlanVerdict } from '../verdict';
 
 /** The refusals of a dirty work tree (clean-start.ts). */
@@ -183,6 +184,9 @@ export async function planPhase(env: CycleEnv, hooks: PlanHooks = {}): Promise<P
 /** Write plan.json (atomic) and announce the plan. */
 export async function publishPlan(ctx: CycleContext, p: PlanOutput): Promise<void> {
   await fs.promises.mkdir(ctx.paths.autopilot, { recursive: true });
+  // The Worker will be given review feedback ("Request changes", cycle/feedback.ts): plan.json says so.
+  const feedback = takeFeedback(ctx.paths.feedback, p.plan.ticket_id, ctx.opts, ctx.log);
+  if (feedback) p.plan.review_feedback = feedbackNote(feedback.feedback);
   await atomicWrite(ctx.paths.plan, JSON.stringify(p.plan, null, 2) + '\n');
   ctx.emit({ type: 'plan', plan: p.plan, escalate: p.verdict.escalate, auditorRequired: p.built.risk.auditorRequired });
 }

@@ -15,7 +15,8 @@ import type { CycleOutcome } from '../cycle-types';
 import { bullets, claimRunFolder, evidenceFolderName } from '../nonpass-evidence';
 import { costByRole } from '../spend';
 import type { ActInput } from './act-input';
-import { gatewayLines, meteredResult } from './evidence';
+import { feedbackFiles, gatewayLines, meteredResult, requestedChanges } from './evidence';
+import { feedbackReadmeLines } from '../feedback';
 
 /** What a cycle that did not PASS leaves as evidence: its plan, outcome so far, and (after CHECK) what DO and CHECK found. */
 export interface VerdictEvidenceInput {
@@ -96,6 +97,7 @@ function afterCheck(a: ActInput): Partial<EvidenceInput> {
     ...(gatewayLog ? [{ path: 'gateway.jsonl', content: gatewayLog + '\n' }] : []),
     ...(result ? [{ path: 'result.json', content: JSON.stringify(meteredResult(result, a.done.agent.gateway.costUsd), null, 2) + '\n' }] : []),
     ...(audit ? [{ path: 'audit.json', content: JSON.stringify({ ...audit, ...(outcome.audit ? { report: outcome.audit.report } : {}) }, null, 2) + '\n' }] : []),
+    ...feedbackFiles(a),
   ];
   const worker: CommandRecord = { title: `Worker: ${plan.agent}`, command: ['factory', 'run', '--ticket', plan.ticket_id, '--agent', plan.agent], status: result?.status ?? (a.done.result.kind === 'missing' ? 'NO RESULT' : 'REJECTED') };
   return {
@@ -124,6 +126,9 @@ function whatHappened(v: VerdictEvidenceInput, folderId: string): string[] {
     lines.push(`Gate: ${gate ? `${gate.status}${gate.failedAt ? ` at ${gate.failedAt}` : ''} (gate.log, artifacts/)` : 'not run'}`);
     if (outcome.audit) lines.push(`Auditor: ${outcome.audit.verdict} with ${outcome.audit.violations} violation(s) (audit.json; report ${outcome.audit.report})`);
     lines.push(`Changes the Worker made: ${outcome.changes.length} (changes.json)`, '');
+    const requested = requestedChanges(act);
+    if (requested) lines.push(...feedbackReadmeLines('### Changes requested in review (review.json; kept for the next attempt)', requested));
+    if (act.done.feedback) lines.push(...feedbackReadmeLines("### Review comments this attempt's Worker was given (feedback.json)", act.done.feedback.feedback));
   } else {
     lines.push('The cycle stopped before any Worker ran: no Gate, no changes.', '');
   }
