@@ -15,6 +15,7 @@ import { sourceFromArg, ticketFromArg } from '../cycle/ticket-arg';
 import type { ExtensionDeps } from '../deps';
 import { buildImageTask } from './build-image';
 import { setParallelCommand } from './parallel-command';
+import { compareCommand } from '../cycle/compare-command';
 
 /**
  * The ticket a command acts on: the row it was invoked on, else a Quick Pick of the roadmap's
@@ -70,6 +71,11 @@ export function registerCycleCommands(context: vscode.ExtensionContext, deps: Ex
 
   reg(vscode.commands.registerCommand('factory.changeset.review', () => reviewChangesetCommand(runner)));
   reg(vscode.commands.registerCommand('factory.changeset.approve', () => ({ approved: runner.reviewer.approve() })));
+  reg(vscode.commands.registerCommand('factory.changeset.requestChanges', async (comment?: unknown) => ({ requested: await runner.reviewer.requestChanges(typeof comment === 'string' ? comment : undefined) })));
+  reg(vscode.commands.registerCommand('factory.cycle.compare', async (arg?: unknown) => {
+    const ticket = await pickTicket(deps, arg, 'Run With Two Agents');
+    return ticket ? compareCommand(deps, runner, ticket) : undefined;
+  }));
   reg(vscode.commands.registerCommand('factory.changeset.reject', async (reason?: unknown) => ({ rejected: typeof reason === 'string' ? runner.reviewer.reject(reason) : await runner.reviewer.rejectAsking() })));
 
   reg(vscode.commands.registerCommand('factory.roadmap.reveal', (arg?: unknown) => revealInRoadmapCommand(deps, arg)));

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ChangesetReview, ReviewDecision } from '../../core/cycle/orchestrator';
 import { showFile } from '../../core/cycle/git-ops';
+import { runGit } from '../../core/git/git';
 import { DisposableStore } from '../util/disposable-store';
+import { buildFeedback, changesRequestedReason, requestChangesProblem } from './request-changes';
+import { ReviewComments } from './review-comments';
 
 /** The read-only document scheme of both sides of a review diff. */
 export const REVIEW_SCHEME = 'factory-review';
@@ -25,6 +28,8 @@ export interface ReviewSubject {
 interface Pending {
   subject: ReviewSubject;
   resolve: (d: ReviewDecision) => void;
+  /** `git config user.name`, once read: the feedback's author. */
+  author?: string;
 }
 
 /** A changed path as the snapshot diff gives it: relative, no `..`, no backslash. Anything else is refused. */
@@ -45,10 +50,13 @@ function safeRel(p: string): string | undefined {
 export class ChangesetReviewer extends DisposableStore implements vscode.TextDocumentContentProvider {
   private pending: Pending | undefined;
   private subjects = new Map<string, ReviewSubject>();
+  /** The line comments of the pending review ("Request Changes"). */
+  readonly comments: ReviewComments;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     super();
     this.add(vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, this));
+    this.comments = this.add(new ReviewComments(REVIEW_SCHEME));
     this.add({ dispose: () => this.settle({ approved: false, reason: 'the window closed during the review' }) });
   }
 
@@ -67,6 +75,12 @@ export class ChangesetReviewer extends DisposableStore implements vscode.TextDoc
         this.settle({ approved: false, reason: 'superseded by a newer review' });
         const subject: ReviewSubject = { root, runId: r.runId, ticketId: r.ticketId, baseCommit: r.baseCommit, workspace: r.workspace, changes: r.changes };
         this.pending = { subject, resolve };
+        this.comments.begin(subject.runId);
+        void gitUserName(root).then((name) => {
+          if (!name || this.pending?.subject !== subject) return;
+          this.pending.author = name;
+          this.comments.setAuthor(name);
+        });
         const onAbort = () => this.settle({ approved: false, reason: 'the cycle was stopped during the review' });
         signal.addEventListener('abort', onAbort, { once: true });
         void vscode.commands.executeCommand('setContext', REVIEW_PENDING_KEY, true);
@@ -76,12 +90,14 @@ export class ChangesetReviewer extends DisposableStore implements vscode.TextDoc
           .showInformationMessage(
             `Factory: ${r.ticketId} passed every check. Review its ${r.changes.length} changed file(s) before they are applied.`,
             'Approve and Apply',
+            'Request Changes',
             'Reject',
             'Show Diff',
           )
           .then(async (choice) => {
             if (this.pending?.subject !== subject) return;
             if (choice === 'Approve and Apply') this.approve();
+            else if (choice === 'Request Changes') await this.requestChanges();
             else if (choice === 'Reject') await this.rejectAsking();
             else if (choice === 'Show Diff') await this.open(subject);
           });
@@ -112,26 +128,65 @@ export class ChangesetReviewer extends DisposableStore implements vscode.TextDoc
     return this.reject(reason.trim() || 'rejected by the reviewer');
   }
 
+  /**
+   * "Request Changes" (issue 20): the cycle FAILs and the comment with the diff's line comments
+   * goes to the ticket's next attempt. `comment` given (a command argument): not asked. The
+   * comment may be empty when there are line comments. False when none waits or the user cancels.
+   */
+  async requestChanges(comment?: string): Promise<boolean> {
+    const p = this.pending;
+    if (!p) return false;
+    const lines = this.comments.collect();
+    const text =
+      comment ??
+      (await vscode.window.showInputBox({
+        title: 'Factory: Request Changes',
+        prompt: lines.length ? `What should the next attempt change? Your ${lines.length} line comment(s) go with it.` : 'What should the next attempt change? (add comments on lines of the diff too)',
+        ignoreFocusOut: true,
+        validateInput: (v) => requestChangesProblem(v, this.comments.collect().length),
+      }));
+    if (text === undefined || this.pending !== p) return false;
+    const lineComments = this.comments.collect();
+    if (requestChangesProblem(text, lineComments.length)) return false;
+    const { subject } = p;
+    const author = p.author ?? (await gitUserName(subject.root));
+    const feedback = buildFeedback({ ticketId: subject.ticketId, runId: subject.runId, comment: text, lineComments, ...(author ? { author } : {}), now: new Date() });
+    if (this.pending !== p) return false;
+    const reason = changesRequestedReason(feedback.comment, feedback.line_comments);
+    this.log.info(`review: ${subject.runId} ${reason} (${feedback.line_comments.length} line comment(s))`);
+    this.settle({ approved: false, reason, feedback });
+    return true;
+  }
+
   private settle(d: ReviewDecision): void {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
+    this.comments.end();
     void vscode.commands.executeCommand('setContext', REVIEW_PENDING_KEY, false);
     p.resolve(d);
   }
 
   /** Open the multi-file diff of `subject` (base ↔ staging). */
   async open(subject: ReviewSubject): Promise<void> {
-    this.subjects.set(subject.runId, subject);
     const entries: [vscode.Uri, vscode.Uri, vscode.Uri][] = [];
     for (const c of subject.changes) {
-      const rel = safeRel(c.path);
-      if (!rel) continue;
-      // Same path on both sides (the side is in the query), so the diff shows one file, not a rename.
-      const side = (s: 'base' | 'after') => vscode.Uri.from({ scheme: REVIEW_SCHEME, path: `/${rel}`, query: `side=${s}&run=${encodeURIComponent(subject.runId)}&kind=${encodeURIComponent(c.kind)}` });
-      entries.push([vscode.Uri.joinPath(vscode.Uri.file(subject.root), rel), side('base'), side('after')]);
+      const base = this.sideUri(subject, c.path, 'base', c.kind);
+      const after = this.sideUri(subject, c.path, 'after', c.kind);
+      if (base && after) entries.push([vscode.Uri.joinPath(vscode.Uri.file(subject.root), c.path), base, after]);
     }
     await vscode.commands.executeCommand('vscode.changes', `Factory: ${subject.ticketId} changeset`, entries);
+  }
+
+  /**
+   * The read-only document of `rel` on one side of `subject`'s diff (undefined for a path the
+   * diff would refuse); `subject` is registered, so the document can be read. Same path on both
+   * sides (the side is in the query), so a diff shows one file, not a rename.
+   */
+  sideUri(subject: ReviewSubject, rel: string, side: 'base' | 'after', kind: string): vscode.Uri | undefined {
+    if (!safeRel(rel)) return undefined;
+    this.subjects.set(subject.runId, subject);
+    return vscode.Uri.from({ scheme: REVIEW_SCHEME, path: `/${rel}`, query: `side=${side}&run=${encodeURIComponent(subject.runId)}&kind=${encodeURIComponent(kind)}` });
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
@@ -152,6 +207,17 @@ export class ChangesetReviewer extends DisposableStore implements vscode.TextDoc
     }
     if (kind === 'deleted') return '';
     return readUntrustedText(path.join(subject.workspace, rel));
+  }
+}
+
+/** `git config user.name` of the repository (the feedback's author), when it answers quickly. */
+async function gitUserName(root: string): Promise<string | undefined> {
+  try {
+    const r = await runGit(root, ['config', '--get', 'user.name'], { signal: AbortSignal.timeout(5000) });
+    const name = r.code === 0 ? r.stdout.toString('utf8').trim() : '';
+    return name || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -20,7 +20,7 @@ import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
 import { mayRunReplay, runSettings, type RunSettings } from './run-settings';
 import { startRefusalOffer } from './start-refusal';
-import { factoryRunOptions, progressMessage, runLabel, runSummary } from './run-operation';
+import { factoryRunOptions, progressMessage, runLabel, runSummary, type RunStart } from './run-operation';
 import { runFactory } from '../../core/cycle/parallel/run-factory';
 import { requestStop } from '../../core/cycle/stop-requests';
 import { waitForCycleEnd, waitForRequestTaken } from './stop-targets';
@@ -146,7 +146,7 @@ export class FactoryRunner implements vscode.Disposable {
    * free); `acceptRedBaseline` is the "Run anyway" of a red baseline. Returns the last cycle's
    * outcome with the whole run's result.
    */
-  async runCycle(ticket?: string, start: { acceptRedBaseline?: boolean } = {}): Promise<RunOutcome | Refusal | { error: string }> {
+  async runCycle(ticket?: string, start: RunStart = {}): Promise<RunOutcome | Refusal | { error: string }> {
     const ws = await this.ready('Run');
     if ('refused' in ws) return ws;
     const settings = readRunSettings(ws.root);
@@ -156,7 +156,7 @@ export class FactoryRunner implements vscode.Disposable {
       void vscode.window.showErrorMessage(message, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'factory.replayDirectory'));
       return { error: message };
     }
-    const req = { ...(ticket ? { ticket } : {}), ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}) };
+    const req = { ...(ticket ? { ticket } : {}), ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}), ...(start.compare ? { compare: start.compare } : {}) };
     const opts = factoryRunOptions(ws.root, settings, req, await gatewayKeys(this.secrets), vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
     const label = runLabel(req, opts.parallel);
     const baseCommits = new Map<string, string>();
@@ -171,7 +171,7 @@ export class FactoryRunner implements vscode.Disposable {
         };
         const review = settings.requireApproval ? this.serialReview(ws.root, signal, baseCommits) : undefined;
         try {
-          return await runFactory(opts, { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}) });
+          return await runFactory(opts, { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}), ...(start.pickCandidate ? { pickCandidate: start.pickCandidate } : {}) });
         } finally {
           this.panels.live.finish();
         }
@@ -184,7 +184,7 @@ export class FactoryRunner implements vscode.Disposable {
       else void vscode.window.showInformationMessage(runSummary(result), 'Open Run Panel').then((c) => c && this.panels.showRunPanel());
       return { ...last, run: result };
     } catch (err) {
-      return { error: this.fail(label, err, () => void this.runCycle(ticket, { acceptRedBaseline: true })) };
+      return { error: this.fail(label, err, () => void this.runCycle(ticket, { ...start, acceptRedBaseline: true })) };
     }
   }
 

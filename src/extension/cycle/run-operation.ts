@@ -5,7 +5,7 @@
  */
 import type { FactoryRunOptions, FactoryRunResult } from '../../core/cycle/parallel/factory-types';
 import { baselineLine } from '../../core/cycle/baseline';
-import type { CycleEvent, CycleOutcome } from '../../core/cycle/cycle-types';
+import type { CycleDeps, CycleEvent, CycleOutcome } from '../../core/cycle/cycle-types';
 import type { ProviderKeys } from '../../core/gateway/gateway';
 import { overrideSource, type RunSettings } from './run-settings';
 
@@ -14,6 +14,8 @@ export interface RunRequest {
   ticket?: string;
   /** The "Run anyway" of a red baseline. */
   acceptRedBaseline?: boolean;
+  /** "Run With Two Agents…" (issue 20): the ticket on both sides, one applied; each side names its agent (and model). */
+  compare?: { agents: [string, string]; pick: 'auto' | 'ask' };
 }
 
 /**
@@ -21,8 +23,9 @@ export interface RunRequest {
  * slot — `parallel: 1` is exactly the one cycle "Run" always started); one ticket runs alone.
  */
 export function factoryRunOptions(root: string, settings: RunSettings, req: RunRequest, keys: ProviderKeys, runtimeFile: string): FactoryRunOptions {
-  const parallel = req.ticket ? 1 : settings.parallel;
-  const source = overrideSource(settings);
+  const parallel = req.ticket || req.compare ? 1 : settings.parallel;
+  // A compare's sides name their agents: the window's override would contradict them.
+  const source = req.compare ? undefined : overrideSource(settings);
   return {
     root,
     parallel,
@@ -30,8 +33,9 @@ export function factoryRunOptions(root: string, settings: RunSettings, req: RunR
     baseline: 'run',
     ...(req.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
     ...(req.ticket ? { ticket: req.ticket } : {}),
-    ...(settings.agent ? { agent: settings.agent } : {}),
-    ...(settings.model ? { model: settings.model } : {}),
+    ...(req.compare ? { compare: req.compare } : {}),
+    ...(settings.agent && !req.compare ? { agent: settings.agent } : {}),
+    ...(settings.model && !req.compare ? { model: settings.model } : {}),
     // plan.json records the override as the editor's choice, not as CLI flags.
     ...(source ? { overrideSource: source } : {}),
     ...(settings.replayDir ? { replayDir: settings.replayDir } : {}),
@@ -42,6 +46,7 @@ export function factoryRunOptions(root: string, settings: RunSettings, req: RunR
 
 /** The progress notification's title: what runs, and how many at once. */
 export function runLabel(req: RunRequest, parallel: number): string {
+  if (req.compare) return `Run ${req.ticket ?? 'the next ticket'} with ${req.compare.agents.join(' and ')}`;
   if (req.ticket) return `Run ${req.ticket}`;
   return parallel > 1 ? `Run ${parallel} cycles in parallel` : 'Run the next ticket';
 }
@@ -91,4 +96,11 @@ function parallelProgress(e: CycleEvent, inFlight: number): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** How "Run" starts beyond its ticket: "Run anyway" of a red baseline, a compare and its pick hook. */
+export interface RunStart {
+  acceptRedBaseline?: boolean;
+  compare?: RunRequest['compare'];
+  pickCandidate?: CycleDeps['pickCandidate'];
 }
