@@ -16,6 +16,7 @@ interface RunOptions {
   image?: string;
   verbose?: boolean;
   acceptRedBaseline?: boolean;
+  feedback?: string;
 }
 
 /** The per-cycle line of `factory run --json` (one JSON object per line, as each cycle ends). */
@@ -95,7 +96,7 @@ async function eventPrinter(opts: RunOptions): Promise<(e: CycleEvent) => void> 
 
 /**
  * `factory run [--ticket T] [--parallel N] [--batch-budget USD] [--agent A] [--model M] [--replay DIR]
- * [--max-cycles N] [--json]`: run PDCA cycles (spec `just factory_run`). Without --ticket each cycle
+ * [--max-cycles N] [--feedback FILE] [--json]`: run PDCA cycles (spec `just factory_run`). Without --ticket each cycle
  * takes the queue's next ticket; with --parallel N up to N cycles run at once on disjoint scopes
  * (an overlapping ticket waits), each PASS integrated onto the current HEAD and committed one at a
  * time; with --ticket the same ticket is retried, one cycle at a time, until it PASSes, is BLOCKED
@@ -117,6 +118,7 @@ export function register(program: Command): void {
     .option('--batch-budget <usd>', 'cap the whole run\'s spend: no cycle starts that could take it past USD')
     .option('--image <image>', 'Worker/Gate image override')
     .option('--accept-red-baseline', 'start although the Gate or DocOps fails on HEAD before any change; those failures are not held against the Worker')
+    .option('--feedback <file>', 'review comments for the ticket\'s next attempt: JSON (ticket_id, comment, line_comments) or text where "path:line: text" lines comment on a line')
     .option('--json', 'print one JSON object per cycle (one line each)')
     .option('-v, --verbose', 'log each step to stderr')
     .action(async (opts: RunOptions) => {
@@ -126,6 +128,9 @@ export function register(program: Command): void {
         if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage');
         const parallel = await parallelCount(opts.parallel);
         const batchBudgetUsd = await batchBudget(opts.batchBudget);
+        // --feedback FILE: "Request changes" for the ticket's next attempt; its ticket is the run's.
+        const feedback = opts.feedback ? (await import('../../core/cycle/feedback-file')).readFeedbackFile(opts.feedback, opts.ticket ? { ticket: opts.ticket } : {}) : undefined;
+        const ticket = feedback?.ticket_id ?? opts.ticket;
         const { runFactory } = await import('../../core/cycle/parallel/run-factory');
         const root = path.resolve(opts.root);
         const logger = stderrLogger(opts.verbose ?? false);
@@ -146,7 +151,8 @@ export function register(program: Command): void {
             maxCycles: max,
             ...(batchBudgetUsd !== undefined ? { batchBudgetUsd } : {}),
             ...(opts.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
-            ...(opts.ticket ? { ticket: opts.ticket } : {}),
+            ...(ticket ? { ticket } : {}),
+            ...(feedback ? { feedback } : {}),
             ...(opts.agent ? { agent: opts.agent } : {}),
             ...(opts.model ? { model: opts.model } : {}),
             ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}),
