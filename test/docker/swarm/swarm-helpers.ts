@@ -32,6 +32,7 @@ function unavailable(ctx: Mocha.Context | undefined, why: string): never {
   if (REQUIRE_ENGINES || !ctx) throw new Error(`${message}${REQUIRE_ENGINES ? ' (required in CI: FACTORY_REQUIRE_ENGINES=1)' : ''}`);
   console.warn(`  ! skipping: ${message}`);
   ctx.skip();
+  throw new Error(message); // not reached: skip() throws mocha's Pending
 }
 
 /**
