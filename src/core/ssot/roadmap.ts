@@ -302,7 +302,8 @@ export function statusFromAcs(acs: readonly AcceptanceCriterion[]): Status {
 
 /** `BLOCKED (waiting for keys)` → `waiting for keys`. */
 function reasonOf(raw: string): string | undefined {
-  const m = /\(([^)]*)\)|[-—:]\s*(.+)$/s.exec(raw);
-  const r = (m?.[1] ?? m?.[2])?.trim();
+  // `BLOCKED (retry cap: 3 failed attempts (cap 3))`: a parenthesis that closes the cell keeps its own nested ones.
+  const m = /\((.*)\)\s*$|\(([^)]*)\)|[-—:]\s*(.+)$/s.exec(raw);
+  const r = (m?.[1] ?? m?.[2] ?? m?.[3])?.trim();
   return r ? r : undefined;
 }
