@@ -106,6 +106,19 @@ const targets = [
   },
   {
     ...common,
+    // The swarm relay service and the swarm task's boot script (issue 19, src/relay): node built-ins
+    // only, on the worker image's Node (18 or later). The boot script runs as `node -e <file>`, so it
+    // stays minified, without a source map, far below Linux's 128 KiB cap on one argument.
+    entryPoints: { relay: 'src/relay/main.ts', 'swarm-boot': 'src/relay/boot.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    minify: true,
+    sourcemap: false,
+  },
+  {
+    ...common,
     entryPoints: { 'webview/main': 'src/webview/main.ts' },
     outdir: 'dist',
     platform: 'browser',
