@@ -20,6 +20,7 @@ import { listCycleStates, type CycleState } from '../cycle-state';
 import type { BaselineReport, CycleDeps, CycleOptions } from '../cycle-types';
 import { markInProgress, restoreStatuses } from '../in-progress';
 import { watchStopRequests } from '../stop-requests';
+import { runCompare } from '../compare/run-compare';
 import { cycleEnv, openRun, planCycle, runCycleBody, type PlannedCycle, type RunSession } from '../orchestrator';
 import type { FactoryRunOptions, FactoryRunResult } from './factory-types';
 import { MergeQueue } from './merge-queue';
@@ -39,11 +40,14 @@ interface FactoryCandidate extends Candidate {
  * would be exceeded, the ticket is done (`ticket`: one ticket, serially — `parallel` does not
  * apply), or `deps.signal` stops it (every cycle in flight records ABORTED). Every event of every
  * cycle goes to `deps.onEvent` (each carries its run id).
- * @throws FactoryError `usage` on bad options, `locked` when another Controller holds the
+ * With `opts.compare` it is one compare cycle instead (`runCompare`).
+ * @throws FactoryError `usage` on bad options, `compare.invalid` on a bad compare, `locked` when another Controller holds the
  *   repository, and what a cycle throws (`baseline-red`, `worktree-dirty`, `interrupted` …) once
  *   every other cycle in flight has ended.
  */
 export async function runFactory(opts: FactoryRunOptions, deps: CycleDeps = {}): Promise<FactoryRunResult> {
+  // `--compare a,b`: one cycle, the plan on two agents side by side, one of them applied (compare/run-compare.ts).
+  if (opts.compare) return runCompare(opts, deps);
   checkOptions(opts);
   const log = deps.logger ?? nullLogger;
   // Every cycle in flight (and its concurrent git and engine calls) listens to the run's signal.
