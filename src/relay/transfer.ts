@@ -76,7 +76,7 @@ export async function receiveResult(dir: string, req: http.IncomingMessage, res:
     return refuse(409, 'result upload in progress', 'a result upload is already in progress');
   }
   try {
-    await receiveInto(req, capped(meta.maxResultBytes), fh.createWriteStream({ autoClose: false }));
+    await receiveInto(req, capped(meta.maxResultBytes), fh);
     await fh.sync();
   } catch (err) {
     await fh.close();
@@ -89,17 +89,17 @@ export async function receiveResult(dir: string, req: http.IncomingMessage, res:
 }
 
 /**
- * req → counter → file. Not `pipeline(req, …)`: that would destroy the request's socket on the
+ * req → counter → file, awaiting each write. Not `pipeline(req, …)`: that would destroy the request's socket on the
  * cap, and the 413 could not be sent. An aborted upload fails the counter.
  */
-async function receiveInto(req: http.IncomingMessage, counter: Transform, out: fs.WriteStream): Promise<void> {
+async function receiveInto(req: http.IncomingMessage, counter: Transform, out: fs.promises.FileHandle): Promise<void> {
   const onClose = (): void => {
     if (!req.complete) counter.destroy(new Error('upload aborted'));
   };
   req.on('close', onClose);
   req.pipe(counter);
   try {
-    await pipeline(counter, out);
+    for await (const chunk of counter) await out.write(chunk as Buffer);
   } finally {
     req.off('close', onClose);
     req.unpipe(counter);
