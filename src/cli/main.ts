@@ -12,6 +12,7 @@ import { register as registerNext } from './commands/next';
 import { register as registerStop } from './commands/stop';
 import { register as registerTail } from './commands/tail';
 import { register as registerAudit } from './commands/audit';
+import { register as registerDoctor } from './commands/doctor';
 
 /**
  * `factory` — the headless Controller. Each command lives in ./commands/<name>.ts and exports
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerStop(program);
   registerTail(program);
   registerAudit(program);
+  registerDoctor(program);
   return program;
 }
 
