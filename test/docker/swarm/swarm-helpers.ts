@@ -73,7 +73,9 @@ export async function removeOwnSwarmObjects(owner = ownerTag()): Promise<void> {
     for (const sec of secrets) await docker.getSecret(sec.ID).remove().catch(() => undefined);
     const left: string[] = [];
     for (const n of nets) {
-      await docker.getNetwork(n.Id).remove().catch((err: unknown) => left.push(`${n.Name}: ${String(err)}`));
+      await docker.getNetwork(n.Id).remove().catch((err: unknown) => {
+        if (!/no such|not found/i.test(String(err))) left.push(`${n.Name}: ${String(err)}`);
+      });
     }
     if (left.length === 0 || Date.now() > deadline) {
       if (left.length) console.warn(`  ! swarm networks not removed: ${left.join('; ')}`);
