@@ -17,6 +17,7 @@ interface RunOptions {
   verbose?: boolean;
   acceptRedBaseline?: boolean;
   feedback?: string;
+  unblock?: boolean;
 }
 
 /** The per-cycle line of `factory run --json` (one JSON object per line, as each cycle ends). */
@@ -119,6 +120,7 @@ export function register(program: Command): void {
     .option('--image <image>', 'Worker/Gate image override')
     .option('--accept-red-baseline', 'start although the Gate or DocOps fails on HEAD before any change; those failures are not held against the Worker')
     .option('--feedback <file>', 'review comments for the ticket\'s next attempt: JSON (ticket_id, comment, line_comments) or text where "path:line: text" lines comment on a line')
+    .option('--unblock', 'retry a BLOCKED --ticket: back to OPEN (own commit, the kill switches count afresh); why it was blocked becomes its Worker\'s feedback')
     .option('--json', 'print one JSON object per cycle (one line each)')
     .option('-v, --verbose', 'log each step to stderr')
     .action(async (opts: RunOptions) => {
@@ -134,6 +136,9 @@ export function register(program: Command): void {
         const { runFactory } = await import('../../core/cycle/parallel/run-factory');
         const root = path.resolve(opts.root);
         const logger = stderrLogger(opts.verbose ?? false);
+        // --unblock (issue 20): lift the block first; unless --feedback says otherwise, why it was blocked is the Worker's feedback.
+        const retry = opts.unblock ? await (await import('../../core/cycle/unblock')).unblockForRetry({ root, ticket: ticket ?? '', by: 'factory run --unblock', retry: { ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}) }, logger, signal }) : undefined;
+        if (retry) logger.info(retry.unblock.changed ? `${retry.unblock.ticketId}: ${retry.unblock.from} → ${retry.unblock.to}${retry.unblock.commit ? ` (commit ${retry.unblock.commit.slice(0, 7)})` : ''}` : `${retry.unblock.ticketId} is not BLOCKED (${retry.unblock.from}): nothing to unblock`);
         const print = await eventPrinter(opts);
         let failed = false;
         // One line per cycle as it ends (several cycles may be in flight).
@@ -152,7 +157,7 @@ export function register(program: Command): void {
             ...(batchBudgetUsd !== undefined ? { batchBudgetUsd } : {}),
             ...(opts.acceptRedBaseline ? { acceptRedBaseline: true } : {}),
             ...(ticket ? { ticket } : {}),
-            ...(feedback ? { feedback } : {}),
+            ...(feedback ? { feedback } : retry?.feedback ? { feedback: retry.feedback } : {}),
             ...(opts.agent ? { agent: opts.agent } : {}),
             ...(opts.model ? { model: opts.model } : {}),
             ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}),
