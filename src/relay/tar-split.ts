@@ -158,10 +158,3 @@ export async function nextEntry(reader: ByteReader): Promise<TarEntry | undefine
     return { name: paxPath ?? longName ?? h.name, header: h, headerBlocks: Buffer.concat(pending), dataBytes: dataBlocks(h) * BLOCK };
   }
 }
-
-/** The top-level folder of an entry name (`./` and leading slashes ignored). */
-export function topFolder(name: string): string {
-  const clean = name.replace(/^(\.\/|\/)+/, '');
-  const slash = clean.indexOf('/');
-  return slash < 0 ? clean : clean.slice(0, slash);
-}
