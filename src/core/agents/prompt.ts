@@ -49,7 +49,9 @@ function reviewSection(r: NonNullable<WorkerTask['reviewComments']>): string[] {
   const out = [
     '## Review comments from the previous attempt',
     '',
-    `A person reviewed the changeset of the previous attempt${r.runId ? ` (run ${r.runId})` : ''} and asked for changes. Address every comment below; line numbers are those of the previous attempt's version of each file, which is not in your working directory: find the place by its content.`,
+    r.runId
+      ? `A person reviewed the changeset of the previous attempt (run ${r.runId}) and asked for changes. Address every comment below. Line numbers are those of that attempt's version of each file, which is not in your working directory: find the place by its content.`
+      : 'A person asked for these changes. Address every comment below.',
   ];
   if (r.comment.trim()) out.push('', ...fenced(r.comment.trim()));
   if (r.lines.length) out.push('', 'Comments on lines:', '');

@@ -60,6 +60,8 @@ describe('review feedback → worker-task.json → the Worker\'s prompt', () => 
     assert.match(onlyLines, /## Review comments from the previous attempt/);
     assert.doesNotMatch(onlyLines, /```/);
     assert.match(onlyLines, /^- a\.py:1 — x$/m);
+    assert.match(onlyLines, /A person asked for these changes\./, 'no reviewed run named (written by hand for --feedback)');
+    assert.doesNotMatch(onlyLines, /previous attempt \(run/);
   });
 
   it('a comment cannot break the prompt\'s structure: its headings and fences stay inside a longer fence', () => {
