@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { FactoryConfig } from '../../core/config/schema';
 import type { Diagnostic, SsotIndex, Status } from '../../core/ssot/model';
 import type { StatusReport } from '../../core/ssot/status';
+import type { BlockedTicket } from '../../core/cycle/blocked-summary';
 import { FactoryError } from '../../core/util/errors';
 import { printJson, runCommand } from '../io';
 import { collectCost, currentMonth, renderCost, type StatusCost } from './status-cost';
@@ -63,6 +64,8 @@ export interface StatusOutput extends Omit<StatusReport, 'tickets' | 'diagnostic
   config: { file: string | null };
   tickets: StatusReport['tickets'] & { list: TicketLine[] };
   lastEvidence: EvidenceRun | null;
+  /** The BLOCKED tickets with why (issue 20): roadmap reason, the attempts, the failing Gate step, the Auditor's findings. */
+  blocked: BlockedTicket[];
   /** The month's model spend (cost_summary_YYYYMM.json, or computed from history.jsonl). */
   cost: StatusCost;
   /** `git.push` on: commits not on the upstream (from git) and the last push's failure. */
@@ -94,6 +97,8 @@ export async function collectStatus(root: string, signal?: AbortSignal, month: s
   ]);
   index.diagnostics.push(...deleted);
   const report = computeStatus(index);
+  // History, evidence and audit reports are read (zod loaded) only when some ticket is BLOCKED.
+  const blocked = index.tickets.some((t) => t.status === 'BLOCKED') ? (await import('../../core/cycle/blocked-summary')).blockedTickets(root, config, index.tickets) : [];
   const push = await collectPush(root, config.git.push, signal);
   const extra: Diagnostic[] = [...loaded.diagnostics];
   if (!(await exists(path.join(root, config.ssot.rules)))) {
@@ -118,6 +123,7 @@ export async function collectStatus(root: string, signal?: AbortSignal, month: s
     queueSource: report.queueSource,
     problems: countProblems([...extra, ...report.diagnostics]),
     lastEvidence: await latestEvidenceRun(root, config.paths.evidence),
+    blocked,
     cost: await collectCost(root, config.paths.autopilot, month),
     ...(push ? { push } : {}),
     diagnostics: [...extra, ...report.diagnostics].map((d) => ({ ...d, file: d.file.split(path.sep).join('/') })),
@@ -240,6 +246,7 @@ export function renderStatus(s: StatusOutput): string {
     const more = ids.length > MAX_IDS_PER_STATUS ? `, +${ids.length - MAX_IDS_PER_STATUS} more` : '';
     out.push(`  ${status.padEnd(13)}${shown.join(', ')}${more}`);
   }
+  out.push(...renderBlocked(s.blocked));
   const ev = s.lastEvidence;
   if (ev) {
     const gates = ev.gates ? `  [${Object.entries(ev.gates).map(([k, v]) => `${k} ${v}`).join(', ')}]` : '';
@@ -256,6 +263,17 @@ export function renderStatus(s: StatusOutput): string {
     for (const d of s.diagnostics) out.push(`  ${d.file}:${d.line}: ${d.severity}: ${d.message}${d.code ? ` [${d.code}]` : ''}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The BLOCKED section: a line per ticket with its reason and last failure, its evidence and the Auditor's verdict. */
+export function renderBlocked(blocked: readonly BlockedTicket[]): string[] {
+  if (!blocked.length) return [];
+  const out = [`Blocked    ${blocked.length} ticket${blocked.length === 1 ? ' needs' : 's need'} a person — retry: factory run --ticket <T> --unblock [--agent A] [--model M]`];
+  for (const b of blocked) {
+    const audit = b.audit ? ` · Auditor ${b.audit.verdict}${b.audit.findings.length ? ` (${b.audit.findings.length} finding${b.audit.findings.length === 1 ? '' : 's'})` : ''} ${b.audit.file}` : '';
+    out.push(`  BLOCKED  ${b.ticketId}  ${b.headline}${b.evidence ? ` · evidence ${b.evidence}` : ''}${audit}`);
+  }
+  return out;
 }
 
 function countsSuffix(byStatus: Record<string, number>): string {
