@@ -10,6 +10,8 @@ import { buildServiceSpec, type SwarmPlacement } from '../../../src/core/backend
 import { localNodeId, swarmCapacity, swarmChecks } from '../../../src/core/backend/swarm/swarm-check';
 import { startSwarmJob } from '../../../src/core/backend/swarm/swarm-job';
 import { createRunNetwork, type RunNetwork } from '../../../src/core/backend/swarm/swarm-net';
+import { createJobSecret } from '../../../src/core/backend/swarm/secrets';
+import { reapSwarmOrphans } from '../../../src/core/backend/swarm/swarm-reaper';
 import { configSchema } from '../../../src/core/config/schema';
 import { LABELS, ownerTag, type ContainerSpec } from '../../../src/core/sandbox/container-spec';
 import { FactoryError } from '../../../src/core/util/errors';
@@ -25,7 +27,8 @@ const STAND_IN_RELAY = `const http = require('http'), fs = require('fs'), path =
 http.createServer((q, r) => r.end('pong')).listen(Number(process.env.RELAY_PORT), () => fs.writeFileSync(path.join(process.env.RELAY_DIR, '${RELAY_READY_FILE}'), '1'));`;
 
 /** What a job on the run network sees: the internet (an IP, no DNS involved) and the relay by its service name. */
-const PROBE = `const net = require('net'), http = require('http'); const out = {}; let done = false;
+const PROBE = `const net = require('net'), http = require('http'), fs = require('fs'); const out = {}; let done = false;
+try { const f = process.env.${TASK_ENV.tokenFile}; out.token = fs.readFileSync(f, 'utf8'); const st = fs.statSync(f); out.tokenMode = (st.mode & 0o777).toString(8); out.tokenUid = st.uid; } catch (e) { out.token = e.code; }
 const next = () => { if (done) return; done = true; http.get(process.env.${TASK_ENV.relayUrl}, (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => { out.relay = b; console.log(JSON.stringify(out)); }); }).on('error', (e) => { out.relay = e.code; console.log(JSON.stringify(out)); }); };
 const s = net.connect({ host: '1.1.1.1', port: 443 }); s.setTimeout(5000, () => { out.internet = 'timeout'; s.destroy(); next(); });
 s.on('connect', () => { out.internet = 'connected'; s.destroy(); next(); }); s.on('error', (e) => { out.internet = e.code; next(); });`;
@@ -122,13 +125,20 @@ describe('docker: swarm jobs, the run network and the relay', function () {
     assert.deepEqual(await runServices(RUN).then((l) => l.filter((s) => s.ID === id)), [], 'the service is removed');
   });
 
-  it('a job on the internal network cannot reach the internet but reaches the relay by its service name', async () => {
+  it('a job on the internal network cannot reach the internet but reaches the relay by its service name; its token secret is its user\'s only', async () => {
     const out: string[] = [];
-    const r = await startSwarmJob(docker, buildServiceSpec(spec(['node', '-e', PROBE]), place({ env: { [TASK_ENV.relayUrl]: relay.url } })), {
-      timeoutMs: 60_000, scheduleTimeoutMs: 120_000, logCapBytes: 1 << 20, onOutput: (_s, c) => out.push(c.toString()),
-    }).done;
-    assert.equal(r.status, 'exited', r.error);
-    const seen = JSON.parse(out.join('').trim()) as { internet: string; relay: string };
+    const p = place({ env: { [TASK_ENV.relayUrl]: relay.url } });
+    const secret = await createJobSecret(docker, p.jobId, 'tok-123', { [LABELS.runId]: RUN });
+    try {
+      const r = await startSwarmJob(docker, buildServiceSpec(spec(['node', '-e', PROBE]), { ...p, secret: { id: secret.id, name: secret.name, target: 'factory-token' } }), {
+        timeoutMs: 60_000, scheduleTimeoutMs: 120_000, logCapBytes: 1 << 20, onOutput: (_s, c) => out.push(c.toString()),
+      }).done;
+      assert.equal(r.status, 'exited', r.error);
+    } finally {
+      await secret.remove();
+    }
+    const seen = JSON.parse(out.join('').trim()) as { internet: string; relay: string; token: string; tokenMode: string; tokenUid: number };
+    assert.deepEqual([seen.token, seen.tokenMode, seen.tokenUid], ['tok-123', '400', 1000]);
     assert.ok(['ENETUNREACH', 'EHOSTUNREACH'].includes(seen.internet), `internet: ${seen.internet}`);
     assert.equal(seen.relay, 'pong');
   });
@@ -146,6 +156,24 @@ describe('docker: swarm jobs, the run network and the relay', function () {
     const ids = await Promise.all([capped.serviceId, aborted.serviceId, unplaceable.serviceId]);
     const left = (await runServices(RUN)).filter((s) => ids.includes(s.ID));
     assert.deepEqual(left, []);
+  });
+
+  it('the swarm reaper removes the services and secrets of a gone Controller and overdue services, and leaves live ones', async () => {
+    const dead = `${os.hostname()}:999999999`;
+    const orphan = buildServiceSpec(spec(['sleep', '120']), place());
+    orphan.Labels = { ...orphan.Labels, [LABELS.owner]: dead };
+    const overdue = buildServiceSpec(spec(['sleep', '120']), place(), { now: Date.now() - 3_600_000 });
+    const live = buildServiceSpec(spec(['sleep', '120']), place());
+    const ids = await Promise.all([orphan, overdue, live].map(async (s) => (await docker.createService(s)).id));
+    const sec = (await docker.createSecret({ Name: `factory-token-${RUN}-orphan`, Labels: { [LABELS.managed]: '1', [LABELS.owner]: dead }, Data: Buffer.from('x').toString('base64') })) as unknown as { id: string };
+    try {
+      const reaped = await reapSwarmOrphans(docker);
+      assert.deepEqual(reaped.services.filter((s) => ids.includes(s.id)).map((s) => [s.id, s.reason]).sort(), [[ids[0], 'owner-gone'], [ids[1], 'overdue']].sort());
+      assert.ok(reaped.secrets.includes(sec.id));
+      assert.equal((await docker.getService(ids[2]).inspect()).ID, ids[2]);
+    } finally {
+      await docker.getService(ids[2]).remove();
+    }
   });
 
   it('the relay runs pinned to this node on the run network and stops clean', async () => {
