@@ -35,12 +35,13 @@ async function archiveMount(dir: string, name: string, out: http.ClientRequest, 
       held = Buffer.from(held.subarray(held.length - END));
       if (!out.write(ready)) await Promise.race([once(out, 'drain'), answered]);
     }
-    if (stopped) break;
+    if (stopped) {
+      // the relay answered early (a refusal): stop tar before its pipe goes away under it
+      child.kill('SIGKILL');
+      break;
+    }
   }
-  if (stopped) {
-    child.kill('SIGKILL');
-    return;
-  }
+  if (stopped) return;
   const code = await exited;
   // 1: a file changed while it was read (the archive is still whole).
   if (code !== 0 && code !== 1) throw new BootError(`tar of ${dir} failed (exit ${code})`);

@@ -38,12 +38,12 @@ export async function proxyModel(call: ModelCall, req: http.IncomingMessage, res
   const meta = await readMeta(call.dir);
   if (meta?.gateway !== true) {
     note.reason = 'no gateway for this job';
-    reply(res, 403, 'this job may not call the model gateway', true);
+    reply(res, 403, 'this job may not call the model gateway');
     return discard(req);
   }
   if (Number(req.headers['content-length'] ?? '0') > max) {
     note.reason = 'model request over the cap (declared)';
-    reply(res, 413, `request body over ${max} bytes`, true);
+    reply(res, 413, `request body over ${max} bytes`);
     return discard(req);
   }
   let body: Buffer;
@@ -52,7 +52,7 @@ export async function proxyModel(call: ModelCall, req: http.IncomingMessage, res
   } catch (err) {
     if (!(err instanceof TooLarge)) throw err;
     note.reason = 'model request over the cap';
-    reply(res, 413, `request body over ${max} bytes`, true);
+    reply(res, 413, `request body over ${max} bytes`);
     return discard(req);
   }
   note.bytes = body.length;

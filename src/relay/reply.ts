@@ -8,15 +8,18 @@ export interface RequestNote {
   bytes?: number;
 }
 
-/** A short JSON answer. `close`: the request body was not read, so the connection ends after it. */
-export function reply(res: http.ServerResponse, status: number, message: string, close = false): void {
+/**
+ * A short JSON answer. A refusal before the body was read goes with `discard(req)`, and the
+ * connection stays open while the rest arrives: closing it at once would reset a client still
+ * sending, which would then see EPIPE instead of the status.
+ */
+export function reply(res: http.ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ status, message });
   const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-  if (close) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -41,7 +41,7 @@ export function createRelayServer(opts: RelayOptions): http.Server {
       });
       handle(opts, req, res, note).catch((err: unknown) => {
         note.reason = `error: ${err instanceof Error ? err.message : String(err)}`;
-        reply(res, 500, 'relay error', true);
+        reply(res, 500, 'relay error');
         discard(req);
       });
     },
@@ -100,6 +100,6 @@ function routeOf(rest: string): RequestNote['route'] {
 }
 
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, message: string): void {
-  reply(res, status, message, true);
+  reply(res, status, message);
   discard(req);
 }

@@ -60,7 +60,7 @@ export async function receiveResult(dir: string, req: http.IncomingMessage, res:
   const part = path.join(dir, RELAY_JOB_FILES.resultPart);
   const refuse = (status: number, reason: string, message: string): void => {
     note.reason = reason;
-    reply(res, status, message, true);
+    reply(res, status, message);
     discard(req);
   };
   if (meta === undefined) return refuse(500, 'no meta.json', 'the job has no valid meta.json');

@@ -141,6 +141,17 @@ describe('swarm task boot script (dist/swarm-boot.js) and relay process (dist/re
     assert.equal(fs.existsSync(path.join(root, 'm7')), false);
   });
 
+  it('exits 125 when the relay refuses the result over its cap, keeping none of it', async () => {
+    const root = path.join(tmp, 'task-root-4');
+    const script = `require('fs').writeFileSync(${JSON.stringify(path.join(root, 'work/big.bin'))}, require('crypto').randomBytes(3 * 1024 * 1024))`;
+    const manifest: BundleManifest = { schema_version: 1, mounts: [{ dir: 'm0', containerPath: '/work', readOnly: false }], cmd: [process.execPath, '-e', script], env: {}, workdir: '/work' };
+    const job = makeJob(relayDir, 'job-4', TOKEN, { maxResultBytes: 1024 * 1024 }, packBundle(path.join(tmp, 'b4'), manifest, { m0: { a: 'a' } }));
+    const r = await runBoot(built.boot, { [TASK_ENV.relayUrl]: `http://127.0.0.1:${relay.port}`, [TASK_ENV.jobId]: 'job-4', [TASK_ENV.tokenFile]: path.join(tmp, 'token'), [BOOT_ROOT_ENV]: root });
+    assert.equal(r.code, BOOT_EXIT_CODE, r.stderr);
+    assert.match(r.stderr, /factory-boot: result upload: the relay answered 413/);
+    assert.deepEqual(fs.readdirSync(job).filter((f) => f.startsWith('result')), []);
+  });
+
   it('the relay process listens on RELAY_PORT, writes relay.ready, and exits 0 on SIGTERM', async () => {
     const dir = path.join(tmp, 'proc-run');
     fs.mkdirSync(dir);

@@ -76,6 +76,24 @@ describe('swarm relay (src/relay/server.ts)', () => {
     assert.equal(fs.existsSync(path.join(jobA, RELAY_JOB_FILES.resultPart)), false);
   });
 
+  it('drops the part of an aborted upload, so the task may upload again', async () => {
+    const job = makeJob(root, 'job-c', TOKEN_A);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: relay.port, method: 'PUT', path: RELAY_ROUTES.result('job-c'), agent: false, headers: { authorization: `Bearer ${TOKEN_A}` } });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(8 * 1024));
+      setTimeout(() => {
+        assert.equal(fs.existsSync(path.join(job, RELAY_JOB_FILES.resultPart)), true);
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    for (let i = 0; i < 100 && fs.existsSync(path.join(job, RELAY_JOB_FILES.resultPart)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(fs.existsSync(path.join(job, RELAY_JOB_FILES.resultPart)), false);
+    assert.equal(fs.existsSync(path.join(job, RELAY_JOB_FILES.result)), false);
+    assert.equal((await call(relay.port, 'PUT', RELAY_ROUTES.result('job-c'), { token: TOKEN_A, body: Buffer.from('whole') })).status, 201);
+  });
+
   it('refuses the model route to a job without a gateway, and answers 502 when the socket is absent', async () => {
     assert.equal((await call(relay.port, 'POST', `${RELAY_ROUTES.model('job-b')}/v1/messages`, { token: TOKEN_B, body: Buffer.from('{}') })).status, 403);
     const gone = await call(relay.port, 'POST', `${RELAY_ROUTES.model('job-a')}/v1/messages`, { token: TOKEN_A, body: Buffer.from('{}') });
