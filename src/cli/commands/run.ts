@@ -17,6 +17,8 @@ interface RunOptions {
   verbose?: boolean;
   acceptRedBaseline?: boolean;
   feedback?: string;
+  compare?: string;
+  pick?: string;
   unblock?: boolean;
 }
 
@@ -121,6 +123,8 @@ export function register(program: Command): void {
     .option('--accept-red-baseline', 'start although the Gate or DocOps fails on HEAD before any change; those failures are not held against the Worker')
     .option('--feedback <file>', 'review comments for the ticket\'s next attempt: JSON (ticket_id, comment, line_comments) or text where "path:line: text" lines comment on a line')
     .option('--unblock', 'retry a BLOCKED --ticket: back to OPEN (own commit, the kill switches count afresh); why it was blocked becomes its Worker\'s feedback')
+    .option('--compare <a,b>', 'run the ticket\'s plan on two agents side by side (each agent or agent:model) and apply one; each side may spend the full cycle budget')
+    .option('--pick <auto|ask>', 'with --compare: ask on the terminal which side to apply, or auto: the cheaper passing side', 'ask')
     .option('--json', 'print one JSON object per cycle (one line each)')
     .option('-v, --verbose', 'log each step to stderr')
     .action(async (opts: RunOptions) => {
@@ -140,11 +144,13 @@ export function register(program: Command): void {
         const retry = opts.unblock ? await (await import('../../core/cycle/unblock')).unblockForRetry({ root, ticket: ticket ?? '', by: 'factory run --unblock', retry: { ...(opts.agent ? { agent: opts.agent } : {}), ...(opts.model ? { model: opts.model } : {}) }, logger, signal }) : undefined;
         if (retry) logger.info(retry.unblock.changed ? `${retry.unblock.ticketId}: ${retry.unblock.from} → ${retry.unblock.to}${retry.unblock.commit ? ` (commit ${retry.unblock.commit.slice(0, 7)})` : ''}` : `${retry.unblock.ticketId} is not BLOCKED (${retry.unblock.from}): nothing to unblock`);
         const print = await eventPrinter(opts);
+        // --compare A,B (issue 20): one cycle on two agents, one applied; its table is printed at the end (compare-output.ts).
+        const compare = opts.compare ? await (await import('../compare-output')).compareCli(opts.compare, opts.pick ?? 'ask', { json: opts.json ?? false, line: cycleLine, jsonOf: cycleJson, signal }) : undefined;
         let failed = false;
         // One line per cycle as it ends (several cycles may be in flight).
         const onEvent = (e: CycleEvent) => {
           print(e);
-          if (e.type !== 'end') return;
+          if (e.type !== 'end' || compare) return;
           if (opts.json) process.stdout.write(JSON.stringify(cycleJson(e.outcome)) + '\n');
           else process.stdout.write(cycleLine(e.outcome));
           if (e.outcome.status !== 'PASS') failed = true;
@@ -162,9 +168,11 @@ export function register(program: Command): void {
             ...(opts.model ? { model: opts.model } : {}),
             ...(opts.replay ? { replayDir: path.resolve(opts.replay) } : {}),
             ...(opts.image ? { image: opts.image } : {}),
+            ...(compare ? { compare: compare.compare } : {}),
           },
-          { logger, signal, onEvent },
+          { logger, signal, onEvent, ...(compare?.pickCandidate ? { pickCandidate: compare.pickCandidate } : {}) },
         );
+        if (compare) return compare.report(result);
         // Why the run stopped, when there is something to say (an empty queue, the ticket done, the batch budget).
         if (result.message && !opts.json) process.stdout.write(`${result.message}\n`);
         return failed ? 1 : 0;
