@@ -24,6 +24,7 @@ import { factoryRunOptions, progressMessage, runLabel, runSummary, type RunStart
 import { runFactory } from '../../core/cycle/parallel/run-factory';
 import { requestStop } from '../../core/cycle/stop-requests';
 import { waitForCycleEnd, waitForRequestTaken } from './stop-targets';
+import { BlockedHandoff, isBlocked, retryOptions, type RetryRequest } from './blocked-handoff';
 
 /** Context key: this window runs a Factory operation (a cycle, a Gate, an audit). */
 export const BUSY_KEY = 'factory.busy';
@@ -70,6 +71,8 @@ export class FactoryRunner implements vscode.Disposable {
   private readonly queuedReviews = new Map<string, (d: ReviewDecision) => void>();
   /** The last operation ended because it was cancelled or stopped. */
   private lastAborted = false;
+  /** Issue 20: a ticket left BLOCKED gets this notification; its retry runs through runCycle. */
+  readonly blockedHandoff: BlockedHandoff;
 
   constructor(
     private readonly deps: ExtensionDeps,
@@ -78,6 +81,7 @@ export class FactoryRunner implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
   ) {
     this.reviewer = new ChangesetReviewer(deps.log);
+    this.blockedHandoff = new BlockedHandoff(deps, (t, r) => this.runCycle(t, r));
   }
 
   get busy(): string | undefined {
@@ -146,7 +150,7 @@ export class FactoryRunner implements vscode.Disposable {
    * free); `acceptRedBaseline` is the "Run anyway" of a red baseline. Returns the last cycle's
    * outcome with the whole run's result.
    */
-  async runCycle(ticket?: string, start: RunStart = {}): Promise<RunOutcome | Refusal | { error: string }> {
+  async runCycle(ticket?: string, start: RunStart & RetryRequest = {}): Promise<RunOutcome | Refusal | { error: string }> {
     const ws = await this.ready('Run');
     if ('refused' in ws) return ws;
     const settings = readRunSettings(ws.root);
@@ -157,7 +161,7 @@ export class FactoryRunner implements vscode.Disposable {
       return { error: message };
     }
     const req = { ...(ticket ? { ticket } : {}), ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}), ...(start.compare ? { compare: start.compare } : {}) };
-    const opts = factoryRunOptions(ws.root, settings, req, await gatewayKeys(this.secrets), vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath);
+    const opts = { ...factoryRunOptions(ws.root, settings, req, await gatewayKeys(this.secrets), vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath), ...retryOptions(start) };
     const label = runLabel(req, opts.parallel);
     const baseCommits = new Map<string, string>();
     try {
@@ -180,7 +184,8 @@ export class FactoryRunner implements vscode.Disposable {
       if (!last && result.stoppedBy === 'queue-empty') throw new FactoryError(result.message || 'no cycle ran', 'plan.queue-empty');
       if (!last) throw new FactoryError(result.message || 'no cycle ran', 'interrupted');
       this.lastOutcome = { ...last, root: ws.root, ...(baseCommits.has(last.runId) ? { baseCommit: baseCommits.get(last.runId) } : {}) };
-      if (result.outcomes.length === 1) this.announce(last);
+      for (const o of result.outcomes.filter(isBlocked)) void this.blockedHandoff.offer(ws.root, o);
+      if (result.outcomes.length === 1 && !isBlocked(last)) this.announce(last);
       else void vscode.window.showInformationMessage(runSummary(result), 'Open Run Panel').then((c) => c && this.panels.showRunPanel());
       return { ...last, run: result };
     } catch (err) {
