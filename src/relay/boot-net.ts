@@ -14,7 +14,9 @@ export interface RelayTarget {
   token: string;
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+// No keep-alive: a pooled socket the relay closes as idle (keepAliveTimeout) just as a model call reuses it would fail
+// that call; a connection per request on the overlay is cheap beside a model call.
+const agent = new http.Agent({ keepAlive: false, maxSockets: 64 });
 
 /** A request to one of the job's relay routes, with the bearer token. */
 export function relayRequest(t: RelayTarget, method: string, route: string, headers: http.OutgoingHttpHeaders = {}): http.ClientRequest {
