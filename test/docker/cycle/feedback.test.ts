@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCycle } from '../../../src/core/cycle/orchestrator';
+import { validateEvidence } from '../../../src/core/evidence/validator';
 import { requireDocker } from '../../support/engines';
 import { REPLAYS, build, cleanup, cli, exampleRepo, git, replayDir, treeDigest } from './helpers';
 
@@ -50,6 +51,7 @@ describe('Request changes: review feedback reaches the next attempt\'s Worker (r
     const readme1 = read(ev1, 'README.md');
     assert.match(readme1, /> Clamp the spread to MAX_SPREAD_BPS instead of raising\./);
     assert.match(readme1, /- `engine\/pricing\.py`:3 — name this constant in the docstring/);
+    assert.deepEqual(validateEvidence(ev1).problems, [], 'the FAIL evidence with review.json still validates');
 
     // The next attempt of D201 (its review rejects plainly, so its staging copy and agent output are kept).
     const second = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }, { review: async () => ({ approved: false, reason: 'still not it' }) });
@@ -67,6 +69,7 @@ describe('Request changes: review feedback reaches the next attempt\'s Worker (r
     const given = JSON.parse(read(repo, second.evidencePath!, 'feedback.json'));
     assert.deepEqual([given.source, given.run_id], ['pending', first.runId]);
     assert.match(read(repo, second.evidencePath!, 'README.md'), /Review comments this attempt's Worker was given/);
+    assert.deepEqual(validateEvidence(path.join(repo, second.evidencePath!)).problems, []);
     // Consumed with the verdict: renamed, not pending any more.
     assert.deepEqual(fs.readdirSync(path.join(repo, FEEDBACK_DIR)), [`D201.${second.runId}.used.json`]);
   });
