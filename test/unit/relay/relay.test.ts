@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { RELAY_JOB_FILES, RELAY_ROUTES } from '../../../src/core/contracts/relay-protocol';
 import { call, fakeGateway, makeJob, startRelay, tempDir, type Running } from './fixture';
@@ -40,6 +41,20 @@ describe('swarm relay (src/relay/server.ts)', () => {
     const text = JSON.stringify(relay.logs);
     assert.ok(relay.logs.some((l) => l.status === 401 && l.reason === 'wrong token' && l.job === 'job-a'));
     assert.ok(!text.includes(TOKEN_A.slice(8)) && !text.includes(TOKEN_B.slice(8)), text);
+  });
+
+  it('survives malformed requests', async () => {
+    for (const raw of ['GARBAGE\r\n\r\n', 'GET /jobs/job-a/bundle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \u0000\r\n\r\n', 'PUT /jobs/job-a/result HTTP/1.1\r\nContent-Length: -5\r\n\r\n']) {
+      const answer = await new Promise<string>((resolve) => {
+        const sock = net.connect(relay.port, '127.0.0.1', () => sock.end(raw));
+        let got = '';
+        sock.on('data', (c: Buffer) => (got += c.toString()));
+        sock.on('close', () => resolve(got));
+        sock.on('error', () => resolve(got));
+      });
+      assert.match(answer, /^HTTP\/1\.1 4\d\d /, raw);
+    }
+    assert.equal((await call(relay.port, 'GET', RELAY_ROUTES.health)).status, 200);
   });
 
   it('answers 404 for a job id outside the pattern, never touching the path', async () => {
