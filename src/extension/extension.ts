@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerBackendCommand } from './commands/backend-command';
 import { registerCycleCommands } from './commands/cycle-commands';
 import { registerInitWorkspaceCommand } from './commands/init-workspace';
 import { registerRefreshCommand } from './commands/refresh';
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): FactoryExtensionApi 
   runs.setLive(panels.live, panels.onDidChangeLive);
   const runner = own(context, new FactoryRunner(deps, panels, context.secrets, context.extensionUri));
   registerCycleCommands(context, deps, runner);
+  registerBackendCommand(context, deps, runner);
 
   // Trusting the folder enables the git-based checks (deleted ACs); re-index to show them.
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => store.scheduleRefresh()));

@@ -20,7 +20,7 @@ import { storedApiKeys } from '../secrets/api-key-flow';
 import { ChangesetReviewer, type ReviewSubject } from './changeset-review';
 import { mayRunReplay, runSettings, type RunSettings } from './run-settings';
 import { startRefusalOffer } from './start-refusal';
-import { factoryRunOptions, progressMessage, runLabel, runSummary, type RunStart } from './run-operation';
+import { factoryRunOptions, progressMessage, runLabel, runSummary, withEditorBackend, type RunStart } from './run-operation';
 import { runFactory } from '../../core/cycle/parallel/run-factory';
 import { requestStop } from '../../core/cycle/stop-requests';
 import { waitForCycleEnd, waitForRequestTaken } from './stop-targets';
@@ -175,7 +175,7 @@ export class FactoryRunner implements vscode.Disposable {
         };
         const review = settings.requireApproval ? this.serialReview(ws.root, signal, baseCommits) : undefined;
         try {
-          return await runFactory(opts, { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}), ...(start.pickCandidate ? { pickCandidate: start.pickCandidate } : {}) });
+          return await runFactory(await withEditorBackend(opts, settings), { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}), ...(start.pickCandidate ? { pickCandidate: start.pickCandidate } : {}) });
         } finally {
           this.panels.live.finish();
         }

@@ -3,6 +3,8 @@
  * settings (`factory.parallel`, the Worker override, the replay folder) and the words the user
  * sees about it. No `vscode` here: plain mocha tests it.
  */
+import { withBackend } from '../../core/backend/run-checks';
+import { loadConfigStrict } from '../../core/config/load';
 import type { FactoryRunOptions, FactoryRunResult } from '../../core/cycle/parallel/factory-types';
 import { baselineLine } from '../../core/cycle/baseline';
 import type { CycleDeps, CycleEvent, CycleOutcome } from '../../core/cycle/cycle-types';
@@ -42,6 +44,16 @@ export function factoryRunOptions(root: string, settings: RunSettings, req: RunR
     keys,
     runtimeFile,
   };
+}
+
+/**
+ * The run's options with the window's `factory.engine.backend` applied: the config read as the
+ * run reads it (strictly), with that backend; without the setting the run reads the config itself.
+ */
+export async function withEditorBackend(opts: FactoryRunOptions, settings: Pick<RunSettings, 'backend'>): Promise<FactoryRunOptions> {
+  if (!settings.backend) return opts;
+  const { config } = await loadConfigStrict(opts.root);
+  return { ...opts, config: withBackend(config, settings.backend) };
 }
 
 /** The progress notification's title: what runs, and how many at once. */

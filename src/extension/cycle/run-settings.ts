@@ -12,6 +12,13 @@ export interface RunSettings {
   requireApproval: boolean;
   /** `factory.parallel`: cycles in flight at once for "Factory: Run" (1–16; 1 = one cycle, as always). */
   parallel: number;
+  /** `factory.engine.backend`: `local` or `swarm` overrides the config's `engine.backend` for this window's runs; absent = the config's. */
+  backend?: 'local' | 'swarm';
+}
+
+/** A `factory.engine.backend` value as the run uses it: `local` or `swarm`; `config` (the default) or anything else = the config's choice. */
+export function backendValue(v: unknown): 'local' | 'swarm' | undefined {
+  return v === 'local' || v === 'swarm' ? v : undefined;
 }
 
 /** The most cycles a run keeps in flight (the core's FactoryRunOptions.parallel range). */
@@ -56,7 +63,10 @@ export function runSettings(root: string, get: <T>(key: string) => Inspected<T> 
   const agent = projectValue(get<string>('agent'));
   const model = projectValue(get<string>('model'));
   const replay = userValue(get<string>('replayDirectory'), '').trim();
+  // The project's choice like the agent: where its Workers run (the config may name the swarm too).
+  const backend = backendValue(projectValue(get<string>('engine.backend')));
   return {
+    ...(backend ? { backend } : {}),
     ...(agent ? { agent } : {}),
     ...(model ? { model } : {}),
     ...(replay ? { replayDir: path.resolve(root, replay) } : {}),

@@ -41,7 +41,7 @@ interface Run {
 /** `factory doctor …` from the sources (tsx), with the engine at DOCKER_HOST. */
 function doctor(args: string[], dockerHost: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, DOCKER_HOST: dockerHost };
+    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: dockerHost };
     delete env.DOCKER_TLS_VERIFY;
     delete env.DOCKER_CERT_PATH;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'doctor', ...args], { cwd: REPO_ROOT, env });
