@@ -8,17 +8,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
-import { RELAY_MOUNT } from '../../contracts/relay-protocol';
+import { RELAY_ENV, RELAY_MOUNT, RELAY_READY_FILE } from '../../contracts/relay-protocol';
 import { LABELS, validateSpec } from '../../sandbox/container-spec';
 import { ENGINE_CALL_MS, withTimeout } from '../../sandbox/engine-calls';
 import { FactoryError, errorMessage } from '../../util/errors';
 import { nullLogger, type Logger } from '../../util/log';
 import { isGone, relayServiceName, swarmLabels } from './names';
 
-/** The file the relay writes into its run folder once it listens. */
-export const RELAY_READY_FILE = 'relay.ready';
+/** The file the relay writes into its run folder once it listens (the wire contract's). */
+export { RELAY_READY_FILE };
 /** The relay's resources: it streams bundles and results, it does not hold them. */
-export const RELAY_LIMITS = { memoryMb: 512, cpus: 1, pidsLimit: 128, tmpfsMb: 64 } as const;
+export const RELAY_RESOURCES = { memoryMb: 512, cpus: 1, pidsLimit: 128, tmpfsMb: 64 } as const;
 /** How long the relay may take to be ready (image on the node, network attached, listening). */
 export const RELAY_READY_MS = 90_000;
 
@@ -53,9 +53,9 @@ export interface RelayHandle {
 export function relayServiceSpec(o: RelayOptions): Docker.CreateServiceOptions {
   const runDir = path.resolve(o.runDir);
   // The same refusals as any container's mounts (home, a parent of it, .git, the engine socket, a non-root user).
-  validateSpec({ image: o.image, cmd: ['node'], user: o.user, mounts: [{ hostPath: runDir, containerPath: RELAY_MOUNT, readOnly: false }], limits: RELAY_LIMITS, labels: { runId: o.runId, ticket: '', role: 'worker' }, timeoutMs: 1 });
+  validateSpec({ image: o.image, cmd: ['node'], user: o.user, mounts: [{ hostPath: runDir, containerPath: RELAY_MOUNT, readOnly: false }], limits: RELAY_RESOURCES, labels: { runId: o.runId, ticket: '', role: 'worker' }, timeoutMs: 1 });
   const labels = swarmLabels({ [LABELS.runId]: o.runId, [LABELS.role]: 'relay' });
-  const mem = RELAY_LIMITS.memoryMb * 1024 * 1024;
+  const mem = RELAY_RESOURCES.memoryMb * 1024 * 1024;
   const privileges = { NoNewPrivileges: true } as NonNullable<Docker.ContainerSpec['Privileges']>;
   return {
     Name: relayServiceName(o.runId),
@@ -63,7 +63,7 @@ export function relayServiceSpec(o: RelayOptions): Docker.CreateServiceOptions {
     TaskTemplate: {
       ContainerSpec: {
         Image: o.image,
-        Env: [`RELAY_PORT=${o.port}`, `RELAY_DIR=${RELAY_MOUNT}`],
+        Env: [`${RELAY_ENV.port}=${o.port}`, `${RELAY_ENV.dir}=${RELAY_MOUNT}`],
         User: o.user,
         Labels: labels,
         Init: true,
@@ -74,11 +74,11 @@ export function relayServiceSpec(o: RelayOptions): Docker.CreateServiceOptions {
         Ulimits: [{ Name: 'nofile', Soft: 4096, Hard: 4096 }, { Name: 'core', Soft: 0, Hard: 0 }],
         Mounts: [
           { Type: 'bind', Source: runDir, Target: RELAY_MOUNT, ReadOnly: false, BindOptions: { Propagation: 'rprivate' } },
-          { Type: 'tmpfs', Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: RELAY_LIMITS.tmpfsMb * 1024 * 1024, Mode: 0o1777 } },
+          { Type: 'tmpfs', Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: RELAY_RESOURCES.tmpfsMb * 1024 * 1024, Mode: 0o1777 } },
         ],
         StopGracePeriod: 2_000_000_000,
       },
-      Resources: { Limits: { MemoryBytes: mem, NanoCPUs: RELAY_LIMITS.cpus * 1e9, Pids: RELAY_LIMITS.pidsLimit } },
+      Resources: { Limits: { MemoryBytes: mem, NanoCPUs: RELAY_RESOURCES.cpus * 1e9, Pids: RELAY_RESOURCES.pidsLimit } },
       RestartPolicy: { Condition: 'on-failure', MaxAttempts: 3, Delay: 1_000_000_000 },
       Placement: { Constraints: [`node.id==${o.nodeId}`] },
       Networks: [{ Target: o.network }],
