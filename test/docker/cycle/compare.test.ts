@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import { loadConfigStrict } from '../../../src/core/config/load';
 import { cycleRecords } from '../../../src/core/cycle/cycle-paths';
 import { listCycleStates } from '../../../src/core/cycle/cycle-state';
-import type { CycleEvent } from '../../../src/core/cycle/cycle-types';
+import type { CycleEvent, CycleOutcome } from '../../../src/core/cycle/cycle-types';
 import { evaluateKillSwitches } from '../../../src/core/cycle/kill-switches';
 import { runFactory } from '../../../src/core/cycle/parallel/run-factory';
 import type { FactoryRunResult } from '../../../src/core/cycle/parallel/factory-types';
 import { readHistory } from '../../../src/core/history/history';
 import { parseLedger } from '../../../src/core/ssot/ledger';
 import { requireDocker } from '../../support/engines';
-import { REPLAYS, build, cleanup, exampleRepo, git, replayDir } from './helpers';
+import { REPLAYS, build, cleanup, cli, exampleRepo, git, replayDir } from './helpers';
 
 const LEDGER = 'docs/v2/design/AC_LEDGER.md';
 const HISTORY = 'logs/autopilot/history.jsonl';
@@ -131,22 +131,24 @@ describe('factory run --compare (issue 20 item 2, real engine)', function () {
     });
   });
 
-  describe('D202 where neither side passes (both leave the scope), --pick ask', () => {
-    let r: FactoryRunResult;
-    let asked = 0;
+  describe('D202 where neither side passes (both leave the scope): the CLI, --pick auto --json', () => {
+    let o: CycleOutcome;
+    let run: Awaited<ReturnType<typeof cli>>;
     let head0: string;
     let d202: string[];
 
     before(async () => {
       head0 = git(repo, 'rev-parse', 'HEAD').trim();
       d202 = statuses(repo, 'D202');
-      r = await runFactory({ root: repo, ticket: 'D202', parallel: 1, maxCycles: 1, replayDir: replays, compare: { agents: ['replay:gpt-5-mini', 'replay:claude-sonnet-4-5'], pick: 'ask' } }, { pickCandidate: () => Promise.resolve(++asked) });
+      run = await cli(['run', '--root', repo, '--ticket', 'D202', '--compare', 'replay:gpt-5-mini,replay:claude-sonnet-4-5', '--pick', 'auto', '--replay', replays, '--json']);
+      const lines = run.stdout.trim().split('\n');
+      assert.equal(lines.length, 1, `one JSON line for the compare:\n${run.stdout}\n${run.stderr}`);
+      o = JSON.parse(lines[0]) as CycleOutcome;
     });
 
-    it('the cycle FAILs once with both sides\' reasons; nobody was asked; nothing applied', () => {
-      const o = r.outcomes[0];
+    it('the cycle FAILs once with both sides\' reasons (exit 1); nothing applied', () => {
+      assert.equal(run.code, 1, run.stderr);
       assert.equal(o.status, 'FAIL');
-      assert.equal(asked, 0, 'no candidate to pick from');
       assert.equal(o.compare?.picked, null);
       assert.equal(o.runId, o.compare?.candidates[0]?.runId, 'side a\'s line is the one that counts');
       assert.equal(o.reasons[0], 'no candidate of the compare passed');
@@ -159,8 +161,22 @@ describe('factory run --compare (issue 20 item 2, real engine)', function () {
       assert.equal(git(repo, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!logs/autopilot').trim(), '');
     });
 
+    it('refused before anything starts: --pick ask without a terminal, an unknown agent, --parallel 2 (exit 2)', async () => {
+      const lines = readHistory(path.join(repo, HISTORY)).records.length;
+      const ask = await cli(['run', '--root', repo, '--ticket', 'D202', '--compare', 'replay:gpt-5-mini,replay:claude-sonnet-4-5', '--replay', replays]);
+      assert.equal(ask.code, 2);
+      assert.match(ask.stderr, /pass --pick auto/);
+      const unknown = await cli(['run', '--root', repo, '--compare', 'replay,claud', '--pick', 'auto']);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /unknown agent 'claud'/);
+      const parallel = await cli(['run', '--root', repo, '--compare', 'replay:a,replay:b', '--pick', 'auto', '--parallel', '2']);
+      assert.equal(parallel.code, 2);
+      assert.match(parallel.stderr, /--parallel/);
+      assert.equal(readHistory(path.join(repo, HISTORY)).records.length, lines, 'no cycle ran');
+    });
+
     it('two history lines, one counted by the kill switches', async () => {
-      const [a, b] = r.outcomes[0].compare!.candidates.map((x) => x.runId);
+      const [a, b] = o.compare!.candidates.map((x) => x.runId);
       const lines = readHistory(path.join(repo, HISTORY)).records.filter((l) => l.ticketId === 'D202');
       assert.deepEqual(lines.map((l) => [l.runId, l.status, l.compare ?? null]).sort(), [[a, 'FAIL', null], [b, 'FAIL', { picked: false, with: a }]].sort());
       const config = (await loadConfigStrict(repo)).config;

@@ -3,7 +3,7 @@
  * kill switches skip (its evidence says "not picked (compare with <run>)"), and the IN_PROGRESS
  * marks of the ledger move to the side that counts, which ADJUST (or the verdict's record) ends.
  */
-import { writeCycleState } from '../cycle-state';
+import { clearCycleState, writeCycleState } from '../cycle-state';
 import type { CycleStatus } from '../../contracts/status';
 import { record } from '../phases/record';
 import { writeVerdictEvidence } from '../phases/verdict-evidence';
@@ -46,4 +46,6 @@ export async function recordNotPicked(run: SideRun, withRunId: string, why: stri
   const verdict: Verdict = { status, cause: status, reasons: outcome.reasons };
   await writeVerdictEvidence(ctx, { plan: act.plan, outcome, act: { ...act, verdict } });
   await record(ctx.paths, act.plan, outcome, status, ctx.now, { compare: { picked: false, with: withRunId } });
+  // Recorded: nothing of this side is left for a crash recovery to finish.
+  await clearCycleState(ctx.statePath);
 }
