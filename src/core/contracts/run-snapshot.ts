@@ -28,6 +28,8 @@ export const timelinePhase = z.object({
   steps: z
     .array(z.object({ name: shortText, status: shortText, durationMs: z.number().nonnegative().nullable() }))
     .max(200),
+  /** What happened when there is no time to show, or besides it: "Gate from cache", "not part of a Gate run", "nothing applied". */
+  detail: shortText.nullable().optional(),
 });
 export type TimelinePhase = z.infer<typeof timelinePhase>;
 

@@ -3,7 +3,7 @@
  * logs (virtualised, ANSI-safe, searchable), and the evidence manifest, KPI, gates, scope
  * violations and audit verdict. Every string from the host is put in with text nodes (dom.ts).
  */
-import type { CycleChoice, LogStream, RunSnapshot, WebviewMessage, WebviewState } from '../../shared/protocol';
+import type { CycleChoice, LogStream, RunSnapshot, TimelinePhase, WebviewMessage, WebviewState } from '../../shared/protocol';
 import { duration, h, icon, statusIcon, usd } from '../dom';
 import { LogView } from '../log/log-view';
 import { CyclesView } from './cycles-view';
@@ -12,6 +12,12 @@ import { rolesContent } from './roles-view';
 type Post = (m: WebviewMessage) => void;
 
 const TABS = ['gate', 'worker', 'evidence'] as const;
+
+/** A phase's time, with what it did when the time alone does not say it (the Gate from cache, nothing applied …). */
+export function phaseTime(p: Pick<TimelinePhase, 'status' | 'durationMs' | 'detail'>): string {
+  if (p.detail) return p.durationMs === null ? p.detail : `${duration(p.durationMs)} · ${p.detail}`;
+  return p.status === 'UNKNOWN' ? 'not recorded' : duration(p.durationMs);
+}
 
 export class RunView {
   readonly element: HTMLElement;
@@ -127,7 +133,7 @@ export class RunView {
         'div',
         { class: `phase ${st.cls}`, 'data-phase': p.name },
         h('div', { class: 'phase-name' }, icon(st.icon), ` ${p.name}`),
-        h('div', { class: 'phase-duration' }, p.status === 'UNKNOWN' ? 'not recorded' : duration(p.durationMs)),
+        h('div', { class: 'phase-duration' }, phaseTime(p)),
         p.steps.length ? h('ul', { class: 'steps' }, ...p.steps.map((s) => h('li', { class: statusIcon(s.status).cls }, icon(statusIcon(s.status).icon), ` ${s.name} `, h('span', { class: 'muted' }, duration(s.durationMs))))) : null,
       );
     }));

@@ -122,8 +122,32 @@ export function parseGateSteps(log: string): GateStep[] {
   return steps;
 }
 
-/** The timeline: phases recorded in history when the cycle wrote them, otherwise CHECK from the gate log. */
+/** The manifest's gate cache record: a Gate PASS reused from an earlier run of the same tree. */
+function gateCache(manifest: Record<string, unknown> | undefined): { hit: boolean; source: string | null } {
+  const c = manifest?.gate_cache;
+  if (!c || typeof c !== 'object') return { hit: false, source: null };
+  const r = c as Record<string, unknown>;
+  return { hit: r.hit === true, source: typeof r.source_run_id === 'string' && r.source_run_id ? cut(r.source_run_id, 128) : null };
+}
+
+/** What a recorded phase did when its time alone does not say it: the Gate served from cache, a PASS without a time, a skipped ADJUST. */
+function recordedDetail(name: string, status: string, durationMs: number | null, cycleStatus: string | undefined, cache: { hit: boolean; source: string | null }): string | null {
+  if (name === 'CHECK' && cache.hit) return `Gate from cache${cache.source ? ` (PASS of ${cache.source})` : ''}`;
+  if (name === 'ADJUST' && status === 'SKIPPED') return cycleStatus && cycleStatus !== 'PASS' ? `nothing applied (${cycleStatus})` : 'nothing applied';
+  if (status === 'SKIPPED') return cycleStatus === 'BLOCKED' && name !== 'PLAN' ? 'not run (blocked at PLAN)' : 'not run';
+  if (status === 'PASS' && durationMs === null) return name === 'ADJUST' ? 'applied, recorded, committed' : 'done';
+  return null;
+}
+
+/**
+ * The timeline: phases recorded in history when the cycle wrote them (with what they did: the
+ * Gate from cache, nothing applied …); otherwise what the evidence shows — a Gate run (`factory
+ * gate`, "Run Gate") is CHECK alone, and a cycle's evidence read before its history line (PASS
+ * evidence is written inside ADJUST) has PLAN done and ADJUST by the manifest's verdict.
+ */
 export function buildTimeline(record: HistoryLine | undefined, manifest: Record<string, unknown> | undefined, steps: GateStep[]): TimelinePhase[] {
+  const cache = gateCache(manifest);
+  const gateRun = !record && !!manifest && !manifest.worker && !(Array.isArray(manifest.ac_ids) && manifest.ac_ids.length);
   return CYCLE_PHASES.map((name): TimelinePhase => {
     const r = record?.phases?.find((p) => p.name === name);
     const checkSteps = name === 'CHECK' ? steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs })) : [];
@@ -131,16 +155,24 @@ export function buildTimeline(record: HistoryLine | undefined, manifest: Record<
       const started = str(r.startedAt);
       const ended = str(r.endedAt);
       const durationMs = num(r.durationMs) ?? (started && ended ? Math.max(0, Date.parse(ended) - Date.parse(started)) || null : null);
-      return { name, status: r.status, startedAt: started, durationMs, steps: checkSteps };
+      return { name, status: r.status, startedAt: started, durationMs, steps: checkSteps, detail: recordedDetail(name, r.status, durationMs, record?.status, cache) };
     }
     if (name === 'CHECK' && (steps.length || manifest?.gates)) {
       const failed = steps.some((s) => s.status !== 'PASS' && s.status !== 'SKIPPED') || Object.values((manifest?.gates as Record<string, unknown>) ?? {}).some((g) => g !== 'PASS' && g !== 'SKIPPED');
       const total = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
-      return { name, status: failed ? 'FAIL' : 'PASS', startedAt: steps[0]?.startedAt ?? null, durationMs: steps.length ? total : (num(manifest?.duration_seconds) ?? 0) * 1000, steps: checkSteps };
+      const detail = cache.hit ? `Gate from cache${cache.source ? ` (PASS of ${cache.source})` : ''}` : null;
+      return { name, status: failed ? 'FAIL' : 'PASS', startedAt: steps[0]?.startedAt ?? null, durationMs: steps.length ? total : (num(manifest?.duration_seconds) ?? 0) * 1000, steps: checkSteps, detail };
     }
+    if (gateRun) return { name, status: 'SKIPPED', startedAt: null, durationMs: null, steps: [], detail: 'not part of a Gate run' };
     if (name === 'DO' && manifest?.worker && typeof manifest.worker === 'object') {
       const w = manifest.worker as Record<string, unknown>;
-      return { name, status: w.claimed_status === 'PASS' ? 'PASS' : w.claimed_status === 'FAIL' ? 'FAIL' : 'UNKNOWN', startedAt: null, durationMs: null, steps: [] };
+      const claimed = w.claimed_status === 'PASS' ? 'PASS' : w.claimed_status === 'FAIL' ? 'FAIL' : 'UNKNOWN';
+      return { name, status: claimed, startedAt: null, durationMs: null, steps: [], detail: claimed === 'UNKNOWN' ? null : `the Worker claimed ${claimed}` };
+    }
+    if (manifest && !record && (name === 'PLAN' || name === 'ADJUST')) {
+      if (name === 'PLAN') return { name, status: 'PASS', startedAt: str(manifest.timestamp), durationMs: null, steps: [], detail: 'done' };
+      const applied = manifest.status === 'PASS';
+      return { name, status: applied ? 'PASS' : 'SKIPPED', startedAt: null, durationMs: null, steps: [], detail: applied ? 'applied (its history line not written yet)' : `nothing applied (${cut(manifest.status ?? 'not PASS', 40)})` };
     }
     return { name, status: 'UNKNOWN', startedAt: null, durationMs: null, steps: [] };
   });
@@ -260,7 +292,8 @@ function historyOnlyRun(root: string, config: FactoryConfig, runId: string): Run
     ticketId: str(record.ticketId),
     status,
     timestamp: str(record.endedAt),
-    timeline: CYCLE_PHASES.map((name) => ({ name, status: 'UNKNOWN', startedAt: null, durationMs: null, steps: [] })),
+    // Its phases as the history line recorded them (what each did), not "not recorded".
+    timeline: buildTimeline(record, undefined, []),
     scopeViolations: (record.scopeViolations ?? []).slice(0, 1000).map((v) => cut(v)),
     audit: typeof audit === 'string' ? { verdict: cut(audit), summary: '' } : null,
     cost: { spentUsd: record.costUsd ?? null, budgetUsd: config.killSwitch.budgetUsd },
