@@ -51,8 +51,7 @@ export async function checkBackend(root: string, config: FactoryConfig, opts: Ba
   try {
     backend = await openBackend(cfg, { docker: conn.docker, root, runId: `doctor-${process.pid}-${Date.now().toString(36)}`, ...(signal ? { signal } : {}) });
   } catch (err) {
-    const fix = kind === 'swarm' ? 'see docs/scale.md: the swarm needs a manager this machine can reach, and this machine as one of its nodes' : 'see docs/scale.md';
-    return report(kind, [{ id: `${kind}.backend`, ok: false, detail: errorMessage(err), fix }], conn.address);
+    return report(kind, await unopenedChecks(cfg, conn.docker, err), conn.address);
   }
   try {
     return report(kind, await backend.check(signal), conn.address);
@@ -61,6 +60,19 @@ export async function checkBackend(root: string, config: FactoryConfig, opts: Ba
   } finally {
     await backend.dispose().catch(() => undefined);
   }
+}
+
+/**
+ * A backend that refuses to open (the swarm's: no manager, this machine no node) still gets its
+ * list: the swarm's checks on the engine at hand, each with its fix, plus the refusal itself when
+ * they all pass. A manager named by `engine.swarm.host` that does not answer is that one failure.
+ */
+async function unopenedChecks(config: FactoryConfig, docker: Parameters<typeof openBackend>[1]['docker'], err: unknown): Promise<BackendCheck[]> {
+  const refusal: BackendCheck = { id: `${config.engine.backend}.backend`, ok: false, detail: errorMessage(err), fix: 'see docs/scale.md' };
+  if (config.engine.backend !== 'swarm' || config.engine.swarm.host) return [refusal];
+  const { swarmChecks } = await import('./swarm/swarm-check');
+  const checks = await swarmChecks(docker, config).catch((e: unknown) => [{ id: 'swarm.check', ok: false, detail: errorMessage(e) }]);
+  return checks.every((c) => c.ok) ? [...checks, refusal] : checks;
 }
 
 /** The report as lines: a header, then `✓`/`✗`, the check's id and detail, and under a failed one its fix. */

@@ -108,6 +108,8 @@ describe('factory doctor: the execution backend checks, against a stub engine', 
       const failed = report.checks.filter((c) => !c.ok);
       assert.ok(failed.length > 0 && failed.every((c) => c.id.startsWith('swarm.') || c.id === 'engine'), JSON.stringify(report.checks));
       assert.ok(failed.some((c) => c.fix), 'a failed check says what to do');
+      const manager = report.checks.find((c) => c.id === 'swarm.manager');
+      assert.ok(manager && !manager.ok && manager.fix?.includes('docker swarm init'), `the swarm's own checks, not only the refusal: ${JSON.stringify(report.checks)}`);
     }
     // …and --backend local checks the local engine of the same swarm-configured repository.
     const local = await doctor(['--root', swarmRoot, '--backend', 'local'], `unix://${socket}`);
