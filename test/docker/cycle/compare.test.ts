@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { loadConfigStrict } from '../../../src/core/config/load';
 import { cycleRecords } from '../../../src/core/cycle/cycle-paths';
 import { listCycleStates } from '../../../src/core/cycle/cycle-state';
-import type { CycleEvent, CycleOutcome } from '../../../src/core/cycle/cycle-types';
+import type { CompareCandidate, CycleEvent, CycleOutcome } from '../../../src/core/cycle/cycle-types';
 import { evaluateKillSwitches } from '../../../src/core/cycle/kill-switches';
 import { runFactory } from '../../../src/core/cycle/parallel/run-factory';
 import type { FactoryRunResult } from '../../../src/core/cycle/parallel/factory-types';
@@ -183,6 +183,26 @@ describe('factory run --compare (issue 20 item 2, real engine)', function () {
       assert.equal(evaluateKillSwitches(cycleRecords(path.join(repo, HISTORY)), 'D202', config).attempts, 1);
       assert.equal(manifest(repo, a).status, 'FAIL');
       assert.equal(manifest(repo, b).status, 'FAIL');
+    });
+  });
+  describe('--pick ask: the person picks none of two passing sides', () => {
+    it('FAIL "no candidate picked", counted once; nothing applied; the picker saw both candidates', async () => {
+      const fresh = exampleRepo();
+      const head0 = git(fresh, 'rev-parse', 'HEAD').trim();
+      const seen: CompareCandidate[][] = [];
+      const r = await runFactory({ root: fresh, ticket: 'D201', parallel: 1, maxCycles: 1, replayDir: replays, baseline: 'skip', compare: { agents: ['replay:gpt-5-mini', 'replay:claude-sonnet-4-5'], pick: 'ask' } }, { pickCandidate: (c) => (seen.push(c), Promise.resolve(null)) });
+      const o = r.outcomes[0];
+      assert.equal(seen.length, 1);
+      assert.deepEqual(seen[0].map((c) => [c.model, c.passed, c.gate, c.changes.length > 0, fs.existsSync(c.workspace)]), [['gpt-5-mini', true, 'PASS', true, true], ['claude-sonnet-4-5', true, 'PASS', true, true]]);
+      assert.equal(o.status, 'FAIL');
+      assert.ok(o.reasons.includes('no candidate picked'), o.reasons.join('; '));
+      assert.equal(o.compare?.picked, null);
+      assert.equal(git(fresh, 'rev-parse', 'HEAD').trim(), head0, 'no commit');
+      assert.ok(!fs.readFileSync(path.join(fresh, 'tests/test_pricing.py'), 'utf8').includes('test_negative_spread_is_rejected'), 'nothing applied');
+      const config = (await loadConfigStrict(fresh)).config;
+      const lines = readHistory(path.join(fresh, HISTORY)).records;
+      assert.deepEqual(lines.map((l) => [l.status, l.compare?.picked ?? null]).sort(), [['FAIL', false], ['FAIL', null]].sort());
+      assert.equal(evaluateKillSwitches(cycleRecords(path.join(fresh, HISTORY)), 'D201', config).attempts, 1);
     });
   });
 });
