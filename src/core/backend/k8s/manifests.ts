@@ -24,7 +24,7 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
-import { TASK_ENV } from '../../contracts/relay-protocol';
+import { RELAY_ENV, TASK_ENV } from '../../contracts/relay-protocol';
 import { buildJobSpec, type ContainerJob } from '../../sandbox/job';
 import { DEFAULT_GRACE_MS, LABELS, validateSpec, type ContainerSpec } from '../../sandbox/container-spec';
 import { FactoryError } from '../../util/errors';
@@ -178,8 +178,7 @@ export function relayDeployment(run: K8sRun): IDeployment {
     imagePullPolicy: 'IfNotPresent',
     ...(run.relayCmd ? { command: [...run.relayCmd] } : {}),
     ports: [{ name: 'relay', containerPort: run.relayPort, protocol: 'TCP' }],
-    // src/relay/main.ts: RELAY_PORT (required), RELAY_DIR (the run folder).
-    env: [{ name: 'RELAY_PORT', value: String(run.relayPort) }, { name: 'RELAY_DIR', value: vol.mountPath }],
+    env: [{ name: RELAY_ENV.port, value: String(run.relayPort) }, { name: RELAY_ENV.dir, value: vol.mountPath }],
     resources: { limits: { memory: '256Mi', cpu: '500m' }, requests: { memory: '256Mi', cpu: '500m' } },
     securityContext: hardenedContext(run.relayUser ?? '65534:65534'),
     readinessProbe: { httpGet: { path: '/healthz', port: 'relay' }, periodSeconds: 2 },

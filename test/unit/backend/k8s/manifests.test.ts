@@ -132,6 +132,11 @@ describe('Kubernetes on paper: manifests from the one job description (backend/k
     assert.deepEqual(svc.selector, relayLabels);
     const dep = relayDeployment(EXAMPLE_RUN).spec!.template.spec!;
     assert.deepEqual(dep.nodeSelector, { 'kubernetes.io/hostname': 'controller-1' }, 'the relay runs where the run folder is');
+    const relay0 = dep.containers[0];
+    assert.deepEqual(relay0.env, [{ name: 'RELAY_PORT', value: '8080' }, { name: 'RELAY_DIR', value: '/relay' }], 'the relay\'s own environment (src/relay/main.ts)');
+    assert.equal(relay0.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(relay0.securityContext?.capabilities, { drop: ['ALL'] });
+    assert.equal(dep.automountServiceAccountToken, false);
   });
 
   it('refuses what the local pipeline refuses (root, a .git folder) and names Kubernetes cannot take', () => {
