@@ -173,8 +173,8 @@ export async function packBody(dest: string, mounts: readonly ShippedMount[], ca
 }
 
 /** One job's bundle from a packed body: its manifest entry, the body's bytes, the end of archive. */
-export async function bundleFromBody(dest: string, body: BundleBody, req: Omit<BundleRequest, 'mounts' | 'capBytes' | 'signal'>): Promise<BundleInfo> {
-  const manifest = bundleManifest({ ...req, mounts: body.mounts });
+export async function bundleFromBody(dest: string, body: BundleBody, req: Omit<BundleRequest, 'mounts' | 'capBytes' | 'signal'> & { mounts?: readonly ShippedMount[] }): Promise<BundleInfo> {
+  const manifest = bundleManifest({ ...req, mounts: req.mounts ?? body.mounts });
   const head = `${dest}.head`;
   await writeTar(head, (pack) => addEntry(pack, { name: 'manifest.json', mode: 0o644 }, Buffer.from(JSON.stringify(manifest))), undefined, false);
   const part = `${dest}.part`;

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RELAY_JOB_FILES, TASK_ENV, type RelayJobMeta } from '../../contracts/relay-protocol';
 import { LABELS, type ContainerResult } from '../../sandbox/container-spec';
-import { buildJobSpec, logCapOf, type ContainerJob, type JobRunOptions } from '../../sandbox/job';
+import { SANDBOX_PATHS, buildJobSpec, logCapOf, type ContainerJob, type JobRunOptions } from '../../sandbox/job';
 import { errorMessage } from '../../util/errors';
 import { bundleFromBody, packBundle, type BundleBody, type BundleInfo, type ShippedMount } from './bundle';
 import { forwardGateway, type GatewayForward } from './gateway-forward';
@@ -45,9 +45,24 @@ export interface TaskOutcome {
   refused?: TransferRefused;
 }
 
+/**
+ * Where a container path lives in the swarm task. The engine gives a tmpfs mounted over a folder
+ * of the image that folder's mode, owned by root (Docker 20.10, seen with runc's copy-up): the
+ * worker image's /workspace and /home/worker (0755) would be read-only for the task's user. So
+ * the task works in /factory/workspace and has its home at /factory/home (the Worker runtime and
+ * the Gate use their working directory, never the literal /workspace).
+ */
+export const TASK_WORKSPACE = '/factory/workspace';
+export const TASK_HOME = '/factory/home';
+export function taskPath(containerPath: string): string {
+  if (containerPath === SANDBOX_PATHS.workspace) return TASK_WORKSPACE;
+  if (containerPath.startsWith(`${SANDBOX_PATHS.workspace}/`)) return TASK_WORKSPACE + containerPath.slice(SANDBOX_PATHS.workspace.length);
+  return containerPath;
+}
+
 /** The task's tmpfs per shipped mount: what the bundle takes, plus the growth cap for a writable one. */
 function tmpfsOf(req: TaskRequest, info: BundleInfo): { containerPath: string; sizeMb: number }[] {
-  const out = req.shipped.map((m) => ({ containerPath: m.containerPath, sizeMb: Math.ceil((info.allocated[m.dir] ?? 0) / MIB) + (m.readOnly ? 8 : req.job.limits.workspaceMb) }));
+  const out = req.shipped.map((m) => ({ containerPath: taskPath(m.containerPath), sizeMb: Math.ceil((info.allocated[m.dir] ?? 0) / MIB) + (m.readOnly ? 8 : req.job.limits.workspaceMb) }));
   if (req.gateway) out.push({ containerPath: req.gateway.containerDir, sizeMb: 1 });
   return out;
 }
@@ -60,8 +75,9 @@ async function prepareJobFolder(run: SwarmRun, jobDir: string, req: TaskRequest,
   const meta: RelayJobMeta = { schema_version: 1, maxResultBytes: capBytes, gateway: req.gateway !== undefined };
   fs.writeFileSync(path.join(jobDir, RELAY_JOB_FILES.meta), JSON.stringify(meta));
   const bundle = path.join(jobDir, RELAY_JOB_FILES.bundle);
-  const what = { cmd: req.job.cmd, env, workdir: '/workspace', ...(req.gateway ? { gatewaySocket: req.gateway.containerSocket } : {}) };
-  const info = req.body ? await bundleFromBody(bundle, req.body, what) : await packBundle(bundle, { ...what, mounts: req.shipped, capBytes });
+  const what = { cmd: req.job.cmd, env: { ...env, HOME: TASK_HOME }, workdir: TASK_WORKSPACE, ...(req.gateway ? { gatewaySocket: req.gateway.containerSocket } : {}) };
+  const mounts = req.shipped.map((m) => ({ ...m, containerPath: taskPath(m.containerPath) }));
+  const info = req.body ? await bundleFromBody(bundle, req.body, { ...what, mounts }) : await packBundle(bundle, { ...what, mounts, capBytes });
   for (const f of [RELAY_JOB_FILES.tokenHash, RELAY_JOB_FILES.meta, RELAY_JOB_FILES.bundle]) relayFile(path.join(jobDir, f));
   return info;
 }
@@ -111,7 +127,10 @@ export async function runSwarmTask(run: SwarmRun, req: TaskRequest, opts: JobRun
     if (req.gateway) forward = await forwardGateway(path.join(jobDir, RELAY_JOB_FILES.gatewaySocket), req.gateway.hostSocket, { uid: fs.statSync(jobDir).uid, gid: fs.statSync(jobDir).gid });
     secret = await createJobSecret(run.deps.docker, jobId, token, { [LABELS.runId]: run.deps.runId });
     const svc = buildServiceSpec(
-      { ...spec, cmd: ['node', '-e', swarmBootSource()], mounts: [] },
+      // The boot script runs the job's command in the manifest's workdir. The container's own is `/`:
+      // the engine re-creates a working directory as root 0755 over its tmpfs (seen on 20.10),
+      // which the task's user could then not fill.
+      { ...spec, workdir: '/', tmpfs: ['/tmp', TASK_HOME], env: { ...spec.env, HOME: TASK_HOME }, cmd: ['node', '-e', swarmBootSource()], mounts: [] },
       { jobId, network: parts.network.id, constraints: run.swarm.constraints, tmpfs: tmpfsOf(req, info), secret: { id: secret.id, name: secret.name, target: TOKEN_TARGET }, env: { [TASK_ENV.relayUrl]: parts.relay.url } },
     );
     const { onOutput, onStart, signal, logger } = opts;
