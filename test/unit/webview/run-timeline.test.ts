@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { HistoryLine } from '../../../src/core/contracts/history-entry';
+import type { CycleOutcome } from '../../../src/core/cycle/cycle-types';
+import { CycleFeed } from '../../../src/extension/panels/run/cycle-feed';
 import { buildTimeline } from '../../../src/extension/panels/run/run-snapshot';
 import { phaseTime } from '../../../src/webview/run/run-view';
 
@@ -41,5 +43,17 @@ describe('Run panel timeline: what each phase did', () => {
     assert.ok(!shown(t).some((s) => s.includes('not recorded')));
     // Nothing known at all still says so.
     assert.equal(phaseTime({ status: 'UNKNOWN', durationMs: null }), 'not recorded');
+  });
+
+  it('live: a phase the cycle never reached ends "nothing applied" / "not run", not a bare dash', () => {
+    const feed = new CycleFeed({ snapshot: () => undefined, resetLog: () => undefined, appendLog: () => undefined, status: () => undefined }, 1);
+    for (const [phase, at] of [['PLAN', 0], ['DO', 100], ['CHECK', 200]] as const) feed.handle({ type: 'phase', runId: 'r1', phase, at: new Date(at).toISOString() });
+    const outcome = { runId: 'r1', ticketId: 'D301', acIds: [], status: 'FAIL', reasons: ['gate: fast FAIL'], costUsd: 0, evidencePath: null, commit: null, blocked: false, escalated: false, audit: null, changes: [], violations: [], stagingKept: null, timings: { totalMs: 300, agentMs: 0, agentOwnMs: 0, gateMs: 0, gateCommandMs: 0, auditMs: 0, phases: {} } } satisfies CycleOutcome;
+    feed.handle({ type: 'end', outcome });
+    assert.equal(phaseTime(feed.current.timeline[3]), 'nothing applied (FAIL)');
+    const blocked = new CycleFeed({ snapshot: () => undefined, resetLog: () => undefined, appendLog: () => undefined, status: () => undefined }, 1);
+    blocked.handle({ type: 'phase', runId: 'r2', phase: 'PLAN', at: new Date(0).toISOString() });
+    blocked.handle({ type: 'end', outcome: { ...outcome, runId: 'r2', status: 'BLOCKED', blocked: true } });
+    assert.deepEqual(blocked.current.timeline.map((p) => phaseTime(p)).slice(1), ['not run (blocked)', 'not run (blocked)', 'nothing applied (BLOCKED)']);
   });
 });

@@ -157,7 +157,8 @@ export class CycleFeed {
       timeline: this.run.timeline.map((p) => {
         const ms = o.timings.phases[p.name];
         if (p.status === 'RUNNING') return { ...p, status: o.status === 'PASS' ? 'PASS' : 'FAIL', durationMs: ms ?? (ended !== undefined ? Math.max(0, ended - (this.phaseStart.get(p.name) ?? ended)) : null) };
-        if (p.status === 'PENDING') return { ...p, status: 'SKIPPED' };
+        // A phase the cycle never reached says so (never a bare "—"): nothing applied, or not run.
+        if (p.status === 'PENDING') return { ...p, status: 'SKIPPED', detail: p.name === 'ADJUST' ? `nothing applied (${o.status})` : o.status === 'BLOCKED' ? 'not run (blocked)' : 'not run' };
         return ms !== undefined ? { ...p, durationMs: ms } : p;
       }),
       scopeViolations: o.violations.slice(0, 1000).map((v) => cut(`${v.path} (${v.rule})`)),
