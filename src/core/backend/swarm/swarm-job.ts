@@ -8,7 +8,7 @@
  * died) carry owner and deadline labels for `reapSwarmOrphans`.
  */
 import type Docker from 'dockerode';
-import type { ContainerResult, ContainerStatus } from '../../sandbox/container-spec';
+import { DEFAULT_GRACE_MS, LABELS, type ContainerResult, type ContainerStatus } from '../../sandbox/container-spec';
 import { ENGINE_CALL_MS, withTimeout } from '../../sandbox/engine-calls';
 import { FactoryError, errorMessage } from '../../util/errors';
 import { nullLogger, type Logger } from '../../util/log';
@@ -86,7 +86,7 @@ async function runSwarmJob(docker: Docker, svc: Docker.CreateServiceOptions, opt
   }
   let id: string;
   try {
-    const created = await withTimeout(docker.createService(svc), ENGINE_CALL_MS, 'service create');
+    const created = await withTimeout(docker.createService(withDeadline(svc, t0 + opts.scheduleTimeoutMs + opts.timeoutMs + DEFAULT_GRACE_MS)), ENGINE_CALL_MS, 'service create');
     id = created.id;
   } catch (err) {
     throw new FactoryError(`cannot create swarm job ${svc.Name ?? ''}: ${errorMessage(err)}`, 'swarm.job');
@@ -107,6 +107,25 @@ async function runSwarmJob(docker: Docker, svc: Docker.CreateServiceOptions, opt
     await removeService(run);
     await rec.close();
   }
+}
+
+/**
+ * The service with its deadline label moved out to `deadline` when that is later: the time cap
+ * counts from the moment the task runs, after up to `scheduleTimeoutMs` of waiting for a node, so
+ * the reaper must not take a job that waited for room as overdue.
+ */
+function withDeadline(svc: Docker.CreateServiceOptions, deadline: number): Docker.CreateServiceOptions {
+  const later = (labels: Record<string, string> | undefined) => {
+    if (!labels?.[LABELS.deadline]) return labels;
+    return { ...labels, [LABELS.deadline]: String(Math.max(Number(labels[LABELS.deadline]) || 0, deadline)) };
+  };
+  const task = svc.TaskTemplate;
+  const cs = task && 'ContainerSpec' in task ? task.ContainerSpec : undefined;
+  return {
+    ...svc,
+    Labels: later(svc.Labels) ?? {},
+    ...(task && cs ? { TaskTemplate: { ...task, ContainerSpec: { ...cs, Labels: later(cs.Labels) ?? {} } } } : {}),
+  };
 }
 
 /** The time cap or the abort: remember the first reason and wake the poll loop (the clean-up removes the service). */

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { buildServiceSpec } from '../../../../src/core/backend/swarm/service-spec';
 import { startSwarmJob } from '../../../../src/core/backend/swarm/swarm-job';
+import { LABELS, type ContainerSpec } from '../../../../src/core/sandbox/container-spec';
 import { FactoryError } from '../../../../src/core/util/errors';
 
 /** One frame of Docker's multiplexed log format. */
@@ -21,6 +23,8 @@ interface Script {
   /** The whole log, as a non-follow read returns it. */
   all?: Buffer;
   createFails?: boolean;
+  /** Receives the body the runner creates the service with. */
+  created?: (svc: Docker.CreateServiceOptions) => void;
 }
 
 /** An engine scripted per test; records removals. */
@@ -28,7 +32,10 @@ function fakeSwarm(script: Script): { docker: Docker; removed: string[] } {
   const removed: string[] = [];
   let call = 0;
   const docker = {
-    createService: () => (script.createFails ? Promise.reject(new Error('name conflicts')) : Promise.resolve({ id: 'svc1' })),
+    createService: (svc: Docker.CreateServiceOptions) => {
+      script.created?.(svc);
+      return script.createFails ? Promise.reject(new Error('name conflicts')) : Promise.resolve({ id: 'svc1' });
+    },
     listTasks: () => {
       const s = script.states[Math.min(call++, script.states.length - 1)];
       return Promise.resolve([{ CreatedAt: '2026-01-01T00:00:00Z', Status: s }]);
@@ -47,6 +54,8 @@ function fakeSwarm(script: Script): { docker: Docker; removed: string[] } {
   return { docker, removed };
 }
 
+const spec: ContainerSpec = { image: 'i', cmd: ['true'], mounts: [], limits: { memoryMb: 64, cpus: 1, pidsLimit: 64, tmpfsMb: 8 }, labels: { runId: 'r', ticket: 'T', role: 'worker' }, timeoutMs: 60_000 };
+const place = { jobId: 'r-1', network: 'n', constraints: [], tmpfs: [] };
 const opts = { timeoutMs: 10_000, scheduleTimeoutMs: 10_000, logCapBytes: 1 << 20, pollMs: 5 };
 const running = { State: 'running', ContainerStatus: { ContainerID: 'c1' } };
 
@@ -100,6 +109,18 @@ describe('swarm: job runner (fake engine)', () => {
     const r = await startSwarmJob(docker, {}, { ...opts, signal: AbortSignal.abort() }).done;
     assert.equal(r.status, 'killed');
     assert.deepEqual(removed, []);
+  });
+
+  it('moves the deadline label past the scheduling wait, so the reaper never takes a job that waited for room as overdue', async () => {
+    let body: Docker.CreateServiceOptions | undefined;
+    const { docker } = fakeSwarm({ states: [{ State: 'complete', ContainerStatus: { ContainerID: 'c1', ExitCode: 0 } }], created: (s) => (body = s) });
+    const svc = buildServiceSpec(spec, place, { now: Date.now(), graceMs: 0 });
+    const before = Date.now();
+    await startSwarmJob(docker, svc, { ...opts, timeoutMs: 60_000, scheduleTimeoutMs: 300_000 }).done;
+    const deadline = Number(body!.Labels![LABELS.deadline]);
+    assert.ok(deadline >= before + 360_000, `deadline ${deadline - before} ms ahead`);
+    assert.equal((body!.TaskTemplate as Docker.ContainerTaskSpec).ContainerSpec!.Labels![LABELS.deadline], String(deadline));
+    assert.equal(Number(svc.Labels![LABELS.deadline]) < deadline, true, 'the caller\'s body is not changed');
   });
 
   it('the time cap removes the service and reports timeout', async () => {
