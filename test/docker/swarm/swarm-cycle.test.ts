@@ -95,6 +95,7 @@ describe('swarm backend: full cycles of the example as swarm jobs behind the rel
     const repo = swarmRepo();
     const base = git(repo, 'rev-parse', 'HEAD').trim();
     const lines: string[] = [];
+    const since = Math.floor(Date.now() / 1000) - 1;
     const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }, { logger: capture(lines), onEvent: (e) => e.type === 'output' && lines.push(e.text) });
     assert.equal(o.status, 'PASS', `${o.reasons.join('; ')}\n${lines.join('\n')}`);
     assert.equal(o.ticketId, 'D201');
@@ -102,6 +103,10 @@ describe('swarm backend: full cycles of the example as swarm jobs behind the rel
     assert.equal(git(repo, 'rev-list', '--count', `${base}..HEAD`).trim(), '1');
     assert.match(fs.readFileSync(path.join(repo, 'engine/pricing.py'), 'utf8'), /MAX_SPREAD_BPS = 20_000/);
     assert.ok(lines.some((l) => /relay factory-relay-\S+ ready on the run network/.test(l)), 'the run started its relay on the swarm');
+    // The Worker and the CHECK Gate's steps were swarm jobs (services `factory-<run>-w<n>-…`, `…-g<n>-…`).
+    const created = execFileSync('docker', ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=service', '--filter', 'event=create', '--format', '{{.Actor.Attributes.name}}'], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(created, /^factory-run-\S+-w1-[0-9a-f]+$/m, created);
+    assert.match(created, /^factory-run-\S+-g\d+-[0-9a-f]+$/m, created);
     assert.deepEqual(await settledLeftovers(), [], 'no service, network, secret or run folder left');
   });
 
