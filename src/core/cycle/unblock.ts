@@ -17,13 +17,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadConfigStrict } from '../config/load';
 import type { FactoryConfig } from '../config/schema';
+import type { ReviewFeedback } from '../contracts/review-feedback';
 import { appendHistory } from '../history/history';
 import type { Status, Ticket } from '../ssot/model';
 import { indexWorkspace } from '../ssot/workspace';
 import { editDocument, setTicketStatus } from '../ssot/writer';
 import { FactoryError } from '../util/errors';
 import { nullLogger, type Logger } from '../util/log';
+import { blockedTickets, retryFeedback } from './blocked-summary';
 import { takeCycleLock } from './cycle-lock';
 import { rel } from './cycle-context';
 import { cyclePaths } from './cycle-paths';
@@ -120,4 +123,27 @@ async function unblockLocked(req: UnblockRequest, log: Logger): Promise<UnblockR
     commit = await commitPaths(root, [config.ssot.roadmap, rel(root, paths.history)], message, req.signal);
   }
   return { ticketId: id, changed: true, from: ticket.rawStatus, to, reason, commit, historyRunId: runId };
+}
+
+/** What a retry of a BLOCKED ticket starts from: the unblock, and the feedback for its Worker. */
+export interface RetryStart {
+  unblock: UnblockResult;
+  /** Why it was blocked (blocked-summary.ts) as review feedback; null when the ticket was not BLOCKED. */
+  feedback: ReviewFeedback | null;
+}
+
+/**
+ * `factory run --ticket T --unblock` (and the editor's "Retry with another agent/model"): read why
+ * T is blocked BEFORE lifting the block (the history line the unblock writes ends that story),
+ * unblock it, and return the summary as the retry's feedback.
+ * @throws FactoryError `usage` without a ticket; see {@link unblockTicket}.
+ */
+export async function unblockForRetry(req: Omit<UnblockRequest, 'config'> & { config?: FactoryConfig }): Promise<RetryStart> {
+  if (!req.ticket) throw new FactoryError('--unblock needs --ticket: name the BLOCKED ticket to retry', 'usage');
+  const config = req.config ?? (await loadConfigStrict(req.root)).config;
+  const index = await indexWorkspace(req.root, config, { git: false, ...(req.signal ? { signal: req.signal } : {}) });
+  const summary = blockedTickets(req.root, config, index.tickets.filter((t) => t.id === req.ticket))[0];
+  const unblock = await unblockTicket({ ...req, config });
+  const feedback = summary && unblock.changed ? retryFeedback(summary, { ...req.retry, ...(req.now ? { now: req.now() } : {}) }) : null;
+  return { unblock, feedback };
 }

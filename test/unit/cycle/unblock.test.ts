@@ -7,7 +7,7 @@ import { loadConfigStrict } from '../../../src/core/config/load';
 import type { FactoryConfig } from '../../../src/core/config/schema';
 import { blockedTickets, cleanText, failingFromErrorLog, retryFeedback } from '../../../src/core/cycle/blocked-summary';
 import { cycleRecords } from '../../../src/core/cycle/cycle-paths';
-import { reopenStatus, unblockTicket } from '../../../src/core/cycle/unblock';
+import { reopenStatus, unblockForRetry, unblockTicket } from '../../../src/core/cycle/unblock';
 import { planVerdict } from '../../../src/core/cycle/verdict';
 import { reviewFeedbackSchema } from '../../../src/core/contracts/review-feedback';
 import { appendHistory, readHistory } from '../../../src/core/history/history';
@@ -121,6 +121,14 @@ describe('unblock and the BLOCKED summary', () => {
     assert.deepEqual(blockedTickets(repo, config, index.tickets), []);
     assert.equal((await unblockTicket({ root: repo, config, ticket: 'D301', by: 'a test' })).changed, false);
     await assert.rejects(unblockTicket({ root: repo, config, ticket: 'D999', by: 'a test' }), /unknown ticket D999/);
+  });
+
+  it('unblockForRetry: reads why before lifting the block and returns it as the retry\'s feedback; needs a ticket', async () => {
+    const r = await unblockForRetry({ root: repo, ticket: 'D301', by: 'factory run --unblock', retry: { model: 'claude-opus-4-5' } });
+    assert.equal(r.unblock.changed, true);
+    assert.match(r.feedback?.comment ?? '', /BLOCKED: retry cap: 3 failed attempts \(cap 3\)[\s\S]*> \[single-pnl\]/);
+    assert.equal((await unblockForRetry({ root: repo, ticket: 'D301', by: 'again' })).feedback, null, 'not BLOCKED any more: no feedback');
+    await assert.rejects(unblockForRetry({ root: repo, ticket: '', by: 'x' }), /--unblock needs --ticket/);
   });
 
   it('a ticket blocked by the time cap (history TIMEOUT) or by hand also counts afresh after the unblock', async () => {
