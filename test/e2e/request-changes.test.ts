@@ -173,7 +173,7 @@ describe('e2e: Request changes with a line comment in a real VS Code (replay age
     assert.match(await panelFrame(page).locator('.note').innerText(), /changes requested: e2e: name the bound and test the edge/);
     await wb.screenshot('request-changes-06-fail');
     // The threads went with the review.
-    await page.locator('.review-widget').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    await page.waitForFunction(() => document.querySelectorAll('.review-widget').length === 0, undefined, { timeout: 15_000 });
 
     // Nothing applied; the feedback waits for D201's next attempt, with the line comment.
     assert.equal(git(folder, 'rev-parse', 'HEAD').trim(), head);
