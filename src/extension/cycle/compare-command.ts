@@ -41,11 +41,6 @@ export async function compareCommand(deps: ExtensionDeps, runner: FactoryRunner,
     return { error: problem };
   }
   deps.log.info(`compare: ${ticket} on ${a} and ${b}`);
-  const abort = new AbortController();
-  try {
-    return await runner.runCycle(ticket, { compare: { agents: [a, b], pick: 'ask' }, pickCandidate: comparePicker(runner.reviewer, ws.root, ticket, abort.signal, deps.log) });
-  } finally {
-    // The run ended (or failed) with the pick still open: it applies nothing, so close it.
-    abort.abort();
-  }
+  // Stop Worker (or Cancel) while the pick is open closes it: nothing is applied.
+  return runner.runCycle(ticket, { compare: { agents: [a, b], pick: 'ask' }, picker: (signal) => comparePicker(runner.reviewer, ws.root, ticket, signal, deps.log) });
 }

@@ -175,7 +175,7 @@ export class FactoryRunner implements vscode.Disposable {
         };
         const review = settings.requireApproval ? this.serialReview(ws.root, signal, baseCommits) : undefined;
         try {
-          return await runFactory(await withEditorBackend(opts, settings), { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}), ...(start.pickCandidate ? { pickCandidate: start.pickCandidate } : {}) });
+          return await runFactory(await withEditorBackend(opts, settings), { logger: this.deps.log, signal, onEvent, ...(review ? { review } : {}), ...(start.picker ? { pickCandidate: start.picker(signal) } : {}) });
         } finally {
           this.panels.live.finish();
         }

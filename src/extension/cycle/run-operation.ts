@@ -114,5 +114,6 @@ function parallelProgress(e: CycleEvent, inFlight: number): string | undefined {
 export interface RunStart {
   acceptRedBaseline?: boolean;
   compare?: RunRequest['compare'];
-  pickCandidate?: CycleDeps['pickCandidate'];
+  /** The compare's pick hook for the run's signal (a stop closes the pick). */
+  picker?: (signal: AbortSignal) => NonNullable<CycleDeps['pickCandidate']>;
 }
