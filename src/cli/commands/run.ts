@@ -10,7 +10,7 @@ interface RunOptions {
   model?: string;
   replay?: string;
   maxCycles: string;
-  parallel: string;
+  parallel?: string;
   batchBudget?: string;
   json?: boolean;
   image?: string;
@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option('--model <id>', 'Worker model override (default: the routing table, or the overriding agent\'s configured model)')
     .option('--replay <dir>', 'recordings for the replay agent: DIR/<TICKET>.json (and <TICKET>.audit.json)')
     .option('--max-cycles <n>', 'stop after this many cycles', '1')
-    .option('--parallel <n>', 'cycles in flight at once, on disjoint scopes (1-16)', '1')
+    .option('--parallel <n>', 'cycles in flight at once, on disjoint scopes (1-16); default 1, on the swarm backend its capacity')
     .option('--batch-budget <usd>', 'cap the whole run\'s spend: no cycle starts that could take it past USD')
     .option('--image <image>', 'Worker/Gate image override')
     .option('--accept-red-baseline', 'start although the Gate or DocOps fails on HEAD before any change; those failures are not held against the Worker')
@@ -132,7 +132,7 @@ export function register(program: Command): void {
         const { FactoryError } = await import('../../core/util/errors');
         const max = Number(opts.maxCycles);
         if (!Number.isInteger(max) || max < 1) throw new FactoryError(`--max-cycles must be a positive integer, got "${opts.maxCycles}"`, 'usage');
-        const parallel = await parallelCount(opts.parallel);
+        const parallel = opts.parallel === undefined ? undefined : await parallelCount(opts.parallel);
         const batchBudgetUsd = await batchBudget(opts.batchBudget);
         // --feedback FILE: "Request changes" for the ticket's next attempt; its ticket is the run's.
         const feedback = opts.feedback ? (await import('../../core/cycle/feedback-file')).readFeedbackFile(opts.feedback, opts.ticket ? { ticket: opts.ticket } : {}) : undefined;
@@ -158,7 +158,7 @@ export function register(program: Command): void {
         const result = await runFactory(
           {
             root,
-            parallel,
+            ...(parallel !== undefined ? { parallel } : {}),
             maxCycles: max,
             ...(batchBudgetUsd !== undefined ? { batchBudgetUsd } : {}),
             ...(opts.acceptRedBaseline ? { acceptRedBaseline: true } : {}),

@@ -162,7 +162,7 @@ export class FactoryRunner implements vscode.Disposable {
     }
     const req = { ...(ticket ? { ticket } : {}), ...(start.acceptRedBaseline ? { acceptRedBaseline: true } : {}), ...(start.compare ? { compare: start.compare } : {}) };
     const opts = { ...factoryRunOptions(ws.root, settings, req, await gatewayKeys(this.secrets), vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath), ...retryOptions(start) };
-    const label = runLabel(req, opts.parallel);
+    const label = runLabel(req, opts.parallel ?? 1);
     const baseCommits = new Map<string, string>();
     try {
       const result = await this.withOperation(label, async (signal, progress) => {

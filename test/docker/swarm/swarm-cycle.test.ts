@@ -3,7 +3,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Docker from 'dockerode';
+import { swarmCapacity } from '../../../src/core/backend/swarm/swarm-check';
 import { runCycle } from '../../../src/core/cycle/orchestrator';
+import { runFactory } from '../../../src/core/cycle/parallel/run-factory';
 import { LABELS, ownerTag } from '../../../src/core/sandbox/container-spec';
 import type { Logger } from '../../../src/core/util/log';
 import { requireDocker } from '../../support/engines';
@@ -91,13 +94,18 @@ describe('swarm backend: full cycles of the example as swarm jobs behind the rel
     await swarm?.leave();
   });
 
-  it('PASS: the Worker and Gate ran on the swarm, the change is applied and committed, nothing of the run is left', async () => {
+  it('PASS (factory run, N from the swarm\'s capacity): the Worker and Gate ran on the swarm, the change is applied and committed, nothing of the run is left', async () => {
     const repo = swarmRepo();
     const base = git(repo, 'rev-parse', 'HEAD').trim();
     const lines: string[] = [];
     const since = Math.floor(Date.now() / 1000) - 1;
-    const o = await runCycle({ root: repo, agent: 'replay', replayDir: REPLAYS }, { logger: capture(lines), onEvent: (e) => e.type === 'output' && lines.push(e.text) });
+    // `factory run` with no --parallel: N is the swarm's capacity (issue 19 item 4); one cycle is asked for.
+    const r = await runFactory({ root: repo, agent: 'replay', replayDir: REPLAYS, maxCycles: 1 }, { logger: capture(lines), onEvent: (e) => e.type === 'output' && lines.push(e.text) });
+    assert.equal(r.outcomes.length, 1);
+    const o = r.outcomes[0];
     assert.equal(o.status, 'PASS', `${o.reasons.join('; ')}\n${lines.join('\n')}`);
+    const capacity = await swarmCapacity(new Docker(), { memoryMb: 1024, cpus: 1 });
+    if (capacity > 1) assert.ok(lines.includes(`${Math.min(16, capacity)} cycles in flight at once: the swarm backend's capacity`), lines.join('\n'));
     assert.equal(o.ticketId, 'D201');
     assert.deepEqual(o.changes.map((c) => c.path).sort(), ['engine/pricing.py', 'tests/test_pricing.py']);
     assert.equal(git(repo, 'rev-list', '--count', `${base}..HEAD`).trim(), '1');

@@ -7,8 +7,8 @@ import type { CycleOptions, CycleOutcome } from '../cycle-types';
 
 /** What `runFactory` is asked to do. */
 export interface FactoryRunOptions extends Omit<CycleOptions, 'slot' | 'baseline'> {
-  /** Cycles in flight at once (1 … 16). */
-  parallel: number;
+  /** Cycles in flight at once (1 … 16). Absent: the backend's capacity (the swarm's nodes, issue 19), 1 on the local engine. */
+  parallel?: number;
   /** Stop starting cycles after this many have started (`--max-cycles`). */
   maxCycles: number;
   /**

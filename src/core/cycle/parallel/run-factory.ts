@@ -52,14 +52,17 @@ export async function runFactory(opts: FactoryRunOptions, deps: CycleDeps = {}):
   const log = deps.logger ?? nullLogger;
   // Every cycle in flight (and its concurrent git and engine calls) listens to the run's signal.
   if (deps.signal) setMaxListeners(100, deps.signal);
-  if (opts.ticket && opts.parallel > 1) log.warn(`--ticket ${opts.ticket} works on one ticket, one cycle at a time: --parallel ${opts.parallel} does not apply`);
+  if (opts.ticket && (opts.parallel ?? 1) > 1) log.warn(`--ticket ${opts.ticket} works on one ticket, one cycle at a time: --parallel ${opts.parallel} does not apply`);
   const session = await openRun(opts, deps);
   try {
+    // No N given: as many as the backend holds at once (the swarm's nodes, issue 19 item 4); 1 on the local engine.
+    const parallel = opts.parallel ?? Math.min(MAX_PARALLEL, Math.max(1, (await session.backend.capacity(deps.signal).catch(() => null)) ?? 1));
+    if (opts.parallel === undefined && parallel > 1) log.info(`${parallel} cycles in flight at once: the ${session.backend.kind} backend's capacity`);
     const queue = new MergeQueue();
     const seam = factorySeam(session, opts, deps, queue);
     return await schedule(
       {
-        parallel: opts.parallel,
+        parallel,
         maxCycles: opts.maxCycles,
         ...(opts.batchBudgetUsd !== undefined ? { batchBudgetUsd: opts.batchBudgetUsd } : {}),
         cycleBudgetUsd: session.config.killSwitch.budgetUsd,
@@ -79,7 +82,7 @@ export async function runFactory(opts: FactoryRunOptions, deps: CycleDeps = {}):
 
 /** Bad numbers are refused before the lock is taken. */
 function checkOptions(opts: FactoryRunOptions): void {
-  if (!Number.isInteger(opts.parallel) || opts.parallel < 1 || opts.parallel > MAX_PARALLEL) throw new FactoryError(`parallel must be an integer from 1 to ${MAX_PARALLEL}, got ${opts.parallel}`, 'usage');
+  if (opts.parallel !== undefined && (!Number.isInteger(opts.parallel) || opts.parallel < 1 || opts.parallel > MAX_PARALLEL)) throw new FactoryError(`parallel must be an integer from 1 to ${MAX_PARALLEL}, got ${opts.parallel}`, 'usage');
   if (!Number.isInteger(opts.maxCycles) || opts.maxCycles < 1) throw new FactoryError(`maxCycles must be a positive integer, got ${opts.maxCycles}`, 'usage');
   if (opts.batchBudgetUsd !== undefined && !(Number.isFinite(opts.batchBudgetUsd) && opts.batchBudgetUsd > 0)) throw new FactoryError(`the batch budget must be a positive number of USD, got ${opts.batchBudgetUsd}`, 'usage');
 }
