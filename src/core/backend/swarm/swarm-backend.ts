@@ -14,6 +14,7 @@ import { FactoryError, errorMessage } from '../../util/errors';
 import type { BackendDeps, ExecutionBackend } from '../backend';
 import { localNodeId, swarmCapacity, swarmChecks } from './swarm-check';
 import { SwarmGateRunner } from './swarm-gate-runner';
+import { reapSwarmOrphans } from './swarm-reaper';
 import { SwarmRun } from './swarm-run';
 import { startSwarmWorker } from './swarm-worker';
 
@@ -53,6 +54,8 @@ async function assertUsable(manager: Docker, local: Docker): Promise<void> {
 export async function swarmBackend(config: FactoryConfig, deps: BackendDeps): Promise<ExecutionBackend> {
   const docker = await managerEngine(config, deps);
   await assertUsable(docker, deps.docker);
+  // Services, networks and secrets of a Controller that died (or jobs past their deadline): gone before this run adds its own.
+  await reapSwarmOrphans(docker, deps.logger ? { logger: deps.logger } : {}).catch((err: unknown) => deps.logger?.warn(`swarm reaper: ${errorMessage(err)}`));
   const run = new SwarmRun({ docker, localDocker: deps.docker, config, runId: deps.runId, ...(deps.logger ? { logger: deps.logger } : {}), ...(deps.signal ? { signal: deps.signal } : {}) });
   return {
     kind: 'swarm',
