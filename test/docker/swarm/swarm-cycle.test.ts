@@ -118,7 +118,7 @@ describe('swarm backend: full cycles of the example as swarm jobs behind the rel
     assert.deepEqual(await settledLeftovers(), [], 'no service, network, secret or run folder left');
   });
 
-  it('a scope violation FAILs with nothing applied; the Worker reaches neither the internet nor, without its token, the relay', async () => {
+  it('SEC-02 SEC-11 on swarm: a scope violation FAILs with nothing applied; the Worker reaches neither the internet nor, without its token, the relay', async () => {
     const repo = swarmRepo((c) => {
       c.agents = { ...(c.agents ?? {}), custom: { command: ['python3', '-c', PROBE] } };
     });

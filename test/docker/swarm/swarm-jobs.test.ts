@@ -125,7 +125,7 @@ describe('docker: swarm jobs, the run network and the relay', function () {
     assert.deepEqual(await runServices(RUN).then((l) => l.filter((s) => s.ID === id)), [], 'the service is removed');
   });
 
-  it('a job on the internal network cannot reach the internet but reaches the relay by its service name; its token secret is its user\'s only', async () => {
+  it('SEC-02 a swarm job on the internal network cannot reach the internet but reaches the relay by its service name; its token secret is its user\'s only', async () => {
     const out: string[] = [];
     const p = place({ env: { [TASK_ENV.relayUrl]: relay.url } });
     const secret = await createJobSecret(docker, p.jobId, 'tok-123', { [LABELS.runId]: RUN });

@@ -128,7 +128,7 @@ describe('swarm bundle and result archive', () => {
     ['a .git folder', [{ name: 'm0/.git/config', body: 'x' }]],
   ];
   for (const [what, entries] of refusals) {
-    it(`refuses ${what}`, async () => {
+    it(`SEC-08 SEC-09 SEC-16 the untrusted result archive: refuses ${what}`, async () => {
       await assert.rejects(extract(entries), (e: unknown) => e instanceof TransferRefused && e.code === 'swarm.transfer' && !e.overSize);
       assert.equal(fs.existsSync('/etc/evil'), false);
     });

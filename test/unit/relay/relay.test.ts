@@ -30,7 +30,7 @@ describe('swarm relay (src/relay/server.ts)', () => {
     assert.equal((await call(relay.port, 'GET', RELAY_ROUTES.health)).status, 200);
   });
 
-  it('refuses a missing token, a wrong one and another job\'s, and never logs the token', async () => {
+  it('SEC-02 refuses a missing token, a wrong one and another job\'s, and never logs the token', async () => {
     assert.equal((await call(relay.port, 'GET', RELAY_ROUTES.bundle('job-a'))).status, 401);
     assert.equal((await call(relay.port, 'GET', RELAY_ROUTES.bundle('job-a'), { token: `${TOKEN_A}x` })).status, 401);
     assert.equal((await call(relay.port, 'GET', RELAY_ROUTES.bundle('job-a'), { token: TOKEN_B })).status, 401);
@@ -133,7 +133,7 @@ describe('swarm relay (src/relay/server.ts)', () => {
     });
     after(() => gateway.close());
 
-    it('streams SSE chunk by chunk and forwards method, path, query and body without the token or Host', async () => {
+    it('SEC-24 streams SSE chunk by chunk and forwards method, path, query and body without the token or Host (the relay holds no key: the gateway on the Controller injects it)', async () => {
       const body = JSON.stringify({ model: 'm', stream: true });
       const events: string[] = [];
       const done = new Promise<http.IncomingMessage>((resolve, reject) => {
