@@ -85,6 +85,38 @@ export function displaySegments(line: string, start: SgrState): { segments: Segm
 }
 
 /**
+ * Status emoji the Gate's own log writes (`ALL GATES PASS ✅`, `GATE FAIL ❌`) are in few monospace
+ * fonts (an empty box in most): drawn as the codicon the panel uses for that status instead, the
+ * word kept for screen readers and copy (aria-label, title).
+ */
+const GLYPHS: Record<string, { icon: string; cls: string; word: string }> = {
+  '\u2705': { icon: 'pass', cls: 'st-pass', word: 'PASS' },
+  '\u274C': { icon: 'error', cls: 'st-fail', word: 'FAIL' },
+};
+const GLYPH_RE = /[\u2705\u274C]/;
+
+/** Appends `text` as text nodes, each status emoji of {@link GLYPHS} as its codicon. */
+function appendText(doc: Document, parent: HTMLElement, text: string): void {
+  if (!GLYPH_RE.test(text)) {
+    parent.appendChild(doc.createTextNode(text));
+    return;
+  }
+  for (const part of text.split(/([\u2705\u274C])/)) {
+    const g = GLYPHS[part];
+    if (!g) {
+      if (part) parent.appendChild(doc.createTextNode(part));
+      continue;
+    }
+    const icon = doc.createElement('span');
+    icon.className = `codicon codicon-${g.icon} log-glyph ${g.cls}`;
+    icon.setAttribute('role', 'img');
+    icon.setAttribute('aria-label', g.word);
+    icon.title = `${part} ${g.word}`;
+    parent.appendChild(icon);
+  }
+}
+
+/**
  * Fills `row` with the line's segments as spans (textContent only); `query` matches are marked.
  * Returns the row for chaining.
  */
@@ -94,13 +126,13 @@ export function renderLine(doc: Document, row: HTMLElement, line: string, start:
   let offset = 0;
   for (const seg of segments) {
     if (!seg.control && isPlain(seg.state) && ranges.length === 0) {
-      row.appendChild(doc.createTextNode(seg.text));
+      appendText(doc, row, seg.text);
     } else {
       const span = doc.createElement('span');
       if (seg.control) span.className = 'ctl';
       styleSpan(span, seg.state);
       if (ranges.length) appendWithMarks(doc, span, seg.text, offset, ranges);
-      else span.textContent = seg.text;
+      else appendText(doc, span, seg.text);
       row.appendChild(span);
     }
     offset += seg.text.length;
