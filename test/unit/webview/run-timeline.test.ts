@@ -33,7 +33,7 @@ describe('Run panel timeline: what each phase did', () => {
   });
 
   it('a Gate run (no Worker, no AC) served from the cache: CHECK alone, the others "not part of a Gate run"', () => {
-    const t = buildTimeline(undefined, { ac_ids: [], worker: null, gates: { fast: 'PASS' }, gate_cache: { hit: true, source_run_id: null }, duration_seconds: 0.2 }, []);
+    const t = buildTimeline(undefined, { run_id: 'g2', ac_ids: [], worker: null, gates: { fast: 'PASS' }, gate_cache: { hit: true, source_run_id: 'g2' }, duration_seconds: 0.2 }, []);
     assert.deepEqual(shown(t), ['PLAN SKIPPED not part of a Gate run', 'DO SKIPPED not part of a Gate run', 'CHECK PASS 200 ms · Gate from cache', 'ADJUST SKIPPED not part of a Gate run']);
   });
 

@@ -127,7 +127,9 @@ function gateCache(manifest: Record<string, unknown> | undefined): { hit: boolea
   const c = manifest?.gate_cache;
   if (!c || typeof c !== 'object') return { hit: false, source: null };
   const r = c as Record<string, unknown>;
-  return { hit: r.hit === true, source: typeof r.source_run_id === 'string' && r.source_run_id ? cut(r.source_run_id, 128) : null };
+  // A source naming the run itself says nothing (a Gate run records its own id there).
+  const source = typeof r.source_run_id === 'string' && r.source_run_id && r.source_run_id !== manifest?.run_id ? cut(r.source_run_id, 128) : null;
+  return { hit: r.hit === true, source };
 }
 
 /** What a recorded phase did when its time alone does not say it: the Gate served from cache, a PASS without a time, a skipped ADJUST. */
