@@ -179,4 +179,28 @@ describe('e2e: a BLOCKED ticket is handed to a person, and retried on another mo
     assert.ok(fontOk, 'the codicon font is loaded in the webview');
     await wb.screenshot('blocked-handoff-03-run-panel');
   });
+
+  it('the Run panel on a Gate run served from the gate cache: CHECK "Gate from cache", the other phases "not part of a Gate run"', async function () {
+    this.timeout(300_000);
+    const wb = session!.workbench!;
+    const page = wb.page;
+    // Twice on the same tree: the second Gate is the first one's PASS reused.
+    for (let i = 0; i < 2; i++) {
+      // Earlier toasts (D301 FAIL's "Gate FAIL at fast") must not answer for this Gate.
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await runCommand(page, 'Factory: Run Gate');
+      await page.locator('.notification-toast', { hasText: /Factory: Gate (PASS|FAIL)/ }).first().waitFor({ timeout: 240_000 });
+    }
+    assert.match(await page.locator('.notification-toast', { hasText: /Factory: Gate/ }).first().innerText(), /cached PASS reused/);
+    // The newest Runs row is that Gate run: its click opens it in the Run panel.
+    const runs = viewPane(page, 'Runs');
+    if ((await runs.locator('.pane-header').getAttribute('aria-expanded')) === 'false') await runs.locator('.pane-header').click();
+    await runs.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^gate$/ }) }).first().click();
+    const frame = panelFrame(page);
+    await frame.locator('.phase[data-phase="CHECK"]', { hasText: 'Gate from cache' }).waitFor({ timeout: 30_000 });
+    for (const phase of ['PLAN', 'DO', 'ADJUST']) assert.match(await frame.locator(`.phase[data-phase="${phase}"]`).innerText(), /not part of a Gate run/);
+    // The Gate log's "ALL GATES PASS ✅" draws its status as a codicon, not an empty box.
+    await frame.locator('.log-row', { hasText: 'ALL GATES PASS' }).locator('.codicon-pass').waitFor({ timeout: 30_000 });
+    await wb.screenshot('blocked-handoff-04-gate-cache-phases');
+  });
 });
