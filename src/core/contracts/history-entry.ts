@@ -98,6 +98,12 @@ export const historyEntrySchema = z.looseObject({
    * compare counts once, on that other run's line.
    */
   compare: z.object({ picked: z.boolean(), with: z.string() }).optional(),
+  /**
+   * Not a cycle: a person put a BLOCKED ticket back in the queue (`cycle/unblock.ts`, issue 20).
+   * `status` BLOCKED, so the kill switches count the ticket's attempts afresh after it; the cost
+   * summary, the Runs view and the status bar do not count it as a run.
+   */
+  unblocked: z.object({ by: z.string(), from: z.string(), to: z.string(), reason: z.string().optional(), agent: z.string().optional(), model: z.string().optional() }).optional(),
   /** `factory sandbox --apply`: whether the changeset was applied. */
   applied: z.boolean().optional(),
 });
@@ -148,7 +154,7 @@ export function parseHistoryEntry(raw: unknown): HistoryEntry | undefined {
 }
 
 /** The part of a history entry the kill switches and the cost summary read. */
-export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds' | 'requeue' | 'compare'> & {
+export type CycleRecord = Pick<HistoryEntry, 'runId' | 'ticketId' | 'status' | 'agent' | 'model' | 'spend' | 'acIds' | 'requeue' | 'compare' | 'unblocked'> & {
   /** ISO time the cycle ended (the epoch when the line has none). */
   endedAt: string;
   costUsd: number;
@@ -171,5 +177,7 @@ export function toCycleRecord(e: HistoryEntry): CycleRecord {
     ...(e.requeue !== undefined ? { requeue: e.requeue } : {}),
     // …and a compare run's candidate that was not picked (its other run's line counts).
     ...(e.compare !== undefined ? { compare: e.compare } : {}),
+    // …and a person's unblock (no cycle: the cost summary and the editor's last run skip it).
+    ...(e.unblocked !== undefined ? { unblocked: e.unblocked } : {}),
   };
 }

@@ -101,7 +101,8 @@ export function summarizeMonth(history: readonly SummaryRecord[], month: string)
   const accepted = new Set<string>();
   const s: CostSummary = { month, totalUsd: 0, cycles: 0, byStatus: {}, byTicket: {}, byAgent: {}, byModel: {}, byRole, byTier, byDay };
   for (const r of history) {
-    // A line whose end time is no timestamp belongs to no month (history is read tolerantly).
+    // A person's unblock is no cycle; a line whose end time is no timestamp belongs to no month (history is read tolerantly).
+    if (r.unblocked) continue;
     if (Number.isNaN(Date.parse(r.endedAt)) || monthOf(r.endedAt) !== month) continue;
     const cost = nonNegative(r.costUsd);
     const slices = costSlices(r, cost);

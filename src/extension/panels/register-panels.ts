@@ -153,7 +153,7 @@ function showLastRun(deps: ExtensionDeps, statusBar: FactoryStatusBar): void {
   try {
     const { snapshot } = loadLatestRun(s.root.fsPath, s.config);
     // The newest of: the last cycle in history.jsonl (a FAIL leaves no evidence) and the newest evidence run.
-    const last = cycleRecords(cyclePaths(s.root.fsPath, s.config).history).at(-1);
+    const last = cycleRecords(cyclePaths(s.root.fsPath, s.config).history).filter((r) => !r.unblocked).at(-1);
     if (last && (!snapshot.timestamp || Date.parse(last.endedAt) >= Date.parse(snapshot.timestamp))) {
       statusBar.update({ phase: 'IDLE', ticketId: last.ticketId, lastStatus: last.status, costUsd: last.costUsd, budgetUsd: s.config.killSwitch.budgetUsd });
     } else {

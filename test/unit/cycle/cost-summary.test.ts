@@ -31,6 +31,15 @@ describe('monthly cost summary by model, role, tier and day (issue 16)', () => {
     assert.equal(s.usdPerAcceptedAc, 0.185);
   });
 
+  it('a person\'s unblock line (issue 20) is no cycle: neither counted nor by status', () => {
+    const s = summarizeMonth(records([
+      { runId: 'r1', status: 'BLOCKED', costUsd: 0.3 },
+      { runId: 'r2', status: 'BLOCKED', costUsd: 0, unblocked: { by: 'a person', from: 'BLOCKED (retry cap)', to: 'OPEN' } },
+    ]), '202611');
+    assert.equal(s.cycles, 1);
+    assert.deepEqual(s.byStatus, { BLOCKED: 1 });
+  });
+
   it('sums thousands of small costs without float drift and rounds to micro-dollars', () => {
     const lines = Array.from({ length: 1000 }, (_, i) => ({ runId: `r${i}`, acIds: [`D1::AC-${i}`], costUsd: 0.0001234567, spend: [worker('gpt-5-mini', 0.0001234567)] }));
     const s = summarizeMonth(records(lines), '202611');

@@ -50,6 +50,14 @@ describe('Runs rows (evidence index + history.jsonl, merged by run id)', () => {
   const rows = buildRunRows(evidence, history, UTC);
   const byId = (id: string) => rows.find((r) => r.runId === id)!;
 
+  it('a person\'s unblock (issue 20) is listed as UNBLOCKED with its own icon, not as another BLOCKED cycle', () => {
+    const line = { runId: '20261126_090000_d301_unblock', ticketId: 'D301', status: 'BLOCKED', cause: 'BLOCKED', endedAt: '2026-11-26T09:00:00Z', costUsd: 0, reasons: ['unblocked by a person'], unblocked: { by: 'a person', from: 'BLOCKED (retry cap)', to: 'OPEN' } };
+    const row = buildRunRows([], [line], UTC)[0];
+    assert.equal(row.status, 'UNBLOCKED');
+    assert.equal(row.icon.id, 'debug-restart');
+    assert.equal(buildRunRows([], [{ ...line, unblocked: undefined }], UTC)[0].status, 'BLOCKED');
+  });
+
   it('lists every run once, newest first, whichever file it came from', () => {
     assert.deepEqual(
       rows.map((r) => [r.runId, r.status]),

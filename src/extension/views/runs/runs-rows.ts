@@ -109,6 +109,8 @@ export function runStatusIcon(status: string): IconSpec {
       return { id: 'debug-stop', color: 'descriptionForeground' };
     case 'INCOMPLETE':
       return { id: 'warning', color: 'list.warningForeground' };
+    case 'UNBLOCKED':
+      return { id: 'debug-restart', color: 'descriptionForeground' };
     default:
       return { id: 'question', color: 'descriptionForeground' };
   }
@@ -164,7 +166,8 @@ function historyFacts(r: HistoryEntry): HistoryFacts {
   if (one && !reasons.includes(one)) reasons.push(one);
   return {
     ticketId: str(r.ticketId),
-    status: r.status,
+    // A person's unblock (issue 20) is listed as what it is, not as another BLOCKED cycle.
+    status: r.unblocked ? 'UNBLOCKED' : r.status,
     ...(endedAt ? { endedAt } : {}),
     costUsd: r.costUsd,
     acIds: strList(r.acIds),
