@@ -26,7 +26,7 @@ describe('docker: a second swarm node on this machine (its own network namespace
     requireTwoNodes(this);
     ensureWorkerImage();
     nodes = await startTwoNodes();
-    nodes.loadImage(WORKER_IMAGE);
+    await nodes.loadImage(WORKER_IMAGE);
   });
 
   after(async function () {
