@@ -9,11 +9,9 @@ import { cycleRecords } from '../../src/core/cycle/cycle-paths';
 import { planVerdict } from '../../src/core/cycle/verdict';
 import { appendHistory, readHistory } from '../../src/core/history/history';
 import { indexWorkspace } from '../../src/core/ssot/workspace';
-import { requireChromium, requireDocker } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
-import { runCommand } from './harness/suite';
-import { viewPane, waitForRows } from './harness/tree';
+import { EXAMPLE_DIR } from './harness/session';
+import { runCommand, sessionPerSuite } from './harness/suite';
+import { viewPane } from './harness/tree';
 
 /**
  * Issue 20 item 3 in a real VS Code with the real engine: D301 (the demo's stubborn Gate) has used
@@ -75,40 +73,13 @@ async function pick(page: Page, label: string): Promise<void> {
 }
 
 describe('e2e: a BLOCKED ticket is handed to a person, and retried on another model (real VS Code, real engine)', function () {
-  let session: Session | undefined;
-  let repo: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    requireDocker(this);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    repo = await prepareRepo();
-    session = await new Session({ install, chromium, name: 'blocked-handoff', source: repo, settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay' } }).start();
-    const wb = session.workbench!;
-    await wb.trustFolder();
-    await wb.openContainer('Factory');
-    await waitForRows(viewPane(wb.page, 'Roadmap'), 3);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (repo) fs.rmSync(path.dirname(repo), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`blocked-handoff-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-    }
-  });
+  const session = sessionPerSuite('blocked-handoff', prepareRepo, { settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay' }, docker: true, openFactory: true });
 
   it('D301 at its retry cap ends BLOCKED: the notification names the reason and offers Retry, Open evidence, Edit ticket; Retry → unblocked, a new cycle runs with the feedback', async function () {
     this.timeout(600_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const historyFile = path.join(folder, 'logs', 'autopilot', 'history.jsonl');
     await contextMenu(page, 'D301', 'Run This Ticket');
 
@@ -182,7 +153,7 @@ describe('e2e: a BLOCKED ticket is handed to a person, and retried on another mo
 
   it('the Run panel on a Gate run served from the gate cache: CHECK "Gate from cache", the other phases "not part of a Gate run"', async function () {
     this.timeout(300_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
     // Twice on the same tree: the second Gate is the first one's PASS reused.
     for (let i = 0; i < 2; i++) {

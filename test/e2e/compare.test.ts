@@ -4,10 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { requireChromium, requireDocker } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
-import { viewPane, waitForRows } from './harness/tree';
+import { EXAMPLE_DIR } from './harness/session';
+import { sessionPerSuite } from './harness/suite';
+import { viewPane } from './harness/tree';
 
 /**
  * Issue 20's "Run With Two Agents…" in a real VS Code with the real engine: from the Roadmap's
@@ -39,40 +38,13 @@ async function pick(page: Page, title: RegExp, row: RegExp, filter = ''): Promis
 }
 
 describe('e2e: Run With Two Agents in a real VS Code (replay agent on two models, real engine)', function () {
-  let session: Session | undefined;
-  let repo: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    requireDocker(this);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    repo = prepareRepo();
-    session = await new Session({ install, chromium, name: 'compare', source: repo, settings: { 'factory.replayDirectory': REPLAYS } }).start();
-    const wb = session.workbench!;
-    await wb.trustFolder();
-    await wb.openContainer('Factory');
-    await waitForRows(viewPane(wb.page, 'Roadmap'), 3);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (repo) fs.rmSync(path.dirname(repo), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`compare-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-    }
-  });
+  const session = sessionPerSuite('compare', prepareRepo, { settings: { 'factory.replayDirectory': REPLAYS }, docker: true, openFactory: true });
 
   it('two sides from the context menu → one row per candidate → the picked one alone is committed', async function () {
     this.timeout(500_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const head = git(folder, 'rev-parse', 'HEAD').trim();
     const row = viewPane(page, 'Roadmap').locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^D201$/ }) }).first();
     await row.click({ button: 'right' });

@@ -4,11 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { requireChromium, requireDocker } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
-import { runCommand } from './harness/suite';
-import { treeRows, viewPane, waitForRows } from './harness/tree';
+import { EXAMPLE_DIR } from './harness/session';
+import { runCommand, sessionPerSuite } from './harness/suite';
+import { treeRows, viewPane } from './harness/tree';
 
 /**
  * Issue 18's UI in a real VS Code with the real engine: "Factory: Run" with `factory.parallel` 2
@@ -43,47 +41,13 @@ function panelFrame(page: Page): FrameLocator {
 
 
 describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agent, real engine)', function () {
-  let session: Session | undefined;
-  let repo: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    requireDocker(this);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    repo = prepareRepo();
-    session = await new Session({
-      install,
-      chromium,
-      name: 'parallel',
-      source: repo,
-      settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true, 'factory.parallel': 2 },
-    }).start();
-    const wb = session.workbench!;
-    await wb.trustFolder();
-    await wb.openContainer('Factory');
-    await waitForRows(viewPane(wb.page, 'Roadmap'), 3);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (repo) fs.rmSync(path.dirname(repo), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`parallel-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-      console.log(session.extensionLog().slice(-4000));
-    }
-  });
+  const session = sessionPerSuite('parallel', prepareRepo, { settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true, 'factory.parallel': 2 }, docker: true, openFactory: true, onFail: (s) => console.log(s.extensionLog().slice(-4000)) });
 
   it('Run keeps two cycles in flight: the status bar says "2 running", Runs lists both, the panel follows either, Stop Worker stops one', async function () {
     this.timeout(500_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const head = git(folder, 'rev-parse', 'HEAD').trim();
     await runCommand(page, 'Factory: Run');
 

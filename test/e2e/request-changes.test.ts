@@ -4,10 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { requireChromium, requireDocker } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
-import { viewPane, waitForRows } from './harness/tree';
+import { EXAMPLE_DIR } from './harness/session';
+import { sessionPerSuite } from './harness/suite';
+import { viewPane } from './harness/tree';
 
 /**
  * Issue 20's "Request changes" in a real VS Code with the real engine: the review diff of D201
@@ -103,40 +102,13 @@ async function requestChanges(page: Page, comment: string, shot: () => Promise<u
 }
 
 describe('e2e: Request changes with a line comment in a real VS Code (replay agent, real engine)', function () {
-  let session: Session | undefined;
-  let repo: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    requireDocker(this);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    repo = prepareRepo();
-    session = await new Session({ install, chromium, name: 'request-changes', source: repo, settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true } }).start();
-    const wb = session.workbench!;
-    await wb.trustFolder();
-    await wb.openContainer('Factory');
-    await waitForRows(viewPane(wb.page, 'Roadmap'), 3);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (repo) fs.rmSync(path.dirname(repo), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`request-changes-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-    }
-  });
+  const session = sessionPerSuite('request-changes', prepareRepo, { settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true }, docker: true, openFactory: true });
 
   it('a comment on a line of the diff + Request Changes → FAIL "changes requested", the feedback stored with the line comment', async function () {
     this.timeout(420_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const head = git(folder, 'rev-parse', 'HEAD').trim();
     const previous = await panelRun(page);
     const since = runIdNow();
@@ -188,9 +160,9 @@ describe('e2e: Request changes with a line comment in a real VS Code (replay age
 
   it('the next attempt\'s Worker gets the comments in its prompt', async function () {
     this.timeout(420_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const previous = await panelRun(page);
     const since = runIdNow();
     await runToReview(page);

@@ -6,9 +6,8 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { loadConfig } from '../../src/core/config/load';
 import { indexWorkspace } from '../../src/core/ssot/workspace';
-import { requireChromium, requireDocker } from '../support/engines';
-import { requireCodeServer } from './harness/code-server';
-import { EXAMPLE_DIR, Session } from './harness/session';
+import { EXAMPLE_DIR } from './harness/session';
+import { sessionPerSuite } from './harness/suite';
 import { treeRows, viewPane, waitForRows } from './harness/tree';
 
 /**
@@ -83,43 +82,16 @@ async function panelOutcome(page: Page, previousRun: string, statuses: RegExp, t
 }
 
 describe('e2e: run a ticket from the Roadmap in a real VS Code (replay agent, real engine)', function () {
-  let session: Session | undefined;
-  let repo: string | undefined;
-
-  before(async function () {
-    this.timeout(300_000);
-    requireDocker(this);
-    const chromium = requireChromium(this);
-    const install = requireCodeServer(this);
-    repo = prepareRepo();
-    session = await new Session({ install, chromium, name: 'run-cycle', source: repo, settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true } }).start();
-    const wb = session.workbench!;
-    await wb.trustFolder();
-    await wb.openContainer('Factory');
-    await waitForRows(viewPane(wb.page, 'Roadmap'), 3);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await session?.close();
-    if (repo) fs.rmSync(path.dirname(repo), { recursive: true, force: true });
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && session?.workbench) {
-      await session.workbench.screenshot(`run-cycle-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
-      console.log(session.logTail());
-    }
-  });
+  const session = sessionPerSuite('run-cycle', prepareRepo, { settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true }, docker: true, openFactory: true });
 
   it('Run This Ticket → the changeset opens for review; Reject applies nothing and records the reason', async function () {
     this.timeout(400_000);
-    const page = session!.workbench!.page;
-    const folder = session!.folder;
+    const page = session().workbench!.page;
+    const folder = session().folder;
     const head = git(folder, 'rev-parse', 'HEAD').trim();
     const previous = await panelRun(page);
     const since = runIdNow();
-    await contextMenu(page, 'Roadmap', 'D201', 'Run This Ticket', () => session!.workbench!.screenshot('run-cycle-00-context-menu'));
+    await contextMenu(page, 'Roadmap', 'D201', 'Run This Ticket', () => session().workbench!.screenshot('run-cycle-00-context-menu'));
     const toast = page.locator('.notification-toast', { hasText: 'passed every check' });
     await toast.waitFor({ timeout: 300_000 });
     // The pointer rests on the toast while the diff renders: VS Code hides an unhovered information
@@ -130,7 +102,7 @@ describe('e2e: run a ticket from the Roadmap in a real VS Code (replay agent, re
     await page.locator('.tab', { hasText: 'D201 changeset' }).first().waitFor({ timeout: 30_000 });
     // Both sides rendered: the Worker's new lines are in the diff (the staging copy, read-only).
     await page.locator('.monaco-diff-editor .view-line', { hasText: 'MAX_SPREAD_BPS' }).first().waitFor({ timeout: 30_000 });
-    await session!.workbench!.screenshot('run-cycle-01-review');
+    await session().workbench!.screenshot('run-cycle-01-review');
     await toast.locator('.monaco-button', { hasText: 'Reject' }).click();
     const reason = page.locator('.quick-input-widget input');
     await reason.waitFor({ timeout: 10_000 });
@@ -145,9 +117,9 @@ describe('e2e: run a ticket from the Roadmap in a real VS Code (replay agent, re
 
   it('Run again and Approve → the panel reaches PASS, the ACs turn DONE in both trees, the run is listed in Runs', async function () {
     this.timeout(400_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const previous = await panelRun(page);
     const since = runIdNow();
     await contextMenu(page, 'Roadmap', 'D201', 'Run This Ticket');
@@ -200,9 +172,9 @@ describe('e2e: run a ticket from the Roadmap in a real VS Code (replay agent, re
 
   it('a Worker that writes outside its scope FAILs with the violation listed in the panel, nothing applied', async function () {
     this.timeout(400_000);
-    const wb = session!.workbench!;
+    const wb = session().workbench!;
     const page = wb.page;
-    const folder = session!.folder;
+    const folder = session().folder;
     const head = git(folder, 'rev-parse', 'HEAD').trim();
     // Dry Run first: the plan, mounts, limits and gate commands, nothing started.
     await contextMenu(page, 'Roadmap', 'D202', 'Dry Run');
