@@ -58,7 +58,9 @@ describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agen
     if ((await runs.locator('.pane-header').getAttribute('aria-expanded')) === 'false') await runs.locator('.pane-header').click();
     const inFlight = async () => (await treeRows(runs)).filter((r) => r.level === 1 && /^(PLAN|DO|CHECK|ADJUST|merge|starting)\b.* · \$/.test(r.description));
     const deadline = Date.now() + 30_000;
-    while ((await inFlight()).length < 2 && Date.now() < deadline) await page.waitForTimeout(250);
+    // Until its plan event arrives a cycle's row is named by its run id: wait for both tickets.
+    const named = async () => (await inFlight()).filter((r) => /^D\d+$/.test(r.label)).length;
+    while ((await named()) < 2 && Date.now() < deadline) await page.waitForTimeout(250);
     const rows = await inFlight();
     assert.deepEqual(rows.map((r) => r.label).sort(), ['D201', 'D302'], JSON.stringify(await treeRows(runs)));
     assert.match(await status.innerText(), /2 running · \$\d+\.\d\d/);
