@@ -166,7 +166,10 @@ describe('e2e: a BLOCKED ticket is handed to a person, and retried on another mo
     // The newest Runs row is that Gate run: its click opens it in the Run panel.
     const runs = viewPane(page, 'Runs');
     if ((await runs.locator('.pane-header').getAttribute('aria-expanded')) === 'false') await runs.locator('.pane-header').click();
-    await runs.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^gate$/ }) }).first().click();
+    // Both Gate runs listed first (the view refreshes debounced): the newest, the cached one, is then the first.
+    const gateRows = runs.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^gate$/ }) });
+    await gateRows.nth(1).waitFor({ timeout: 30_000 });
+    await gateRows.first().click();
     const frame = panelFrame(page);
     await frame.locator('.phase[data-phase="CHECK"]', { hasText: 'Gate from cache' }).waitFor({ timeout: 30_000 });
     for (const phase of ['PLAN', 'DO', 'ADJUST']) assert.match(await frame.locator(`.phase[data-phase="${phase}"]`).innerText(), /not part of a Gate run/);
