@@ -105,9 +105,11 @@ describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agen
     await page.locator('.statusbar-item', { hasText: /D201 (CHECK|ADJUST)/ }).first().waitFor({ timeout: 60_000 });
 
     // D201's review: approve it; D201 commits, D302 is recorded ABORTED.
+    // Its toast, or — when the toasts were hidden (an Escape that closed a quick pick hides them too) — the palette's command.
     const toast = page.locator('.notification-toast', { hasText: 'D201 passed every check' });
-    await toast.waitFor({ timeout: 60_000 });
-    await toast.locator('.monaco-button', { hasText: 'Approve and Apply' }).click();
+    const shown = await toast.waitFor({ timeout: 60_000 }).then(() => true, () => false);
+    if (shown) await toast.locator('.monaco-button', { hasText: 'Approve and Apply' }).click();
+    else await runCommand(page, 'Factory: Approve Changeset');
     await page.locator('.notification-toast', { hasText: 'D201 PASS' }).first().waitFor({ timeout: 120_000 });
     // The run is over: the status bar names its last record, D201's PASS or D302's ABORTED (whichever landed last).
     await page.locator('.statusbar-item', { hasText: /Factory · last (D201 PASS|D302 ABORTED)/ }).first().waitFor({ timeout: 30_000 });
