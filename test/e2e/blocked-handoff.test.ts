@@ -3,13 +3,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { loadConfig } from '../../src/core/config/load';
 import { cycleRecords } from '../../src/core/cycle/cycle-paths';
 import { planVerdict } from '../../src/core/cycle/verdict';
 import { appendHistory, readHistory } from '../../src/core/history/history';
 import { indexWorkspace } from '../../src/core/ssot/workspace';
 import { EXAMPLE_DIR } from './harness/session';
+import { panelFrame } from './harness/panel';
 import { runCommand, sessionPerSuite } from './harness/suite';
 import { viewPane } from './harness/tree';
 
@@ -49,10 +50,6 @@ async function prepareRepo(): Promise<string> {
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'example after three D301 FAILs');
   return dir;
-}
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
 /** Right-click a Roadmap row and choose an entry, as a person does. */

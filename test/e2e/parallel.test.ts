@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
 import { EXAMPLE_DIR } from './harness/session';
+import { panelFrame } from './harness/panel';
 import { runCommand, sessionPerSuite } from './harness/suite';
 import { treeRows, viewPane } from './harness/tree';
 
@@ -34,11 +34,6 @@ function prepareRepo(): string {
   git(dir, 'commit', '-q', '-m', 'example');
   return dir;
 }
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
-
 
 describe('e2e: a parallel run in a real VS Code (factory.parallel 2, replay agent, real engine)', function () {
   const session = sessionPerSuite('parallel', prepareRepo, { settings: { 'factory.replayDirectory': REPLAYS, 'factory.agent': 'replay', 'factory.review.requireApproval': true, 'factory.parallel': 2 }, docker: true, openFactory: true, onFail: (s) => console.log(s.extensionLog().slice(-4000)) });

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { EXAMPLE_DIR } from './harness/session';
+import { contextMenu, panelFrame, panelRun, runIdNow } from './harness/panel';
 import { sessionPerSuite } from './harness/suite';
-import { viewPane } from './harness/tree';
 
 /**
  * Issue 20's "Request changes" in a real VS Code with the real engine: the review diff of D201
@@ -39,32 +39,6 @@ function expectedLine(): number {
   const step = replay.steps.find((s) => s.op === 'replace' && s.path === 'engine/pricing.py')!;
   const after = fs.readFileSync(path.join(EXAMPLE_DIR, 'engine', 'pricing.py'), 'utf8').replace(step.find!, step.replace!);
   return after.split('\n').findIndex((l) => l.startsWith(LINE_TEXT)) + 1;
-}
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
-
-async function contextMenu(page: Page, pane: string, rowLabel: string, entry: string): Promise<void> {
-  const row = viewPane(page, pane).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${rowLabel}$`) }) }).first();
-  await row.click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-menu-item', { hasText: new RegExp(`^\\s*${entry}\\s*$`) }).first();
-  await item.waitFor({ timeout: 10_000 });
-  await item.hover();
-  await item.click();
-  await page.locator('.monaco-menu').first().waitFor({ state: 'hidden', timeout: 10_000 });
-}
-
-function runIdNow(): string {
-  return new Date(Date.now() - 2000).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
-}
-
-async function panelRun(page: Page): Promise<string> {
-  const tab = page.locator('.tab', { hasText: 'Factory Run' }).first();
-  if (!(await tab.isVisible())) return '';
-  await tab.click();
-  const meta = panelFrame(page).locator('.meta').first();
-  return (await meta.isVisible()) ? /run (\S+)/.exec(await meta.innerText())?.[1] ?? '' : '';
 }
 
 /** The Run panel's final status of a run started after `since` that is not `previousRun`. */

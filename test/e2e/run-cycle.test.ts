@@ -3,10 +3,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { loadConfig } from '../../src/core/config/load';
 import { indexWorkspace } from '../../src/core/ssot/workspace';
 import { EXAMPLE_DIR } from './harness/session';
+import { contextMenu, panelFrame, panelRun, runIdNow } from './harness/panel';
 import { sessionPerSuite } from './harness/suite';
 import { treeRows, viewPane, waitForRows } from './harness/tree';
 
@@ -30,37 +31,6 @@ function prepareRepo(): string {
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'example');
   return dir;
-}
-
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-}
-
-/** Right-click a row of a tree and choose a context-menu entry, as a person does. */
-async function contextMenu(page: Page, pane: string, rowLabel: string, entry: string, shot?: () => Promise<unknown>): Promise<void> {
-  const row = viewPane(page, pane).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${rowLabel}$`) }) }).first();
-  await row.click({ button: 'right' });
-  const item = page.locator('.monaco-menu .action-menu-item', { hasText: new RegExp(`^\\s*${entry}\\s*$`) }).first();
-  await item.waitFor({ timeout: 10_000 });
-  // The menu acts on mouse-up over a hovered entry, as with a real mouse.
-  await item.hover();
-  await shot?.();
-  await item.click();
-  await page.locator('.monaco-menu').first().waitFor({ state: 'hidden', timeout: 10_000 });
-}
-
-/** A run id prefix for "now" (run ids start with the UTC start time, YYYYMMDD_HHMMSS). */
-function runIdNow(): string {
-  return new Date(Date.now() - 2000).toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
-}
-
-/** The run the Run panel shows now ("run <id> · …"), or '' before it shows one. */
-async function panelRun(page: Page): Promise<string> {
-  const tab = page.locator('.tab', { hasText: 'Factory Run' }).first();
-  if (!(await tab.isVisible())) return '';
-  await tab.click();
-  const meta = panelFrame(page).locator('.meta').first();
-  return (await meta.isVisible()) ? /run (\S+)/.exec(await meta.innerText())?.[1] ?? '' : '';
 }
 
 /**

@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
 import { appendHistory } from '../../src/core/history/history';
 import { EXAMPLE_DIR } from './harness/session';
+import { panelFrame } from './harness/panel';
 import { runCommand, sessionPerSuite } from './harness/suite';
 
 /** The newest run of the prepared example: its gate.log carries a hostile line. */
@@ -44,11 +44,6 @@ async function prepareExample(): Promise<string> {
     ],
   });
   return dir;
-}
-
-/** The Run panel's document: code-server nests it in a webview iframe and an inner active frame. */
-function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 }
 
 describe('e2e: Run panel and Cost dashboard in a real VS Code', function () {
